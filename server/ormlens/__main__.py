@@ -1,0 +1,3 @@
+from ormlens.cli import main
+
+raise SystemExit(main())

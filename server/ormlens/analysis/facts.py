@@ -1,0 +1,1215 @@
+"""The one pass: a module's `ast` -> ModuleFacts.
+
+It walks the tree once, in execution order, computing an abstract Value for each expression
+(`flow.Value`: rows of which model, a query, bounded or not, which loops it changes with) and
+recording the facts rules read: loops, query calls, calls to project functions, relationship
+reads on rows, scans with an equality filter, `in_()` calls and `sum()`s over columns.
+Rules never walk the tree again."""
+
+from __future__ import annotations
+
+import ast
+import itertools
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ormlens.analysis import queries
+from ormlens.analysis.declarations import ClassDecl, ImportRef, ModuleDecl, read_class
+from ormlens.analysis.flow import (
+    UNKNOWN,
+    Kind,
+    QueryInfo,
+    Size,
+    Value,
+    eager_below,
+    merge_deps,
+    unknown,
+)
+from ormlens.analysis.models import ModelInfo, RelationshipInfo, annotation_is_optional, collection_item
+from ormlens.findings import Span
+
+if TYPE_CHECKING:
+    from ormlens.analysis.project import ProjectIndex
+
+
+# --- the facts ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FunctionRef:
+    path: str
+    qualname: str
+
+
+@dataclass(eq=False)
+class LoopScope:
+    """A `for` loop, a comprehension generator, or the implicit loop of `filter(lambda ...)`."""
+
+    id: int
+    kind: str          # "for" | "comprehension" | "filter"
+    span: Span         # the loop header: `for x in xs` / the iterable of a comprehension
+    label: str         # source text of the iterable
+    size: Size
+    batched: bool      # iterates chunks (range(0, len(xs), K), batched(xs, K), ...)
+    iter_deps: frozenset[int]
+
+    @property
+    def repeats(self) -> bool:
+        """Does its body run once per item of something of unbounded (or unknown) size?"""
+        return not self.batched and self.size is not Size.BOUNDED
+
+
+@dataclass(eq=False)
+class QueryCall:
+    span: Span
+    label: str
+    model: ModelInfo | None
+    terminal: str
+    loops: tuple[LoopScope, ...]   # enclosing loops that repeat it (exits already cut out)
+    function: str | None
+    deps: frozenset[int]           # loops whose item the query's filters use
+    query: QueryInfo | None = None
+
+
+@dataclass(eq=False)
+class CallSite:
+    span: Span
+    label: str
+    callee: FunctionRef
+    loops: tuple[LoopScope, ...]
+    function: str | None
+
+
+@dataclass(eq=False)
+class RelationshipRead:
+    span: Span
+    label: str
+    model: ModelInfo
+    relationship: RelationshipInfo
+    eager: frozenset[tuple[str, ...]] | None
+    row_loop: int | None
+    loops: tuple[LoopScope, ...]
+    source_line: int | None
+
+
+@dataclass(eq=False)
+class Scan:
+    span: Span
+    label: str
+    collection: str
+    key: str
+    outer: LoopScope
+    kind: str
+
+
+@dataclass(eq=False)
+class InCall:
+    span: Span
+    label: str
+    argument: str
+    size: Size
+    kind: Kind
+
+
+@dataclass(eq=False)
+class NullableSum:
+    span: Span
+    label: str
+    model: ModelInfo
+    column: str
+    element: str
+
+
+@dataclass(eq=False)
+class FunctionFacts:
+    ref: FunctionRef
+    span: Span
+    cached: bool
+    query_calls: list[QueryCall] = field(default_factory=list)
+    calls: list[CallSite] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class ModuleFacts:
+    decl: ModuleDecl
+    loops: dict[int, LoopScope] = field(default_factory=dict)
+    query_calls: list[QueryCall] = field(default_factory=list)
+    calls: list[CallSite] = field(default_factory=list)
+    relationship_reads: list[RelationshipRead] = field(default_factory=list)
+    scans: list[Scan] = field(default_factory=list)
+    in_calls: list[InCall] = field(default_factory=list)
+    sums: list[NullableSum] = field(default_factory=list)
+    functions: dict[str, FunctionFacts] = field(default_factory=dict)
+    deps: set[str] = field(default_factory=set)
+
+    @property
+    def path(self) -> str:
+        return self.decl.path
+
+
+def build_facts(decl: ModuleDecl, project: ProjectIndex) -> ModuleFacts:
+    return FactsBuilder(decl, project).run()
+
+
+# --- scopes ---------------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class Frame:
+    kind: str                                  # "module" | "function" | "class" | "comprehension"
+    parent: Frame | None
+    function: FunctionFacts | None
+    qualname: str
+    env: dict[str, Value] = field(default_factory=dict)
+    loops: list[LoopScope] = field(default_factory=list)
+    # Blocks being executed that end in return/raise ("return") or break ("break"), with the
+    # loop depth they were entered at: what they contain runs at most once per that loop.
+    exits: list[tuple[str, int]] = field(default_factory=list)
+    cls: tuple[str, ClassDecl] | None = None
+
+
+SESSION_NAME_HINTS = ("session", "db_session", "dbsession", "sess")
+
+
+def looks_like_session(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in SESSION_NAME_HINTS or lowered.endswith("_session")
+
+
+def _last_name(node: ast.expr) -> str:
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Call):
+        return _last_name(node.func)
+    return ""
+
+
+def _eq_compares(test: ast.expr):
+    """The `a == b` parts of a condition (through `and`)."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        for value in test.values:
+            yield from _eq_compares(value)
+    elif isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq):
+        yield test
+
+
+# --- the builder ----------------------------------------------------------------------------------
+
+
+class FactsBuilder:
+    def __init__(self, decl: ModuleDecl, project: ProjectIndex):
+        self.decl = decl
+        self.project = project
+        self.facts = ModuleFacts(decl)
+        self.values: dict[int, Value] = {}
+        self.frame = Frame("module", None, None, "")
+        self._ids = itertools.count(1)
+        self._lines = decl.source.splitlines()
+        self._encoded: dict[int, bytes] = {}
+        self._scanned_loops: set[int] = set()
+        self.chunk_names = queries.DEFAULT_CHUNK_FUNCTIONS | project.settings.chunk_functions
+
+    def run(self) -> ModuleFacts:
+        self.exec_block(self.decl.tree.body)
+        return self.facts
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    def segment(self, node: ast.AST) -> str:
+        """The source text of a node (single-line: sliced by byte offsets; else unparsed)."""
+        line = getattr(node, "lineno", None)
+        if line is not None and node.end_lineno == line and 0 < line <= len(self._lines):
+            data = self._encoded.get(line)
+            if data is None:
+                data = self._encoded[line] = self._lines[line - 1].encode("utf-8", "surrogatepass")
+            return data[node.col_offset:node.end_col_offset].decode("utf-8", "replace")
+        try:
+            return ast.unparse(node)
+        except Exception:  # noqa: BLE001 - a label is never worth a crash
+            return "…"
+
+    def short(self, node: ast.AST, limit: int = 60) -> str:
+        text = " ".join(self.segment(node).split())
+        return text if len(text) <= limit else text[: limit - 1] + "…"
+
+    def effective_loops(self) -> tuple[LoopScope, ...]:
+        frame = self.frame
+        cut: set[int] = set()
+        for kind, depth in frame.exits:
+            if kind == "return":
+                cut.update(range(depth))
+            else:
+                cut.add(depth - 1)
+        return tuple(loop for i, loop in enumerate(frame.loops) if i not in cut)
+
+    def in_repeating_loop(self) -> bool:
+        return any(loop.repeats for loop in self.effective_loops())
+
+    def lookup(self, name: str) -> Value:
+        frame: Frame | None = self.frame
+        first = True
+        while frame is not None:
+            # Class bodies are not enclosing scopes for the functions defined in them.
+            if (first or frame.kind != "class") and name in frame.env:
+                return frame.env[name]
+            if frame.kind == "module":
+                break
+            first = first and frame.kind == "comprehension"
+            frame = frame.parent
+        return self.project.resolve_global(self.decl, name)
+
+    def assign_name(self, name: str, value: Value) -> None:
+        self.frame.env[name] = value
+
+    def rebind(self, name: str, value: Value) -> None:
+        """Update a name where it is bound (an enclosing scope for a comprehension)."""
+        frame: Frame | None = self.frame
+        while frame is not None:
+            if name in frame.env:
+                frame.env[name] = value
+                return
+            if frame.kind != "comprehension":
+                break
+            frame = frame.parent
+        self.frame.env[name] = value
+
+    def new_loop(self, kind: str, span: Span, iter_node: ast.expr, it: Value) -> LoopScope:
+        size = it.size
+        if it.kind in (Kind.ROWS, Kind.QUERY, Kind.RESULT, Kind.PAGE) and size is Size.UNKNOWN:
+            size = Size.UNBOUNDED
+        loop = LoopScope(next(self._ids), kind, span, self.short(iter_node), size,
+                         bool(it.extra.get("batched")), it.deps)
+        self.facts.loops[loop.id] = loop
+        return loop
+
+    def push_frame(self, kind: str, function: FunctionFacts | None, qualname: str,
+                   cls: tuple[str, ClassDecl] | None = None) -> Frame:
+        parent = self.frame
+        if kind == "comprehension":
+            frame = Frame(kind, parent, parent.function, parent.qualname, loops=parent.loops,
+                          exits=parent.exits, cls=parent.cls)
+        else:
+            frame = Frame(kind, parent, function, qualname, cls=cls)
+        self.frame = frame
+        return frame
+
+    def pop_frame(self) -> None:
+        assert self.frame.parent is not None
+        self.frame = self.frame.parent
+
+    # --- recording -------------------------------------------------------------------------------
+
+    def record_query(self, node: ast.AST, query: Value, terminal: str) -> None:
+        info = query.query
+        label = self.short(node)
+        if len(self.segment(node)) > 60 and info is not None and info.start is not None:
+            label = f"{self.short(info.start, 40)}….{terminal}()"
+        call = QueryCall(Span.of(node), label, query.model, terminal, self.effective_loops(),
+                         self.frame.qualname or None, query.deps, info)
+        self.facts.query_calls.append(call)
+        if self.frame.function is not None:
+            self.frame.function.query_calls.append(call)
+
+    def record_call(self, node: ast.Call, callee: Value) -> None:
+        site = CallSite(Span.of(node), self.short(node.func), callee.ref, self.effective_loops(),
+                        self.frame.qualname or None)
+        self.facts.calls.append(site)
+        if self.frame.function is not None:
+            self.frame.function.calls.append(site)
+
+    # --- statements ------------------------------------------------------------------------------
+
+    def exec_block(self, stmts: list[ast.stmt]) -> None:
+        exit_kind = None
+        for stmt in stmts:
+            if isinstance(stmt, (ast.Return, ast.Raise)):
+                exit_kind = "return"
+                break
+            if isinstance(stmt, ast.Break):
+                exit_kind = "break"
+                break
+        frame = self.frame
+        if exit_kind and frame.loops:
+            frame.exits.append((exit_kind, len(frame.loops)))
+            try:
+                for stmt in stmts:
+                    self.exec(stmt)
+            finally:
+                frame.exits.pop()
+        else:
+            for stmt in stmts:
+                self.exec(stmt)
+
+    def exec(self, stmt: ast.stmt) -> None:
+        handler = getattr(self, "exec_" + type(stmt).__name__, None)
+        if handler is not None:
+            handler(stmt)
+            return
+        # Anything else: evaluate its expressions, run its blocks.
+        for name, value in ast.iter_fields(stmt):
+            if isinstance(value, ast.expr):
+                self.eval(value)
+            elif isinstance(value, list) and value:
+                if isinstance(value[0], ast.stmt):
+                    self.exec_block(value)
+                elif isinstance(value[0], ast.expr):
+                    for item in value:
+                        self.eval(item)
+                elif isinstance(value[0], (ast.ExceptHandler, ast.match_case)):
+                    for item in value:
+                        self.exec_block(item.body)
+                elif isinstance(value[0], ast.withitem):
+                    for item in value:
+                        self.eval(item.context_expr)
+
+    def exec_Expr(self, stmt: ast.Expr) -> None:
+        self.eval(stmt.value)
+
+    def exec_Return(self, stmt: ast.Return) -> None:
+        if stmt.value is not None:
+            self.eval(stmt.value)
+
+    def exec_Assign(self, stmt: ast.Assign) -> None:
+        value = self.eval(stmt.value)
+        for target in stmt.targets:
+            self.bind(target, value)
+
+    def exec_AnnAssign(self, stmt: ast.AnnAssign) -> None:
+        if stmt.value is not None:
+            value = self.eval(stmt.value)
+        else:
+            value = self.annotation_value(stmt.annotation) or UNKNOWN
+        if stmt.simple or stmt.value is not None:
+            self.bind(stmt.target, value)
+
+    def exec_AugAssign(self, stmt: ast.AugAssign) -> None:
+        value = self.eval(stmt.value)
+        if isinstance(stmt.target, ast.Name):
+            old = self.lookup(stmt.target.id)
+            self.rebind(stmt.target.id, unknown(old.deps | value.deps))
+        else:
+            self.eval(stmt.target)
+
+    def exec_Import(self, stmt: ast.Import) -> None:
+        for alias in stmt.names:
+            name = alias.asname or alias.name.split(".")[0]
+            module = alias.name if alias.asname else alias.name.split(".")[0]
+            self.assign_name(name, self.project.resolve_import(self.decl, ImportRef(module, None)))
+
+    def exec_ImportFrom(self, stmt: ast.ImportFrom) -> None:
+        for alias in stmt.names:
+            if alias.name != "*":
+                ref = ImportRef(stmt.module or "", alias.name, stmt.level)
+                self.assign_name(alias.asname or alias.name, self.project.resolve_import(self.decl, ref))
+
+    def exec_If(self, stmt: ast.If) -> None:
+        self.eval(stmt.test)
+        loops = self.frame.loops
+        if loops and loops[-1].kind == "for" and loops[-1].id not in self._scanned_loops:
+            if self.check_scan(loops[-1], stmt.test, loops[-1].span, "for"):
+                self._scanned_loops.add(loops[-1].id)
+        self.exec_block(stmt.body)
+        self.exec_block(stmt.orelse)
+
+    def exec_While(self, stmt: ast.While) -> None:
+        # `while` loops are not modelled as loops yet: their bodies are analysed, not repeated.
+        self.eval(stmt.test)
+        self.exec_block(stmt.body)
+        self.exec_block(stmt.orelse)
+
+    def exec_For(self, stmt: ast.For | ast.AsyncFor) -> None:
+        it = self.eval(stmt.iter)
+        if it.kind is Kind.QUERY and not it.extra.get("statement"):
+            self.record_query(stmt.iter, it, "__iter__")
+        span = Span(stmt.lineno, stmt.col_offset, stmt.iter.end_lineno or stmt.iter.lineno,
+                    stmt.iter.end_col_offset or 0)
+        loop = self.new_loop("for", span, stmt.iter, it)
+        self.frame.loops.append(loop)
+        try:
+            self.bind(stmt.target, self.element_of(it, loop))
+            self.exec_block(stmt.body)
+        finally:
+            self.frame.loops.pop()
+        self.exec_block(stmt.orelse)
+
+    exec_AsyncFor = exec_For
+
+    def exec_With(self, stmt: ast.With | ast.AsyncWith) -> None:
+        for item in stmt.items:
+            value = self.eval(item.context_expr)
+            if item.optional_vars is not None:
+                self.bind(item.optional_vars, value if value.kind is Kind.SESSION else UNKNOWN)
+        self.exec_block(stmt.body)
+
+    exec_AsyncWith = exec_With
+
+    def exec_FunctionDef(self, stmt: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        for decorator in stmt.decorator_list:
+            self.eval(decorator)
+        args = stmt.args
+        for default in [*args.defaults, *(d for d in args.kw_defaults if d is not None)]:
+            self.eval(default)
+        outer = self.frame
+        qualname = f"{outer.qualname}.{stmt.name}" if outer.qualname else stmt.name
+        if outer.kind == "function":
+            qualname = f"{outer.qualname}.<locals>.{stmt.name}"
+        ref = FunctionRef(self.decl.path, qualname)
+        cached = any(_last_name(d) in queries.CACHING_DECORATORS for d in stmt.decorator_list)
+        function = FunctionFacts(ref, Span(stmt.lineno, stmt.col_offset, stmt.lineno, stmt.col_offset + 3),
+                                 cached)
+        self.facts.functions[qualname] = function
+        if outer.kind != "class":
+            self.assign_name(stmt.name, Value(kind=Kind.FUNCTION, ref=ref, name=qualname))
+        cls = outer.cls if outer.kind == "class" else None
+        # Methods see the module (or enclosing function), not the class body.
+        self.push_frame("function", function, qualname, cls)
+        if outer.kind == "class":
+            self.frame.parent = outer.parent
+        try:
+            self.bind_parameters(stmt, cls)
+            self.exec_block(stmt.body)
+        finally:
+            self.frame = outer
+
+    exec_AsyncFunctionDef = exec_FunctionDef
+
+    def exec_ClassDef(self, stmt: ast.ClassDef) -> None:
+        for node in [*stmt.bases, *(kw.value for kw in stmt.keywords), *stmt.decorator_list]:
+            self.eval(node)
+        outer = self.frame
+        top_level = outer.kind == "module" and self.decl.classes.get(stmt.name) is not None
+        cls = self.decl.classes[stmt.name] if top_level else read_class(stmt)
+        qualname = f"{outer.qualname}.{stmt.name}" if outer.qualname else stmt.name
+        self.push_frame("class", None, qualname, (self.decl.path, cls))
+        try:
+            self.exec_block(stmt.body)
+        finally:
+            self.frame = outer
+        if top_level:
+            value = self.project.class_value(self.decl, cls)
+        else:
+            value = Value(kind=Kind.CLASS, ref=(self.decl.path, cls), name=stmt.name, label=stmt.name)
+        self.assign_name(stmt.name, value)
+
+    def bind_parameters(self, stmt: ast.FunctionDef | ast.AsyncFunctionDef,
+                        cls: tuple[str, ClassDecl] | None) -> None:
+        args = stmt.args
+        positional = [*args.posonlyargs, *args.args]
+        decorators = {_last_name(d) for d in stmt.decorator_list}
+        for index, arg in enumerate([*positional, *args.kwonlyargs]):
+            if index == 0 and cls is not None and "staticmethod" not in decorators and arg in positional:
+                self.assign_name(arg.arg, self.self_value(cls, "classmethod" in decorators))
+                continue
+            self.assign_name(arg.arg, self.parameter_value(arg))
+        if args.vararg is not None:
+            self.assign_name(args.vararg.arg, Value(kind=Kind.COLLECTION, size=Size.UNBOUNDED,
+                                                    label=args.vararg.arg))
+        if args.kwarg is not None:
+            self.assign_name(args.kwarg.arg, UNKNOWN)
+
+    def self_value(self, cls: tuple[str, ClassDecl], is_classmethod: bool) -> Value:
+        path, decl = cls
+        module = self.project.decl(path)
+        class_value = self.project.class_value(module, decl) if module is not None and \
+            module.classes.get(decl.name) is decl else Value(kind=Kind.CLASS, ref=cls, name=decl.name)
+        if is_classmethod:
+            return class_value
+        if class_value.kind is Kind.MODEL_CLASS:
+            return Value(kind=Kind.ROW, model=class_value.model, label="self")
+        return Value(kind=Kind.INSTANCE, ref=cls, label="self")
+
+    def parameter_value(self, arg: ast.arg) -> Value:
+        if arg.annotation is not None:
+            value = self.annotation_value(arg.annotation)
+            if value is not None:
+                return value.but(label=arg.arg)
+        if looks_like_session(arg.arg):
+            return Value(kind=Kind.SESSION, certain=False, label=arg.arg)
+        # What a caller passes has no known bound.
+        return Value(size=Size.UNBOUNDED, label=arg.arg)
+
+    def annotation_value(self, node: ast.expr) -> Value | None:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            try:
+                node = ast.parse(node.value, mode="eval").body
+            except SyntaxError:
+                return None
+        if annotation_is_optional(node):
+            inner = node.slice if isinstance(node, ast.Subscript) else None
+            if isinstance(node, ast.BinOp):
+                inner = node.left if not (isinstance(node.left, ast.Constant) and node.left.value is None) \
+                    else node.right
+            if isinstance(inner, ast.Tuple):
+                inner = next((e for e in inner.elts if not (isinstance(e, ast.Constant) and e.value is None)),
+                             None)
+            return self.annotation_value(inner) if inner is not None else None
+        item = collection_item(node)
+        if item is not None:
+            head = _last_name(node.value) if isinstance(node, ast.Subscript) else ""
+            if head in ("tuple", "Tuple") and isinstance(node.slice, ast.Tuple) and not any(
+                isinstance(e, ast.Constant) and e.value is Ellipsis for e in node.slice.elts
+            ):
+                return Value(kind=Kind.COLLECTION, size=Size.BOUNDED)
+            element = self.annotation_value(item)
+            if element is not None and element.kind is Kind.ROW:
+                return Value(kind=Kind.ROWS, model=element.model, size=Size.UNBOUNDED)
+            return Value(kind=Kind.COLLECTION, size=Size.UNBOUNDED)
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            value = self.static_value(node)
+            if value.kind is Kind.MODEL_CLASS:
+                return Value(kind=Kind.ROW, model=value.model)
+            if value.kind is Kind.EXTERNAL and value.name in queries.SESSION_CLASSES:
+                return Value(kind=Kind.SESSION)
+        return None
+
+    def static_value(self, node: ast.expr) -> Value:
+        """Evaluate a name or attribute chain without recording anything (annotations)."""
+        if isinstance(node, ast.Name):
+            return self.lookup(node.id)
+        if isinstance(node, ast.Attribute):
+            return self.project.attribute(self.static_value(node.value), node.attr)
+        return UNKNOWN
+
+    # --- binding ---------------------------------------------------------------------------------
+
+    def bind(self, target: ast.expr, value: Value) -> None:
+        if isinstance(target, ast.Name):
+            self.assign_name(target.id, value)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            items = value.extra.get("items")
+            for index, element in enumerate(target.elts):
+                if isinstance(element, ast.Starred):
+                    element = element.value
+                    part = unknown(value.deps)
+                elif items is not None and index < len(items):
+                    part = items[index]
+                else:
+                    part = unknown(value.deps)
+                self.bind(element, part)
+        elif isinstance(target, ast.Subscript):
+            container = self.eval(target.value)
+            self.eval(target.slice)
+            # `index[key] = row` makes `index` a dict of rows.
+            if isinstance(target.value, ast.Name) and value.kind is Kind.ROW and value.model is not None and \
+                    container.kind in (Kind.COLLECTION, Kind.DICT_OF_ROWS):
+                self.rebind(target.value.id, Value(
+                    kind=Kind.DICT_OF_ROWS, model=value.model, eager=value.eager,
+                    size=Size.UNBOUNDED if self.in_repeating_loop() else container.size,
+                    label=target.value.id))
+        elif isinstance(target, ast.Attribute):
+            self.eval(target.value)
+        elif isinstance(target, ast.Starred):
+            self.bind(target.value, unknown(value.deps))
+
+    def element_of(self, it: Value, loop: LoopScope) -> Value:
+        """The value a loop target takes on each item of `it`."""
+        deps = it.deps | {loop.id}
+        if it.kind in (Kind.ROWS, Kind.QUERY, Kind.PAGE) or (it.kind is Kind.ROW and it.extra.get("many")):
+            if it.model is not None and not it.extra.get("statement"):
+                eager = it.query.eager if it.kind is Kind.QUERY and it.query is not None else it.eager
+                return Value(kind=Kind.ROW, model=it.model, eager=eager, loop=loop.id, deps=deps,
+                             extra={"source_line": it.extra.get("source_line")})
+            return unknown(deps)
+        if it.extra.get("batched"):
+            return Value(kind=Kind.COLLECTION, size=Size.BOUNDED, deps=deps)
+        pairs = it.extra.get("pairs")
+        if pairs is not None:
+            return Value(kind=Kind.COLLECTION, size=Size.BOUNDED, deps=deps,
+                         extra={"items": tuple(self.element_of(p, loop) if p is not None else unknown(deps)
+                                               for p in pairs)})
+        if it.kind is Kind.ENUMERATE and it.inner is not None:
+            return Value(kind=Kind.COLLECTION, size=Size.BOUNDED, deps=deps,
+                         extra={"items": (unknown(deps), self.element_of(it.inner, loop))})
+        if it.kind is Kind.COLLECTION and it.inner is not None:
+            inner = it.inner
+            return inner.but(deps=inner.deps | deps, loop=loop.id if inner.kind is Kind.ROW else inner.loop)
+        return unknown(deps)
+
+    # --- expressions -----------------------------------------------------------------------------
+
+    def eval(self, node: ast.expr) -> Value:
+        handler = getattr(self, "eval_" + type(node).__name__, None)
+        value = handler(node) if handler is not None else self.eval_children(node)
+        self.values[id(node)] = value
+        return value
+
+    def eval_children(self, node: ast.AST) -> Value:
+        deps: frozenset[int] = frozenset()
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr):
+                value = self.eval(child)
+            elif isinstance(child, ast.keyword):
+                value = self.eval(child.value)
+            else:
+                continue
+            if value.deps:
+                deps = deps | value.deps
+        return unknown(deps)
+
+    def eval_Constant(self, node: ast.Constant) -> Value:
+        return Value(kind=Kind.SCALAR, size=Size.BOUNDED)
+
+    def eval_Name(self, node: ast.Name) -> Value:
+        if not isinstance(node.ctx, ast.Load):
+            return UNKNOWN
+        return self.lookup(node.id)
+
+    def eval_NamedExpr(self, node: ast.NamedExpr) -> Value:
+        value = self.eval(node.value)
+        self.rebind(node.target.id, value)
+        return value
+
+    def eval_Await(self, node: ast.Await) -> Value:
+        return self.eval(node.value)
+
+    def eval_List(self, node: ast.List | ast.Tuple | ast.Set) -> Value:
+        elements = [self.eval(e) for e in node.elts]
+        deps = merge_deps(elements)
+        size = Size.UNKNOWN if any(isinstance(e, ast.Starred) for e in node.elts) else Size.BOUNDED
+        models = {e.model for e in elements if e.kind is Kind.ROW}
+        if elements and len(models) == 1 and all(e.kind is Kind.ROW for e in elements):
+            return Value(kind=Kind.ROWS, model=models.pop(), size=size, deps=deps, eager=None)
+        return Value(kind=Kind.COLLECTION, size=size, deps=deps)
+
+    eval_Tuple = eval_List
+    eval_Set = eval_List
+
+    def eval_Dict(self, node: ast.Dict) -> Value:
+        deps = self.eval_children(node).deps
+        return Value(kind=Kind.COLLECTION, size=Size.BOUNDED, deps=deps)
+
+    def eval_Lambda(self, node: ast.Lambda) -> Value:
+        for default in [*node.args.defaults, *(d for d in node.args.kw_defaults if d is not None)]:
+            self.eval(default)
+        outer = self.frame
+        # A lambda's body runs when it is called, not here: no loops apply; queries in it still
+        # count for the function that defines it.
+        self.push_frame("function", outer.function, outer.qualname, outer.cls)
+        self.frame.kind = "lambda"
+        try:
+            for arg in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]:
+                self.assign_name(arg.arg, UNKNOWN)
+            self.eval(node.body)
+        finally:
+            self.frame = outer
+        return UNKNOWN
+
+    def eval_Attribute(self, node: ast.Attribute) -> Value:
+        base = self.eval(node.value)
+        return self.attribute(node, base, node.attr, isinstance(node.ctx, ast.Load))
+
+    def attribute(self, node: ast.Attribute, base: Value, attr: str, load: bool = True) -> Value:
+        kind = base.kind
+        if kind is Kind.ROW and base.model is not None:
+            return self.row_attribute(node, base, attr, load)
+        if kind is Kind.MODEL_CLASS and attr == "query" and base.model is not None \
+                and attr not in base.model.columns:
+            return Value(kind=Kind.QUERY, model=base.model, query=QueryInfo(base.model, start=node))
+        if kind is Kind.PAGE and attr == "items":
+            return base.but(kind=Kind.ROWS, size=Size.BOUNDED)
+        if kind in (Kind.INSTANCE, Kind.CLASS):
+            method = self.method_value(base, attr)
+            if method is not None:
+                return method
+        if kind in (Kind.EXTERNAL, Kind.MODULE, Kind.FLASK_DB, Kind.MODEL_CLASS):
+            value = self.project.attribute(base, attr)
+            if value is not UNKNOWN:
+                return value
+        if looks_like_session(attr):
+            return Value(kind=Kind.SESSION, certain=False, label=self.short(node), deps=base.deps)
+        return unknown(base.deps)
+
+    def row_attribute(self, node: ast.Attribute, base: Value, attr: str, load: bool) -> Value:
+        model = base.model
+        assert model is not None
+        rel = self.project.relationship(model, attr)
+        if rel is not None:
+            if load:
+                self.facts.relationship_reads.append(RelationshipRead(
+                    Span.of(node), self.short(node), model, rel, base.eager, base.loop,
+                    self.effective_loops(), base.extra.get("source_line")))
+            target = self.project.find_model(rel.target, model.module_path)
+            if target is None:
+                return unknown(base.deps)
+            eager = eager_below(base.eager, attr)
+            if rel.returns_query:
+                return Value(kind=Kind.QUERY, model=target, deps=base.deps,
+                             query=QueryInfo(target, eager=eager or frozenset(), start=node))
+            if rel.uselist:
+                return Value(kind=Kind.ROWS, model=target, size=Size.UNBOUNDED, eager=eager, deps=base.deps)
+            return Value(kind=Kind.ROW, model=target, eager=eager, loop=base.loop, deps=base.deps,
+                         extra={"many": rel.uselist is None})
+        column = model.columns.get(attr)
+        if column is not None:
+            return Value(kind=Kind.COLUMN_VALUE, model=model, name=attr, deps=base.deps,
+                         extra={"nullable": column.nullable})
+        return unknown(base.deps)
+
+    def method_value(self, base: Value, attr: str) -> Value | None:
+        path, cls = base.ref
+        seen = 0
+        pending = [(path, cls)]
+        while pending and seen < 8:
+            path, cls = pending.pop(0)
+            seen += 1
+            if attr in cls.methods:
+                return Value(kind=Kind.FUNCTION, ref=FunctionRef(path, f"{cls.name}.{attr}"), name=attr)
+            module = self.project.decl(path)
+            if module is None:
+                continue
+            for base_node in cls.bases:
+                parent = self.project.eval_static(module, base_node)
+                if parent.kind is Kind.CLASS and parent.ref is not None:
+                    pending.append(parent.ref)
+        return None
+
+    def eval_Subscript(self, node: ast.Subscript) -> Value:
+        base = self.eval(node.value)
+        index = self.eval(node.slice)
+        deps = base.deps | index.deps
+        if isinstance(node.slice, ast.Slice):
+            if self.constant_width(node.slice):
+                if base.kind is Kind.ROWS:
+                    return base.but(size=Size.BOUNDED, deps=deps)
+                return Value(kind=Kind.COLLECTION, size=Size.BOUNDED, deps=deps)
+            return base.but(deps=deps) if base.kind in (Kind.ROWS, Kind.COLLECTION) else unknown(deps)
+        if base.kind is Kind.ROWS and base.model is not None:
+            return Value(kind=Kind.ROW, model=base.model, eager=base.eager, deps=deps)
+        if base.kind is Kind.DICT_OF_ROWS:
+            return Value(kind=Kind.ROW, model=base.model, eager=base.eager, deps=deps)
+        if base.kind is Kind.DICT_OF_LISTS:
+            return Value(kind=Kind.ROWS, model=base.model, eager=base.eager, size=Size.UNBOUNDED,
+                         deps=deps, extra={"group_of": node.value.id if isinstance(node.value, ast.Name) else None})
+        if base.kind is Kind.COLLECTION and base.inner is not None:
+            return base.inner.but(deps=deps)
+        return unknown(deps)
+
+    def constant_width(self, part: ast.Slice) -> bool:
+        lower, upper = part.lower, part.upper
+        if upper is None or part.step is not None:
+            return False
+        if isinstance(upper, ast.BinOp) and isinstance(upper.op, ast.Add) and lower is not None \
+                and ast.dump(upper.left) == ast.dump(lower):
+            return True  # xs[i:i + K]
+        bounded = lambda n: self.values.get(id(n), UNKNOWN).size is Size.BOUNDED  # noqa: E731
+        return (lower is None or bounded(lower)) and bounded(upper) and (
+            lower is None or isinstance(lower, ast.Constant))
+
+    # --- comprehensions --------------------------------------------------------------------------
+
+    def eval_comprehension(self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp) -> Value:
+        self.push_frame("comprehension", None, "")
+        frame = self.frame
+        own: list[LoopScope] = []
+        first = UNKNOWN
+        inner_deps: frozenset[int] = frozenset()
+        try:
+            for index, generator in enumerate(node.generators):
+                it = self.eval(generator.iter)
+                if index == 0:
+                    first = it
+                if it.kind is Kind.QUERY and not it.extra.get("statement"):
+                    self.record_query(generator.iter, it, "__iter__")
+                loop = self.new_loop("comprehension", Span.of(generator.iter), generator.iter, it)
+                frame.loops.append(loop)
+                own.append(loop)
+                self.bind(generator.target, self.element_of(it, loop))
+                for condition in generator.ifs:
+                    inner_deps |= self.eval(condition).deps
+                    self.check_scan(loop, condition, Span.of(node), "comprehension")
+            if isinstance(node, ast.DictComp):
+                self.eval(node.key)
+                element = self.eval(node.value)
+            else:
+                element = self.eval(node.elt)
+        finally:
+            del frame.loops[len(frame.loops) - len(own):]
+            self.pop_frame()
+        own_ids = {loop.id for loop in own}
+        deps = frozenset((first.deps | inner_deps | element.deps) - own_ids)
+        size = first.size if first.kind is not Kind.UNKNOWN or first.size is not Size.UNKNOWN else Size.UNKNOWN
+        if first.kind in (Kind.ROWS, Kind.QUERY, Kind.RESULT, Kind.PAGE) and size is Size.UNKNOWN:
+            size = Size.UNBOUNDED
+        if len(own) > 1:
+            size = Size.UNBOUNDED if any(loop.size is Size.UNBOUNDED for loop in own) else size
+        if isinstance(node, ast.DictComp):
+            if element.kind is Kind.ROW and element.model is not None:
+                return Value(kind=Kind.DICT_OF_ROWS, model=element.model, eager=element.eager, size=size,
+                             deps=deps)
+            if element.kind is Kind.ROWS and element.model is not None:
+                return Value(kind=Kind.DICT_OF_LISTS, model=element.model, eager=element.eager, size=size,
+                             deps=deps)
+            return Value(kind=Kind.COLLECTION, size=size, deps=deps)
+        if element.kind is Kind.ROW and element.model is not None:
+            return Value(kind=Kind.ROWS, model=element.model, eager=element.eager, size=size, deps=deps)
+        inner = element if element.kind is Kind.ROWS else None
+        return Value(kind=Kind.COLLECTION, size=size, deps=deps, inner=inner)
+
+    eval_ListComp = eval_comprehension
+    eval_SetComp = eval_comprehension
+    eval_GeneratorExp = eval_comprehension
+    eval_DictComp = eval_comprehension
+
+    def check_scan(self, loop: LoopScope, condition: ast.expr, span: Span, kind: str) -> bool:
+        """ORM003's fact: inside `loop` (a scan of a collection), an equality between the scanned
+        item and the item of an enclosing loop that repeats."""
+        loops = self.frame.loops
+        position = next((i for i, candidate in enumerate(loops) if candidate is loop), None)
+        if not position or loop.size is not Size.UNBOUNDED:
+            return False
+        outer = {candidate.id: candidate for candidate in loops[:position]}
+        if loop.iter_deps & outer.keys():
+            return False  # the collection is rebuilt per outer item: not the same scan repeated
+        for compare in _eq_compares(condition):
+            left = self.values.get(id(compare.left), UNKNOWN)
+            right = self.values.get(id(compare.comparators[0]), UNKNOWN)
+            for inner, other in ((left, right), (right, left)):
+                if loop.id not in inner.deps or loop.id in other.deps:
+                    continue
+                repeating = [outer[i] for i in other.deps if i in outer and outer[i].repeats]
+                if repeating:
+                    outer_loop = max(repeating, key=lambda candidate: candidate.id)
+                    self.facts.scans.append(Scan(span, self.short_span(span), loop.label,
+                                                 self.short(compare), outer_loop, kind))
+                    return True
+        return False
+
+    def short_span(self, span: Span) -> str:
+        if span.line != span.end_line or not 0 < span.line <= len(self._lines):
+            return ""
+        data = self._lines[span.line - 1].encode("utf-8", "surrogatepass")
+        text = data[span.col:span.end_col].decode("utf-8", "replace")
+        return text if len(text) <= 60 else text[:59] + "…"
+
+    # --- calls -----------------------------------------------------------------------------------
+
+    def eval_Call(self, node: ast.Call) -> Value:
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            base = self.eval(func.value)
+            callee = None
+        else:
+            base = None
+            callee = self.eval(func)
+            if callee.kind is Kind.EXTERNAL and callee.name == "builtins.filter" and len(node.args) == 2 \
+                    and isinstance(node.args[0], ast.Lambda):
+                return self.eval_filter_lambda(node)
+        args = [self.eval(arg) for arg in node.args]
+        kwargs = {kw.arg: self.eval(kw.value) for kw in node.keywords}
+        deps = merge_deps([*args, *kwargs.values()] + ([base] if base is not None else []))
+        if base is not None:
+            result = self.call_method(node, base, func.attr, args, kwargs)
+        else:
+            result = self.call_value(node, callee, args, kwargs)
+        if deps - result.deps:
+            result = result.but(deps=result.deps | deps)
+        return result
+
+    def eval_filter_lambda(self, node: ast.Call) -> Value:
+        """`filter(lambda s: s.key == k, rows)`: a scan, like a comprehension."""
+        function, collection_node = node.args
+        collection = self.eval(collection_node)
+        self.push_frame("comprehension", None, "")
+        loop = self.new_loop("filter", Span.of(node), collection_node, collection)
+        self.frame.loops.append(loop)
+        try:
+            params = function.args.args
+            if params:
+                self.assign_name(params[0].arg, self.element_of(collection, loop))
+            self.eval(function.body)
+            self.check_scan(loop, function.body, Span.of(node), "filter")
+        finally:
+            self.frame.loops.pop()
+            self.pop_frame()
+        return collection.but(deps=collection.deps)
+
+    def call_method(self, node: ast.Call, base: Value, method: str, args: list[Value],
+                    kwargs: dict[str | None, Value]) -> Value:
+        kind = base.kind
+        if method in ("in_", "not_in", "notin_") and len(node.args) == 1:
+            argument = args[0]
+            self.facts.in_calls.append(InCall(Span.of(node), self.short(node), self.short(node.args[0]),
+                                              argument.size, argument.kind))
+            return UNKNOWN
+        if kind is Kind.QUERY:
+            return self.query_method(node, base, method, args)
+        if kind is Kind.SESSION:
+            return self.session_method(node, base, method, args)
+        if kind is Kind.FLASK_DB and method in ("get_or_404", "first_or_404", "one_or_404", "paginate"):
+            return self.session_method(node, base.but(kind=Kind.SESSION), method, args)
+        if kind is Kind.RESULT:
+            produced = queries.RESULT_METHODS.get(method)
+            if produced == "result":
+                return base if method == "unique" else base.but(kind=Kind.ROWS, size=Size.UNBOUNDED)
+            if produced in ("rows", "row") and base.extra.get("scalars"):
+                return base.but(kind=Kind.ROWS if produced == "rows" else Kind.ROW)
+            return unknown(base.deps)
+        if kind is Kind.ROWS and method in ("all", "unique", "copy"):
+            return base
+        if kind is Kind.ROWS and method in ("first", "one", "one_or_none", "pop"):
+            return base.but(kind=Kind.ROW)
+        if kind in (Kind.DICT_OF_ROWS, Kind.DICT_OF_LISTS):
+            return self.dict_method(node, base, method, args)
+        if kind is Kind.LOADER_OPTION:
+            return self.loader_option(method, node.args, args, base)
+        if method in ("append", "add") and len(args) == 1:
+            self.collect_rows(node, args[0])
+            return UNKNOWN
+        if kind is Kind.COLLECTION and method in ("values", "keys", "items"):
+            return Value(kind=Kind.COLLECTION, size=base.size, deps=base.deps)
+        if kind in (Kind.EXTERNAL, Kind.MODULE, Kind.MODEL_CLASS, Kind.CLASS, Kind.INSTANCE, Kind.FLASK_DB):
+            callee = self.attribute(node.func, base, method)
+            return self.call_value(node, callee, args, kwargs)
+        if kind is Kind.UNKNOWN and looks_like_session(method):
+            return UNKNOWN
+        return unknown(base.deps)
+
+    def collect_rows(self, node: ast.Call, row: Value) -> None:
+        """`rows.append(row)` / `index[key].append(row)`: the container now holds rows."""
+        if row.kind is not Kind.ROW or row.model is None:
+            return
+        target = node.func.value  # type: ignore[attr-defined]
+        repeated = self.in_repeating_loop()
+        if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+            container = self.values.get(id(target.value), UNKNOWN)
+            if container.kind is Kind.DICT_OF_LISTS:
+                self.rebind(target.value.id, container.but(model=row.model, eager=row.eager,
+                                                           size=Size.UNBOUNDED if repeated else container.size))
+        elif isinstance(target, ast.Name):
+            container = self.values.get(id(target), UNKNOWN)
+            if container.kind in (Kind.COLLECTION, Kind.ROWS):
+                self.rebind(target.id, Value(kind=Kind.ROWS, model=row.model, eager=row.eager,
+                                             size=Size.UNBOUNDED if repeated else container.size,
+                                             label=target.id))
+
+    def dict_method(self, node: ast.Call, base: Value, method: str, args: list[Value]) -> Value:
+        grouped = base.kind is Kind.DICT_OF_LISTS
+        rows = Value(kind=Kind.ROWS, model=base.model, eager=base.eager, size=Size.UNBOUNDED, deps=base.deps)
+        if method == "values":
+            if grouped:
+                return Value(kind=Kind.COLLECTION, size=base.size, deps=base.deps, inner=rows)
+            return rows.but(size=base.size if base.size is not Size.UNKNOWN else Size.UNBOUNDED)
+        if method in ("get", "pop", "setdefault"):
+            if grouped:
+                return rows
+            return Value(kind=Kind.ROW, model=base.model, eager=base.eager, deps=base.deps)
+        if method == "items":
+            value = Value(kind=Kind.COLLECTION, size=base.size, deps=base.deps, inner=rows) if grouped else rows
+            return Value(kind=Kind.ENUMERATE, size=base.size, deps=base.deps, inner=value)
+        if method == "keys":
+            return Value(kind=Kind.COLLECTION, size=base.size, deps=base.deps)
+        return unknown(base.deps)
+
+    def query_method(self, node: ast.Call, base: Value, method: str, args: list[Value]) -> Value:
+        info = base.query or QueryInfo(base.model)
+        statement = bool(base.extra.get("statement"))
+        if method in queries.QUERY_TERMINALS and not statement:
+            return self.run_query(node, base, method)
+        if method in queries.QUERY_BUILDERS:
+            eager = info.eager
+            equalities = list(info.equalities)
+            limited = info.limited
+            if method == "options":
+                for value in args:
+                    eager = eager | value.extra.get("eager", frozenset())
+            elif method == "filter_by":
+                equalities += [(kw.arg, kw.value) for kw in node.keywords if kw.arg]
+            elif method in ("filter", "where"):
+                for arg in node.args:
+                    for compare in _eq_compares(arg):
+                        for side, other in ((compare.left, compare.comparators[0]),
+                                            (compare.comparators[0], compare.left)):
+                            column = self.values.get(id(side), UNKNOWN)
+                            if column.kind is Kind.COLUMN and column.model is info.model:
+                                equalities.append((column.name, other))
+                                break
+            elif method == "limit" and args and args[0].size is Size.BOUNDED:
+                limited = True
+            new = QueryInfo(info.model, eager, tuple(equalities), limited, info.start)
+            return base.but(query=new)
+        if method in ("subquery", "scalar_subquery", "as_scalar", "cte", "exists", "label", "alias",
+                      "statement"):
+            return base.but(extra={**base.extra, "statement": True})
+        return unknown(base.deps)
+
+    def run_query(self, node: ast.Call, query: Value, terminal: str) -> Value:
+        self.record_query(node, query, terminal)
+        info = query.query or QueryInfo(query.model)
+        produced = queries.QUERY_TERMINALS.get(terminal, "rows")
+        common = dict(model=query.model, eager=info.eager, deps=query.deps,
+                      extra={"source_line": node.lineno})
+        if query.model is None:
+            return Value(kind=Kind.ROWS if produced == "rows" else Kind.UNKNOWN, size=Size.UNBOUNDED,
+                         deps=query.deps)
+        if produced == "rows":
+            return Value(kind=Kind.ROWS, size=Size.BOUNDED if info.limited else Size.UNBOUNDED, **common)
+        if produced == "row":
+            return Value(kind=Kind.ROW, **common)
+        if produced == "page":
+            return Value(kind=Kind.PAGE, size=Size.BOUNDED, **common)
+        return Value(kind=Kind.SCALAR, deps=query.deps)
+
+    def session_method(self, node: ast.Call, session: Value, method: str, args: list[Value]) -> Value:
+        first = args[0] if args else UNKNOWN
+        if method == "query":
+            model = first.model if first.kind in (Kind.MODEL_CLASS, Kind.COLUMN) else None
+            if model is None and not session.certain:
+                return UNKNOWN
+            return Value(kind=Kind.QUERY, model=model, query=QueryInfo(model, start=node))
+        if method in ("get", "get_or_404") and first.kind is Kind.MODEL_CLASS:
+            query = Value(kind=Kind.QUERY, model=first.model, query=QueryInfo(first.model, start=node))
+            return self.run_query(node, query, "get")
+        if method in ("execute", "scalars", "scalar", "exec", "first_or_404", "one_or_404", "paginate"):
+            if first.kind is Kind.QUERY:
+                statement = first.but(extra={})
+                if method in ("scalars", "exec"):
+                    rows = self.run_query(node, statement, "all")
+                    return rows.but(kind=Kind.RESULT, extra={**rows.extra, "scalars": True}) \
+                        if rows.kind is Kind.ROWS else rows
+                if method == "execute":
+                    self.record_query(node, statement, method)
+                    return Value(kind=Kind.RESULT, model=first.model, eager=first.query.eager if first.query
+                                 else frozenset(), deps=first.deps, extra={"source_line": node.lineno})
+                terminal = {"scalar": "first", "first_or_404": "first", "one_or_404": "one",
+                            "paginate": "paginate"}[method]
+                return self.run_query(node, statement, terminal)
+            if session.certain and method in ("execute", "scalars", "scalar"):
+                self.record_query(node, Value(kind=Kind.QUERY, deps=first.deps), method)
+            return UNKNOWN
+        return UNKNOWN
+
+    def loader_option(self, method: str, nodes: list[ast.expr], args: list[Value],
+                      base: Value | None) -> Value:
+        """selectinload(User.posts).joinedload(Post.author) -> eager paths ("posts",), ("posts", "author")."""
+        path: tuple[str, ...] = tuple(base.extra.get("path", ())) if base is not None else ()
+        eager = set(base.extra.get("eager", ())) if base is not None else set()
+        if method == "options" and base is not None:
+            for value in args:
+                eager |= {path + sub for sub in value.extra.get("eager", ())}
+            return Value(kind=Kind.LOADER_OPTION, extra={"path": path, "eager": frozenset(eager)})
+        for node, value in zip(nodes, args):
+            if value.kind is Kind.RELATIONSHIP_ATTR:
+                path += (value.name,)
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                path += tuple(node.value.split("."))
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr == "of_type":
+                inner = self.values.get(id(node.func.value), UNKNOWN)
+                if inner.kind is Kind.RELATIONSHIP_ATTR:
+                    path += (inner.name,)
+        if path and method in queries.EAGER_LOADERS:
+            eager.add(path)
+        if method in queries.LAZY_LOADERS:
+            eager.discard(path)
+        return Value(kind=Kind.LOADER_OPTION, extra={"path": path, "eager": frozenset(eager)})
+
+    def call_value(self, node: ast.Call, callee: Value, args: list[Value], kwargs: dict[str | None, Value]) -> Value:
+        kind = callee.kind
+        first = args[0] if args else UNKNOWN
+        if kind is Kind.EXTERNAL:
+            full = callee.name
+            short = full.rsplit(".", 1)[-1]
+            if full.startswith("builtins."):
+                return self.call_builtin(node, short, args)
+            if full in queries.SELECT_CONSTRUCTORS:
+                model = first.model if first.kind in (Kind.MODEL_CLASS, Kind.COLUMN) else None
+                return Value(kind=Kind.QUERY, model=model, query=QueryInfo(model, start=node),
+                             extra={"statement": True})
+            if full.startswith(queries.LOADER_MODULES) and short in (
+                    queries.EAGER_LOADERS | queries.PATH_ONLY_LOADERS | queries.LAZY_LOADERS):
+                return self.loader_option(short, node.args, args, None)
+            if full in ("collections.defaultdict",) and node.args and isinstance(node.args[0], ast.Name) \
+                    and node.args[0].id == "list":
+                return Value(kind=Kind.DICT_OF_LISTS, size=Size.BOUNDED)
+            if short in self.chunk_names:
+                return Value(kind=Kind.COLLECTION, size=first.size, extra={"batched": True})
+            if full in ("builtins.dict.fromkeys", "dict.fromkeys"):
+                return Value(kind=Kind.COLLECTION, size=first.size)
+            return self.project.construct(callee, args)
+        if kind is Kind.SESSION_FACTORY:
+            return Value(kind=Kind.SESSION)
+        if kind is Kind.FUNCTION:
+            if callee.name.rsplit(".", 1)[-1] in self.chunk_names:
+                return Value(kind=Kind.COLLECTION, size=first.size, extra={"batched": True})
+            self.record_call(node, callee)
+            return UNKNOWN
+        if kind is Kind.CLASS:
+            return Value(kind=Kind.INSTANCE, ref=callee.ref, label=callee.label)
+        return UNKNOWN
+
+    def call_builtin(self, node: ast.Call, name: str, args: list[Value]) -> Value:
+        first = args[0] if args else UNKNOWN
+        if name in queries.SIZE_PRESERVING_CALLS:
+            if not args:
+                return Value(kind=Kind.COLLECTION, size=Size.BOUNDED)
+            if first.kind is Kind.QUERY and not first.extra.get("statement"):
+                return self.run_query(node, first, "all")
+            if first.kind is Kind.ROWS or (first.kind is Kind.ROW and first.extra.get("many")):
+                return first.but(kind=Kind.ROWS)
+            if first.kind is Kind.RESULT and first.extra.get("scalars"):
+                return first.but(kind=Kind.ROWS)
+            if first.kind in (Kind.DICT_OF_ROWS, Kind.DICT_OF_LISTS):
+                return Value(kind=Kind.COLLECTION, size=first.size, deps=first.deps)
+            size = first.size
+            if first.kind in (Kind.RESULT, Kind.PAGE) and size is Size.UNKNOWN:
+                size = Size.UNBOUNDED
+            return Value(kind=Kind.COLLECTION, size=size, deps=first.deps, inner=first.inner,
+                         extra={k: v for k, v in first.extra.items() if k in ("batched", "pairs")})
+        if name == "enumerate" and args:
+            return Value(kind=Kind.ENUMERATE, size=first.size, deps=first.deps, inner=first)
+        if name == "zip" and args:
+            sizes = {a.size for a in args}
+            size = Size.BOUNDED if Size.BOUNDED in sizes else (
+                Size.UNBOUNDED if sizes == {Size.UNBOUNDED} else Size.UNKNOWN)
+            return Value(kind=Kind.COLLECTION, size=size, deps=merge_deps(args), extra={"pairs": tuple(args)})
+        if name == "range":
+            return self.range_value(node, args)
+        if name == "sum" and node.args:
+            self.check_sum(node)
+            return UNKNOWN
+        if name == "next" and args:
+            if first.kind is Kind.ROWS and first.model is not None:
+                return Value(kind=Kind.ROW, model=first.model, eager=first.eager, deps=first.deps)
+            return unknown(first.deps)
+        if name in ("filter", "map") and len(args) == 2:
+            return Value(kind=Kind.COLLECTION, size=args[1].size, deps=merge_deps(args))
+        if name == "dict" and not args:
+            return Value(kind=Kind.COLLECTION, size=Size.BOUNDED)
+        return UNKNOWN
+
+    def range_value(self, node: ast.Call, args: list[Value]) -> Value:
+        if all(a.size is Size.BOUNDED and a.kind is Kind.SCALAR for a in args):
+            return Value(kind=Kind.COLLECTION, size=Size.BOUNDED)
+        # range(0, len(xs), step): a loop over chunks of xs.
+        if len(node.args) == 3 and isinstance(node.args[1], ast.Call) and _last_name(node.args[1].func) == "len":
+            return Value(kind=Kind.COLLECTION, size=Size.UNBOUNDED, deps=merge_deps(args),
+                         extra={"batched": True})
+        if len(node.args) == 1 and isinstance(node.args[0], ast.Call) and _last_name(node.args[0].func) == "len" \
+                and node.args[0].args:
+            sized = self.values.get(id(node.args[0].args[0]), UNKNOWN)
+            return Value(kind=Kind.COLLECTION, size=sized.size, deps=merge_deps(args))
+        return Value(kind=Kind.COLLECTION, size=Size.UNKNOWN, deps=merge_deps(args))
+
+    def check_sum(self, node: ast.Call) -> None:
+        """ORM005's fact: sum() over a nullable column of rows, with no `or 0` / `is not None`."""
+        generator = node.args[0]
+        if not isinstance(generator, (ast.GeneratorExp, ast.ListComp)) or len(generator.generators) != 1:
+            return
+        element = self.values.get(id(generator.elt), UNKNOWN)
+        if element.kind is not Kind.COLUMN_VALUE or not element.extra.get("nullable") or element.model is None:
+            return
+        text = ast.dump(generator.elt)
+        for condition in generator.generators[0].ifs:
+            parts = condition.values if isinstance(condition, ast.BoolOp) and isinstance(condition.op, ast.And) \
+                else [condition]
+            for part in parts:
+                if ast.dump(part) == text:
+                    return  # `if p.amount`
+                if isinstance(part, ast.Compare) and len(part.ops) == 1 and \
+                        isinstance(part.ops[0], (ast.IsNot, ast.NotEq)) and ast.dump(part.left) == text and \
+                        isinstance(part.comparators[0], ast.Constant) and part.comparators[0].value is None:
+                    return  # `if p.amount is not None`
+        self.facts.sums.append(NullableSum(Span.of(node), self.short(node), element.model, element.name,
+                                           self.short(generator.elt)))

@@ -1,0 +1,112 @@
+"""The abstract values the facts pass computes for expressions: which names hold rows of which
+model, what is a query, what is bounded. Unknown stays unknown, so rules can stay silent."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ormlens.analysis.models import ModelInfo
+
+
+class Size(enum.Enum):
+    BOUNDED = "bounded"      # a literal, range(<const>), a constant-width slice, a chunk
+    UNBOUNDED = "unbounded"  # from a parameter, a query result, or derived from one
+    UNKNOWN = "unknown"      # anything else: rules that need a size say nothing
+
+
+class Kind(enum.Enum):
+    UNKNOWN = "unknown"
+    MODEL_CLASS = "model_class"      # a mapped class
+    MODEL_BASE = "model_base"        # db.Model, declarative_base(), DeclarativeBase subclasses
+    COLUMN = "column"                # Model.column (class attribute, a SQL expression)
+    RELATIONSHIP_ATTR = "relationship_attr"  # Model.relationship (for loader options)
+    QUERY = "query"                  # an unexecuted Query / select() (model may be None)
+    ROWS = "rows"                    # a collection of rows of `model`
+    ROW = "row"                      # one row of `model`
+    COLUMN_VALUE = "column_value"    # row.column: a Python value read from a row
+    DICT_OF_ROWS = "dict_of_rows"    # a dict whose values are rows (dict comprehension)
+    DICT_OF_LISTS = "dict_of_lists"  # defaultdict(list) whose values are lists of rows
+    RESULT = "result"                # a 2.0 Result / ScalarResult
+    PAGE = "page"                    # Flask-SQLAlchemy Pagination (.items are rows)
+    SESSION = "session"
+    SESSION_FACTORY = "session_factory"
+    FLASK_DB = "flask_db"            # flask_sqlalchemy.SQLAlchemy() instance
+    EXTERNAL = "external"            # something imported from outside the project, by full name
+    MODULE = "module"                # a project module
+    FUNCTION = "function"            # a project function or method
+    CLASS = "class"                  # a project class that is not a model
+    INSTANCE = "instance"            # an instance of a project class (`self`, `Service()`)
+    LOADER_OPTION = "loader_option"  # selectinload(...) and friends
+    COLLECTION = "collection"        # a list/set/tuple/dict of non-rows (only its size is known)
+    ENUMERATE = "enumerate"          # enumerate(x) / x.items(): pairs whose `inner` is x
+    SCALAR = "scalar"                # a number or string
+
+
+@dataclass(frozen=True, eq=False)
+class QueryInfo:
+    """What is known of an unexecuted query: its model, eager-loaded paths, equality filters."""
+
+    model: ModelInfo | None
+    # Relationship paths loaded eagerly (or made to raise), relative to the model's rows.
+    eager: frozenset[tuple[str, ...]] = frozenset()
+    # (column name, value expression node) for `filter_by(col=v)` and `filter(M.col == v)`.
+    equalities: tuple[tuple[str, Any], ...] = ()
+    limited: bool = False  # .limit(<const>) / .first()-like: a bounded number of rows
+    start: Any = None      # the ast node where the query chain starts (for ranges and labels)
+
+
+@dataclass(frozen=True, eq=False)
+class Value:
+    kind: Kind = Kind.UNKNOWN
+    model: ModelInfo | None = None
+    size: Size = Size.UNKNOWN
+    # For rows: paths eager-loaded by the query they came from; None means the source is unknown.
+    eager: frozenset[tuple[str, ...]] | None = None
+    # Ids of the LoopScopes this value changes with (a loop target, or computed from one).
+    deps: frozenset[int] = frozenset()
+    # For ROW values bound per item of a loop: that loop's id.
+    loop: int | None = None
+    query: QueryInfo | None = None
+    name: str = ""          # EXTERNAL: full dotted name; FUNCTION: qualified name; COLUMN: column
+    ref: Any = None         # FUNCTION: FunctionRef; MODULE: module path; CLASS: (module, ClassDecl)
+    inner: Value | None = None  # ENUMERATE / DICT_* values: the collection or row value inside
+    label: str = ""         # how to name it in a message: the source text it came from
+    certain: bool = True    # SESSION: False when only the receiver's name suggests a session
+    extra: dict = field(default_factory=dict)
+
+    def but(self, **changes: Any) -> Value:
+        return replace(self, **changes)
+
+    @property
+    def is_rowlike(self) -> bool:
+        return self.kind in (Kind.ROWS, Kind.ROW) and self.model is not None
+
+
+UNKNOWN = Value()
+
+
+def unknown(deps: frozenset[int] = frozenset(), size: Size = Size.UNKNOWN) -> Value:
+    return Value(deps=deps, size=size) if deps or size is not Size.UNKNOWN else UNKNOWN
+
+
+def merge_deps(values) -> frozenset[int]:
+    out: frozenset[int] = frozenset()
+    for value in values:
+        if value.deps:
+            out = out | value.deps
+    return out
+
+
+def eager_below(eager: frozenset[tuple[str, ...]] | None, attr: str) -> frozenset[tuple[str, ...]] | None:
+    """Eager paths relative to the rows reached through relationship `attr`."""
+    if eager is None:
+        return None
+    below = {path[1:] for path in eager if len(path) > 1 and path[0] in (attr, "*")}
+    return frozenset(below)
+
+
+def eager_covers(eager: frozenset[tuple[str, ...]], attr: str) -> bool:
+    return (attr,) in eager or ("*",) in eager

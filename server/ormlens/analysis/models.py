@@ -1,0 +1,232 @@
+"""ModelIndex entries: mapped classes with their columns (nullability as SQLAlchemy decides it)
+and relationships (target, loading strategy)."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ormlens.analysis import queries
+from ormlens.analysis.flow import Kind, Value
+
+
+@dataclass
+class ColumnInfo:
+    name: str
+    nullable: bool
+    line: int
+
+
+@dataclass
+class RelationshipInfo:
+    name: str
+    target: str            # class name as written ("User" or "app.models.User" -> "User")
+    lazy: object           # "select", "joined", ..., True/False, as SQLAlchemy accepts
+    uselist: bool | None   # None: decided by the direction, which we do not know
+    line: int
+    from_backref: bool = False
+
+    @property
+    def loads_per_access(self) -> bool:
+        """Reading it on a row runs a SELECT unless it was eager-loaded."""
+        return self.lazy not in queries.NON_LAZY_STRATEGIES and self.lazy not in queries.QUERY_STRATEGIES
+
+    @property
+    def returns_query(self) -> bool:
+        return self.lazy in queries.QUERY_STRATEGIES
+
+
+@dataclass(eq=False)
+class ModelInfo:
+    name: str
+    module_path: str
+    line: int
+    columns: dict[str, ColumnInfo] = field(default_factory=dict)
+    relationships: dict[str, RelationshipInfo] = field(default_factory=dict)
+    # Backrefs this model declares on others: (target class name, relationship).
+    extra_backrefs: list[tuple[str, RelationshipInfo]] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return f"{self.module_path}:{self.name}"
+
+    def __repr__(self) -> str:
+        return f"<ModelInfo {self.name}>"
+
+
+# --- reading class bodies ----------------------------------------------------------------------
+
+Resolver = Callable[[ast.expr], Value]
+
+
+def external_name(value: Value) -> str:
+    return value.name if value.kind is Kind.EXTERNAL else ""
+
+
+def _callee_kind(call: ast.Call, resolve: Resolver) -> str:
+    """'column' | 'relationship' | 'backref' | 'wrapper' | '' for the constructor called."""
+    full = external_name(resolve(call.func))
+    if full in queries.COLUMN_CONSTRUCTORS:
+        return "column"
+    if full in queries.RELATIONSHIP_CONSTRUCTORS:
+        return "relationship"
+    if full in queries.BACKREF_CONSTRUCTORS:
+        return "backref"
+    if full in queries.COLUMN_WRAPPERS:
+        return "wrapper"
+    if full:
+        return ""
+    # Unresolvable receiver (e.g. `db` imported from outside the project): the constructor's own
+    # name is distinctive enough inside a class body that is already a model candidate.
+    last = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+    return {"Column": "column", "mapped_column": "column", "relationship": "relationship",
+            "relation": "relationship", "backref": "backref", "deferred": "wrapper"}.get(last, "")
+
+
+def _const_kw(call: ast.Call, name: str, default: object = None) -> object:
+    for kw in call.keywords:
+        if kw.arg == name and isinstance(kw.value, ast.Constant):
+            return kw.value.value
+    return default
+
+
+def _has_kw(call: ast.Call, name: str) -> bool:
+    return any(kw.arg == name for kw in call.keywords)
+
+
+def _mapped_inner(annotation: ast.expr | None) -> ast.expr | None:
+    """`Mapped[X]` (also `so.Mapped[X]`, or as a string) -> X."""
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            annotation = ast.parse(annotation.value, mode="eval").body
+        except SyntaxError:
+            return None
+    if isinstance(annotation, ast.Subscript):
+        head = annotation.value
+        name = head.attr if isinstance(head, ast.Attribute) else getattr(head, "id", "")
+        if name == "Mapped":
+            return annotation.slice
+    return None
+
+
+def _strip_string(node: ast.expr) -> ast.expr:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            return ast.parse(node.value, mode="eval").body
+        except SyntaxError:
+            return node
+    return node
+
+
+def annotation_is_optional(node: ast.expr) -> bool:
+    node = _strip_string(node)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return any(annotation_is_optional(side) or _is_none(side) for side in (node.left, node.right))
+    if isinstance(node, ast.Subscript):
+        head = node.value
+        name = head.attr if isinstance(head, ast.Attribute) else getattr(head, "id", "")
+        if name == "Optional":
+            return True
+        if name == "Union":
+            items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            return any(_is_none(item) for item in items)
+    return False
+
+
+def _is_none(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def collection_item(node: ast.expr) -> ast.expr | None:
+    """`list["Child"]`, `List[Child]`, `set[Child]` -> Child."""
+    node = _strip_string(node)
+    if isinstance(node, ast.Subscript):
+        head = node.value
+        name = head.attr if isinstance(head, ast.Attribute) else getattr(head, "id", "")
+        if name in ("list", "List", "set", "Set", "Sequence", "Iterable", "Collection", "WriteOnlyMapped",
+                    "DynamicMapped", "frozenset", "FrozenSet", "tuple", "Tuple"):
+            inner = node.slice
+            if isinstance(inner, ast.Tuple):
+                inner = inner.elts[0] if inner.elts else None
+            return inner
+    return None
+
+
+def _class_name_of(node: ast.expr | None) -> str:
+    if node is None:
+        return ""
+    node = _strip_string(node)
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value.rsplit(".", 1)[-1]
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Lambda):
+        return _class_name_of(node.body)
+    inner = collection_item(node) if isinstance(node, ast.Subscript) else None
+    if inner is not None:
+        return _class_name_of(inner)
+    if isinstance(node, ast.Subscript):  # Optional["Parent"]
+        return _class_name_of(node.slice)
+    return ""
+
+
+def is_mapping_call(value: ast.expr | None, resolve: Resolver) -> bool:
+    return isinstance(value, ast.Call) and _callee_kind(value, resolve) in ("column", "relationship", "wrapper")
+
+
+def read_attribute(model: ModelInfo, attr: str, annotation: ast.expr | None, value: ast.expr | None,
+                   line: int, resolve: Resolver, backrefs_out: list[tuple[str, RelationshipInfo]]) -> None:
+    """One class-body attribute: add the column or relationship it declares to `model`."""
+    mapped = _mapped_inner(annotation)
+    kind = _callee_kind(value, resolve) if isinstance(value, ast.Call) else ""
+    if kind == "wrapper" and value.args and isinstance(value.args[0], ast.Call):
+        value = value.args[0]
+        kind = _callee_kind(value, resolve)
+    if kind == "relationship":
+        target = _class_name_of(value.args[0]) if value.args else _class_name_of(mapped)
+        lazy = _const_kw(value, "lazy", "select")
+        lazy = "select" if lazy is True else lazy
+        uselist = _const_kw(value, "uselist")
+        if uselist is None and mapped is not None:
+            uselist = collection_item(mapped) is not None
+        model.relationships[attr] = RelationshipInfo(attr, target, lazy, uselist, line)
+        _read_backref(model, value, resolve, line, backrefs_out)
+        return
+    if kind == "column":
+        nullable = _const_kw(value, "nullable")
+        if not isinstance(nullable, bool):
+            if _const_kw(value, "primary_key") is True:
+                nullable = False
+            elif mapped is not None:
+                nullable = annotation_is_optional(mapped)
+            else:
+                nullable = True  # Column() is nullable unless told otherwise
+        model.columns[attr] = ColumnInfo(attr, nullable, line)
+        return
+    if value is None and mapped is not None:
+        # `x: Mapped[Optional[int]]` alone declares a column; `Mapped[list["B"]]` needs relationship().
+        if collection_item(mapped) is None:
+            model.columns[attr] = ColumnInfo(attr, annotation_is_optional(mapped), line)
+
+
+def _read_backref(model: ModelInfo, call: ast.Call, resolve: Resolver, line: int,
+                  backrefs_out: list[tuple[str, RelationshipInfo]]) -> None:
+    """`relationship(..., backref="owner")` adds `Target.owner`, lazily loaded unless `backref(...)`
+    says otherwise."""
+    for kw in call.keywords:
+        if kw.arg != "backref":
+            continue
+        name, lazy = None, "select"
+        if isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str):
+            name = kw.value.value
+        elif isinstance(kw.value, ast.Call) and _callee_kind(kw.value, resolve) == "backref":
+            if kw.value.args and isinstance(kw.value.args[0], ast.Constant):
+                name = kw.value.args[0].value
+            lazy = _const_kw(kw.value, "lazy", "select")
+            lazy = "select" if lazy is True else lazy
+        if isinstance(name, str):
+            target = _class_name_of(call.args[0]) if call.args else ""
+            backrefs_out.append((target, RelationshipInfo(name, model.name, lazy, None, line, from_backref=True)))

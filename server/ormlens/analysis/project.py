@@ -1,0 +1,429 @@
+"""ProjectIndex: every module's declarations and facts, parsed once per content, with import
+resolution across files (siblings, packages, relative imports, `src/` layouts), the ModelIndex, and
+function summaries ("runs a query, via these calls"). It reads files; it never imports them."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ormlens.analysis import queries
+from ormlens.analysis.declarations import ClassDecl, ImportRef, ModuleDecl, collect
+from ormlens.analysis.flow import UNKNOWN, Kind, Size, Value
+from ormlens.analysis.models import ModelInfo, RelationshipInfo, is_mapping_call, read_attribute
+from ormlens.config import Settings
+
+if TYPE_CHECKING:
+    from ormlens.analysis.facts import CallSite, FunctionRef, ModuleFacts, QueryCall
+
+BUILTIN_NAMES = frozenset(dir(builtins))
+# Flask-SQLAlchemy's `db` re-exports sqlalchemy and sqlalchemy.orm names.
+ORM_NAMES = frozenset({
+    "relationship", "relation", "backref", "mapped_column", "Mapped", "selectinload", "joinedload",
+    "subqueryload", "contains_eager", "raiseload", "noload", "lazyload", "immediateload", "defaultload",
+    "deferred", "column_property", "synonym", "aliased", "Session", "sessionmaker", "scoped_session",
+})
+
+
+class ParseFailure(Exception):
+    """A module that cannot be read or parsed; the message is one line for the user."""
+
+
+@dataclass
+class QueryTrace:
+    """How a function ends up running a query: the call chain and the query at its end."""
+
+    chain: list[str]          # qualified names of the functions, caller first
+    query: QueryCall
+    path: str
+
+
+class ProjectIndex:
+    def __init__(self, root: Path | None = None, settings: Settings = Settings()):
+        self.root = root.resolve() if root else None
+        self.settings = settings
+        self._overrides: dict[str, str] = {}   # unsaved editor buffers win over the disk
+        self._decls: dict[str, tuple[str, ModuleDecl | None]] = {}  # path -> (hash, decl)
+        self._facts: dict[str, ModuleFacts] = {}
+        self._errors: dict[str, str] = {}
+        self._models: dict[tuple[str, str], ModelInfo | None] = {}
+        self._bases: dict[tuple[str, str], bool] = {}
+        self._globals: dict[tuple[str, str], Value] = {}
+        self._backrefs: dict[str, list[RelationshipInfo]] | None = None
+        self._traces: dict[FunctionRef, QueryTrace | None] = {}
+        self._building: list[set[str]] = []
+
+    # --- sources and caches -------------------------------------------------------------------
+
+    def set_source(self, path: str | Path, text: str | None) -> None:
+        """Use `text` for `path` instead of the disk (None: back to the disk)."""
+        key = str(Path(path).resolve())
+        if text is None:
+            self._overrides.pop(key, None)
+        else:
+            self._overrides[key] = text
+        self._invalidate(key)
+
+    def _invalidate(self, path: str) -> None:
+        # Names resolved anywhere may depend on this module: drop the derived caches wholesale;
+        # each module's parse is kept and reused while its text is unchanged.
+        self._facts = {p: f for p, f in self._facts.items() if p != path and path not in f.deps}
+        self._models.clear()
+        self._bases.clear()
+        self._globals.clear()
+        self._backrefs = None
+        self._traces.clear()
+
+    def read(self, path: str) -> str:
+        if path in self._overrides:
+            return self._overrides[path]
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise ParseFailure(f"{path}: cannot read: {exc.strerror or exc}") from None
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ParseFailure(f"{path}: not valid UTF-8 (byte {exc.start})") from None
+
+    def decl(self, path: str) -> ModuleDecl | None:
+        """Declarations of a module (parsed once per content); None when it does not parse."""
+        if self._building:
+            self._building[-1].add(path)
+        try:
+            text = self.read(path)
+        except ParseFailure as exc:
+            self._errors[path] = str(exc)
+            return None
+        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+        cached = self._decls.get(path)
+        if cached and cached[0] == digest:
+            return cached[1]
+        if cached:
+            self._invalidate(path)
+        try:
+            tree = ast.parse(text, filename=path)
+        except SyntaxError as exc:
+            self._errors[path] = f"{path}:{exc.lineno or 0}:{(exc.offset or 0)}: syntax error: {exc.msg}"
+            self._decls[path] = (digest, None)
+            return None
+        except (ValueError, RecursionError, MemoryError) as exc:
+            self._errors[path] = f"{path}: cannot parse: {exc}"
+            self._decls[path] = (digest, None)
+            return None
+        self._errors.pop(path, None)
+        decl = collect(path, text, tree)
+        self._decls[path] = (digest, decl)
+        return decl
+
+    def error(self, path: str) -> str | None:
+        return self._errors.get(path)
+
+    def facts(self, path: str) -> ModuleFacts | None:
+        from ormlens.analysis.facts import build_facts
+
+        path = str(Path(path).resolve())
+        decl = self.decl(path)
+        if decl is None:
+            return None
+        cached = self._facts.get(path)
+        if cached is not None and cached.decl is decl:
+            return cached
+        self._building.append({path})
+        try:
+            facts = build_facts(decl, self)
+        finally:
+            deps = self._building.pop()
+        facts.deps = deps
+        self._facts[path] = facts
+        return facts
+
+    # --- import resolution --------------------------------------------------------------------
+
+    def _roots_for(self, path: str) -> list[Path]:
+        """Directories an absolute import may start from: the importing file's directory and its
+        ancestors up to the project root, the root, and the root's `src/`."""
+        roots: list[Path] = []
+        here = Path(path).parent
+        stop = self.root
+        for directory in [here, *here.parents]:
+            roots.append(directory)
+            if stop is None or directory == stop or len(roots) > 12:
+                break
+        if stop is not None:
+            roots += [stop, stop / "src"]
+        return roots
+
+    def module_file(self, from_path: str, ref: ImportRef) -> str | None:
+        parts = [p for p in ref.module.split(".") if p]
+        if ref.level:
+            base = Path(from_path).parent
+            for _ in range(ref.level - 1):
+                base = base.parent
+            candidates = [base]
+        else:
+            candidates = self._roots_for(from_path)
+        for base in candidates:
+            target = base.joinpath(*parts) if parts else base
+            for option in (target.with_suffix(".py") if parts else None, target / "__init__.py"):
+                if option is not None and option.is_file():
+                    return str(option.resolve())
+        return None
+
+    def resolve_import(self, decl: ModuleDecl, ref: ImportRef, depth: int = 0) -> Value:
+        if ref.name is not None:
+            # `from pkg import sub` may name a submodule rather than a symbol in pkg/__init__.py.
+            module = self.module_file(decl.path, ref)
+            if module is not None:
+                target = self.decl(module)
+                if target is not None:
+                    value = self.resolve_global(target, ref.name, depth + 1)
+                    if value is not UNKNOWN:
+                        return value
+            sub = self.module_file(decl.path, ImportRef(f"{ref.module}.{ref.name}".strip("."), None, ref.level))
+            if sub is not None:
+                return Value(kind=Kind.MODULE, ref=sub, name=ref.name)
+            if ref.level or module is not None:
+                return UNKNOWN
+            return Value(kind=Kind.EXTERNAL, name=f"{ref.module}.{ref.name}")
+        module = self.module_file(decl.path, ref)
+        if module is not None:
+            return Value(kind=Kind.MODULE, ref=module, name=ref.module)
+        return Value(kind=Kind.EXTERNAL, name=ref.module)
+
+    def resolve_global(self, decl: ModuleDecl, name: str, depth: int = 0) -> Value:
+        """What a module-level name is, from declarations only (order-independent)."""
+        key = (decl.path, name)
+        if key in self._globals:
+            return self._globals[key]
+        if depth > 20:
+            return UNKNOWN
+        self._globals[key] = UNKNOWN  # cycle guard
+        value = self._resolve_global(decl, name, depth)
+        self._globals[key] = value
+        return value
+
+    def _resolve_global(self, decl: ModuleDecl, name: str, depth: int) -> Value:
+        from ormlens.analysis.facts import FunctionRef
+
+        if name in decl.classes:
+            return self.class_value(decl, decl.classes[name])
+        if name in decl.functions:
+            return Value(kind=Kind.FUNCTION, ref=FunctionRef(decl.path, name), name=name)
+        if name in decl.assigns:
+            return self.eval_static(decl, decl.assigns[name], depth + 1, label=name)
+        if name in decl.imports:
+            return self.resolve_import(decl, decl.imports[name], depth)
+        if name in decl.annotations:
+            return UNKNOWN
+        for star in decl.star_imports:
+            module = self.module_file(decl.path, star)
+            target = self.decl(module) if module else None
+            if target is not None:
+                value = self.resolve_global(target, name, depth + 1)
+                if value is not UNKNOWN:
+                    return value
+        if name in BUILTIN_NAMES:
+            return Value(kind=Kind.EXTERNAL, name=f"builtins.{name}")
+        return UNKNOWN
+
+    def eval_static(self, decl: ModuleDecl, node: ast.expr, depth: int = 0, label: str = "") -> Value:
+        """Evaluate a module- or class-level expression well enough to know what it binds."""
+        if isinstance(node, ast.Name):
+            return self.resolve_global(decl, node.id, depth + 1)
+        if isinstance(node, ast.Attribute):
+            return self.attribute(self.eval_static(decl, node.value, depth + 1), node.attr)
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
+            return Value(kind=Kind.COLLECTION, size=Size.BOUNDED, label=label)
+        if isinstance(node, ast.Constant):
+            return Value(kind=Kind.SCALAR, size=Size.BOUNDED, label=label)
+        if isinstance(node, ast.Call):
+            callee = self.eval_static(decl, node.func, depth + 1)
+            return self.construct(callee, [self.eval_static(decl, a, depth + 1) for a in node.args[:1]])
+        return UNKNOWN
+
+    def construct(self, callee: Value, args: list[Value]) -> Value:
+        """What calling a class or factory of the ORMs gives (shared with the facts pass)."""
+        if callee.kind is Kind.EXTERNAL:
+            full = callee.name
+            if full in queries.FLASK_SQLALCHEMY:
+                return Value(kind=Kind.FLASK_DB)
+            if full in queries.SESSION_FACTORIES:
+                return Value(kind=Kind.SESSION_FACTORY)
+            if full in queries.SESSION_CLASSES:
+                return Value(kind=Kind.SESSION)
+            if full in queries.DECLARATIVE_BASE_FACTORIES:
+                return Value(kind=Kind.MODEL_BASE)
+        if callee.kind is Kind.SESSION_FACTORY:
+            return Value(kind=Kind.SESSION)
+        if callee.kind is Kind.SESSION and callee.name == "scoped":
+            return callee
+        return UNKNOWN
+
+    def attribute(self, base: Value, attr: str) -> Value:
+        """Attribute semantics that need no flow facts: modules, externals, Flask-SQLAlchemy."""
+        if base.kind is Kind.EXTERNAL:
+            return Value(kind=Kind.EXTERNAL, name=f"{base.name}.{attr}")
+        if base.kind is Kind.MODULE:
+            target = self.decl(base.ref)
+            if target is None:
+                return UNKNOWN
+            value = self.resolve_global(target, attr)
+            if value is UNKNOWN:
+                sub = self.module_file(base.ref, ImportRef(attr, None, 1))
+                if sub is not None and sub != base.ref:
+                    return Value(kind=Kind.MODULE, ref=sub, name=attr)
+            return value
+        if base.kind is Kind.FLASK_DB:
+            if attr == "Model":
+                return Value(kind=Kind.MODEL_BASE)
+            if attr == "session":
+                return Value(kind=Kind.SESSION, label="db.session")
+            module = "sqlalchemy.orm" if attr in ORM_NAMES else "sqlalchemy"
+            return Value(kind=Kind.EXTERNAL, name=f"{module}.{attr}")
+        if base.kind is Kind.MODEL_CLASS and base.model is not None:
+            model = base.model
+            if attr in model.columns:
+                return Value(kind=Kind.COLUMN, model=model, name=attr, label=f"{model.name}.{attr}")
+            if self.relationship(model, attr) is not None:
+                return Value(kind=Kind.RELATIONSHIP_ATTR, model=model, name=attr)
+        return UNKNOWN
+
+    # --- the ModelIndex -----------------------------------------------------------------------
+
+    def class_value(self, decl: ModuleDecl, cls: ClassDecl) -> Value:
+        model = self.model_of(decl, cls)
+        if model is not None:
+            return Value(kind=Kind.MODEL_CLASS, model=model, label=cls.name)
+        if self._is_model_base(decl, cls):
+            return Value(kind=Kind.MODEL_BASE, label=cls.name)
+        return Value(kind=Kind.CLASS, ref=(decl.path, cls), name=cls.name, label=cls.name)
+
+    def _is_model_base(self, decl: ModuleDecl, cls: ClassDecl) -> bool:
+        key = (decl.path, cls.name)
+        if key not in self._bases:
+            self._bases[key] = False
+            self._bases[key] = any(
+                self.eval_static(decl, base).name in queries.DECLARATIVE_BASE_CLASSES for base in cls.bases
+            ) or (self._is_abstract(decl, cls) and self._has_model_base(decl, cls))
+        return self._bases[key]
+
+    @staticmethod
+    def _is_abstract(decl: ModuleDecl, cls: ClassDecl) -> bool:
+        value = cls.attr_value("__abstract__")
+        return isinstance(value, ast.Constant) and value.value is True
+
+    def _has_model_base(self, decl: ModuleDecl, cls: ClassDecl) -> bool:
+        return any(self.eval_static(decl, b).kind in (Kind.MODEL_BASE, Kind.MODEL_CLASS) for b in cls.bases)
+
+    def model_of(self, decl: ModuleDecl, cls: ClassDecl) -> ModelInfo | None:
+        key = (decl.path, cls.name)
+        if key in self._models:
+            return self._models[key]
+        self._models[key] = None  # cycle guard
+        self._models[key] = model = self._build_model(decl, cls)
+        return model
+
+    def _build_model(self, decl: ModuleDecl, cls: ClassDecl) -> ModelInfo | None:
+        parents: list[ModelInfo] = []
+        mixins: list[tuple[ModuleDecl, ClassDecl]] = []
+        mapped_base = False
+        for base in cls.bases:
+            value = self.eval_static(decl, base)
+            if value.kind is Kind.MODEL_CLASS and value.model is not None:
+                parents.append(value.model)
+            elif value.kind is Kind.MODEL_BASE:
+                mapped_base = True
+            elif value.kind is Kind.EXTERNAL and value.name in ("sqlmodel.SQLModel", "sqlmodel.main.SQLModel"):
+                table = cls.keyword("table")
+                mapped_base = isinstance(table, ast.Constant) and table.value is True
+            elif value.kind is Kind.EXTERNAL and value.name in queries.DECLARATIVE_BASE_CLASSES:
+                return None  # a declarative base itself is not mapped
+            elif value.kind is Kind.CLASS and value.ref is not None:
+                mixins.append(value.ref)
+        resolve = lambda node: self.eval_static(decl, node)  # noqa: E731
+        declares = cls.attr_value("__tablename__") is not None or any(
+            is_mapping_call(value, resolve) for _, _, value, _ in cls.attrs
+        )
+        if self._is_abstract(decl, cls) or not (parents or mapped_base or declares):
+            return None
+        model = ModelInfo(cls.name, decl.path, cls.node.lineno)
+        for parent in parents:
+            model.columns.update(parent.columns)
+            model.relationships.update(parent.relationships)
+        backrefs: list[tuple[str, RelationshipInfo]] = []
+        for mixin_path, mixin in mixins:
+            mixin_decl = self.decl(mixin_path)
+            if mixin_decl is not None:
+                mixin_resolve = lambda node, d=mixin_decl: self.eval_static(d, node)  # noqa: E731
+                for attr, annotation, value, line in mixin.attrs:
+                    read_attribute(model, attr, annotation, value, line, mixin_resolve, backrefs)
+        for attr, annotation, value, line in cls.attrs:
+            read_attribute(model, attr, annotation, value, line, resolve, backrefs)
+        model.extra_backrefs = backrefs
+        return model
+
+    def all_models(self) -> list[ModelInfo]:
+        out = []
+        for path, (_, decl) in list(self._decls.items()):
+            if decl is None:
+                continue
+            for cls in decl.classes.values():
+                model = self.model_of(decl, cls)
+                if model is not None:
+                    out.append(model)
+        return out
+
+    def find_model(self, name: str, near_path: str) -> ModelInfo | None:
+        """A relationship target named by class name, as SQLAlchemy's registry resolves it."""
+        near = self.decl(near_path)
+        if near is not None and name in near.classes:
+            model = self.model_of(near, near.classes[name])
+            if model is not None:
+                return model
+        if near is not None and name in near.imports:
+            value = self.resolve_global(near, name)
+            if value.kind is Kind.MODEL_CLASS:
+                return value.model
+        matches = [m for m in self.all_models() if m.name == name]
+        return matches[0] if len(matches) == 1 else None
+
+    def relationship(self, model: ModelInfo, attr: str) -> RelationshipInfo | None:
+        rel = model.relationships.get(attr)
+        if rel is not None:
+            return rel
+        if self._backrefs is None:
+            self._backrefs = {}
+            for other in self.all_models():
+                for target, backref in other.extra_backrefs:
+                    self._backrefs.setdefault(target, []).append(backref)
+        return next((b for b in self._backrefs.get(model.name, []) if b.name == attr), None)
+
+    # --- function summaries -------------------------------------------------------------------
+
+    def query_trace(self, ref: FunctionRef, _seen: frozenset | None = None) -> QueryTrace | None:
+        """Does calling `ref` run a query (directly or through calls, to any depth)? How?"""
+        if ref in self._traces:
+            return self._traces[ref]
+        seen = (_seen or frozenset()) | {ref}
+        facts = self.facts(ref.path)
+        function = facts.functions.get(ref.qualname) if facts else None
+        trace = None
+        if function is not None and not function.cached:
+            if function.query_calls:
+                trace = QueryTrace([ref.qualname], function.query_calls[0], ref.path)
+            else:
+                for call in function.calls:
+                    if call.callee in seen:
+                        continue
+                    inner = self.query_trace(call.callee, seen)
+                    if inner is not None:
+                        trace = QueryTrace([ref.qualname, *inner.chain], inner.query, inner.path)
+                        break
+        if _seen is None or trace is not None:
+            self._traces[ref] = trace
+        return trace

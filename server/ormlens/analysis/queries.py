@@ -1,0 +1,127 @@
+"""What is a query, in tables. The facts pass looks names and methods up here; nothing else
+hard-codes ORM vocabulary."""
+
+from __future__ import annotations
+
+# Fully qualified names of things imported from the ORMs, by what they are.
+SESSION_CLASSES = frozenset({
+    "sqlalchemy.orm.Session",
+    "sqlalchemy.orm.session.Session",
+    "sqlalchemy.orm.scoping.scoped_session",
+    "sqlalchemy.orm.scoped_session",
+    "sqlalchemy.ext.asyncio.AsyncSession",
+    "sqlalchemy.ext.asyncio.session.AsyncSession",
+    "sqlalchemy.ext.asyncio.async_scoped_session",
+    "sqlmodel.Session",
+    "sqlmodel.orm.session.Session",
+    "flask_sqlalchemy.session.Session",
+})
+SESSION_FACTORIES = frozenset({
+    "sqlalchemy.orm.sessionmaker",
+    "sqlalchemy.orm.session.sessionmaker",
+    "sqlalchemy.ext.asyncio.async_sessionmaker",
+})
+FLASK_SQLALCHEMY = frozenset({
+    "flask_sqlalchemy.SQLAlchemy",
+    "flask_sqlalchemy.extension.SQLAlchemy",
+})
+# Calling these gives a declarative base class.
+DECLARATIVE_BASE_FACTORIES = frozenset({
+    "sqlalchemy.ext.declarative.declarative_base",
+    "sqlalchemy.orm.declarative_base",
+})
+# Subclassing these gives a declarative base (the subclass itself is not mapped).
+DECLARATIVE_BASE_CLASSES = frozenset({
+    "sqlalchemy.orm.DeclarativeBase",
+    "sqlalchemy.orm.DeclarativeBaseNoMeta",
+})
+COLUMN_CONSTRUCTORS = frozenset({
+    "sqlalchemy.Column",
+    "sqlalchemy.schema.Column",
+    "sqlalchemy.sql.schema.Column",
+    "sqlalchemy.orm.mapped_column",
+})
+RELATIONSHIP_CONSTRUCTORS = frozenset({
+    "sqlalchemy.orm.relationship",
+    "sqlalchemy.orm.relation",
+})
+BACKREF_CONSTRUCTORS = frozenset({"sqlalchemy.orm.backref"})
+# Wrappers whose first argument is the real column.
+COLUMN_WRAPPERS = frozenset({"sqlalchemy.orm.deferred"})
+SELECT_CONSTRUCTORS = frozenset({"sqlalchemy.select", "sqlalchemy.sql.select", "sqlalchemy.future.select"})
+
+# Loader options, by effect on a relationship read later.
+EAGER_LOADERS = frozenset({
+    "selectinload", "joinedload", "subqueryload", "contains_eager", "immediateload",
+    # These stop a lazy load from happening at all (raise or return nothing).
+    "raiseload", "noload",
+})
+PATH_ONLY_LOADERS = frozenset({"defaultload"})
+LAZY_LOADERS = frozenset({"lazyload"})
+LOADER_MODULES = ("sqlalchemy.orm", "sqlalchemy.orm.strategy_options")
+
+# relationship(lazy=...) values under which reading the attribute does not run a query per item.
+NON_LAZY_STRATEGIES = frozenset({
+    "joined", "selectin", "subquery", "immediate", "raise", "raise_on_sql", "noload", False,
+})
+# Strategies that return a query object instead of loading (reading it is not the load).
+QUERY_STRATEGIES = frozenset({"dynamic", "write_only"})
+
+# Methods of a 1.x Query that return another Query.
+QUERY_BUILDERS = frozenset({
+    "filter", "filter_by", "where", "order_by", "join", "outerjoin", "options", "limit", "offset",
+    "group_by", "having", "distinct", "with_entities", "add_columns", "add_entity", "select_from",
+    "execution_options", "enable_eagerloads", "populate_existing", "with_for_update", "yield_per",
+    "union", "union_all", "params", "correlate", "reset_joinpoint", "autoflush", "with_parent",
+    "from_self", "with_labels", "set_label_style", "execution_options", "slice",
+})
+# Terminal methods: calling one runs the query. Value is what it returns.
+QUERY_TERMINALS = {
+    "all": "rows",
+    "first": "row",
+    "one": "row",
+    "one_or_none": "row",
+    "scalar": "scalar",
+    "count": "scalar",
+    "get": "row",
+    "get_or_404": "row",
+    "first_or_404": "row",
+    "one_or_404": "row",
+    "paginate": "page",
+    "exists": "scalar",
+    "delete": "scalar",
+    "update": "scalar",
+}
+# Methods of a Session that run a query when given a model or a statement.
+SESSION_QUERY_METHODS = {
+    "get": "row",          # session.get(Model, pk)
+    "execute": "result",   # session.execute(select(...))
+    "scalars": "rows",
+    "scalar": "scalar",
+    "exec": "rows",        # SQLModel
+}
+# What the rows that a 2.0 Result yields become, by method.
+RESULT_METHODS = {
+    "scalars": "result",
+    "all": "rows",
+    "first": "row",
+    "one": "row",
+    "one_or_none": "row",
+    "scalar": "scalar",
+    "scalar_one": "row",
+    "scalar_one_or_none": "row",
+    "unique": "result",
+    "fetchall": "rows",
+}
+
+# Builtins that keep a collection's size (and its rows' model).
+SIZE_PRESERVING_CALLS = frozenset({"list", "tuple", "set", "frozenset", "sorted", "reversed", "iter"})
+# Functions that split an iterable into chunks (loops over them are batched, not per item).
+DEFAULT_CHUNK_FUNCTIONS = frozenset({
+    "batched", "chunked", "ichunked", "chunks", "chunker", "partition_all", "grouper", "sliced",
+    "batch", "batches", "chunk", "iter_chunks", "in_chunks", "chunkify",
+})
+# Decorators after which a call does not rerun the body.
+CACHING_DECORATORS = frozenset({
+    "lru_cache", "cache", "cached", "cached_property", "memoize", "memoized", "cachedmethod",
+})

@@ -1,0 +1,133 @@
+"""The `ormlens` command: `check` reports findings like ruff, `rule` prints a rule's docs.
+Exit codes as ruff: 0 clean, 1 findings (or files that could not be checked), 2 usage error."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from ormlens import __version__
+from ormlens.config import Settings, load_settings, parse_codes
+from ormlens.discovery import discover
+from ormlens.engine import check_files  # module-level name, so tests can monkeypatch it
+from ormlens.formatters import format_json, format_text, summary
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        # --help, --version and usage errors: return argparse's status rather than raise,
+        # so main() always returns an int (0, or 2 for bad usage).
+        return int(exc.code or 0)
+    return args.run(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ormlens", description="Find ORM performance bugs in Python code, without importing it."
+    )
+    parser.add_argument("--version", action="version", version=f"ormlens {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = commands.add_parser("check", help="check files or directories for ORM performance bugs")
+    check.add_argument("paths", nargs="*", type=Path, default=[Path(".")], metavar="PATH",
+                       help="files or directories to check (default: .)")
+    check.add_argument("--select", type=_codes, metavar="CODES",
+                       help="comma-separated rule codes to enable, replacing the configured selection")
+    check.add_argument("--ignore", type=_codes, metavar="CODES",
+                       help="comma-separated rule codes to disable, on top of the configured ones")
+    check.add_argument("--output-format", choices=("text", "json"), default="text")
+    check.add_argument("-q", "--quiet", action="store_true", help="do not print the summary line")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    check.set_defaults(run=run_check)
+
+    rule = commands.add_parser("rule", help="print the documentation of a rule")
+    which = rule.add_mutually_exclusive_group(required=True)
+    which.add_argument("code", nargs="?", help="a rule code, e.g. ORM001")
+    which.add_argument("--all", action="store_true", help="print every rule's documentation")
+    rule.set_defaults(run=run_rule)
+    return parser
+
+
+def _codes(value: str) -> frozenset[str]:
+    try:
+        return parse_codes(value)
+    except ValueError as exc:
+        # argparse reports it as "argument --select: not a rule code: ..." and exits 2.
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def run_check(args: argparse.Namespace) -> int:
+    paths: list[Path] = args.paths
+    for path in paths:
+        if not path.exists():
+            _error(f"{path}: no such file or directory")
+            return EXIT_USAGE
+
+    # Settings come from the pyproject.toml nearest the first path, as the root does.
+    loaded = load_settings(paths[0])
+    for warning in loaded.warnings:
+        print(f"ormlens: warning: {warning}", file=sys.stderr)
+    settings = _apply_flags(loaded.settings, args)
+    root = _project_root(paths[0], loaded.source)
+
+    report = check_files(discover(paths, root, settings.exclude), settings, root)
+
+    for message in report.errors:
+        _error(message)
+    if args.output_format == "json":
+        print(format_json(report.findings))  # nothing else on stdout: it must parse
+    else:
+        for line in format_text(report.findings):
+            print(line)
+        if not args.quiet:
+            # Unparsable files count too, so "All checks passed!" never comes with exit 1.
+            print(summary(len(report.findings) + len(report.errors)))
+    failed = bool(report.findings or report.errors)
+    return EXIT_FINDINGS if failed and not args.exit_zero else EXIT_OK
+
+
+def _apply_flags(settings: Settings, args: argparse.Namespace) -> Settings:
+    # As in ruff: --select starts a fresh selection (so it can re-enable a rule the
+    # configuration ignores); --ignore adds to whatever is ignored already.
+    if args.select is not None:
+        settings = replace(settings, select=args.select, ignore=frozenset())
+    if args.ignore:
+        settings = replace(settings, ignore=settings.ignore | args.ignore)
+    return settings
+
+
+def _project_root(first: Path, pyproject: Path | None) -> Path:
+    """The nearest pyproject.toml's directory, else the first path (or its directory)."""
+    if pyproject is not None:
+        return pyproject.parent.resolve()
+    first = first.resolve()
+    return first if first.is_dir() else first.parent
+
+
+def run_rule(args: argparse.Namespace) -> int:
+    # Imported on use: `check` does not need the rules' documentation.
+    from ormlens.rules import REGISTRY
+
+    if args.all:
+        docs = [REGISTRY[code].documentation().strip("\n") for code in sorted(REGISTRY)]
+        print("\n\n".join(docs))
+        return EXIT_OK
+    rule = REGISTRY.get(args.code.strip().upper())
+    if rule is None:
+        _error(f"unknown rule code: {args.code} (known: {', '.join(sorted(REGISTRY))})")
+        return EXIT_USAGE
+    print(rule.documentation().rstrip("\n"))
+    return EXIT_OK
+
+
+def _error(message: str) -> None:
+    print(f"ormlens: error: {message}", file=sys.stderr)

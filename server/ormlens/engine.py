@@ -1,0 +1,73 @@
+"""The one entry point both the CLI and the server call: files in, findings out."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ormlens.analysis.project import ProjectIndex
+from ormlens.config import Settings
+from ormlens.findings import Finding
+from ormlens.rules import REGISTRY
+from ormlens.rules.base import RuleContext
+
+log = logging.getLogger("ormlens")
+
+# `# noqa` silences every code on its line; `# noqa: ORM001, ORM002` only those (as in ruff).
+NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[,\s]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+    # One line each: a file that could not be read or parsed (the run goes on without it).
+    errors: list[str] = field(default_factory=list)
+
+
+def check_files(files: list[Path], settings: Settings, root: Path | None = None) -> Report:
+    """Analyse `files` (already discovered) as one project rooted at `root`.
+    Applies select/ignore and `# noqa`. Never imports or runs the files."""
+    project = ProjectIndex(root, settings)
+    report = Report()
+    for file in files:
+        path = str(Path(file).resolve())
+        findings, error = analyze(project, path, settings)
+        report.findings.extend(findings)
+        if error:
+            report.errors.append(error)
+    report.findings.sort(key=Finding.sort_key)
+    return report
+
+
+def analyze(project: ProjectIndex, path: str, settings: Settings) -> tuple[list[Finding], str | None]:
+    """Findings for one module of `project`, or the one-line reason it could not be analysed."""
+    try:
+        facts = project.facts(path)
+    except RecursionError:
+        return [], f"{path}: too deeply nested to analyse"
+    if facts is None:
+        return [], project.error(path) or f"{path}: cannot analyse"
+    ctx = RuleContext(facts, project, settings)
+    findings: list[Finding] = []
+    for code, rule in REGISTRY.items():
+        if not settings.enabled(code):
+            continue
+        try:
+            findings.extend(rule.check(ctx))
+        except Exception:  # one rule's bug loses that rule's findings, not the others'
+            log.exception("ormlens: rule %s failed on %s", code, path)
+    lines = facts.decl.source.splitlines()
+    return [f for f in findings if not suppressed(f, lines)], None
+
+
+def suppressed(finding: Finding, lines: list[str]) -> bool:
+    index = finding.span.line - 1
+    if not 0 <= index < len(lines) or "noqa" not in lines[index].lower():
+        return False
+    for match in NOQA.finditer(lines[index]):
+        codes = match.group("codes")
+        if codes is None or finding.code in {c.upper() for c in re.split(r"[,\s]+", codes) if c}:
+            return True
+    return False

@@ -1,0 +1,60 @@
+"""What every rule is: a code, a name, documentation in fixed sections, and a check over facts."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ormlens.analysis.facts import ModuleFacts
+from ormlens.analysis.project import ProjectIndex
+from ormlens.config import Settings
+from ormlens.findings import Finding, Related, Span
+
+DOC_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix safety")
+
+
+@dataclass
+class RuleContext:
+    facts: ModuleFacts
+    project: ProjectIndex
+    settings: Settings
+
+    @property
+    def path(self) -> str:
+        return self.facts.path
+
+
+class Rule:
+    code: str = ""
+    name: str = ""
+
+    def check(self, ctx: RuleContext) -> Iterator[Finding]:
+        raise NotImplementedError
+
+    def finding(self, ctx: RuleContext, span: Span, message: str, related: list[Related] | None = None,
+                **data) -> Finding:
+        return Finding(self.code, self.name, ctx.path, span, message, related or [], data)
+
+    # --- documentation: the class docstring, shared by `ormlens rule`, hover and docs/ ----------
+
+    @classmethod
+    def sections(cls) -> dict[str, str]:
+        doc = inspect.cleandoc(cls.__doc__ or "")
+        parts = re.split(r"^## (.+)$", doc, flags=re.MULTILINE)
+        return {title.strip(): body.strip() for title, body in zip(parts[1::2], parts[2::2])}
+
+    @classmethod
+    def documentation(cls) -> str:
+        return f"# {cls.code} {cls.name}\n\n" + inspect.cleandoc(cls.__doc__ or "").strip() + "\n"
+
+    @classmethod
+    def examples_path(cls, suffix: str = ".cases.py") -> Path:
+        module = inspect.getfile(cls)
+        return Path(module).with_suffix("").with_name(Path(module).stem + suffix)
+
+
+def loop_related(path: str, loop, message: str = "the loop that repeats it") -> Related:
+    return Related(path, loop.span, f"{message}: `{loop.label}`")

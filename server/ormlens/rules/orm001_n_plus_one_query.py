@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from ormlens.findings import Related
+from ormlens.rules.base import Rule, RuleContext, loop_related
+
+
+class NPlusOneQuery(Rule):
+    """
+    ## What it does
+    Finds an ORM query that runs once per item of a `for` loop or a comprehension: directly, or
+    through a function (in this module or another) that runs one, at any depth.
+
+    ## Why is this bad?
+    Each iteration pays a database round-trip. A loop over 1,000 ids with two queries in it makes
+    2,001 round-trips where two would do: the page is slow in production even though it was fast
+    on a development database with ten rows.
+
+    ## Example
+    ```python
+    for uid in user_ids:
+        sessions = Session.query.filter_by(user_id=uid).all()
+        payments = Payment.query.filter_by(user_id=uid).all()
+    ```
+
+    ## Use instead
+    Fetch the rows for all items at once, in chunks that stay under the database's parameter
+    limit, group them by key, and look them up in the loop:
+    ```python
+    sessions_by_user = defaultdict(list)
+    distinct_ids = list(dict.fromkeys(user_ids))
+    for start in range(0, len(distinct_ids), 1000):
+        chunk = distinct_ids[start:start + 1000]
+        for s in Session.query.filter(Session.user_id.in_(chunk)).all():
+            sessions_by_user[s.user_id].append(s)
+    for uid in user_ids:
+        sessions = sessions_by_user.get(uid, [])
+    ```
+    Loops over a literal collection, `range(<constant>)`, and loops over chunks
+    (`range(0, len(xs), K)`, `itertools.batched`) are not reported.
+
+    ## Fix safety
+    No automatic fix yet. The rewrite above is safe when the query filters on the item by
+    equality; it changes the order of rows within a group when the query had no `order_by`.
+    """
+
+    code = "ORM001"
+    name = "n-plus-one-query"
+
+    def check(self, ctx: RuleContext):
+        facts = ctx.facts
+        repeated = []
+        for query in facts.query_calls:
+            loop = _innermost_repeating(query.loops)
+            if loop is not None:
+                repeated.append((query, loop, None))
+        for call in facts.calls:
+            loop = _innermost_repeating(call.loops)
+            if loop is None:
+                continue
+            trace = ctx.project.query_trace(call.callee)
+            if trace is not None:
+                repeated.append((call, loop, trace))
+        per_loop = Counter(loop.id for _, loop, _ in repeated)
+        for site, loop, trace in repeated:
+            count = per_loop[loop.id]
+            how_many = f"{count} queries per item, {count}·N round-trips" if count > 1 else \
+                "1 query per item, N round-trips"
+            related = [loop_related(ctx.path, loop)]
+            if trace is None:
+                uses_item = loop.id in site.deps or any(l.id in site.deps for l in site.loops)
+                advice = (_batch_advice(site) if uses_item else
+                          "it does not depend on the item: run it once before the loop")
+                message = f"`{site.label}` runs once per item of `{loop.label}` ({how_many}); {advice}"
+                data = {"terminal": site.terminal, "model": site.model.name if site.model else None}
+            else:
+                where = f"{Path(trace.path).name}:{trace.query.span.line}"
+                via = " → ".join(f"`{name.rsplit('.', 1)[-1]}()`" for name in trace.chain)
+                message = (f"`{site.label}()` runs a query once per item of `{loop.label}` ({how_many}): "
+                           f"{via} runs `{trace.query.label}` ({where}); fetch what it needs for all items "
+                           "before the loop and pass it in")
+                related.append(Related(trace.path, trace.query.span, f"the query `{trace.query.label}`"))
+                data = {"via": trace.chain, "query_path": trace.path, "query_line": trace.query.span.line}
+            yield self.finding(ctx, site.span, message, related, loop_line=loop.span.line, **data)
+
+
+def _innermost_repeating(loops):
+    return next((loop for loop in reversed(loops) if loop.repeats), None)
+
+
+def _batch_advice(query) -> str:
+    info = query.query
+    model = query.model.name if query.model else None
+    keyed = [column for column, _ in info.equalities] if info is not None else []
+    if model and keyed:
+        return (f"load the rows for all items before the loop with `{model}.{keyed[0]}.in_(...)` in chunks "
+                "and look them up by key")
+    return "load the rows for all items before the loop and look them up by key"

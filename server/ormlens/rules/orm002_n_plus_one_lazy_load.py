@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from ormlens.analysis.flow import eager_covers
+from ormlens.findings import Related
+from ormlens.rules.base import Rule, RuleContext, loop_related
+
+
+class NPlusOneLazyLoad(Rule):
+    """
+    ## What it does
+    Finds a lazily loaded relationship read on each row of a loop over query results, when the
+    query that loaded the rows did not eager-load it.
+
+    ## Why is this bad?
+    Reading a lazy relationship on a row runs a SELECT for that row. Over N rows that is N extra
+    queries, hidden behind what looks like an attribute access.
+
+    ## Example
+    ```python
+    users = session.query(User).all()
+    for user in users:
+        print(user.posts)
+    ```
+
+    ## Use instead
+    Load the relationship with the rows, in one extra query for all of them:
+    ```python
+    users = session.query(User).options(selectinload(User.posts)).all()
+    ```
+    Use `joinedload` for a many-to-one relationship. A relationship declared with an eager
+    `lazy=` ("selectin", "joined", "subquery", "immediate") or `lazy="raise"` is not reported,
+    and neither are rows whose origin is unknown (a parameter, another function's result).
+
+    ## Fix safety
+    No automatic fix yet. Adding an eager loader keeps results the same; it loads the related
+    rows even when the loop does not reach them, which holds more memory.
+    """
+
+    code = "ORM002"
+    name = "n-plus-one-lazy-load"
+
+    def check(self, ctx: RuleContext):
+        facts = ctx.facts
+        seen: set[tuple] = set()
+        for read in facts.relationship_reads:
+            rel = read.relationship
+            if not rel.loads_per_access or read.eager is None or read.row_loop is None:
+                continue
+            loop = facts.loops.get(read.row_loop)
+            if loop is None or not loop.repeats or loop not in read.loops:
+                continue
+            if eager_covers(read.eager, rel.name):
+                continue
+            key = (read.row_loop, read.model.name, rel.name)
+            if key in seen:
+                continue  # the first read loads it; later reads on the same row are cached
+            seen.add(key)
+            loader = "selectinload" if rel.uselist else "joinedload"
+            message = (f"`{read.label}` lazy-loads `{read.model.name}.{rel.name}` once per item of "
+                       f"`{loop.label}` (N extra queries); eager-load it on the query that loads the rows: "
+                       f"`.options({loader}({read.model.name}.{rel.name}))`")
+            related = [loop_related(ctx.path, loop)]
+            if read.source_line:
+                related.append(Related(ctx.path, loop.span.__class__(read.source_line, 0, read.source_line, 0),
+                                       "the query that loads the rows"))
+            yield self.finding(ctx, read.span, message, related, model=read.model.name,
+                               relationship=rel.name, loader=loader)

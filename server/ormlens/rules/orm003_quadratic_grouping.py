@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from ormlens.rules.base import Rule, RuleContext, loop_related
+
+
+class QuadraticGrouping(Rule):
+    """
+    ## What it does
+    Finds a scan of a whole collection with an equality filter on the item of an enclosing loop:
+    a comprehension, `filter(lambda ...)`, `next(...)` or an inner `for` with `if ...:`.
+
+    ## Why is this bad?
+    Every outer item walks every inner item: O(N·M). With 10,000 users and 100,000 sessions
+    that is a billion comparisons, where grouping once costs 110,000 steps.
+
+    ## Example
+    ```python
+    for uid in user_ids:
+        user_sessions = [s for s in sessions if s.user_id == uid]
+    ```
+
+    ## Use instead
+    Group once before the loop, then look the key up:
+    ```python
+    sessions_by_user = defaultdict(list)
+    for s in sessions:
+        sessions_by_user[s.user_id].append(s)
+    for uid in user_ids:
+        user_sessions = sessions_by_user.get(uid, [])
+    ```
+    Scans of literal collections, and loops over bounded collections, are not reported.
+
+    ## Fix safety
+    No automatic fix yet. Grouping keeps the order of items within each group, so the rewrite is
+    safe when the collection is not modified inside the loop.
+    """
+
+    code = "ORM003"
+    name = "quadratic-grouping"
+
+    def check(self, ctx: RuleContext):
+        for scan in ctx.facts.scans:
+            what = f"`{scan.label}`" if scan.label else "this scan"
+            message = (f"{what} scans all of `{scan.collection}` once per item of `{scan.outer.label}` "
+                       f"to match `{scan.key}` (O(N·M)); group it once before the loop with "
+                       "`defaultdict(list)` and look the key up")
+            yield self.finding(ctx, scan.span, message, [loop_related(ctx.path, scan.outer)],
+                               key=scan.key, collection=scan.collection)

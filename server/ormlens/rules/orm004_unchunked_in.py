@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from ormlens.analysis.flow import Kind, Size
+from ormlens.rules.base import Rule, RuleContext
+
+LIMITS = ("PostgreSQL allows 65,535 bind parameters per statement, SQLite 32,766 (999 before 3.32), "
+          "SQL Server 2,100, Oracle 1,000 items per IN list, asyncpg 32,767; psycopg2 inlines the "
+          "values instead, so there it becomes a huge statement rather than an error")
+
+
+class UnchunkedIn(Rule):
+    """
+    ## What it does
+    Finds `.in_(xs)` (also `not_in`) where `xs` has no bound: a parameter, a query result, or
+    something built from one.
+
+    ## Why is this bad?
+    Each item becomes one bind parameter. Past the database's limit the statement fails:
+    PostgreSQL allows 65,535 bind parameters per statement (its wire protocol counts them in 16
+    bits), SQLite 32,766 (999 before 3.32), SQL Server 2,100, Oracle 1,000 items per IN list,
+    asyncpg 32,767. psycopg2 inlines the values, so there the cost is a huge statement instead.
+    It works in tests and fails on the first big customer.
+
+    ## Example
+    ```python
+    sessions = Session.query.filter(Session.user_id.in_(user_ids)).all()
+    ```
+
+    ## Use instead
+    Query in chunks of distinct values:
+    ```python
+    distinct_ids = list(dict.fromkeys(user_ids))
+    sessions = []
+    for start in range(0, len(distinct_ids), 1000):
+        chunk = distinct_ids[start:start + 1000]
+        sessions += Session.query.filter(Session.user_id.in_(chunk)).all()
+    ```
+    Not reported: a literal, a slice of constant width, a chunk from a chunking loop, a subquery
+    or `select()`.
+
+    ## Fix safety
+    No automatic fix yet. Chunking keeps the set of rows; their order across chunks can differ
+    when the query has no `order_by`.
+    """
+
+    code = "ORM004"
+    name = "unchunked-in"
+
+    def check(self, ctx: RuleContext):
+        for call in ctx.facts.in_calls:
+            if call.size is not Size.UNBOUNDED or call.kind is Kind.QUERY:
+                continue
+            message = (f"`{call.label}` binds one parameter per item of `{call.argument}`, which has no bound; "
+                       f"past the database's limit the statement fails ({LIMITS}); query in chunks of "
+                       f"{ctx.settings.chunk_size:,} distinct values")
+            yield self.finding(ctx, call.span, message, argument=call.argument)

@@ -1006,7 +1006,8 @@ class FactsBuilder:
         info = base.query or QueryInfo(base.model)
         statement = bool(base.extra.get("statement"))
         if method in queries.QUERY_TERMINALS and not statement:
-            return self.run_query(node, base, method)
+            # `.get(uid)`: the terminal's own arguments can tie the query to the loop item.
+            return self.run_query(node, base.but(deps=base.deps | merge_deps(args)), method)
         if method in queries.QUERY_BUILDERS:
             eager = info.eager
             equalities = list(info.equalities)
@@ -1059,11 +1060,12 @@ class FactsBuilder:
                 return UNKNOWN
             return Value(kind=Kind.QUERY, model=model, query=QueryInfo(model, start=node))
         if method in ("get", "get_or_404") and first.kind is Kind.MODEL_CLASS:
-            query = Value(kind=Kind.QUERY, model=first.model, query=QueryInfo(first.model, start=node))
+            query = Value(kind=Kind.QUERY, model=first.model, query=QueryInfo(first.model, start=node),
+                          deps=merge_deps(args))
             return self.run_query(node, query, "get")
         if method in ("execute", "scalars", "scalar", "exec", "first_or_404", "one_or_404", "paginate"):
             if first.kind is Kind.QUERY:
-                statement = first.but(extra={})
+                statement = first.but(extra={}, deps=merge_deps(args))
                 if method in ("scalars", "exec"):
                     rows = self.run_query(node, statement, "all")
                     return rows.but(kind=Kind.RESULT, extra={**rows.extra, "scalars": True}) \

@@ -1,0 +1,580 @@
+"""Cross-module behaviour: each test writes a small project into tmp_path and checks it as one
+project, the way the CLI does. Positions are derived from the source text, never pasted."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from ormlens.config import Settings
+from ormlens.engine import Report, check_files
+
+FLASK_MODELS = """
+    from flask_sqlalchemy import SQLAlchemy
+
+    db = SQLAlchemy()
+
+
+    class User(db.Model):
+        id = db.Column(db.Integer, primary_key=True)
+        email = db.Column(db.String(120), nullable=False)
+
+
+    class Session(db.Model):
+        id = db.Column(db.Integer, primary_key=True)
+        user_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=False)
+"""
+
+SA2_MODELS = """
+    from sqlalchemy import ForeignKey, String
+    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+    class Base(DeclarativeBase):
+        pass
+
+
+    class User(Base):
+        __tablename__ = "user"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        email: Mapped[str] = mapped_column(String(120))
+
+
+    class Visit(Base):
+        __tablename__ = "visit"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+"""
+
+
+def write(root: Path, files: dict[str, str]) -> dict[str, Path]:
+    out = {}
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        out[name] = path
+    return out
+
+
+def check(root: Path, files: dict[str, str]) -> tuple[Report, dict[str, Path]]:
+    paths = write(root, files)
+    report = check_files(sorted(paths.values()), Settings(), root)
+    return report, paths
+
+
+def locate(path: Path, snippet: str, occurrence: int = 0) -> tuple[int, int, int, int]:
+    """(line, col, end_line, end_col) of `snippet` in `path`: 1-based lines, UTF-8 byte columns."""
+    text = path.read_text(encoding="utf-8")
+    start = -1
+    for _ in range(occurrence + 1):
+        start = text.index(snippet, start + 1)
+
+    def position(offset: int) -> tuple[int, int]:
+        line_start = text.rfind("\n", 0, offset) + 1
+        return text.count("\n", 0, offset) + 1, len(text[line_start:offset].encode("utf-8"))
+
+    return (*position(start), *position(start + len(snippet)))
+
+
+def span_tuple(finding) -> tuple[int, int, int, int]:
+    s = finding.span
+    return (s.line, s.col, s.end_line, s.end_col)
+
+
+def findings_in(report: Report, path: Path, code: str | None = None) -> list:
+    target = str(path.resolve())
+    return [f for f in report.findings if f.path == target and (code is None or f.code == code)]
+
+
+# --- a helper in another module --------------------------------------------------------------
+
+
+HELPER_PROJECT = {
+    "models.py": FLASK_MODELS,
+    "services.py": """
+        from models import Session
+
+
+        def sessions_for(uid):
+            return Session.query.filter_by(user_id=uid).all()
+    """,
+}
+
+
+def test_helper_query_called_in_loop(tmp_path: Path) -> None:
+    report, paths = check(tmp_path, {**HELPER_PROJECT, "views.py": """
+        from services import sessions_for
+
+
+        def page(user_ids):
+            out = {}
+            for uid in user_ids:
+                out[uid] = sessions_for(uid)
+            return out
+    """})
+    assert report.errors == []
+    views = findings_in(report, paths["views.py"])
+    assert [f.code for f in views] == ["ORM001"]
+    (finding,) = views
+    assert span_tuple(finding) == locate(paths["views.py"], "sessions_for(uid)")
+    query_span = locate(paths["services.py"], "Session.query.filter_by(user_id=uid).all()")
+    assert "sessions_for" in finding.message
+    assert f"services.py:{query_span[0]}" in finding.message
+    assert "`user_ids`" in finding.message
+    related = {(Path(r.path).name, (r.span.line, r.span.col, r.span.end_line, r.span.end_col))
+               for r in finding.related}
+    assert ("services.py", query_span) in related
+    # the helper itself runs one query, in no loop: nothing there
+    assert findings_in(report, paths["services.py"]) == []
+    assert findings_in(report, paths["models.py"]) == []
+
+
+def test_helper_query_called_outside_loop(tmp_path: Path) -> None:
+    report, paths = check(tmp_path, {**HELPER_PROJECT, "views.py": """
+        from services import sessions_for
+
+
+        def page(uid):
+            return sessions_for(uid)
+
+
+        def many(user_ids):
+            sessions = sessions_for(user_ids[0])
+            return [s.id for s in sessions]
+    """})
+    assert report.errors == []
+    assert report.findings == []
+
+
+def test_helper_via_module_attribute_in_loop(tmp_path: Path) -> None:
+    report, paths = check(tmp_path, {**HELPER_PROJECT, "views.py": """
+        import services
+
+
+        def page(user_ids):
+            return {uid: services.sessions_for(uid) for uid in user_ids}
+    """})
+    assert report.errors == []
+    (finding,) = findings_in(report, paths["views.py"])
+    assert finding.code == "ORM001"
+    assert span_tuple(finding) == locate(paths["views.py"], "services.sessions_for(uid)")
+    assert "sessions_for" in finding.message
+
+
+def test_session_parameter_helper_sa2(tmp_path: Path) -> None:
+    """SQLAlchemy 2.0 models and `session.query(Model)` on an annotated `Session` parameter."""
+    report, paths = check(tmp_path, {
+        "models.py": SA2_MODELS,
+        "services.py": """
+            from sqlalchemy.orm import Session
+
+            from models import Visit
+
+
+            def visits_for(session: Session, uid: int):
+                return session.query(Visit).filter(Visit.user_id == uid).all()
+        """,
+        "views.py": """
+            from sqlalchemy.orm import Session
+
+            from services import visits_for
+
+
+            def page(session: Session, user_ids: list[int]):
+                for uid in user_ids:
+                    yield visits_for(session, uid)
+        """,
+    })
+    assert report.errors == []
+    (finding,) = findings_in(report, paths["views.py"])
+    assert finding.code == "ORM001"
+    assert span_tuple(finding) == locate(paths["views.py"], "visits_for(session, uid)")
+    line = locate(paths["services.py"], "session.query(Visit)")[0]
+    assert f"services.py:{line}" in finding.message
+    assert findings_in(report, paths["services.py"]) == []
+
+
+# --- depth --------------------------------------------------------------------------------------
+
+
+def test_call_chain_across_three_modules(tmp_path: Path) -> None:
+    report, paths = check(tmp_path, {
+        "models.py": FLASK_MODELS,
+        "repo.py": """
+            from models import Session
+
+
+            def load(uid):
+                return Session.query.filter_by(user_id=uid).all()
+        """,
+        "helpers.py": """
+            from repo import load
+
+
+            def a(uid):
+                return b(uid)
+
+
+            def b(uid):
+                rows = load(uid)
+                return len(rows)
+        """,
+        "views.py": """
+            import helpers
+
+
+            def page(user_ids):
+                counts = []
+                for uid in user_ids:
+                    counts.append(helpers.a(uid))
+                return counts
+        """,
+    })
+    assert report.errors == []
+    views = findings_in(report, paths["views.py"])
+    assert [f.code for f in views] == ["ORM001"]
+    (finding,) = views
+    assert span_tuple(finding) == locate(paths["views.py"], "helpers.a(uid)")
+    message = finding.message
+    positions = [message.find(name) for name in ("`a()`", "`b()`", "`load()`")]
+    assert -1 not in positions, message
+    assert positions == sorted(positions), message
+    line = locate(paths["repo.py"], "Session.query.filter_by(user_id=uid).all()")[0]
+    assert f"repo.py:{line}" in message
+    assert any(Path(r.path).name == "repo.py" and r.span.line == line for r in finding.related)
+    # no loop anywhere else
+    assert [f for f in report.findings if f not in views] == []
+
+
+# --- import resolution variants -----------------------------------------------------------------
+
+LOOP_QUERY = "User.query.filter_by(id=uid).first()"
+
+
+def _assert_one_loop_query(report: Report, path: Path, snippet: str) -> None:
+    assert report.errors == []
+    found = findings_in(report, path)
+    assert [f.code for f in found] == ["ORM001"], [f.message for f in report.findings]
+    assert span_tuple(found[0]) == locate(path, snippet)
+
+
+def test_package_relative_import(tmp_path: Path) -> None:
+    report, paths = check(tmp_path, {
+        "app/__init__.py": "",
+        "app/models.py": FLASK_MODELS,
+        "app/views.py": """
+            from .models import User
+
+
+            def emails(user_ids):
+                return [User.query.filter_by(id=uid).first() for uid in user_ids]
+        """,
+    })
+    _assert_one_loop_query(report, paths["app/views.py"], LOOP_QUERY)
+
+
+def test_parent_relative_import(tmp_path: Path) -> None:
+    report, paths = check(tmp_path, {
+        "app/__init__.py": "",
+        "app/models.py": FLASK_MODELS,
+        "app/web/__init__.py": "",
+        "app/web/views.py": """
+            from ..models import User
+
+
+            def emails(user_ids):
+                for uid in user_ids:
+                    print(User.query.filter_by(id=uid).first())
+        """,
+    })
+    _assert_one_loop_query(report, paths["app/web/views.py"], LOOP_QUERY)
+
+
+def test_import_module_as_alias(tmp_path: Path) -> None:
+    report, paths = check(tmp_path, {
+        "app/__init__.py": "",
+        "app/models.py": FLASK_MODELS,
+        "app/views.py": """
+            import app.models as m
+
+
+            def emails(user_ids):
+                for uid in user_ids:
+                    print(m.User.query.filter_by(id=uid).first())
+        """,
+    })
+    _assert_one_loop_query(report, paths["app/views.py"], "m." + LOOP_QUERY)
+
+
+def test_import_dotted_module(tmp_path: Path) -> None:
+    report, paths = check(tmp_path, {
+        "app/__init__.py": "",
+        "app/models.py": FLASK_MODELS,
+        "app/views.py": """
+            import app.models
+
+
+            def emails(user_ids):
+                for uid in user_ids:
+                    print(app.models.User.query.filter_by(id=uid).first())
+        """,
+    })
+    _assert_one_loop_query(report, paths["app/views.py"], "app.models." + LOOP_QUERY)
+
+
+def test_from_package_import_module(tmp_path: Path) -> None:
+    report, paths = check(tmp_path, {
+        "app/__init__.py": "",
+        "app/models.py": FLASK_MODELS,
+        "app/views.py": """
+            from app import models
+
+
+            def emails(user_ids):
+                for uid in user_ids:
+                    print(models.User.query.filter_by(id=uid).first())
+        """,
+    })
+    _assert_one_loop_query(report, paths["app/views.py"], "models." + LOOP_QUERY)
+
+
+def test_src_layout(tmp_path: Path) -> None:
+    report, paths = check(tmp_path, {
+        "src/pkg/__init__.py": "",
+        "src/pkg/models.py": FLASK_MODELS,
+        "src/pkg/views.py": """
+            from pkg.models import User
+
+
+            def emails(user_ids):
+                for uid in user_ids:
+                    print(User.query.filter_by(id=uid).first())
+        """,
+    })
+    _assert_one_loop_query(report, paths["src/pkg/views.py"], LOOP_QUERY)
+
+
+def test_src_layout_sa2_session_query(tmp_path: Path) -> None:
+    report, paths = check(tmp_path, {
+        "src/pkg/__init__.py": "",
+        "src/pkg/db/__init__.py": "",
+        "src/pkg/db/models.py": SA2_MODELS,
+        "src/pkg/views.py": """
+            from sqlalchemy.orm import Session
+
+            from pkg.db.models import User
+
+
+            def emails(session: Session, user_ids):
+                for uid in user_ids:
+                    print(session.query(User).filter(User.id == uid).first())
+        """,
+    })
+    _assert_one_loop_query(report, paths["src/pkg/views.py"],
+                           "session.query(User).filter(User.id == uid).first()")
+
+
+def test_unresolvable_model_is_not_a_query(tmp_path: Path) -> None:
+    """Control for the variants above: the same loop, with a model that cannot be found, is not
+    reported; so each report above proves the import was resolved."""
+    report, paths = check(tmp_path, {
+        "app/__init__.py": "",
+        "app/views.py": """
+            from .nowhere import User
+
+
+            def emails(user_ids):
+                for uid in user_ids:
+                    print(User.query.filter_by(id=uid).first())
+        """,
+    })
+    assert report.errors == []
+    assert report.findings == []
+
+
+# --- cycles --------------------------------------------------------------------------------------
+
+
+def test_import_cycle(tmp_path: Path) -> None:
+    report, paths = check(tmp_path, {
+        "models.py": FLASK_MODELS,
+        "a.py": """
+            from b import helper
+
+
+            def run(user_ids):
+                for uid in user_ids:
+                    helper(uid)
+
+
+            def touch(uid):
+                return uid
+        """,
+        "b.py": """
+            from a import touch
+            from models import User
+
+
+            def helper(uid):
+                touch(uid)
+                return User.query.filter_by(id=uid).first()
+        """,
+    })
+    assert report.errors == []
+    (finding,) = report.findings
+    assert finding.code == "ORM001"
+    assert span_tuple(finding) == locate(paths["a.py"], "helper(uid)")
+
+
+def test_mutual_recursion_across_modules(tmp_path: Path) -> None:
+    report, paths = check(tmp_path, {
+        "models.py": FLASK_MODELS,
+        "a.py": """
+            import b
+
+
+            def ping(uid, n):
+                if n:
+                    return b.pong(uid, n - 1)
+                return None
+
+
+            def run(user_ids):
+                for uid in user_ids:
+                    ping(uid, 3)
+        """,
+        "b.py": """
+            import a
+            from models import User
+
+
+            def pong(uid, n):
+                a.ping(uid, n)
+                return User.query.filter_by(id=uid).first()
+        """,
+    })
+    assert report.errors == []
+    (finding,) = report.findings
+    assert finding.code == "ORM001"
+    assert span_tuple(finding) == locate(paths["a.py"], "ping(uid, 3)")
+
+
+def test_star_import_cycle(tmp_path: Path) -> None:
+    report, paths = check(tmp_path, {
+        "a.py": """
+            from b import *
+
+
+            def run(items):
+                for item in items:
+                    missing(item)
+        """,
+        "b.py": """
+            from a import *
+        """,
+    })
+    assert report.errors == []
+    assert report.findings == []
+
+
+# --- not queries --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("decorator, imports", [
+    ("@functools.lru_cache", "import functools"),
+    ("@functools.lru_cache(maxsize=None)", "import functools"),
+    ("@lru_cache(maxsize=128)", "from functools import lru_cache"),
+    ("@functools.cache", "import functools"),
+])
+def test_cached_helper_in_loop(tmp_path: Path, decorator: str, imports: str) -> None:
+    report, paths = check(tmp_path, {
+        "models.py": FLASK_MODELS,
+        "services.py": f"""
+            {imports}
+
+            from models import User
+
+
+            {decorator}
+            def user_by_id(uid):
+                return User.query.filter_by(id=uid).first()
+        """.replace("\n            ", "\n"),
+        "views.py": """
+            from services import user_by_id
+
+
+            def page(user_ids):
+                for uid in user_ids:
+                    print(user_by_id(uid))
+        """,
+    })
+    assert report.errors == []
+    assert report.findings == []
+
+
+def test_get_calls_that_are_not_queries(tmp_path: Path) -> None:
+    report, paths = check(tmp_path, {
+        "models.py": FLASK_MODELS,
+        "views.py": """
+            import requests
+            from flask_caching import Cache
+
+            from models import User
+
+            cache = Cache()
+
+
+            def page(urls, user_ids, users: dict[int, User]):
+                http = requests.Session()
+                for url in urls:
+                    print(requests.Session().get(url))
+                    print(http.get(url))
+                seen = {}
+                for uid in user_ids:
+                    print(seen.get(uid))
+                    print(dict.get(seen, uid))
+                    print(users.get(uid))
+                    print(cache.get(uid))
+                    key = f"user:{uid}"
+                    print(cache.get(key))
+        """,
+    })
+    assert report.errors == []
+    assert report.findings == []
+
+
+def test_requests_session_imported_by_name(tmp_path: Path) -> None:
+    """`Session` from requests is not an ORM session, even though a model is called that too."""
+    report, paths = check(tmp_path, {
+        "models.py": FLASK_MODELS,
+        "views.py": """
+            from requests import Session
+
+
+            def fetch(urls):
+                s = Session()
+                for url in urls:
+                    print(s.get(url))
+                    print(Session().get(url))
+        """,
+    })
+    assert report.errors == []
+    assert report.findings == []
+
+
+def test_cache_parameter_get_in_loop(tmp_path: Path) -> None:
+    report, paths = check(tmp_path, {
+        "models.py": FLASK_MODELS,
+        "views.py": """
+            from models import User
+
+
+            def page(cache, user_ids):
+                return [cache.get(uid) for uid in user_ids]
+        """,
+    })
+    assert report.errors == []
+    assert report.findings == []

@@ -197,6 +197,65 @@ def test_session_parameter_helper_sa2(tmp_path: Path) -> None:
     assert findings_in(report, paths["services.py"]) == []
 
 
+def test_helper_reexported_from_package_init(tmp_path: Path) -> None:
+    report, paths = check(tmp_path, {
+        "app/__init__.py": "from .services import sessions_for\n",
+        "app/models.py": FLASK_MODELS,
+        "app/services.py": """
+            from .models import Session
+
+
+            def sessions_for(uid):
+                return Session.query.filter_by(user_id=uid).all()
+        """,
+        "app/views.py": """
+            from app import sessions_for
+
+
+            def page(user_ids):
+                return [sessions_for(uid) for uid in user_ids]
+        """,
+    })
+    assert report.errors == []
+    (finding,) = report.findings
+    assert finding.code == "ORM001"
+    assert span_tuple(finding) == locate(paths["app/views.py"], "sessions_for(uid)")
+    line = locate(paths["app/services.py"], "Session.query")[0]
+    assert f"services.py:{line}" in finding.message
+
+
+def test_helper_returning_a_lambda_runs_no_query(tmp_path: Path) -> None:
+    report, paths = check(tmp_path, {
+        "models.py": FLASK_MODELS,
+        "services.py": """
+            from models import Session
+
+
+            def deferred_sessions(uid):
+                return lambda: Session.query.filter_by(user_id=uid).all()
+
+
+            def deferred_sessions_def(uid):
+                def load():
+                    return Session.query.filter_by(user_id=uid).all()
+                return load
+        """,
+        "views.py": """
+            from services import deferred_sessions, deferred_sessions_def
+
+
+            def page(user_ids):
+                loaders = {}
+                for uid in user_ids:
+                    loaders[uid] = deferred_sessions(uid)
+                    loaders[-uid] = deferred_sessions_def(uid)
+                return loaders
+        """,
+    })
+    assert report.errors == []
+    assert report.findings == []
+
+
 # --- depth --------------------------------------------------------------------------------------
 
 
@@ -501,18 +560,30 @@ def test_cached_helper_in_loop(tmp_path: Path, decorator: str, imports: str) -> 
             {decorator}
             def user_by_id(uid):
                 return User.query.filter_by(id=uid).first()
+
+
+            def user_by_id_uncached(uid):
+                return User.query.filter_by(id=uid).first()
         """.replace("\n            ", "\n"),
         "views.py": """
-            from services import user_by_id
+            from services import user_by_id, user_by_id_uncached
 
 
             def page(user_ids):
                 for uid in user_ids:
                     print(user_by_id(uid))
+
+
+            def control(user_ids):
+                for uid in user_ids:
+                    print(user_by_id_uncached(uid))
         """,
     })
     assert report.errors == []
-    assert report.findings == []
+    # only the uncached twin (the control: same body, no decorator) is reported
+    (finding,) = report.findings
+    assert finding.code == "ORM001"
+    assert span_tuple(finding) == locate(paths["views.py"], "user_by_id_uncached(uid)")
 
 
 def test_get_calls_that_are_not_queries(tmp_path: Path) -> None:
@@ -540,10 +611,18 @@ def test_get_calls_that_are_not_queries(tmp_path: Path) -> None:
                     print(cache.get(uid))
                     key = f"user:{uid}"
                     print(cache.get(key))
+
+
+            def control(user_ids):
+                for uid in user_ids:
+                    print(User.query.get(uid))
         """,
     })
     assert report.errors == []
-    assert report.findings == []
+    # only the control (a real query by primary key) is reported
+    (finding,) = report.findings
+    assert finding.code == "ORM001"
+    assert span_tuple(finding) == locate(paths["views.py"], "User.query.get(uid)")
 
 
 def test_requests_session_imported_by_name(tmp_path: Path) -> None:

@@ -55,9 +55,11 @@ def analyze(project: ProjectIndex, path: str, settings: Settings) -> tuple[list[
         if not settings.enabled(code):
             continue
         try:
-            findings.extend(rule.check(ctx))
+            found = list(rule.check(ctx))
         except Exception:  # one rule's bug loses that rule's findings, not the others'
             log.exception("ormlens: rule %s failed on %s", code, path)
+            continue
+        findings.extend(found)
     lines = facts.decl.source.splitlines()
     return [f for f in findings if not suppressed(f, lines)], None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -52,6 +53,7 @@ class LoopScope:
     size: Size
     batched: bool      # iterates chunks (range(0, len(xs), K), batched(xs, K), ...)
     iter_deps: frozenset[int]
+    rows_of: str | None = None  # the model whose rows it iterates, when known
 
     @property
     def repeats(self) -> bool:
@@ -168,6 +170,7 @@ class Frame:
     cls: tuple[str, ClassDecl] | None = None
 
 
+CHUNKER_NAME = re.compile(r"(?i)(chunk|batch)")
 SESSION_NAME_HINTS = ("session", "db_session", "dbsession", "sess")
 
 
@@ -279,8 +282,10 @@ class FactsBuilder:
         size = it.size
         if it.kind in (Kind.ROWS, Kind.QUERY, Kind.RESULT, Kind.PAGE) and size is Size.UNKNOWN:
             size = Size.UNBOUNDED
+        rows_of = it.model.name if it.model is not None and it.kind in (
+            Kind.ROWS, Kind.QUERY, Kind.PAGE) and not it.extra.get("statement") else None
         loop = LoopScope(next(self._ids), kind, span, self.short(iter_node), size,
-                         bool(it.extra.get("batched")), it.deps)
+                         bool(it.extra.get("batched")), it.deps, rows_of)
         self.facts.loops[loop.id] = loop
         return loop
 
@@ -684,9 +689,9 @@ class FactsBuilder:
         for default in [*node.args.defaults, *(d for d in node.args.kw_defaults if d is not None)]:
             self.eval(default)
         outer = self.frame
-        # A lambda's body runs when it is called, not here: no loops apply; queries in it still
-        # count for the function that defines it.
-        self.push_frame("function", outer.function, outer.qualname, outer.cls)
+        # A lambda's body runs when (and if) it is called, not here: its queries belong to no loop
+        # and do not make the defining function one that runs a query.
+        self.push_frame("function", None, outer.qualname, outer.cls)
         self.frame.kind = "lambda"
         try:
             for arg in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]:
@@ -857,7 +862,7 @@ class FactsBuilder:
         item and the item of an enclosing loop that repeats."""
         loops = self.frame.loops
         position = next((i for i, candidate in enumerate(loops) if candidate is loop), None)
-        if not position or loop.size is not Size.UNBOUNDED:
+        if not position or loop.size is not Size.UNBOUNDED or not loop.rows_of:
             return False
         outer = {candidate.id: candidate for candidate in loops[:position]}
         if loop.iter_deps & outer.keys():
@@ -1125,7 +1130,7 @@ class FactsBuilder:
             if full in ("collections.defaultdict",) and node.args and isinstance(node.args[0], ast.Name) \
                     and node.args[0].id == "list":
                 return Value(kind=Kind.DICT_OF_LISTS, size=Size.BOUNDED)
-            if short in self.chunk_names:
+            if self.is_chunker(short):
                 return Value(kind=Kind.COLLECTION, size=first.size, extra={"batched": True})
             if full in ("builtins.dict.fromkeys", "dict.fromkeys"):
                 return Value(kind=Kind.COLLECTION, size=first.size)
@@ -1133,13 +1138,20 @@ class FactsBuilder:
         if kind is Kind.SESSION_FACTORY:
             return Value(kind=Kind.SESSION)
         if kind is Kind.FUNCTION:
-            if callee.name.rsplit(".", 1)[-1] in self.chunk_names:
+            if self.is_chunker(callee.name.rsplit(".", 1)[-1]):
                 return Value(kind=Kind.COLLECTION, size=first.size, extra={"batched": True})
             self.record_call(node, callee)
             return UNKNOWN
         if kind is Kind.CLASS:
             return Value(kind=Kind.INSTANCE, ref=callee.ref, label=callee.label)
+        if kind is Kind.UNKNOWN and self.is_chunker(_last_name(node.func)):
+            return Value(kind=Kind.COLLECTION, size=first.size, extra={"batched": True})
         return UNKNOWN
+
+    def is_chunker(self, name: str) -> bool:
+        """A helper that splits an iterable into chunks: by the settings' list, or by its name
+        (`chunk_list`, `iter_batches`, `batched`), since projects write their own."""
+        return name in self.chunk_names or CHUNKER_NAME.search(name) is not None
 
     def call_builtin(self, node: ast.Call, name: str, args: list[Value]) -> Value:
         first = args[0] if args else UNKNOWN
@@ -1184,8 +1196,8 @@ class FactsBuilder:
     def range_value(self, node: ast.Call, args: list[Value]) -> Value:
         if all(a.size is Size.BOUNDED and a.kind is Kind.SCALAR for a in args):
             return Value(kind=Kind.COLLECTION, size=Size.BOUNDED)
-        # range(0, len(xs), step): a loop over chunks of xs.
-        if len(node.args) == 3 and isinstance(node.args[1], ast.Call) and _last_name(node.args[1].func) == "len":
+        # range(0, len(xs), size) / range(0, total, batch_size): a loop over chunks or pages.
+        if len(node.args) == 3 and self.is_batch_step(node.args[2]):
             return Value(kind=Kind.COLLECTION, size=Size.UNBOUNDED, deps=merge_deps(args),
                          extra={"batched": True})
         if len(node.args) == 1 and isinstance(node.args[0], ast.Call) and _last_name(node.args[0].func) == "len" \
@@ -1193,6 +1205,13 @@ class FactsBuilder:
             sized = self.values.get(id(node.args[0].args[0]), UNKNOWN)
             return Value(kind=Kind.COLLECTION, size=sized.size, deps=merge_deps(args))
         return Value(kind=Kind.COLLECTION, size=Size.UNKNOWN, deps=merge_deps(args))
+
+    def is_batch_step(self, step: ast.expr) -> bool:
+        if isinstance(step, ast.Constant):
+            return isinstance(step.value, int) and step.value >= 50  # a step of 2 is not a chunk
+        if isinstance(step, ast.UnaryOp):
+            return False
+        return True  # a named size: BATCH_SIZE, chunk_size, self.page_size
 
     def check_sum(self, node: ast.Call) -> None:
         """ORM005's fact: sum() over a nullable column of rows, with no `or 0` / `is not None`."""

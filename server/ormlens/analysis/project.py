@@ -7,6 +7,8 @@ from __future__ import annotations
 import ast
 import builtins
 import hashlib
+import io
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -85,10 +87,17 @@ class ProjectIndex:
             data = Path(path).read_bytes()
         except OSError as exc:
             raise ParseFailure(f"{path}: cannot read: {exc.strerror or exc}") from None
+        # Decode as Python does: a BOM, or a PEP 263 coding line, else UTF-8.
         try:
-            return data.decode("utf-8")
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        except SyntaxError as exc:
+            raise ParseFailure(f"{path}: {exc.msg if hasattr(exc, 'msg') else exc}") from None
+        try:
+            return data.decode(encoding)
         except UnicodeDecodeError as exc:
-            raise ParseFailure(f"{path}: not valid UTF-8 (byte {exc.start})") from None
+            raise ParseFailure(f"{path}: not valid {encoding.upper()} (byte {exc.start})") from None
+        except LookupError:
+            raise ParseFailure(f"{path}: unknown encoding {encoding!r}") from None
 
     def decl(self, path: str) -> ModuleDecl | None:
         """Declarations of a module (parsed once per content); None when it does not parse."""

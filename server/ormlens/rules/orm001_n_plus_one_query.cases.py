@@ -193,3 +193,18 @@ def helper_without_query(ids):
         return str(i)
     for i in ids:
         fmt(i)
+
+
+def own_chunk_helper(user_ids, chunk_list):
+    for chunk in chunk_list(user_ids, 1000):
+        Order.query.filter(Order.user_id.in_(chunk)).all()
+
+
+def paged_by_offset(total: int, batch_size: int):
+    for offset in range(0, total, batch_size):
+        Order.query.order_by(Order.id).offset(offset).limit(batch_size).all()
+
+
+def small_step_is_not_a_chunk(user_ids):
+    for i in range(0, len(user_ids), 2):
+        Order.query.filter_by(user_id=user_ids[i]).first()  # expect: ORM001 "Order.query.filter_by(user_id=user_ids[i]).first()"

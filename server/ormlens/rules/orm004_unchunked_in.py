@@ -3,9 +3,9 @@ from __future__ import annotations
 from ormlens.analysis.flow import Kind, Size
 from ormlens.rules.base import Rule, RuleContext
 
-LIMITS = ("PostgreSQL allows 65,535 bind parameters per statement, SQLite 32,766 (999 before 3.32), "
-          "SQL Server 2,100, Oracle 1,000 items per IN list, asyncpg 32,767; psycopg2 inlines the "
-          "values instead, so there it becomes a huge statement rather than an error")
+LIMITS = ("PostgreSQL: 65,535 bind parameters per statement; SQLite: 32,766, 999 before 3.32; "
+          "SQL Server: 2,100; Oracle: 1,000 items per IN list; asyncpg: 32,767; psycopg2 inlines "
+          "the values, so there it is a huge statement instead")
 
 
 class UnchunkedIn(Rule):
@@ -50,7 +50,7 @@ class UnchunkedIn(Rule):
         for call in ctx.facts.in_calls:
             if call.size is not Size.UNBOUNDED or call.kind is Kind.QUERY:
                 continue
-            message = (f"`{call.label}` binds one parameter per item of `{call.argument}`, which has no bound; "
-                       f"past the database's limit the statement fails ({LIMITS}); query in chunks of "
+            message = (f"`{call.label}` binds one parameter per item of `{call.argument}`, which has no "
+                       f"bound: past the database's limit it fails ({LIMITS}); query in chunks of "
                        f"{ctx.settings.chunk_size:,} distinct values")
             yield self.finding(ctx, call.span, message, argument=call.argument)

@@ -318,8 +318,10 @@ class FactsBuilder:
             self.frame.function.query_calls.append(call)
 
     def record_call(self, node: ast.Call, callee: Value) -> None:
-        site = CallSite(Span.of(node), self.short(node.func), callee.ref, self.effective_loops(),
-                        self.frame.qualname or None)
+        label = self.short(node.func, 1000)
+        if len(label) > 60 and isinstance(node.func, ast.Attribute):
+            label = f"….{node.func.attr}"
+        site = CallSite(Span.of(node), label, callee.ref, self.effective_loops(), self.frame.qualname or None)
         self.facts.calls.append(site)
         if self.frame.function is not None:
             self.frame.function.calls.append(site)
@@ -850,7 +852,10 @@ class FactsBuilder:
         if element.kind is Kind.ROW and element.model is not None:
             return Value(kind=Kind.ROWS, model=element.model, eager=element.eager, size=size, deps=deps)
         inner = element if element.kind is Kind.ROWS else None
-        return Value(kind=Kind.COLLECTION, size=size, deps=deps, inner=inner)
+        # [xs[i:i + K] for i in range(0, len(xs), K)] is a list of chunks: loops over it are batched.
+        batched = bool(first.extra.get("batched")) and len(own) == 1
+        return Value(kind=Kind.COLLECTION, size=size, deps=deps, inner=inner,
+                     extra={"batched": True} if batched else {})
 
     eval_ListComp = eval_comprehension
     eval_SetComp = eval_comprehension
@@ -1132,8 +1137,6 @@ class FactsBuilder:
                 return Value(kind=Kind.DICT_OF_LISTS, size=Size.BOUNDED)
             if self.is_chunker(short):
                 return Value(kind=Kind.COLLECTION, size=first.size, extra={"batched": True})
-            if full in ("builtins.dict.fromkeys", "dict.fromkeys"):
-                return Value(kind=Kind.COLLECTION, size=first.size)
             return self.project.construct(callee, args)
         if kind is Kind.SESSION_FACTORY:
             return Value(kind=Kind.SESSION)
@@ -1191,6 +1194,8 @@ class FactsBuilder:
             return Value(kind=Kind.COLLECTION, size=args[1].size, deps=merge_deps(args))
         if name == "dict" and not args:
             return Value(kind=Kind.COLLECTION, size=Size.BOUNDED)
+        if name == "fromkeys" and args:  # dict.fromkeys(xs): the distinct items of xs
+            return Value(kind=Kind.COLLECTION, size=first.size, deps=first.deps)
         return UNKNOWN
 
     def range_value(self, node: ast.Call, args: list[Value]) -> Value:

@@ -88,7 +88,6 @@ QUERY_TERMINALS = {
     "first_or_404": "row",
     "one_or_404": "row",
     "paginate": "page",
-    "exists": "scalar",
     "delete": "scalar",
     "update": "scalar",
 }

@@ -208,3 +208,20 @@ def paged_by_offset(total: int, batch_size: int):
 def small_step_is_not_a_chunk(user_ids):
     for i in range(0, len(user_ids), 2):
         Order.query.filter_by(user_id=user_ids[i]).first()  # expect: ORM001 "Order.query.filter_by(user_id=user_ids[i]).first()"
+
+
+def precomputed_chunks(user_ids):
+    chunks = [user_ids[i:i + 500] for i in range(0, len(user_ids), 500)]
+    for chunk in chunks:
+        Order.query.filter(Order.user_id.in_(chunk)).all()
+
+
+def exists_clause_is_not_run(session: Session, user_ids):
+    for uid in user_ids:
+        clause = session.query(Order).filter(Order.user_id == uid).exists()
+        print(clause)
+
+
+def distinct_literal(a, b):
+    for uid in dict.fromkeys((a, b)):
+        Order.query.filter_by(user_id=uid).first()

@@ -657,3 +657,39 @@ def test_cache_parameter_get_in_loop(tmp_path: Path) -> None:
     })
     assert report.errors == []
     assert report.findings == []
+
+
+def test_index_follows_a_changed_model(tmp_path: Path) -> None:
+    """Facts are reused while nothing changes; a changed models.py (unsaved buffer, then the disk)
+    changes what another module reports."""
+    from ormlens.analysis.project import ProjectIndex
+    from ormlens.config import Settings
+    from ormlens.engine import analyze
+
+    models = tmp_path / "models.py"
+    models.write_text(
+        "from flask_sqlalchemy import SQLAlchemy\n"
+        "db = SQLAlchemy()\n"
+        "class Payment(db.Model):\n"
+        "    id = db.Column(db.Integer, primary_key=True)\n"
+        "    amount = db.Column(db.Numeric(10, 2))\n"
+    )
+    report = tmp_path / "report.py"
+    report.write_text(
+        "from models import Payment\n"
+        "def total():\n"
+        "    return sum(p.amount for p in Payment.query.all())\n"
+    )
+    project = ProjectIndex(tmp_path, Settings())
+    codes = lambda: [f.code for f in analyze(project, str(report), Settings())[0]]  # noqa: E731
+    assert codes() == ["ORM005"]
+    assert project.facts(str(report)) is project.facts(str(report))  # computed once, reused
+
+    not_null = models.read_text().replace("db.Numeric(10, 2))", "db.Numeric(10, 2), nullable=False)")
+    project.set_source(models, not_null)
+    assert codes() == []
+    project.set_source(models, None)  # the buffer is closed: back to the file on disk
+    assert codes() == ["ORM005"]
+    models.write_text(not_null)
+    project.refresh(models)
+    assert codes() == []

@@ -142,7 +142,6 @@ class ModuleFacts:
     in_calls: list[InCall] = field(default_factory=list)
     sums: list[NullableSum] = field(default_factory=list)
     functions: dict[str, FunctionFacts] = field(default_factory=dict)
-    deps: set[str] = field(default_factory=set)
 
     @property
     def path(self) -> str:
@@ -196,6 +195,17 @@ def _eq_compares(test: ast.expr):
             yield from _eq_compares(value)
     elif isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq):
         yield test
+
+
+_HANDLERS: dict[tuple[type, str, type], object] = {}
+
+
+def _handler(cls: type, prefix: str, node_type: type):
+    """`cls.eval_Name` for ast.Name, looked up once per node type."""
+    key = (cls, prefix, node_type)
+    if key not in _HANDLERS:
+        _HANDLERS[key] = getattr(cls, prefix + node_type.__name__, None)
+    return _HANDLERS[key]
 
 
 # --- the builder ----------------------------------------------------------------------------------
@@ -350,9 +360,9 @@ class FactsBuilder:
                 self.exec(stmt)
 
     def exec(self, stmt: ast.stmt) -> None:
-        handler = getattr(self, "exec_" + type(stmt).__name__, None)
+        handler = _handler(type(self), "exec_", type(stmt))
         if handler is not None:
-            handler(stmt)
+            handler(self, stmt)
             return
         # Anything else: evaluate its expressions, run its blocks.
         for name, value in ast.iter_fields(stmt):
@@ -637,8 +647,8 @@ class FactsBuilder:
     # --- expressions -----------------------------------------------------------------------------
 
     def eval(self, node: ast.expr) -> Value:
-        handler = getattr(self, "eval_" + type(node).__name__, None)
-        value = handler(node) if handler is not None else self.eval_children(node)
+        handler = _handler(type(self), "eval_", type(node))
+        value = handler(self, node) if handler is not None else self.eval_children(node)
         self.values[id(node)] = value
         return value
 

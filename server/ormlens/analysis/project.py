@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import ast
 import builtins
-import hashlib
+import gc
+import os
 import io
 import tokenize
 from dataclasses import dataclass
@@ -49,7 +50,7 @@ class ProjectIndex:
         self.root = root.resolve() if root else None
         self.settings = settings
         self._overrides: dict[str, str] = {}   # unsaved editor buffers win over the disk
-        self._decls: dict[str, tuple[str, ModuleDecl | None]] = {}  # path -> (hash, decl)
+        self._decls: dict[str, ModuleDecl | None] = {}  # parsed once per text; None: does not parse
         self._facts: dict[str, ModuleFacts] = {}
         self._errors: dict[str, str] = {}
         self._models: dict[tuple[str, str], ModelInfo | None] = {}
@@ -57,23 +58,40 @@ class ProjectIndex:
         self._globals: dict[tuple[str, str], Value] = {}
         self._backrefs: dict[str, list[RelationshipInfo]] | None = None
         self._traces: dict[FunctionRef, QueryTrace | None] = {}
-        self._building: list[set[str]] = []
+        self._module_files: dict[tuple[str, ImportRef], str | None] = {}
+        self._listings: dict[str, frozenset[str]] = {}
 
     # --- sources and caches -------------------------------------------------------------------
 
     def set_source(self, path: str | Path, text: str | None) -> None:
         """Use `text` for `path` instead of the disk (None: back to the disk)."""
         key = str(Path(path).resolve())
+        if self._overrides.get(key) == text:
+            return  # same text: keep its parse and facts
         if text is None:
             self._overrides.pop(key, None)
         else:
             self._overrides[key] = text
-        self._invalidate(key)
+        self.refresh(key)
 
-    def _invalidate(self, path: str) -> None:
-        # Names resolved anywhere may depend on this module: drop the derived caches wholesale;
-        # each module's parse is kept and reused while its text is unchanged.
-        self._facts = {p: f for p, f in self._facts.items() if p != path and path not in f.deps}
+    def refresh(self, path: str | Path | None = None) -> None:
+        """The file at `path` changed on disk (None: files were created or deleted anywhere)."""
+        if path is None:
+            self._module_files.clear()
+            self._listings.clear()
+            self._decls.clear()
+            self._invalidate()
+            return
+        key = str(Path(path).resolve())
+        self._decls.pop(key, None)
+        self._listings.pop(os.path.dirname(key), None)  # it may be a new file
+        self._module_files.clear()
+        self._invalidate()
+
+    def _invalidate(self) -> None:
+        # A name resolved in any module may go through the changed one: drop everything derived
+        # (facts, models, resolved names); the other modules' parses are kept.
+        self._facts.clear()
         self._models.clear()
         self._bases.clear()
         self._globals.clear()
@@ -101,32 +119,30 @@ class ProjectIndex:
 
     def decl(self, path: str) -> ModuleDecl | None:
         """Declarations of a module (parsed once per content); None when it does not parse."""
-        if self._building:
-            self._building[-1].add(path)
+        if path in self._decls:  # until refresh()/set_source() says the text changed
+            return self._decls[path]
+        self._decls[path] = None
         try:
             text = self.read(path)
         except ParseFailure as exc:
             self._errors[path] = str(exc)
             return None
-        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
-        cached = self._decls.get(path)
-        if cached and cached[0] == digest:
-            return cached[1]
-        if cached:
-            self._invalidate(path)
+        collecting = gc.isenabled()
+        gc.disable()  # a parse allocates a whole tree: the cycle collector would rescan it repeatedly
         try:
             tree = ast.parse(text, filename=path)
         except SyntaxError as exc:
             self._errors[path] = f"{path}:{exc.lineno or 0}:{(exc.offset or 0)}: syntax error: {exc.msg}"
-            self._decls[path] = (digest, None)
             return None
         except (ValueError, RecursionError, MemoryError) as exc:
             self._errors[path] = f"{path}: cannot parse: {exc}"
-            self._decls[path] = (digest, None)
             return None
+        finally:
+            if collecting:
+                gc.enable()
         self._errors.pop(path, None)
         decl = collect(path, text, tree)
-        self._decls[path] = (digest, decl)
+        self._decls[path] = decl
         return decl
 
     def error(self, path: str) -> str | None:
@@ -142,46 +158,67 @@ class ProjectIndex:
         cached = self._facts.get(path)
         if cached is not None and cached.decl is decl:
             return cached
-        self._building.append({path})
-        try:
-            facts = build_facts(decl, self)
-        finally:
-            deps = self._building.pop()
-        facts.deps = deps
+        facts = build_facts(decl, self)
         self._facts[path] = facts
         return facts
 
     # --- import resolution --------------------------------------------------------------------
 
-    def _roots_for(self, path: str) -> list[Path]:
+    def _roots_for(self, directory: str) -> list[str]:
         """Directories an absolute import may start from: the importing file's directory and its
         ancestors up to the project root, the root, and the root's `src/`."""
-        roots: list[Path] = []
-        here = Path(path).parent
-        stop = self.root
-        for directory in [here, *here.parents]:
+        roots: list[str] = []
+        stop = str(self.root) if self.root else None
+        while len(roots) <= 12:
             roots.append(directory)
-            if stop is None or directory == stop or len(roots) > 12:
+            parent = os.path.dirname(directory)
+            if stop is None or directory == stop or parent == directory:
                 break
+            directory = parent
         if stop is not None:
-            roots += [stop, stop / "src"]
+            roots += [stop, os.path.join(stop, "src")]
         return roots
 
-    def module_file(self, from_path: str, ref: ImportRef) -> str | None:
-        parts = [p for p in ref.module.split(".") if p]
-        if ref.level:
-            base = Path(from_path).parent
-            for _ in range(ref.level - 1):
-                base = base.parent
-            candidates = [base]
-        else:
-            candidates = self._roots_for(from_path)
-        for base in candidates:
-            target = base.joinpath(*parts) if parts else base
-            for option in (target.with_suffix(".py") if parts else None, target / "__init__.py"):
-                if option is not None and option.is_file():
-                    return str(option.resolve())
+    def _entries(self, directory: str) -> frozenset[str]:
+        """A directory's names, listed once (imports are resolved by thousands per project)."""
+        entries = self._listings.get(directory)
+        if entries is None:
+            try:
+                entries = frozenset(os.listdir(directory))
+            except OSError:
+                entries = frozenset()
+            self._listings[directory] = entries
+        return entries
+
+    def _module_in(self, base: str, parts: list[str]) -> str | None:
+        directory = base
+        for part in parts[:-1]:
+            if part not in self._entries(directory):
+                return None
+            directory = os.path.join(directory, part)
+        last = parts[-1] if parts else None
+        entries = self._entries(directory)
+        if last is not None and f"{last}.py" in entries:
+            return os.path.realpath(os.path.join(directory, f"{last}.py"))
+        package = os.path.join(directory, last) if last is not None else directory
+        if (last is None or last in entries) and "__init__.py" in self._entries(package):
+            return os.path.realpath(os.path.join(package, "__init__.py"))
         return None
+
+    def module_file(self, from_path: str, ref: ImportRef) -> str | None:
+        directory = os.path.dirname(from_path)
+        key = (directory, ref)
+        if key not in self._module_files:
+            parts = [p for p in ref.module.split(".") if p]
+            if ref.level:
+                for _ in range(ref.level - 1):
+                    directory = os.path.dirname(directory)
+                candidates = [directory]
+            else:
+                candidates = self._roots_for(directory)
+            self._module_files[key] = next(
+                (found for base in candidates if (found := self._module_in(base, parts)) is not None), None)
+        return self._module_files[key]
 
     def resolve_import(self, decl: ModuleDecl, ref: ImportRef, depth: int = 0) -> Value:
         if ref.name is not None:
@@ -378,7 +415,7 @@ class ProjectIndex:
 
     def all_models(self) -> list[ModelInfo]:
         out = []
-        for path, (_, decl) in list(self._decls.items()):
+        for decl in list(self._decls.values()):
             if decl is None:
                 continue
             for cls in decl.classes.values():

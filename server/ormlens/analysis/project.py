@@ -60,6 +60,7 @@ class ProjectIndex:
         self._traces: dict[FunctionRef, QueryTrace | None] = {}
         self._module_files: dict[tuple[str, ImportRef], str | None] = {}
         self._listings: dict[str, frozenset[str]] = {}
+        self._found: dict[tuple[str, tuple[str, ...]], str | None] = {}
 
     # --- sources and caches -------------------------------------------------------------------
 
@@ -78,6 +79,7 @@ class ProjectIndex:
         """The file at `path` changed on disk (None: files were created or deleted anywhere)."""
         if path is None:
             self._module_files.clear()
+            self._found.clear()
             self._listings.clear()
             self._decls.clear()
             self._invalidate()
@@ -86,6 +88,7 @@ class ProjectIndex:
         self._decls.pop(key, None)
         self._listings.pop(os.path.dirname(key), None)  # it may be a new file
         self._module_files.clear()
+        self._found.clear()
         self._invalidate()
 
     def _invalidate(self) -> None:
@@ -190,7 +193,13 @@ class ProjectIndex:
             self._listings[directory] = entries
         return entries
 
-    def _module_in(self, base: str, parts: list[str]) -> str | None:
+    def _module_in(self, base: str, parts: tuple[str, ...]) -> str | None:
+        key = (base, parts)
+        if key not in self._found:
+            self._found[key] = self._find_module_in(base, parts)
+        return self._found[key]
+
+    def _find_module_in(self, base: str, parts: tuple[str, ...]) -> str | None:
         directory = base
         for part in parts[:-1]:
             if part not in self._entries(directory):
@@ -209,7 +218,7 @@ class ProjectIndex:
         directory = os.path.dirname(from_path)
         key = (directory, ref)
         if key not in self._module_files:
-            parts = [p for p in ref.module.split(".") if p]
+            parts = tuple(p for p in ref.module.split(".") if p)
             if ref.level:
                 for _ in range(ref.level - 1):
                     directory = os.path.dirname(directory)

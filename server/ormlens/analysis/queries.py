@@ -48,7 +48,10 @@ RELATIONSHIP_CONSTRUCTORS = frozenset({
 BACKREF_CONSTRUCTORS = frozenset({"sqlalchemy.orm.backref"})
 # Wrappers whose first argument is the real column.
 COLUMN_WRAPPERS = frozenset({"sqlalchemy.orm.deferred"})
-SELECT_CONSTRUCTORS = frozenset({"sqlalchemy.select", "sqlalchemy.sql.select", "sqlalchemy.future.select"})
+SELECT_CONSTRUCTORS = frozenset({
+    "sqlalchemy.select", "sqlalchemy.sql.select", "sqlalchemy.future.select", "sqlmodel.select",
+    "sqlmodel.sql.expression.select",
+})
 
 # Loader options, by effect on a relationship read later.
 EAGER_LOADERS = frozenset({

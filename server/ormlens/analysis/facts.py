@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import itertools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from ormlens.analysis import queries
@@ -92,6 +92,8 @@ class RelationshipRead:
     row_loop: int | None
     loops: tuple[LoopScope, ...]
     source_line: int | None
+    # The row was reached through a relationship (`for b in author.books`), not loaded by a query.
+    via_relationship: bool = False
 
 
 @dataclass(eq=False)
@@ -186,6 +188,10 @@ def _last_name(node: ast.expr) -> str:
     if isinstance(node, ast.Call):
         return _last_name(node.func)
     return ""
+
+
+def _is_none(node: ast.expr | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
 
 
 def _eq_compares(test: ast.expr):
@@ -626,8 +632,10 @@ class FactsBuilder:
         if it.kind in (Kind.ROWS, Kind.QUERY, Kind.PAGE) or (it.kind is Kind.ROW and it.extra.get("many")):
             if it.model is not None and not it.extra.get("statement"):
                 eager = it.query.eager if it.kind is Kind.QUERY and it.query is not None else it.eager
-                return Value(kind=Kind.ROW, model=it.model, eager=eager, loop=loop.id, deps=deps,
-                             extra={"source_line": it.extra.get("source_line")})
+                # Where the rows came from travels with each row (source query, NOT NULL filters,
+                # reached through a relationship).
+                carried = {key: it.extra[key] for key in ("source_line", "not_null", "via") if key in it.extra}
+                return Value(kind=Kind.ROW, model=it.model, eager=eager, loop=loop.id, deps=deps, extra=carried)
             return unknown(deps)
         if it.extra.get("batched"):
             return Value(kind=Kind.COLLECTION, size=Size.BOUNDED, deps=deps)
@@ -746,7 +754,7 @@ class FactsBuilder:
             if load:
                 self.facts.relationship_reads.append(RelationshipRead(
                     Span.of(node), self.short(node), model, rel, base.eager, base.loop,
-                    self.effective_loops(), base.extra.get("source_line")))
+                    self.effective_loops(), base.extra.get("source_line"), "via" in base.extra))
             target = self.project.find_model(rel.target, model.module_path)
             if target is None:
                 return unknown(base.deps)
@@ -755,13 +763,15 @@ class FactsBuilder:
                 return Value(kind=Kind.QUERY, model=target, deps=base.deps,
                              query=QueryInfo(target, eager=eager or frozenset(), start=node))
             if rel.uselist:
-                return Value(kind=Kind.ROWS, model=target, size=Size.UNBOUNDED, eager=eager, deps=base.deps)
+                return Value(kind=Kind.ROWS, model=target, size=Size.UNBOUNDED, eager=eager, deps=base.deps,
+                             extra={"via": attr})
             return Value(kind=Kind.ROW, model=target, eager=eager, loop=base.loop, deps=base.deps,
-                         extra={"many": rel.uselist is None})
+                         extra={"many": rel.uselist is None, "via": attr})
         column = model.columns.get(attr)
         if column is not None:
+            nullable = column.nullable and attr not in base.extra.get("not_null", ())
             return Value(kind=Kind.COLUMN_VALUE, model=model, name=attr, deps=base.deps,
-                         extra={"nullable": column.nullable})
+                         extra={"nullable": nullable})
         return unknown(base.deps)
 
     def method_value(self, base: Value, attr: str) -> Value | None:
@@ -1029,9 +1039,7 @@ class FactsBuilder:
             # `.get(uid)`: the terminal's own arguments can tie the query to the loop item.
             return self.run_query(node, base.but(deps=base.deps | merge_deps(args)), method)
         if method in queries.QUERY_BUILDERS:
-            eager = info.eager
-            equalities = list(info.equalities)
-            limited = info.limited
+            eager, equalities, limited, not_null = info.eager, list(info.equalities), info.limited, set(info.not_null)
             if method == "options":
                 for value in args:
                     eager = eager | value.extra.get("eager", frozenset())
@@ -1039,28 +1047,52 @@ class FactsBuilder:
                 equalities += [(kw.arg, kw.value) for kw in node.keywords if kw.arg]
             elif method in ("filter", "where"):
                 for arg in node.args:
-                    for compare in _eq_compares(arg):
-                        for side, other in ((compare.left, compare.comparators[0]),
-                                            (compare.comparators[0], compare.left)):
-                            column = self.values.get(id(side), UNKNOWN)
-                            if column.kind is Kind.COLUMN and column.model is info.model:
-                                equalities.append((column.name, other))
-                                break
+                    equalities += self.column_equalities(arg, info.model)
+                    not_null |= self.not_null_columns(arg, info.model)
             elif method == "limit" and args and args[0].size is Size.BOUNDED:
                 limited = True
-            new = QueryInfo(info.model, eager, tuple(equalities), limited, info.start)
-            return base.but(query=new)
+            return base.but(query=replace(info, eager=eager, equalities=tuple(equalities), limited=limited,
+                                          not_null=frozenset(not_null)))
         if method in ("subquery", "scalar_subquery", "as_scalar", "cte", "exists", "label", "alias",
                       "statement"):
             return base.but(extra={**base.extra, "statement": True})
         return unknown(base.deps)
+
+    def column_equalities(self, condition: ast.expr, model: ModelInfo | None) -> list[tuple[str, ast.expr]]:
+        """`M.col == value` parts of a filter: (col, value node)."""
+        found = []
+        for compare in _eq_compares(condition):
+            for side, other in ((compare.left, compare.comparators[0]), (compare.comparators[0], compare.left)):
+                column = self.values.get(id(side), UNKNOWN)
+                if column.kind is Kind.COLUMN and column.model is model:
+                    found.append((column.name, other))
+                    break
+        return found
+
+    def not_null_columns(self, condition: ast.expr, model: ModelInfo | None) -> set[str]:
+        """Columns a filter keeps NOT NULL: `M.c.isnot(None)`, `M.c.is_not(None)`, `M.c != None`."""
+        parts = condition.values if isinstance(condition, ast.BoolOp) and isinstance(condition.op, ast.And) \
+            else [condition]
+        found = set()
+        for part in parts:
+            column_node = None
+            if isinstance(part, ast.Call) and isinstance(part.func, ast.Attribute) and \
+                    part.func.attr in ("isnot", "is_not") and part.args and _is_none(part.args[0]):
+                column_node = part.func.value
+            elif isinstance(part, ast.Compare) and len(part.ops) == 1 and \
+                    isinstance(part.ops[0], (ast.NotEq, ast.IsNot)) and _is_none(part.comparators[0]):
+                column_node = part.left
+            column = self.values.get(id(column_node), UNKNOWN) if column_node is not None else UNKNOWN
+            if column.kind is Kind.COLUMN and column.model is model:
+                found.add(column.name)
+        return found
 
     def run_query(self, node: ast.Call, query: Value, terminal: str) -> Value:
         self.record_query(node, query, terminal)
         info = query.query or QueryInfo(query.model)
         produced = queries.QUERY_TERMINALS.get(terminal, "rows")
         common = dict(model=query.model, eager=info.eager, deps=query.deps,
-                      extra={"source_line": node.lineno})
+                      extra={"source_line": node.lineno, "not_null": info.not_null})
         if query.model is None:
             return Value(kind=Kind.ROWS if produced == "rows" else Kind.UNKNOWN, size=Size.UNBOUNDED,
                          deps=query.deps)

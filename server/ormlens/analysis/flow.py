@@ -56,6 +56,8 @@ class QueryInfo:
     equalities: tuple[tuple[str, Any], ...] = ()
     limited: bool = False  # .limit(<const>) / .first()-like: a bounded number of rows
     start: Any = None      # the ast node where the query chain starts (for ranges and labels)
+    # Columns the query filters to NOT NULL (`M.c.isnot(None)`, `M.c != None`).
+    not_null: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, eq=False)

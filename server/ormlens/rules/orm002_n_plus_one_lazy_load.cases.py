@@ -152,3 +152,11 @@ def writes_and_columns(session: Session):
     for b in session.query(Book).all():
         b.author = None
         print(b.author_id)
+
+
+def back_to_the_loaded_parent(session: Session):
+    # Book.author is many-to-one: SQLAlchemy answers it from the identity map, where the author
+    # that owns `a.books` already is. No SQL per book.
+    for a in session.query(Author).options(selectinload(Author.books)).all():
+        for b in a.books:
+            print(b.author.name)

@@ -51,6 +51,10 @@ class NPlusOneLazyLoad(Rule):
                 continue
             if eager_covers(read.eager, rel.name):
                 continue
+            if read.via_relationship and not rel.uselist:
+                # A many-to-one load first looks in the identity map; reached from the parent's
+                # collection (`for b in author.books: b.author`) the target is that loaded parent.
+                continue
             key = (read.row_loop, read.model.name, rel.name)
             if key in seen:
                 continue  # the first read loads it; later reads on the same row are cached

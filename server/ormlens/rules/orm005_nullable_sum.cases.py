@@ -76,3 +76,9 @@ def safe_totals(payments: list[Payment], session: Session, rows):
         sum(x for x in [1, 2, 3]),
         sum(row.amount for row in rows),
     )
+
+
+def filtered_to_not_null(session: Session):
+    paid = session.query(Invoice).filter(Invoice.total.isnot(None)).all()
+    refunds = Refund.query.filter(Refund.amount != None, Refund.fixed > 0).all()  # noqa: E711
+    return sum(i.total for i in paid), sum(r.amount for r in refunds)

@@ -17,8 +17,8 @@ class UnchunkedIn(Rule):
     ## Why is this bad?
     Each item becomes one bind parameter. Past the database's limit the statement fails:
     PostgreSQL allows 65,535 bind parameters per statement (its wire protocol counts them in 16
-    bits), SQLite 32,766 (999 before 3.32), SQL Server 2,100, Oracle 1,000 items per IN list,
-    asyncpg 32,767. psycopg2 inlines the values, so there the cost is a huge statement instead.
+    bits), SQLite 32,766 (999 before 3.32; the compiled-in default, which some builds raise),
+    SQL Server 2,100, Oracle 1,000 items per IN list, asyncpg 32,767. psycopg2 inlines the values, so there the cost is a huge statement instead.
     It works in tests and fails on the first big customer.
 
     ## Example

@@ -10,6 +10,7 @@ from pathlib import Path
 from ormlens.analysis.project import ProjectIndex
 from ormlens.config import Settings
 from ormlens.findings import Finding
+from ormlens.positions import source_lines
 from ormlens.rules import REGISTRY
 from ormlens.rules.base import RuleContext
 
@@ -60,7 +61,7 @@ def analyze(project: ProjectIndex, path: str, settings: Settings) -> tuple[list[
             log.exception("ormlens: rule %s failed on %s", code, path)
             continue
         findings.extend(found)
-    lines = facts.decl.source.splitlines()
+    lines = source_lines(facts.decl.source)
     return [f for f in findings if not suppressed(f, lines)], None
 
 

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from ormlens.findings import Finding, Span
-from ormlens.positions import byte_to_char_col
+from ormlens.positions import byte_to_char_col, source_lines
 
 
 class SourceLines:
@@ -25,8 +25,7 @@ class SourceLines:
                 text = Path(path).read_text(encoding="utf-8-sig", errors="replace")
             except OSError:
                 text = ""  # file gone since the analysis: fall back to byte columns
-            # The lines `ast` counts: \r\n, \r and \n end a line (not str.splitlines' \f etc.).
-            self._cache[path] = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+            self._cache[path] = source_lines(text)
         lines = self._cache[path]
         return lines[line - 1] if 0 < line <= len(lines) else ""
 

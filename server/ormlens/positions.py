@@ -15,3 +15,9 @@ def char_to_utf16_col(line_text: str, char_col: int) -> int:
 
 def byte_to_utf16_col(line_text: str, byte_col: int) -> int:
     return char_to_utf16_col(line_text, byte_to_char_col(line_text, byte_col))
+
+
+def source_lines(text: str) -> list[str]:
+    """The lines Python's parser counts: only \\r\\n, \\r and \\n end a line (str.splitlines also
+    splits on form feeds and U+2028, which would shift every line after them)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")

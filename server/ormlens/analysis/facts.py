@@ -28,6 +28,7 @@ from ormlens.analysis.flow import (
 )
 from ormlens.analysis.models import ModelInfo, RelationshipInfo, annotation_is_optional, collection_item
 from ormlens.findings import Span
+from ormlens.positions import source_lines
 
 if TYPE_CHECKING:
     from ormlens.analysis.project import ProjectIndex
@@ -94,6 +95,8 @@ class RelationshipRead:
     source_line: int | None
     # The row was reached through a relationship (`for b in author.books`), not loaded by a query.
     via_relationship: bool = False
+    # Columns whose value every row of the source query shares (equality filters).
+    fixed_columns: frozenset[str] = frozenset()
 
 
 @dataclass(eq=False)
@@ -190,6 +193,37 @@ def _last_name(node: ast.expr) -> str:
     return ""
 
 
+def _divides_by_a_size(node: ast.expr) -> bool:
+    """`ceil(len(xs) / K)`, `n // K`, `(n + K - 1) // K`, `-(-n // K)`: a number of chunks."""
+    while isinstance(node, (ast.Call, ast.UnaryOp, ast.BinOp)):
+        if isinstance(node, ast.Call):
+            if _last_name(node.func) not in ("ceil", "int") or len(node.args) != 1:
+                return False
+            node = node.args[0]
+        elif isinstance(node, ast.UnaryOp):
+            node = node.operand
+        elif isinstance(node.op, (ast.Div, ast.FloorDiv)):
+            divisor = node.right
+            return not (isinstance(divisor, ast.Constant) and isinstance(divisor.value, int) and divisor.value < 50)
+        elif isinstance(node.op, (ast.Add, ast.Sub)):
+            node = node.left
+        else:
+            return False
+    return False
+
+
+def _counts_pages(node: ast.expr) -> bool:
+    """`pagination.pages + 1`, `total_pages`, `num_pages`: the number of pages of a result."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+        node = node.left
+    name = _last_name(node) if isinstance(node, (ast.Name, ast.Attribute)) else ""
+    return name in ("pages", "num_pages", "total_pages", "page_count", "n_pages")
+
+
+def _is_constant_scalar(value: Value) -> bool:
+    return value.kind is Kind.SCALAR and value.size is Size.BOUNDED and not value.deps
+
+
 def _is_none(node: ast.expr | None) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
 
@@ -225,7 +259,7 @@ class FactsBuilder:
         self.values: dict[int, Value] = {}
         self.frame = Frame("module", None, None, "")
         self._ids = itertools.count(1)
-        self._lines = decl.source.splitlines()
+        self._lines = source_lines(decl.source)
         self._encoded: dict[int, bytes] = {}
         self._scanned_loops: set[int] = set()
         self.chunk_names = queries.DEFAULT_CHUNK_FUNCTIONS | project.settings.chunk_functions
@@ -333,10 +367,12 @@ class FactsBuilder:
         if self.frame.function is not None:
             self.frame.function.query_calls.append(call)
 
-    def record_call(self, node: ast.Call, callee: Value) -> None:
-        label = self.short(node.func, 1000)
-        if len(label) > 60 and isinstance(node.func, ast.Attribute):
-            label = f"….{node.func.attr}"
+    def record_call(self, node: ast.Call | ast.Attribute, callee: Value) -> None:
+        """A call of a project function (or a read of a property, which runs one)."""
+        named = node.func if isinstance(node, ast.Call) else node
+        label = self.short(named, 1000)
+        if len(label) > 60 and isinstance(named, ast.Attribute):
+            label = f"….{named.attr}"
         site = CallSite(Span.of(node), label, callee.ref, self.effective_loops(), self.frame.qualname or None)
         self.facts.calls.append(site)
         if self.frame.function is not None:
@@ -479,7 +515,7 @@ class FactsBuilder:
         if outer.kind == "function":
             qualname = f"{outer.qualname}.<locals>.{stmt.name}"
         ref = FunctionRef(self.decl.path, qualname)
-        cached = any(_last_name(d) in queries.CACHING_DECORATORS for d in stmt.decorator_list)
+        cached = any(queries.CACHING_DECORATOR.search(_last_name(d)) for d in stmt.decorator_list)
         function = FunctionFacts(ref, Span(stmt.lineno, stmt.col_offset, stmt.lineno, stmt.col_offset + 3),
                                  cached)
         self.facts.functions[qualname] = function
@@ -634,7 +670,8 @@ class FactsBuilder:
                 eager = it.query.eager if it.kind is Kind.QUERY and it.query is not None else it.eager
                 # Where the rows came from travels with each row (source query, NOT NULL filters,
                 # reached through a relationship).
-                carried = {key: it.extra[key] for key in ("source_line", "not_null", "via") if key in it.extra}
+                carried = {key: it.extra[key] for key in ("source_line", "not_null", "via", "fixed")
+                           if key in it.extra}
                 return Value(kind=Kind.ROW, model=it.model, eager=eager, loop=loop.id, deps=deps, extra=carried)
             return unknown(deps)
         if it.extra.get("batched"):
@@ -675,6 +712,18 @@ class FactsBuilder:
 
     def eval_Constant(self, node: ast.Constant) -> Value:
         return Value(kind=Kind.SCALAR, size=Size.BOUNDED)
+
+    def eval_BinOp(self, node: ast.BinOp) -> Value:
+        left, right = self.eval(node.left), self.eval(node.right)
+        if _is_constant_scalar(left) and _is_constant_scalar(right):
+            return Value(kind=Kind.SCALAR, size=Size.BOUNDED)  # MAX_ATTEMPTS + 1
+        return unknown(left.deps | right.deps)
+
+    def eval_UnaryOp(self, node: ast.UnaryOp) -> Value:
+        operand = self.eval(node.operand)
+        if _is_constant_scalar(operand):
+            return operand  # -6
+        return unknown(operand.deps)
 
     def eval_Name(self, node: ast.Name) -> Value:
         if not isinstance(node.ctx, ast.Load):
@@ -732,16 +781,18 @@ class FactsBuilder:
         if kind is Kind.MODEL_CLASS and attr == "query" and base.model is not None \
                 and attr not in base.model.columns:
             return Value(kind=Kind.QUERY, model=base.model, query=QueryInfo(base.model, start=node))
+        if attr in queries.SCHEMA_ATTRIBUTES or (attr == "tables" and _last_name(node.value) == "metadata"):
+            return Value(kind=Kind.COLLECTION, size=Size.BOUNDED)
         if kind is Kind.PAGE and attr == "items":
             return base.but(kind=Kind.ROWS, size=Size.BOUNDED)
-        if kind in (Kind.INSTANCE, Kind.CLASS):
-            method = self.method_value(base, attr)
-            if method is not None:
-                return method
         if kind in (Kind.EXTERNAL, Kind.MODULE, Kind.FLASK_DB, Kind.MODEL_CLASS):
             value = self.project.attribute(base, attr)
             if value is not UNKNOWN:
                 return value
+        if kind in (Kind.INSTANCE, Kind.CLASS, Kind.MODEL_CLASS):
+            method = self.member(node, base, attr, load)
+            if method is not None:
+                return method
         if looks_like_session(attr):
             return Value(kind=Kind.SESSION, certain=False, label=self.short(node), deps=base.deps)
         return unknown(base.deps)
@@ -754,7 +805,8 @@ class FactsBuilder:
             if load:
                 self.facts.relationship_reads.append(RelationshipRead(
                     Span.of(node), self.short(node), model, rel, base.eager, base.loop,
-                    self.effective_loops(), base.extra.get("source_line"), "via" in base.extra))
+                    self.effective_loops(), base.extra.get("source_line"), "via" in base.extra,
+                    base.extra.get("fixed", frozenset())))
             target = self.project.find_model(rel.target, model.module_path)
             if target is None:
                 return unknown(base.deps)
@@ -772,25 +824,50 @@ class FactsBuilder:
             nullable = column.nullable and attr not in base.extra.get("not_null", ())
             return Value(kind=Kind.COLUMN_VALUE, model=model, name=attr, deps=base.deps,
                          extra={"nullable": nullable})
-        return unknown(base.deps)
+        method = self.member(node, base, attr, load)
+        return method if method is not None else unknown(base.deps)
 
-    def method_value(self, base: Value, attr: str) -> Value | None:
-        path, cls = base.ref
-        seen = 0
-        pending = [(path, cls)]
-        while pending and seen < 8:
+    def class_of(self, value: Value) -> tuple[str, ClassDecl] | None:
+        """The project class behind an instance, a class, a model class or a row."""
+        if value.kind in (Kind.INSTANCE, Kind.CLASS):
+            return value.ref
+        if value.kind in (Kind.ROW, Kind.MODEL_CLASS) and value.model is not None:
+            return self.project.class_of(value.model)
+        return None
+
+    def method_value(self, start: tuple[str, ClassDecl], attr: str) -> Value | None:
+        """`attr` as a method of a project class (or a base class of it); properties are marked,
+        since reading one runs its body."""
+        pending = [start]
+        for _ in range(8):
+            if not pending:
+                break
             path, cls = pending.pop(0)
-            seen += 1
-            if attr in cls.methods:
-                return Value(kind=Kind.FUNCTION, ref=FunctionRef(path, f"{cls.name}.{attr}"), name=attr)
+            function = cls.methods.get(attr)
+            if function is not None:
+                decorators = {_last_name(d) for d in function.decorator_list}
+                return Value(kind=Kind.FUNCTION, ref=FunctionRef(path, f"{cls.name}.{attr}"), name=attr,
+                             extra={"property": bool(decorators & queries.PROPERTY_DECORATORS)})
             module = self.project.decl(path)
             if module is None:
                 continue
             for base_node in cls.bases:
-                parent = self.project.eval_static(module, base_node)
-                if parent.kind is Kind.CLASS and parent.ref is not None:
-                    pending.append(parent.ref)
+                parent = self.class_of(self.project.eval_static(module, base_node))
+                if parent is not None:
+                    pending.append(parent)
         return None
+
+    def member(self, node: ast.Attribute, base: Value, attr: str, load: bool) -> Value | None:
+        """A method (to be called) or a property (read now: its body runs) of a project class."""
+        start = self.class_of(base)
+        method = self.method_value(start, attr) if start is not None else None
+        if method is None:
+            return None
+        if method.extra.get("property"):
+            if load:
+                self.record_call(node, method)
+            return unknown(base.deps)
+        return method
 
     def eval_Subscript(self, node: ast.Subscript) -> Value:
         base = self.eval(node.value)
@@ -870,7 +947,12 @@ class FactsBuilder:
                              deps=deps)
             return Value(kind=Kind.COLLECTION, size=size, deps=deps)
         if element.kind is Kind.ROW and element.model is not None:
-            return Value(kind=Kind.ROWS, model=element.model, eager=element.eager, size=size, deps=deps)
+            extra = {key: element.extra[key] for key in ("source_line", "via", "fixed") if key in element.extra}
+            guarded = self.guarded_columns(node) | set(element.extra.get("not_null", ()))
+            if guarded:
+                extra["not_null"] = frozenset(guarded)
+            return Value(kind=Kind.ROWS, model=element.model, eager=element.eager, size=size, deps=deps,
+                         extra=extra)
         inner = element if element.kind is Kind.ROWS else None
         # [xs[i:i + K] for i in range(0, len(xs), K)] is a list of chunks: loops over it are batched.
         batched = bool(first.extra.get("batched")) and len(own) == 1
@@ -882,6 +964,24 @@ class FactsBuilder:
     eval_GeneratorExp = eval_comprehension
     eval_DictComp = eval_comprehension
 
+    @staticmethod
+    def guarded_columns(node: ast.ListComp | ast.SetComp | ast.GeneratorExp) -> set[str]:
+        """`[o for o in rows if o.total is not None]` / `if o.total`: columns the filter keeps set."""
+        if len(node.generators) != 1 or not isinstance(node.elt, ast.Name):
+            return set()
+        name = node.elt.id
+        found = set()
+        for condition in node.generators[0].ifs:
+            parts = condition.values if isinstance(condition, ast.BoolOp) and isinstance(condition.op, ast.And) \
+                else [condition]
+            for part in parts:
+                if isinstance(part, ast.Compare) and len(part.ops) == 1 and \
+                        isinstance(part.ops[0], (ast.IsNot, ast.NotEq)) and _is_none(part.comparators[0]):
+                    part = part.left
+                if isinstance(part, ast.Attribute) and isinstance(part.value, ast.Name) and part.value.id == name:
+                    found.add(part.attr)
+        return found
+
     def check_scan(self, loop: LoopScope, condition: ast.expr, span: Span, kind: str) -> bool:
         """ORM003's fact: inside `loop` (a scan of a collection), an equality between the scanned
         item and the item of an enclosing loop that repeats."""
@@ -889,7 +989,9 @@ class FactsBuilder:
         position = next((i for i, candidate in enumerate(loops) if candidate is loop), None)
         if not position or loop.size is not Size.UNBOUNDED or not loop.rows_of:
             return False
-        outer = {candidate.id: candidate for candidate in loops[:position]}
+        # Outer loops that repeat the scan: not those the scan's block leaves (return/break).
+        repeating = {candidate.id for candidate in self.effective_loops()}
+        outer = {candidate.id: candidate for candidate in loops[:position] if candidate.id in repeating}
         if loop.iter_deps & outer.keys():
             return False  # the collection is rebuilt per outer item: not the same scan repeated
         for compare in _eq_compares(condition):
@@ -958,7 +1060,9 @@ class FactsBuilder:
     def call_method(self, node: ast.Call, base: Value, method: str, args: list[Value],
                     kwargs: dict[str | None, Value]) -> Value:
         kind = base.kind
-        if method in ("in_", "not_in", "notin_") and len(node.args) == 1:
+        # `.in_()` of a project's own class (a query DSL of its own, a predicate builder) is not SQL.
+        if method in ("in_", "not_in", "notin_") and len(node.args) == 1 and \
+                kind not in (Kind.INSTANCE, Kind.CLASS, Kind.FUNCTION, Kind.MODULE):
             argument = args[0]
             self.facts.in_calls.append(InCall(Span.of(node), self.short(node), self.short(node.args[0]),
                                               argument.size, argument.kind))
@@ -989,7 +1093,8 @@ class FactsBuilder:
             return UNKNOWN
         if kind is Kind.COLLECTION and method in ("values", "keys", "items"):
             return Value(kind=Kind.COLLECTION, size=base.size, deps=base.deps)
-        if kind in (Kind.EXTERNAL, Kind.MODULE, Kind.MODEL_CLASS, Kind.CLASS, Kind.INSTANCE, Kind.FLASK_DB):
+        if kind in (Kind.EXTERNAL, Kind.MODULE, Kind.MODEL_CLASS, Kind.CLASS, Kind.INSTANCE, Kind.FLASK_DB,
+                    Kind.ROW):
             callee = self.attribute(node.func, base, method)
             return self.call_value(node, callee, args, kwargs)
         if kind is Kind.UNKNOWN and looks_like_session(method):
@@ -1041,8 +1146,13 @@ class FactsBuilder:
         if method in queries.QUERY_BUILDERS:
             eager, equalities, limited, not_null = info.eager, list(info.equalities), info.limited, set(info.not_null)
             if method == "options":
-                for value in args:
-                    eager = eager | value.extra.get("eager", frozenset())
+                for arg_node, value in zip(node.args, args):
+                    if value.kind is Kind.LOADER_OPTION:
+                        eager = eager | value.extra.get("eager", frozenset())
+                    else:
+                        # `*LOADERS`, `Load(User).selectinload(...)`, an option from elsewhere: it may
+                        # load anything, so no relationship of these rows is reported.
+                        eager = eager | {("*",)}
             elif method == "filter_by":
                 equalities += [(kw.arg, kw.value) for kw in node.keywords if kw.arg]
             elif method in ("filter", "where"):
@@ -1051,6 +1161,8 @@ class FactsBuilder:
                     not_null |= self.not_null_columns(arg, info.model)
             elif method == "limit" and args and args[0].size is Size.BOUNDED:
                 limited = True
+            if method in ("with_entities", "add_columns", "add_entity"):
+                base = base.but(extra={**base.extra, "tuples": True})
             return base.but(query=replace(info, eager=eager, equalities=tuple(equalities), limited=limited,
                                           not_null=frozenset(not_null)))
         if method in ("subquery", "scalar_subquery", "as_scalar", "cte", "exists", "label", "alias",
@@ -1070,18 +1182,31 @@ class FactsBuilder:
         return found
 
     def not_null_columns(self, condition: ast.expr, model: ModelInfo | None) -> set[str]:
-        """Columns a filter keeps NOT NULL: `M.c.isnot(None)`, `M.c.is_not(None)`, `M.c != None`."""
-        parts = condition.values if isinstance(condition, ast.BoolOp) and isinstance(condition.op, ast.And) \
-            else [condition]
-        found = set()
-        for part in parts:
+        """Columns a SQL filter keeps NOT NULL: a comparison never matches NULL (`M.c >= 100`,
+        `M.c == x`, `M.c.in_(...)`, `M.c.like(...)`), nor does `M.c.isnot(None)`; through `and_`."""
+        found: set[str] = set()
+        parts = [condition]
+        while parts:
+            part = parts.pop()
+            if isinstance(part, ast.BoolOp) and isinstance(part.op, ast.And):
+                parts.extend(part.values)
+                continue
+            if isinstance(part, ast.Call) and _last_name(part.func) == "and_":
+                parts.extend(part.args)
+                continue
             column_node = None
-            if isinstance(part, ast.Call) and isinstance(part.func, ast.Attribute) and \
-                    part.func.attr in ("isnot", "is_not") and part.args and _is_none(part.args[0]):
-                column_node = part.func.value
-            elif isinstance(part, ast.Compare) and len(part.ops) == 1 and \
-                    isinstance(part.ops[0], (ast.NotEq, ast.IsNot)) and _is_none(part.comparators[0]):
-                column_node = part.left
+            if isinstance(part, ast.Compare) and len(part.ops) == 1:
+                op, other = part.ops[0], part.comparators[0]
+                if _is_none(other):  # `== None` means IS NULL; `!= None` means IS NOT NULL
+                    column_node = part.left if isinstance(op, (ast.NotEq, ast.IsNot)) else None
+                elif not isinstance(op, (ast.Is, ast.IsNot)):
+                    column_node = part.left
+            elif isinstance(part, ast.Call) and isinstance(part.func, ast.Attribute):
+                method = part.func.attr
+                if method in ("isnot", "is_not") and part.args and _is_none(part.args[0]):
+                    column_node = part.func.value
+                elif method in ("in_", "like", "ilike", "between", "startswith", "endswith", "contains"):
+                    column_node = part.func.value
             column = self.values.get(id(column_node), UNKNOWN) if column_node is not None else UNKNOWN
             if column.kind is Kind.COLUMN and column.model is model:
                 found.add(column.name)
@@ -1091,10 +1216,12 @@ class FactsBuilder:
         self.record_query(node, query, terminal)
         info = query.query or QueryInfo(query.model)
         produced = queries.QUERY_TERMINALS.get(terminal, "rows")
+        # Columns every row shares (`filter_by(user_id=uid)`): their many-to-one parent is one row.
+        fixed = frozenset(column for column, _ in info.equalities)
         common = dict(model=query.model, eager=info.eager, deps=query.deps,
-                      extra={"source_line": node.lineno, "not_null": info.not_null})
-        if query.model is None:
-            return Value(kind=Kind.ROWS if produced == "rows" else Kind.UNKNOWN, size=Size.UNBOUNDED,
+                      extra={"source_line": node.lineno, "not_null": info.not_null, "fixed": fixed})
+        if query.model is None or query.extra.get("tuples"):
+            return Value(kind=Kind.COLLECTION if produced == "rows" else Kind.UNKNOWN, size=Size.UNBOUNDED,
                          deps=query.deps)
         if produced == "rows":
             return Value(kind=Kind.ROWS, size=Size.BOUNDED if info.limited else Size.UNBOUNDED, **common)
@@ -1110,14 +1237,18 @@ class FactsBuilder:
             model = first.model if first.kind in (Kind.MODEL_CLASS, Kind.COLUMN) else None
             if model is None and not session.certain:
                 return UNKNOWN
-            return Value(kind=Kind.QUERY, model=model, query=QueryInfo(model, start=node))
+            # query(M.id) or query(A, B) return tuples: the query is about M, its rows are not Ms.
+            entity = first.kind is Kind.MODEL_CLASS and len(args) == 1
+            return Value(kind=Kind.QUERY, model=model, query=QueryInfo(model, start=node),
+                         extra={} if entity else {"tuples": True})
         if method in ("get", "get_or_404") and first.kind is Kind.MODEL_CLASS:
             query = Value(kind=Kind.QUERY, model=first.model, query=QueryInfo(first.model, start=node),
                           deps=merge_deps(args))
             return self.run_query(node, query, "get")
         if method in ("execute", "scalars", "scalar", "exec", "first_or_404", "one_or_404", "paginate"):
             if first.kind is Kind.QUERY:
-                statement = first.but(extra={}, deps=merge_deps(args))
+                statement = first.but(extra={"tuples": True} if first.extra.get("tuples") else {},
+                                      deps=merge_deps(args))
                 if method in ("scalars", "exec"):
                     rows = self.run_query(node, statement, "all")
                     return rows.but(kind=Kind.RESULT, extra={**rows.extra, "scalars": True}) \
@@ -1169,34 +1300,43 @@ class FactsBuilder:
                 return self.call_builtin(node, short, args)
             if full in queries.SELECT_CONSTRUCTORS:
                 model = first.model if first.kind in (Kind.MODEL_CLASS, Kind.COLUMN) else None
+                entity = first.kind is Kind.MODEL_CLASS and len(args) == 1
                 return Value(kind=Kind.QUERY, model=model, query=QueryInfo(model, start=node),
-                             extra={"statement": True})
+                             extra={"statement": True} if entity else {"statement": True, "tuples": True})
             if full.startswith(queries.LOADER_MODULES) and short in (
                     queries.EAGER_LOADERS | queries.PATH_ONLY_LOADERS | queries.LAZY_LOADERS):
                 return self.loader_option(short, node.args, args, None)
+            if full.startswith(queries.LOADER_MODULES) and short in queries.COLUMN_OPTIONS:
+                return Value(kind=Kind.LOADER_OPTION, extra={"path": (), "eager": frozenset()})
             if full in ("collections.defaultdict",) and node.args and isinstance(node.args[0], ast.Name) \
                     and node.args[0].id == "list":
                 return Value(kind=Kind.DICT_OF_LISTS, size=Size.BOUNDED)
-            if self.is_chunker(short):
+            if self.is_chunker(short, len(node.args)):
                 return Value(kind=Kind.COLLECTION, size=first.size, extra={"batched": True})
+            if full == "itertools.islice" and len(args) >= 2:
+                stop = args[2] if len(args) >= 3 else args[1]
+                return Value(kind=Kind.COLLECTION, size=Size.BOUNDED if _is_constant_scalar(stop) else first.size)
+            if full in queries.RETRY_ITERATORS:
+                return Value(kind=Kind.COLLECTION, size=Size.BOUNDED)
             return self.project.construct(callee, args)
         if kind is Kind.SESSION_FACTORY:
             return Value(kind=Kind.SESSION)
         if kind is Kind.FUNCTION:
-            if self.is_chunker(callee.name.rsplit(".", 1)[-1]):
+            if self.is_chunker(callee.name.rsplit(".", 1)[-1], len(node.args)):
                 return Value(kind=Kind.COLLECTION, size=first.size, extra={"batched": True})
             self.record_call(node, callee)
             return UNKNOWN
         if kind is Kind.CLASS:
             return Value(kind=Kind.INSTANCE, ref=callee.ref, label=callee.label)
-        if kind is Kind.UNKNOWN and self.is_chunker(_last_name(node.func)):
+        if kind is Kind.UNKNOWN and self.is_chunker(_last_name(node.func), len(node.args)):
             return Value(kind=Kind.COLLECTION, size=first.size, extra={"batched": True})
         return UNKNOWN
 
-    def is_chunker(self, name: str) -> bool:
+    def is_chunker(self, name: str, arity: int) -> bool:
         """A helper that splits an iterable into chunks: by the settings' list, or by its name
-        (`chunk_list`, `iter_batches`, `batched`), since projects write their own."""
-        return name in self.chunk_names or CHUNKER_NAME.search(name) is not None
+        when it takes the iterable and a size (`chunk_list(xs, 500)`), since projects write their
+        own. `pending_batches()` or `batch_status(b)` are not chunkers."""
+        return name in self.chunk_names or (arity >= 2 and CHUNKER_NAME.search(name) is not None)
 
     def call_builtin(self, node: ast.Call, name: str, args: list[Value]) -> Value:
         first = args[0] if args else UNKNOWN
@@ -1245,6 +1385,11 @@ class FactsBuilder:
             return Value(kind=Kind.COLLECTION, size=Size.BOUNDED)
         # range(0, len(xs), size) / range(0, total, batch_size): a loop over chunks or pages.
         if len(node.args) == 3 and self.is_batch_step(node.args[2]):
+            return Value(kind=Kind.COLLECTION, size=Size.UNBOUNDED, deps=merge_deps(args),
+                         extra={"batched": True})
+        # range(ceil(len(xs) / K)), range(n // K + 1), range(1, pages + 1): counting chunks or pages.
+        if node.args and (_divides_by_a_size(node.args[-1] if len(node.args) <= 2 else node.args[1])
+                          or _counts_pages(node.args[-1] if len(node.args) <= 2 else node.args[1])):
             return Value(kind=Kind.COLLECTION, size=Size.UNBOUNDED, deps=merge_deps(args),
                          extra={"batched": True})
         if len(node.args) == 1 and isinstance(node.args[0], ast.Call) and _last_name(node.args[0].func) == "len" \

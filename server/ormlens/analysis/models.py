@@ -4,6 +4,7 @@ and relationships (target, loading strategy)."""
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -16,6 +17,7 @@ class ColumnInfo:
     name: str
     nullable: bool
     line: int
+    references: str | None = None  # the table a ForeignKey("table.col") points at
 
 
 @dataclass
@@ -42,10 +44,16 @@ class ModelInfo:
     name: str
     module_path: str
     line: int
+    table: str = ""
     columns: dict[str, ColumnInfo] = field(default_factory=dict)
     relationships: dict[str, RelationshipInfo] = field(default_factory=dict)
     # Backrefs this model declares on others: (target class name, relationship).
     extra_backrefs: list[tuple[str, RelationshipInfo]] = field(default_factory=list)
+
+    def references(self, column: str, target: ModelInfo) -> bool:
+        """Is `column` a foreign key to `target`'s table?"""
+        info = self.columns.get(column)
+        return info is not None and info.references in (target.table, target.name)
 
     @property
     def key(self) -> str:
@@ -204,12 +212,33 @@ def read_attribute(model: ModelInfo, attr: str, annotation: ast.expr | None, val
                 nullable = annotation_is_optional(mapped)
             else:
                 nullable = True  # Column() is nullable unless told otherwise
-        model.columns[attr] = ColumnInfo(attr, nullable, line)
+        model.columns[attr] = ColumnInfo(attr, nullable, line, _foreign_table(value))
         return
     if value is None and mapped is not None:
         # `x: Mapped[Optional[int]]` alone declares a column; `Mapped[list["B"]]` needs relationship().
         if collection_item(mapped) is None:
             model.columns[attr] = ColumnInfo(attr, annotation_is_optional(mapped), line)
+
+
+def _foreign_table(call: ast.Call) -> str | None:
+    """`Column(Integer, ForeignKey("user.id"))` -> "user"."""
+    for arg in call.args:
+        if isinstance(arg, ast.Call) and arg.args and _last(arg.func) == "ForeignKey":
+            target = arg.args[0]
+            if isinstance(target, ast.Constant) and isinstance(target.value, str) and "." in target.value:
+                return target.value.rsplit(".", 1)[0]
+            if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+                return target.value.id  # ForeignKey(User.id): the class name stands for its table
+    return None
+
+
+def _last(node: ast.expr) -> str:
+    return node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", "")
+
+
+def default_table_name(class_name: str) -> str:
+    """Flask-SQLAlchemy's default `__tablename__`: CamelCase -> camel_case."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", class_name).lower()
 
 
 def _read_backref(model: ModelInfo, call: ast.Call, resolve: Resolver, line: int,

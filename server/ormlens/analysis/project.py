@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING
 from ormlens.analysis import queries
 from ormlens.analysis.declarations import ClassDecl, ImportRef, ModuleDecl, collect
 from ormlens.analysis.flow import UNKNOWN, Kind, Size, Value
-from ormlens.analysis.models import ModelInfo, RelationshipInfo, is_mapping_call, read_attribute
+from ormlens.analysis.models import (
+    ModelInfo,
+    RelationshipInfo,
+    default_table_name,
+    is_mapping_call,
+    read_attribute,
+)
 from ormlens.config import Settings
 
 if TYPE_CHECKING:
@@ -356,7 +362,10 @@ class ProjectIndex:
             return Value(kind=Kind.MODEL_CLASS, model=model, label=cls.name)
         if self._is_model_base(decl, cls):
             return Value(kind=Kind.MODEL_BASE, label=cls.name)
-        return Value(kind=Kind.CLASS, ref=(decl.path, cls), name=cls.name, label=cls.name)
+        # An Enum class iterates its members: a fixed, small number.
+        enum = any(self.eval_static(decl, base).name.startswith("enum.") for base in cls.bases)
+        return Value(kind=Kind.CLASS, ref=(decl.path, cls), name=cls.name, label=cls.name,
+                     size=Size.BOUNDED if enum else Size.UNKNOWN)
 
     def _is_model_base(self, decl: ModuleDecl, cls: ClassDecl) -> bool:
         key = (decl.path, cls.name)
@@ -406,7 +415,10 @@ class ProjectIndex:
         )
         if self._is_abstract(decl, cls) or not (parents or mapped_base or declares):
             return None
-        model = ModelInfo(cls.name, decl.path, cls.node.lineno)
+        table = cls.attr_value("__tablename__")
+        model = ModelInfo(cls.name, decl.path, cls.node.lineno,
+                          table.value if isinstance(table, ast.Constant) and isinstance(table.value, str)
+                          else default_table_name(cls.name))
         for parent in parents:
             model.columns.update(parent.columns)
             model.relationships.update(parent.relationships)
@@ -421,6 +433,11 @@ class ProjectIndex:
             read_attribute(model, attr, annotation, value, line, resolve, backrefs)
         model.extra_backrefs = backrefs
         return model
+
+    def class_of(self, model: ModelInfo) -> tuple[str, ClassDecl] | None:
+        decl = self.decl(model.module_path)
+        cls = decl.classes.get(model.name) if decl is not None else None
+        return (model.module_path, cls) if cls is not None else None
 
     def all_models(self) -> list[ModelInfo]:
         out = []

@@ -3,6 +3,8 @@ hard-codes ORM vocabulary."""
 
 from __future__ import annotations
 
+import re
+
 # Fully qualified names of things imported from the ORMs, by what they are.
 SESSION_CLASSES = frozenset({
     "sqlalchemy.orm.Session",
@@ -62,6 +64,8 @@ EAGER_LOADERS = frozenset({
 PATH_ONLY_LOADERS = frozenset({"defaultload"})
 LAZY_LOADERS = frozenset({"lazyload"})
 LOADER_MODULES = ("sqlalchemy.orm", "sqlalchemy.orm.strategy_options")
+COLUMN_OPTIONS = frozenset({"defer", "undefer", "undefer_group", "load_only", "with_expression",
+                            "selectin_polymorphic", "with_loader_criteria"})
 
 # relationship(lazy=...) values under which reading the attribute does not run a query per item.
 NON_LAZY_STRATEGIES = frozenset({
@@ -123,7 +127,12 @@ DEFAULT_CHUNK_FUNCTIONS = frozenset({
     "batched", "chunked", "ichunked", "chunks", "chunker", "partition_all", "grouper", "sliced",
     "batch", "batches", "chunk", "iter_chunks", "in_chunks", "chunkify",
 })
-# Decorators after which a call does not rerun the body.
-CACHING_DECORATORS = frozenset({
-    "lru_cache", "cache", "cached", "cached_property", "memoize", "memoized", "cachedmethod",
-})
+# Decorators after which a call does not rerun the body: lru_cache, ttl_cache, cachedmethod,
+# memoize, dogpile's cache_on_arguments... (matched on the decorator's last name).
+CACHING_DECORATOR = re.compile(r"(?i)cach|memo")
+# Reading an attribute defined with these runs the function's body.
+PROPERTY_DECORATORS = frozenset({"property", "hybrid_property", "cached_property"})
+# Iterables whose length is fixed by something other than the data.
+RETRY_ITERATORS = frozenset({"tenacity.Retrying", "tenacity.AsyncRetrying"})
+# Schema objects: loops over them are bounded by the schema, not by the data.
+SCHEMA_ATTRIBUTES = frozenset({"sorted_tables", "__table__"})

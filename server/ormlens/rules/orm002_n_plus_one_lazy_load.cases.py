@@ -160,3 +160,10 @@ def back_to_the_loaded_parent(session: Session):
     for a in session.query(Author).options(selectinload(Author.books)).all():
         for b in a.books:
             print(b.author.name)
+
+
+def column_options_load_no_relationship(session: Session):
+    from sqlalchemy.orm import load_only
+
+    for a in session.query(Author).options(load_only(Author.name)).all():
+        print(a.books)  # expect: ORM002 "a.books"

@@ -39,6 +39,16 @@ class NPlusOneLazyLoad(Rule):
     code = "ORM002"
     name = "n-plus-one-lazy-load"
 
+    @staticmethod
+    def one_parent(ctx: RuleContext, read) -> bool:
+        """A many-to-one load looks in the identity map first. When every row has the same parent
+        it is loaded once: rows reached from the parent's collection (`for b in author.books:
+        b.author`), or rows filtered by equality on the foreign key (`filter_by(user_id=uid)`)."""
+        if read.via_relationship:
+            return True
+        target = ctx.project.find_model(read.relationship.target, read.model.module_path)
+        return target is not None and any(read.model.references(column, target) for column in read.fixed_columns)
+
     def check(self, ctx: RuleContext):
         facts = ctx.facts
         seen: set[tuple] = set()
@@ -51,9 +61,7 @@ class NPlusOneLazyLoad(Rule):
                 continue
             if eager_covers(read.eager, rel.name):
                 continue
-            if read.via_relationship and not rel.uselist:
-                # A many-to-one load first looks in the identity map; reached from the parent's
-                # collection (`for b in author.books: b.author`) the target is that loaded parent.
+            if not rel.uselist and self.one_parent(ctx, read):
                 continue
             key = (read.row_loop, read.model.name, rel.name)
             if key in seen:

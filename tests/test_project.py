@@ -320,100 +320,35 @@ def _assert_one_loop_query(report: Report, path: Path, snippet: str) -> None:
     assert span_tuple(found[0]) == locate(path, snippet)
 
 
-def test_package_relative_import(tmp_path: Path) -> None:
-    report, paths = check(tmp_path, {
-        "app/__init__.py": "",
-        "app/models.py": FLASK_MODELS,
-        "app/views.py": """
-            from .models import User
+# (where the models live, where the view lives, how the view imports, how it names the model)
+IMPORT_STYLES = {
+    "package_relative": ("app/models.py", "app/views.py", "from .models import User", ""),
+    "parent_relative": ("app/models.py", "app/web/views.py", "from ..models import User", ""),
+    "module_alias": ("app/models.py", "app/views.py", "import app.models as m", "m."),
+    "dotted_module": ("app/models.py", "app/views.py", "import app.models", "app.models."),
+    "from_package_import_module": ("app/models.py", "app/views.py", "from app import models", "models."),
+    "src_layout": ("src/pkg/models.py", "src/pkg/views.py", "from pkg.models import User", ""),
+}
 
 
-            def emails(user_ids):
-                return [User.query.filter_by(id=uid).first() for uid in user_ids]
-        """,
-    })
-    _assert_one_loop_query(report, paths["app/views.py"], LOOP_QUERY)
-
-
-def test_parent_relative_import(tmp_path: Path) -> None:
-    report, paths = check(tmp_path, {
-        "app/__init__.py": "",
-        "app/models.py": FLASK_MODELS,
-        "app/web/__init__.py": "",
-        "app/web/views.py": """
-            from ..models import User
+@pytest.mark.parametrize("style", sorted(IMPORT_STYLES))
+def test_import_styles_resolve_the_model(tmp_path: Path, style: str) -> None:
+    """A query is only known as one when its model resolves: each ORM001 proves the import did."""
+    models, views, statement, prefix = IMPORT_STYLES[style]
+    files = {models: FLASK_MODELS, views: f"""
+            {statement}
 
 
             def emails(user_ids):
                 for uid in user_ids:
-                    print(User.query.filter_by(id=uid).first())
-        """,
-    })
-    _assert_one_loop_query(report, paths["app/web/views.py"], LOOP_QUERY)
-
-
-def test_import_module_as_alias(tmp_path: Path) -> None:
-    report, paths = check(tmp_path, {
-        "app/__init__.py": "",
-        "app/models.py": FLASK_MODELS,
-        "app/views.py": """
-            import app.models as m
-
-
-            def emails(user_ids):
-                for uid in user_ids:
-                    print(m.User.query.filter_by(id=uid).first())
-        """,
-    })
-    _assert_one_loop_query(report, paths["app/views.py"], "m." + LOOP_QUERY)
-
-
-def test_import_dotted_module(tmp_path: Path) -> None:
-    report, paths = check(tmp_path, {
-        "app/__init__.py": "",
-        "app/models.py": FLASK_MODELS,
-        "app/views.py": """
-            import app.models
-
-
-            def emails(user_ids):
-                for uid in user_ids:
-                    print(app.models.User.query.filter_by(id=uid).first())
-        """,
-    })
-    _assert_one_loop_query(report, paths["app/views.py"], "app.models." + LOOP_QUERY)
-
-
-def test_from_package_import_module(tmp_path: Path) -> None:
-    report, paths = check(tmp_path, {
-        "app/__init__.py": "",
-        "app/models.py": FLASK_MODELS,
-        "app/views.py": """
-            from app import models
-
-
-            def emails(user_ids):
-                for uid in user_ids:
-                    print(models.User.query.filter_by(id=uid).first())
-        """,
-    })
-    _assert_one_loop_query(report, paths["app/views.py"], "models." + LOOP_QUERY)
-
-
-def test_src_layout(tmp_path: Path) -> None:
-    report, paths = check(tmp_path, {
-        "src/pkg/__init__.py": "",
-        "src/pkg/models.py": FLASK_MODELS,
-        "src/pkg/views.py": """
-            from pkg.models import User
-
-
-            def emails(user_ids):
-                for uid in user_ids:
-                    print(User.query.filter_by(id=uid).first())
-        """,
-    })
-    _assert_one_loop_query(report, paths["src/pkg/views.py"], LOOP_QUERY)
+                    print({prefix}{LOOP_QUERY})
+        """}
+    for package in {str(Path(p).parent) for p in (models, views)}:
+        while package not in ("", ".", "src"):
+            files.setdefault(f"{package}/__init__.py", "")
+            package = str(Path(package).parent)
+    report, paths = check(tmp_path, files)
+    _assert_one_loop_query(report, paths[views], prefix + LOOP_QUERY)
 
 
 def test_src_layout_sa2_session_query(tmp_path: Path) -> None:

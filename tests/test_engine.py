@@ -12,6 +12,8 @@ import pytest
 from ormlens import engine
 from ormlens.config import Settings
 from ormlens.engine import Report, check_files
+
+from helpers import locate
 from ormlens.rules import REGISTRY
 
 MODELS = """
@@ -57,19 +59,6 @@ def write(root: Path, name: str, text: str | bytes) -> Path:
 
 def run(root: Path, files: list[Path], settings: Settings = Settings()) -> Report:
     return check_files(files, settings, root)
-
-
-def locate(path: Path, snippet: str, occurrence: int = 0) -> tuple[int, int, int, int]:
-    text = path.read_text(encoding="utf-8")
-    start = -1
-    for _ in range(occurrence + 1):
-        start = text.index(snippet, start + 1)
-
-    def position(offset: int) -> tuple[int, int]:
-        line_start = text.rfind("\n", 0, offset) + 1
-        return text.count("\n", 0, offset) + 1, len(text[line_start:offset].encode("utf-8"))
-
-    return (*position(start), *position(start + len(snippet)))
 
 
 def spans(report: Report, code: str | None = None) -> set[tuple]:

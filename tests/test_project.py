@@ -11,6 +11,8 @@ import pytest
 from ormlens.config import Settings
 from ormlens.engine import Report, check_files
 
+from helpers import locate
+
 FLASK_MODELS = """
     from flask_sqlalchemy import SQLAlchemy
 
@@ -63,20 +65,6 @@ def check(root: Path, files: dict[str, str]) -> tuple[Report, dict[str, Path]]:
     paths = write(root, files)
     report = check_files(sorted(paths.values()), Settings(), root)
     return report, paths
-
-
-def locate(path: Path, snippet: str, occurrence: int = 0) -> tuple[int, int, int, int]:
-    """(line, col, end_line, end_col) of `snippet` in `path`: 1-based lines, UTF-8 byte columns."""
-    text = path.read_text(encoding="utf-8")
-    start = -1
-    for _ in range(occurrence + 1):
-        start = text.index(snippet, start + 1)
-
-    def position(offset: int) -> tuple[int, int]:
-        line_start = text.rfind("\n", 0, offset) + 1
-        return text.count("\n", 0, offset) + 1, len(text[line_start:offset].encode("utf-8"))
-
-    return (*position(start), *position(start + len(snippet)))
 
 
 def span_tuple(finding) -> tuple[int, int, int, int]:

@@ -10,29 +10,13 @@ import pytest
 from ormlens.config import Settings
 from ormlens.engine import Report, check_files
 
+from helpers import locate
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
-def locate(name: str, snippet: str, occurrence: int = 0) -> tuple[int, int, int, int]:
-    """(line, col, end_line, end_col) of the `occurrence`-th copy of `snippet` in examples/`name`:
-    1-based lines, 0-based UTF-8 byte columns, as `ast` gives them."""
-    text = (EXAMPLES / name).read_text(encoding="utf-8")
-    start = -1
-    for _ in range(occurrence + 1):
-        start = text.index(snippet, start + 1)
-    end = start + len(snippet)
-
-    def position(offset: int) -> tuple[int, int]:
-        before = text[:offset]
-        line = before.count("\n") + 1
-        line_start = before.rfind("\n") + 1
-        return line, len(text[line_start:offset].encode("utf-8"))
-
-    return (*position(start), *position(end))
-
-
 def expected(name: str, code: str, snippet: str, occurrence: int = 0) -> tuple:
-    return (name, code, *locate(name, snippet, occurrence))
+    return (name, code, *locate(EXAMPLES / name, snippet, occurrence))
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +89,7 @@ def test_orm001_message_names_loop_and_counts_two_queries(report: Report, name: 
         assert "`user_ids`" in finding.message
         assert "2 queries per item" in finding.message
         # the loop that repeats it is a related location
-        loop_line = locate(name, "for uid in user_ids:")[0]
+        loop_line = locate(EXAMPLES / name, "for uid in user_ids:")[0]
         assert any(r.span.line == loop_line for r in finding.related)
 
 

@@ -616,3 +616,57 @@ def test_index_follows_a_changed_model(tmp_path: Path) -> None:
     models.write_text(not_null)
     project.refresh(models)
     assert codes() == []
+
+
+def test_call_graph_with_many_paths_is_answered_once_per_function(tmp_path: Path) -> None:
+    """16 layers of 3 functions, each calling the whole next layer: 3**16 call paths. Each
+    function is summarised once, so this finishes, and the query at the bottom is found."""
+    layers = 16
+    lines = ["from models import User", ""]
+    for i in range(layers):
+        for j in range(3):
+            if i < layers - 1:
+                body = "\n".join(f"    f{i + 1}_{k}(x)" for k in range(3))
+            else:
+                body = "    return User.query.get(x)"
+            lines.append(f"def f{i}_{j}(x):\n{body}\n")
+    lines.append("def top(ids):\n    for i in ids:\n        f0_0(i)\n")
+    report, paths = check(tmp_path, {"models.py": FLASK_MODELS, "graph.py": "\n".join(lines)})
+    found = findings_in(report, paths["graph.py"], "ORM001")
+    assert [f.span.line for f in found] == [len("\n".join(lines).splitlines())]
+    assert "f0_0()" in found[0].message and "User.query.get(x)" in found[0].message
+
+
+def test_results_do_not_depend_on_the_order_of_files(tmp_path: Path) -> None:
+    """A backref declared in one module, read in another: found whichever is analysed first."""
+    files = {
+        "models.py": """
+            from flask_sqlalchemy import SQLAlchemy
+
+            db = SQLAlchemy()
+
+
+            class Team(db.Model):
+                id = db.Column(db.Integer, primary_key=True)
+        """,
+        "users.py": """
+            from models import db
+
+
+            class Member(db.Model):
+                id = db.Column(db.Integer, primary_key=True)
+                team_id = db.Column(db.Integer, db.ForeignKey("team.id"))
+                team = db.relationship("Team", backref="members")
+        """,
+        "view.py": """
+            from models import Team
+
+
+            def sizes():
+                return [len(t.members) for t in Team.query.all()]
+        """,
+    }
+    paths = write(tmp_path, files)
+    for order in (["view.py", "users.py", "models.py"], ["users.py", "models.py", "view.py"]):
+        report = check_files([paths[name] for name in order], Settings(), tmp_path)
+        assert [(f.code, f.span.line) for f in findings_in(report, paths["view.py"])] == [("ORM002", 5)]

@@ -32,8 +32,9 @@ def check_files(files: list[Path], settings: Settings, root: Path | None = None)
     Applies select/ignore and `# noqa`. Never imports or runs the files."""
     project = ProjectIndex(root, settings)
     report = Report()
-    for file in files:
-        path = str(Path(file).resolve())
+    paths = [str(Path(file).resolve()) for file in files]
+    project.load(paths)
+    for path in paths:
         findings, error = analyze(project, path, settings)
         report.findings.extend(findings)
         if error:

@@ -152,7 +152,14 @@ class ProjectIndex:
         self._errors.pop(path, None)
         decl = collect(path, text, tree)
         self._decls[path] = decl
+        self._backrefs = None  # a new module may declare backrefs onto known models
         return decl
+
+    def load(self, paths: list[str]) -> None:
+        """Read the declarations of all these modules before analysing any, so that what is
+        found by class name (relationship targets, backrefs) does not depend on the order."""
+        for path in paths:
+            self.decl(path)
 
     def error(self, path: str) -> str | None:
         return self._errors.get(path)
@@ -160,13 +167,13 @@ class ProjectIndex:
     def facts(self, path: str) -> ModuleFacts | None:
         from ormlens.analysis.facts import build_facts
 
+        cached = self._facts.get(path)  # dropped whenever any module changes: valid while here
+        if cached is not None:
+            return cached
         path = str(Path(path).resolve())
         decl = self.decl(path)
         if decl is None:
             return None
-        cached = self._facts.get(path)
-        if cached is not None and cached.decl is decl:
-            return cached
         facts = build_facts(decl, self)
         self._facts[path] = facts
         return facts
@@ -477,11 +484,13 @@ class ProjectIndex:
 
     # --- function summaries -------------------------------------------------------------------
 
-    def query_trace(self, ref: FunctionRef, _seen: frozenset | None = None) -> QueryTrace | None:
-        """Does calling `ref` run a query (directly or through calls, to any depth)? How?"""
+    def query_trace(self, ref: FunctionRef) -> QueryTrace | None:
+        """Does calling `ref` run a query (directly or through calls, to any depth)? How?
+        Each function is answered once; a call back into one still being answered (recursion)
+        counts as no query on that path."""
         if ref in self._traces:
             return self._traces[ref]
-        seen = (_seen or frozenset()) | {ref}
+        self._traces[ref] = None  # in progress
         facts = self.facts(ref.path)
         function = facts.functions.get(ref.qualname) if facts else None
         trace = None
@@ -490,12 +499,9 @@ class ProjectIndex:
                 trace = QueryTrace([ref.qualname], function.query_calls[0], ref.path)
             else:
                 for call in function.calls:
-                    if call.callee in seen:
-                        continue
-                    inner = self.query_trace(call.callee, seen)
+                    inner = self.query_trace(call.callee)
                     if inner is not None:
                         trace = QueryTrace([ref.qualname, *inner.chain], inner.query, inner.path)
                         break
-        if _seen is None or trace is not None:
-            self._traces[ref] = trace
+        self._traces[ref] = trace
         return trace

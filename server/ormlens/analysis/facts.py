@@ -89,14 +89,13 @@ class RelationshipRead:
     label: str
     model: ModelInfo
     relationship: RelationshipInfo
+    uselist: bool | None          # a collection (one-to-many), one row (many-to-one), or unknown
     eager: frozenset[tuple[str, ...]] | None
     row_loop: int | None
     loops: tuple[LoopScope, ...]
     source_line: int | None
-    # The row was reached through a relationship (`for b in author.books`), not loaded by a query.
-    via_relationship: bool = False
-    # Columns whose value every row of the source query shares (equality filters).
-    fixed_columns: frozenset[str] = frozenset()
+    # Every row of the loop has the same parent for this many-to-one read: it loads once.
+    one_parent: bool = False
 
 
 @dataclass(eq=False)
@@ -802,23 +801,25 @@ class FactsBuilder:
         assert model is not None
         rel = self.project.relationship(model, attr)
         if rel is not None:
+            target = self.project.find_model(rel.target, model.module_path)
+            uselist = self.project.uselist(model, rel, target)
             if load:
                 self.facts.relationship_reads.append(RelationshipRead(
-                    Span.of(node), self.short(node), model, rel, base.eager, base.loop,
-                    self.effective_loops(), base.extra.get("source_line"), "via" in base.extra,
-                    base.extra.get("fixed", frozenset())))
-            target = self.project.find_model(rel.target, model.module_path)
+                    Span.of(node), self.short(node), model, rel, uselist, base.eager, base.loop,
+                    self.effective_loops(), base.extra.get("source_line"),
+                    uselist is False and self.one_parent(base, target)))
             if target is None:
                 return unknown(base.deps)
             eager = eager_below(base.eager, attr)
             if rel.returns_query:
                 return Value(kind=Kind.QUERY, model=target, deps=base.deps,
                              query=QueryInfo(target, eager=eager or frozenset(), start=node))
-            if rel.uselist:
+            # Rows reached from here remember their parent model (see one_parent).
+            if uselist:
                 return Value(kind=Kind.ROWS, model=target, size=Size.UNBOUNDED, eager=eager, deps=base.deps,
-                             extra={"via": attr})
+                             extra={"via": model.name})
             return Value(kind=Kind.ROW, model=target, eager=eager, loop=base.loop, deps=base.deps,
-                         extra={"many": rel.uselist is None, "via": attr})
+                         extra={"many": uselist is None, "via": model.name})
         column = model.columns.get(attr)
         if column is not None:
             nullable = column.nullable and attr not in base.extra.get("not_null", ())
@@ -826,6 +827,18 @@ class FactsBuilder:
                          extra={"nullable": nullable})
         method = self.member(node, base, attr, load)
         return method if method is not None else unknown(base.deps)
+
+    @staticmethod
+    def one_parent(row: Value, target: ModelInfo | None) -> bool:
+        """Do all rows of this loop share the many-to-one `target` row? A many-to-one load looks
+        in the identity map first, so then it runs once, not per row: rows reached from that
+        parent's collection (`for b in author.books: b.author`), or rows filtered by equality on
+        the foreign key to it (`filter_by(user_id=uid)`, then `o.user`)."""
+        if target is None or row.model is None:
+            return False
+        if row.extra.get("via") == target.name:
+            return True
+        return any(row.model.references(column, target) for column in row.extra.get("fixed", ()))
 
     def class_of(self, value: Value) -> tuple[str, ClassDecl] | None:
         """The project class behind an instance, a class, a model class or a row."""

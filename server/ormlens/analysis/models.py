@@ -25,9 +25,10 @@ class RelationshipInfo:
     name: str
     target: str            # class name as written ("User" or "app.models.User" -> "User")
     lazy: object           # "select", "joined", ..., True/False, as SQLAlchemy accepts
-    uselist: bool | None   # None: decided by the direction, which we do not know
+    uselist: bool | None   # None: decided by the direction (see ProjectIndex.uselist)
     line: int
     from_backref: bool = False
+    secondary: bool = False  # many-to-many through an association table
 
     @property
     def loads_per_access(self) -> bool:
@@ -200,7 +201,8 @@ def read_attribute(model: ModelInfo, attr: str, annotation: ast.expr | None, val
         uselist = _const_kw(value, "uselist")
         if uselist is None and mapped is not None:
             uselist = collection_item(mapped) is not None
-        model.relationships[attr] = RelationshipInfo(attr, target, lazy, uselist, line)
+        model.relationships[attr] = RelationshipInfo(attr, target, lazy, uselist, line,
+                                                     secondary=_has_kw(value, "secondary"))
         _read_backref(model, value, resolve, line, backrefs_out)
         return
     if kind == "column":

@@ -482,6 +482,21 @@ class ProjectIndex:
                     self._backrefs.setdefault(target, []).append(backref)
         return next((b for b in self._backrefs.get(model.name, []) if b.name == attr), None)
 
+    def uselist(self, model: ModelInfo, rel: RelationshipInfo, target: ModelInfo | None) -> bool | None:
+        """Does `model.rel` hold a collection? As SQLAlchemy decides it: `uselist=`, `Mapped[list[...]]`,
+        an association table, else the direction of the foreign key between the two tables."""
+        if rel.uselist is not None:
+            return rel.uselist
+        if rel.secondary:
+            return True
+        if target is None:
+            return None
+        if any(model.references(column, target) for column in model.columns):
+            return False  # the foreign key is here: many-to-one
+        if any(target.references(column, model) for column in target.columns):
+            return True   # the foreign key is on the target: one-to-many
+        return None
+
     # --- function summaries -------------------------------------------------------------------
 
     def query_trace(self, ref: FunctionRef) -> QueryTrace | None:

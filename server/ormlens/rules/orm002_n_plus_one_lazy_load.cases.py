@@ -42,6 +42,20 @@ class Review(Base):
     book_id: Mapped[int] = mapped_column(ForeignKey("book.id"))
 
 
+class Publisher(Base):
+    __tablename__ = "publisher"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # No annotation, no uselist=: the direction comes from the foreign key (on Edition).
+    editions = relationship("Edition")
+
+
+class Edition(Base):
+    __tablename__ = "edition"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    publisher_id = mapped_column(ForeignKey("publisher.id"))
+    publisher = relationship("Publisher")  # many-to-one: the foreign key is here
+
+
 class Award(Base):
     __tablename__ = "award"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -167,3 +181,13 @@ def column_options_load_no_relationship(session: Session):
 
     for a in session.query(Author).options(load_only(Author.name)).all():
         print(a.books)  # expect: ORM002 "a.books"
+
+
+def direction_from_foreign_keys(session: Session):
+    for p in session.query(Publisher).all():
+        print(len(p.editions))  # expect: ORM002 "p.editions"
+    for e in session.query(Edition).all():
+        print(e.publisher)  # expect: ORM002 "e.publisher"
+    for p in session.query(Publisher).options(selectinload(Publisher.editions)).all():
+        for e in p.editions:
+            print(e.publisher)  # back to the loaded parent: answered by the identity map

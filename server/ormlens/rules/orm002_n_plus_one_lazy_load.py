@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from ormlens.analysis.flow import eager_covers
-from ormlens.findings import Related
+from ormlens.findings import Related, Span
 from ormlens.rules.base import Rule, RuleContext, loop_related
 
 
@@ -39,16 +39,6 @@ class NPlusOneLazyLoad(Rule):
     code = "ORM002"
     name = "n-plus-one-lazy-load"
 
-    @staticmethod
-    def one_parent(ctx: RuleContext, read) -> bool:
-        """A many-to-one load looks in the identity map first. When every row has the same parent
-        it is loaded once: rows reached from the parent's collection (`for b in author.books:
-        b.author`), or rows filtered by equality on the foreign key (`filter_by(user_id=uid)`)."""
-        if read.via_relationship:
-            return True
-        target = ctx.project.find_model(read.relationship.target, read.model.module_path)
-        return target is not None and any(read.model.references(column, target) for column in read.fixed_columns)
-
     def check(self, ctx: RuleContext):
         facts = ctx.facts
         seen: set[tuple] = set()
@@ -61,19 +51,19 @@ class NPlusOneLazyLoad(Rule):
                 continue
             if eager_covers(read.eager, rel.name):
                 continue
-            if not rel.uselist and self.one_parent(ctx, read):
+            if read.one_parent:
                 continue
             key = (read.row_loop, read.model.name, rel.name)
             if key in seen:
                 continue  # the first read loads it; later reads on the same row are cached
             seen.add(key)
-            loader = "selectinload" if rel.uselist else "joinedload"
+            loader = "joinedload" if read.uselist is False else "selectinload"
             message = (f"`{read.label}` lazy-loads `{read.model.name}.{rel.name}` once per item of "
                        f"`{loop.label}` (N extra queries); eager-load it on the query that loads the rows: "
                        f"`.options({loader}({read.model.name}.{rel.name}))`")
             related = [loop_related(ctx.path, loop)]
             if read.source_line:
-                related.append(Related(ctx.path, loop.span.__class__(read.source_line, 0, read.source_line, 0),
+                related.append(Related(ctx.path, Span(read.source_line, 0, read.source_line, 0),
                                        "the query that loads the rows"))
             yield self.finding(ctx, read.span, message, related, model=read.model.name,
                                relationship=rel.name, loader=loader)

@@ -270,7 +270,8 @@ def test_failing_rule_loses_only_its_own_findings(tmp_path: Path, project, monke
 
     monkeypatch.setattr(REGISTRY[broken_code], "check", explode)
     report = run(tmp_path, [models, module])
-    assert report.errors == []
+    assert report.errors == [f"{path.resolve()}: rule {broken_code} failed (RuntimeError: rule bug); "
+                             "its findings are missing" for path in (models, module)]
     survivors = {at(module, "ORM001", QUERY), at(module, "ORM005", SUM)}
     assert spans(report) == {s for s in survivors if s[1] != broken_code}
 
@@ -281,6 +282,40 @@ def test_failing_rule_on_seed_example(monkeypatch) -> None:
     full = run(examples, files)
     monkeypatch.setattr(REGISTRY["ORM003"], "check", lambda ctx: (_ for _ in ()).throw(ValueError("boom")))
     broken = run(examples, files)
-    assert broken.errors == []
+    assert [e.split(": rule ")[1] for e in broken.errors] == [
+        "ORM003 failed (ValueError: boom); its findings are missing"] * len(files)
     assert spans(broken) == {s for s in spans(full) if s[1] != "ORM003"}
     assert spans(full, "ORM003")  # there was something to lose
+
+
+def test_deeply_nested_generated_code_is_analysed(tmp_path: Path) -> None:
+    """A 600-term concatenation and 300 elifs (generated code that CPython compiles fine) are
+    deeper than Python's default recursion limit; the file is still analysed."""
+    concatenation = " + ".join(['"a"'] * 600)
+    elifs = "\n".join(f"    elif x == {i}:\n        y = {i}" for i in range(300))
+    module = write(tmp_path, "generated.py", f"""
+from flask_sqlalchemy import SQLAlchemy
+
+db = SQLAlchemy()
+TEXT = {concatenation}
+
+
+class User(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+
+
+def pick(x):
+    if x is None:
+        y = 0
+{elifs}
+    return y
+
+
+def each(ids):
+    return [User.query.get(i) for i in ids]
+""")
+    limit = sys.getrecursionlimit()
+    report = run(tmp_path, [module])
+    assert report.errors == []
+    assert [(f.code, f.span.line) for f in report.findings] == [("ORM001", locate(module, "User.query.get(i)")[0])]
+    assert sys.getrecursionlimit() == limit  # raised only while analysing

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,26 +46,42 @@ def check_files(files: list[Path], settings: Settings, root: Path | None = None)
 
 
 def analyze(project: ProjectIndex, path: str, settings: Settings) -> tuple[list[Finding], str | None]:
-    """Findings for one module of `project`, or the one-line reason it could not be analysed."""
+    """Findings for one module of `project`, and a one-line error when it could not be analysed
+    (or a rule failed on it: the other rules' findings are still returned)."""
     try:
-        facts = project.facts(path)
+        with deep_recursion():
+            facts = project.facts(path)
     except RecursionError:
         return [], f"{path}: too deeply nested to analyse"
     if facts is None:
         return [], project.error(path) or f"{path}: cannot analyse"
     ctx = RuleContext(facts, project, settings)
     findings: list[Finding] = []
+    failures: list[str] = []
     for code, rule in REGISTRY.items():
         if not settings.enabled(code):
             continue
         try:
             found = list(rule.check(ctx))
-        except Exception:  # one rule's bug loses that rule's findings, not the others'
+        except Exception as exc:  # one rule's bug loses that rule's findings, not the others'
             log.exception("ormlens: rule %s failed on %s", code, path)
+            failures.append(f"{path}: rule {code} failed ({type(exc).__name__}: {exc}); its findings are missing")
             continue
         findings.extend(found)
     lines = source_lines(facts.decl.source)
-    return [f for f in findings if not suppressed(f, lines)], None
+    return [f for f in findings if not suppressed(f, lines)], "; ".join(failures) or None
+
+
+@contextmanager
+def deep_recursion(limit: int = 20_000):
+    """The facts pass recurses with the tree: generated code (a 500-term concatenation, hundreds
+    of elifs) is deeper than Python's default 1,000 frames, which CPython itself compiles fine."""
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous, limit))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
 
 
 def suppressed(finding: Finding, lines: list[str]) -> bool:

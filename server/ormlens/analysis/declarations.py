@@ -100,5 +100,8 @@ def read_class(node: ast.ClassDef) -> ClassDecl:
         elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
             cls.attrs.append((stmt.target.id, stmt.annotation, stmt.value, stmt.lineno))
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            cls.methods[stmt.name] = stmt
+            accessor = any(isinstance(d, ast.Attribute) and d.attr in ("setter", "deleter")
+                           for d in stmt.decorator_list)
+            if not (accessor and stmt.name in cls.methods):  # a property's setter keeps its getter
+                cls.methods[stmt.name] = stmt
     return cls

@@ -48,7 +48,7 @@ class LoopScope:
     """A `for` loop, a comprehension generator, or the implicit loop of `filter(lambda ...)`."""
 
     id: int
-    kind: str          # "for" | "comprehension" | "filter"
+    kind: str          # "for" | "comprehension" | "filter" | "while"
     span: Span         # the loop header: `for x in xs` / the iterable of a comprehension
     label: str         # source text of the iterable
     size: Size
@@ -59,7 +59,7 @@ class LoopScope:
     @property
     def repeats(self) -> bool:
         """Does its body run once per item of something of unbounded (or unknown) size?"""
-        return not self.batched and self.size is not Size.BOUNDED
+        return self.kind != "while" and not self.batched and self.size is not Size.BOUNDED
 
 
 @dataclass(eq=False)
@@ -472,9 +472,15 @@ class FactsBuilder:
         self.exec_block(stmt.orelse)
 
     def exec_While(self, stmt: ast.While) -> None:
-        # `while` loops are not modelled as loops yet: their bodies are analysed, not repeated.
-        self.eval(stmt.test)
-        self.exec_block(stmt.body)
+        # A `while` loop's count is not known: it is a scope (a `break` in it leaves it, not the
+        # enclosing `for`), never a loop that repeats a query (see LoopScope.repeats).
+        it = self.eval(stmt.test)
+        loop = self.new_loop("while", Span.of(stmt.test), stmt.test, unknown(it.deps))
+        self.frame.loops.append(loop)
+        try:
+            self.exec_block(stmt.body)
+        finally:
+            self.frame.loops.pop()
         self.exec_block(stmt.orelse)
 
     def exec_For(self, stmt: ast.For | ast.AsyncFor) -> None:
@@ -513,8 +519,12 @@ class FactsBuilder:
         qualname = f"{outer.qualname}.{stmt.name}" if outer.qualname else stmt.name
         if outer.kind == "function":
             qualname = f"{outer.qualname}.<locals>.{stmt.name}"
+        accessor = next((d.attr for d in stmt.decorator_list if isinstance(d, ast.Attribute)
+                         and d.attr in ("setter", "deleter")), None)
+        if accessor:  # `@total.setter def total(...)`: the getter keeps the name
+            qualname = f"{qualname}:{accessor}"
         ref = FunctionRef(self.decl.path, qualname)
-        cached = any(queries.CACHING_DECORATOR.search(_last_name(d)) for d in stmt.decorator_list)
+        cached = any(queries.is_caching_decorator(_last_name(d)) for d in stmt.decorator_list)
         function = FunctionFacts(ref, Span(stmt.lineno, stmt.col_offset, stmt.lineno, stmt.col_offset + 3),
                                  cached)
         self.facts.functions[qualname] = function
@@ -664,7 +674,8 @@ class FactsBuilder:
     def element_of(self, it: Value, loop: LoopScope) -> Value:
         """The value a loop target takes on each item of `it`."""
         deps = it.deps | {loop.id}
-        if it.kind in (Kind.ROWS, Kind.QUERY, Kind.PAGE) or (it.kind is Kind.ROW and it.extra.get("many")):
+        if it.kind in (Kind.ROWS, Kind.QUERY, Kind.PAGE) or (it.kind is Kind.ROW and it.extra.get("many")) \
+                or (it.kind is Kind.RESULT and it.extra.get("scalars")):
             if it.model is not None and not it.extra.get("statement"):
                 eager = it.query.eager if it.kind is Kind.QUERY and it.query is not None else it.eager
                 # Where the rows came from travels with each row (source query, NOT NULL filters,
@@ -731,7 +742,10 @@ class FactsBuilder:
 
     def eval_NamedExpr(self, node: ast.NamedExpr) -> Value:
         value = self.eval(node.value)
-        self.rebind(node.target.id, value)
+        frame = self.frame
+        while frame.kind == "comprehension" and frame.parent is not None:  # PEP 572: not the comprehension
+            frame = frame.parent
+        frame.env[node.target.id] = value
         return value
 
     def eval_Await(self, node: ast.Await) -> Value:
@@ -877,7 +891,7 @@ class FactsBuilder:
         if method is None:
             return None
         if method.extra.get("property"):
-            if load:
+            if load and base.kind in (Kind.INSTANCE, Kind.ROW):  # on the class it is the descriptor
                 self.record_call(node, method)
             return unknown(base.deps)
         return method

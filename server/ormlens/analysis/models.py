@@ -32,8 +32,9 @@ class RelationshipInfo:
 
     @property
     def loads_per_access(self) -> bool:
-        """Reading it on a row runs a SELECT unless it was eager-loaded."""
-        return self.lazy not in queries.NON_LAZY_STRATEGIES and self.lazy not in queries.QUERY_STRATEGIES
+        """Reading it on a row runs a SELECT unless it was eager-loaded. Only the lazy strategies
+        count: `lazy=None` is noload, and a `lazy=` we cannot read may be anything."""
+        return self.lazy in queries.LAZY_STRATEGIES
 
     @property
     def returns_query(self) -> bool:
@@ -93,10 +94,13 @@ def _callee_kind(call: ast.Call, resolve: Resolver) -> str:
             "relation": "relationship", "backref": "backref", "deferred": "wrapper"}.get(last, "")
 
 
+NOT_LITERAL = object()  # the keyword is given, as an expression we do not evaluate
+
+
 def _const_kw(call: ast.Call, name: str, default: object = None) -> object:
     for kw in call.keywords:
-        if kw.arg == name and isinstance(kw.value, ast.Constant):
-            return kw.value.value
+        if kw.arg == name:
+            return kw.value.value if isinstance(kw.value, ast.Constant) else NOT_LITERAL
     return default
 
 
@@ -199,6 +203,8 @@ def read_attribute(model: ModelInfo, attr: str, annotation: ast.expr | None, val
         lazy = _const_kw(value, "lazy", "select")
         lazy = "select" if lazy is True else lazy
         uselist = _const_kw(value, "uselist")
+        if uselist is NOT_LITERAL:
+            uselist = None
         if uselist is None and mapped is not None:
             uselist = collection_item(mapped) is not None
         model.relationships[attr] = RelationshipInfo(attr, target, lazy, uselist, line,
@@ -207,6 +213,8 @@ def read_attribute(model: ModelInfo, attr: str, annotation: ast.expr | None, val
         return
     if kind == "column":
         nullable = _const_kw(value, "nullable")
+        if nullable is NOT_LITERAL:
+            nullable = False  # cannot tell: say nothing
         if not isinstance(nullable, bool):
             if _const_kw(value, "primary_key") is True:
                 nullable = False

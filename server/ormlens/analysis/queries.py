@@ -67,10 +67,11 @@ LOADER_MODULES = ("sqlalchemy.orm", "sqlalchemy.orm.strategy_options")
 COLUMN_OPTIONS = frozenset({"defer", "undefer", "undefer_group", "load_only", "with_expression",
                             "selectin_polymorphic", "with_loader_criteria"})
 
-# relationship(lazy=...) values under which reading the attribute does not run a query per item.
-NON_LAZY_STRATEGIES = frozenset({
-    "joined", "selectin", "subquery", "immediate", "raise", "raise_on_sql", "noload", False,
-})
+# relationship(lazy=...) values under which reading the attribute runs a SELECT per row (True is
+# normalised to "select"). Everything else is eager ("joined", "selectin", "subquery",
+# "immediate"), refuses ("raise", "raise_on_sql"), loads nothing ("noload", None) or returns a
+# query ("dynamic", "write_only").
+LAZY_STRATEGIES = frozenset({"select"})
 # Strategies that return a query object instead of loading (reading it is not the load).
 QUERY_STRATEGIES = frozenset({"dynamic", "write_only"})
 
@@ -128,8 +129,15 @@ DEFAULT_CHUNK_FUNCTIONS = frozenset({
     "batch", "batches", "chunk", "iter_chunks", "in_chunks", "chunkify",
 })
 # Decorators after which a call does not rerun the body: lru_cache, ttl_cache, cachedmethod,
-# memoize, dogpile's cache_on_arguments... (matched on the decorator's last name).
-CACHING_DECORATOR = re.compile(r"(?i)cach|memo")
+# memoize, dogpile's cache_on_arguments... matched on the words of the decorator's name, so that
+# never_cache or track_memory are not taken for caches.
+CACHE_WORDS = frozenset({"cache", "cached", "cachedmethod", "memoize", "memoized", "memo", "lru"})
+NOT_CACHE_WORDS = frozenset({"never", "no", "skip", "invalidate", "clear", "bust", "evict"})
+
+
+def is_caching_decorator(name: str) -> bool:
+    words = {word.lower() for word in re.split(r"_|(?<=[a-z])(?=[A-Z])", name) if word}
+    return bool(words & CACHE_WORDS) and not words & NOT_CACHE_WORDS
 # Reading an attribute defined with these runs the function's body.
 PROPERTY_DECORATORS = frozenset({"property", "hybrid_property", "cached_property"})
 # Iterables whose length is fixed by something other than the data.

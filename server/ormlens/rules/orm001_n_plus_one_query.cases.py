@@ -225,3 +225,43 @@ def exists_clause_is_not_run(session: Session, user_ids):
 def distinct_literal(a, b):
     for uid in dict.fromkeys((a, b)):
         Order.query.filter_by(user_id=uid).first()
+
+
+def retry_inside_each_item(user_ids):
+    for uid in user_ids:
+        while True:
+            Order.query.filter_by(user_id=uid).first()  # expect: ORM001 "Order.query.filter_by(user_id=uid).first()"
+            break
+
+
+class Account(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+
+    @property
+    def open_orders(self):
+        return Order.query.filter_by(user_id=self.id, status="open").count()
+
+    @open_orders.setter
+    def open_orders(self, value):
+        self._open = value
+
+
+def property_read_per_row(session: Session):
+    return [a.open_orders for a in session.query(Account).all()]  # expect: ORM001 "a.open_orders"
+
+
+def property_of_the_class(ids):
+    return [Account.open_orders for _ in ids]
+
+
+def never_cache(view):
+    return view
+
+
+@never_cache
+def order_count(uid):
+    return Order.query.filter_by(user_id=uid).count()
+
+
+def not_a_cache(user_ids):
+    return [order_count(uid) for uid in user_ids]  # expect: ORM001 "order_count(uid)"

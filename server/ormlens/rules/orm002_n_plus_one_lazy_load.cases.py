@@ -14,6 +14,9 @@ from sqlalchemy.orm import (
 )
 
 
+LAZY_STRATEGY = "selectin"
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -26,6 +29,8 @@ class Author(Base):
     awards: Mapped[list["Award"]] = relationship(lazy="selectin")
     profile: Mapped[Optional["Profile"]] = relationship(lazy="raise")
     fans = relationship("Fan", backref="idol")
+    drafts = relationship("Book", lazy=None, viewonly=True)  # lazy=None is noload
+    extras = relationship("Award", lazy=LAZY_STRATEGY, viewonly=True)  # not a literal: unknown
 
 
 class Book(Base):
@@ -191,3 +196,13 @@ def direction_from_foreign_keys(session: Session):
     for p in session.query(Publisher).options(selectinload(Publisher.editions)).all():
         for e in p.editions:
             print(e.publisher)  # back to the loaded parent: answered by the identity map
+
+
+def iterating_scalars(session: Session):
+    for a in session.scalars(select(Author)):
+        print(a.books)  # expect: ORM002 "a.books"
+
+
+def noload_and_unknown_strategies(session: Session):
+    for a in session.query(Author).all():
+        print(a.drafts, a.extras)

@@ -9,6 +9,7 @@ from sqlalchemy import Column, Integer, Numeric
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declarative_base, mapped_column
 
 db = SQLAlchemy()
+SETTLED_NULLABLE = False
 LegacyBase = declarative_base()
 
 
@@ -40,6 +41,7 @@ class Refund(db.Model):
     amount = db.Column(db.Numeric(10, 2))
     fixed = db.Column(db.Numeric(10, 2), nullable=False)
     key = db.Column(db.Integer, primary_key=True)
+    settled = db.Column(db.Numeric(10, 2), nullable=SETTLED_NULLABLE)  # not a literal: unknown
 
 
 # --- must be reported -------------------------------------------------------------------------
@@ -68,6 +70,7 @@ def safe_totals(payments: list[Payment], session: Session, rows):
         sum(i.paid for i in invoices),
         sum(r.fixed + r.key for r in refunds),
         sum(r.key for r in refunds),
+        sum(r.settled for r in refunds),
         sum((p.amount or 0) for p in payments),
         sum(p.amount or Decimal(0) for p in payments),
         sum(p.amount for p in payments if p.amount is not None),

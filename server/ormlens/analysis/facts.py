@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from ormlens.analysis import queries
+from ormlens.analysis.astutil import and_parts, guarded_attributes, is_none, last_name, unquote
 from ormlens.analysis.declarations import ClassDecl, ImportRef, ModuleDecl, read_class
 from ormlens.analysis.flow import (
     UNKNOWN,
@@ -182,21 +183,11 @@ def looks_like_session(name: str) -> bool:
     return lowered in SESSION_NAME_HINTS or lowered.endswith("_session")
 
 
-def _last_name(node: ast.expr) -> str:
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Call):
-        return _last_name(node.func)
-    return ""
-
-
 def _divides_by_a_size(node: ast.expr) -> bool:
     """`ceil(len(xs) / K)`, `n // K`, `(n + K - 1) // K`, `-(-n // K)`: a number of chunks."""
     while isinstance(node, (ast.Call, ast.UnaryOp, ast.BinOp)):
         if isinstance(node, ast.Call):
-            if _last_name(node.func) not in ("ceil", "int") or len(node.args) != 1:
+            if last_name(node.func) not in ("ceil", "int") or len(node.args) != 1:
                 return False
             node = node.args[0]
         elif isinstance(node, ast.UnaryOp):
@@ -215,7 +206,7 @@ def _counts_pages(node: ast.expr) -> bool:
     """`pagination.pages + 1`, `total_pages`, `num_pages`: the number of pages of a result."""
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
         node = node.left
-    name = _last_name(node) if isinstance(node, (ast.Name, ast.Attribute)) else ""
+    name = last_name(node) if isinstance(node, (ast.Name, ast.Attribute)) else ""
     return name in ("pages", "num_pages", "total_pages", "page_count", "n_pages")
 
 
@@ -223,17 +214,11 @@ def _is_constant_scalar(value: Value) -> bool:
     return value.kind is Kind.SCALAR and value.size is Size.BOUNDED and not value.deps
 
 
-def _is_none(node: ast.expr | None) -> bool:
-    return isinstance(node, ast.Constant) and node.value is None
-
-
 def _eq_compares(test: ast.expr):
     """The `a == b` parts of a condition (through `and`)."""
-    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
-        for value in test.values:
-            yield from _eq_compares(value)
-    elif isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq):
-        yield test
+    for part in and_parts(test):
+        if isinstance(part, ast.Compare) and len(part.ops) == 1 and isinstance(part.ops[0], ast.Eq):
+            yield part
 
 
 _HANDLERS: dict[tuple[type, str, type], object] = {}
@@ -524,7 +509,7 @@ class FactsBuilder:
         if accessor:  # `@total.setter def total(...)`: the getter keeps the name
             qualname = f"{qualname}:{accessor}"
         ref = FunctionRef(self.decl.path, qualname)
-        cached = any(queries.is_caching_decorator(_last_name(d)) for d in stmt.decorator_list)
+        cached = any(queries.is_caching_decorator(last_name(d)) for d in stmt.decorator_list)
         function = FunctionFacts(ref, Span(stmt.lineno, stmt.col_offset, stmt.lineno, stmt.col_offset + 3),
                                  cached)
         self.facts.functions[qualname] = function
@@ -565,7 +550,7 @@ class FactsBuilder:
                         cls: tuple[str, ClassDecl] | None) -> None:
         args = stmt.args
         positional = [*args.posonlyargs, *args.args]
-        decorators = {_last_name(d) for d in stmt.decorator_list}
+        decorators = {last_name(d) for d in stmt.decorator_list}
         for index, arg in enumerate([*positional, *args.kwonlyargs]):
             if index == 0 and cls is not None and "staticmethod" not in decorators and arg in positional:
                 self.assign_name(arg.arg, self.self_value(cls, "classmethod" in decorators))
@@ -599,11 +584,7 @@ class FactsBuilder:
         return Value(size=Size.UNBOUNDED, label=arg.arg)
 
     def annotation_value(self, node: ast.expr) -> Value | None:
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            try:
-                node = ast.parse(node.value, mode="eval").body
-            except SyntaxError:
-                return None
+        node = unquote(node)
         if annotation_is_optional(node):
             inner = node.slice if isinstance(node, ast.Subscript) else None
             if isinstance(node, ast.BinOp):
@@ -615,7 +596,7 @@ class FactsBuilder:
             return self.annotation_value(inner) if inner is not None else None
         item = collection_item(node)
         if item is not None:
-            head = _last_name(node.value) if isinstance(node, ast.Subscript) else ""
+            head = last_name(node.value) if isinstance(node, ast.Subscript) else ""
             if head in ("tuple", "Tuple") and isinstance(node.slice, ast.Tuple) and not any(
                 isinstance(e, ast.Constant) and e.value is Ellipsis for e in node.slice.elts
             ):
@@ -794,7 +775,7 @@ class FactsBuilder:
         if kind is Kind.MODEL_CLASS and attr == "query" and base.model is not None \
                 and attr not in base.model.columns:
             return Value(kind=Kind.QUERY, model=base.model, query=QueryInfo(base.model, start=node))
-        if attr in queries.SCHEMA_ATTRIBUTES or (attr == "tables" and _last_name(node.value) == "metadata"):
+        if attr in queries.SCHEMA_ATTRIBUTES or (attr == "tables" and last_name(node.value) == "metadata"):
             return Value(kind=Kind.COLLECTION, size=Size.BOUNDED)
         if kind is Kind.PAGE and attr == "items":
             return base.but(kind=Kind.ROWS, size=Size.BOUNDED)
@@ -872,7 +853,7 @@ class FactsBuilder:
             path, cls = pending.pop(0)
             function = cls.methods.get(attr)
             if function is not None:
-                decorators = {_last_name(d) for d in function.decorator_list}
+                decorators = {last_name(d) for d in function.decorator_list}
                 return Value(kind=Kind.FUNCTION, ref=FunctionRef(path, f"{cls.name}.{attr}"), name=attr,
                              extra={"property": bool(decorators & queries.PROPERTY_DECORATORS)})
             module = self.project.decl(path)
@@ -911,8 +892,7 @@ class FactsBuilder:
         if base.kind is Kind.DICT_OF_ROWS:
             return Value(kind=Kind.ROW, model=base.model, eager=base.eager, deps=deps)
         if base.kind is Kind.DICT_OF_LISTS:
-            return Value(kind=Kind.ROWS, model=base.model, eager=base.eager, size=Size.UNBOUNDED,
-                         deps=deps, extra={"group_of": node.value.id if isinstance(node.value, ast.Name) else None})
+            return Value(kind=Kind.ROWS, model=base.model, eager=base.eager, size=Size.UNBOUNDED, deps=deps)
         if base.kind is Kind.COLLECTION and base.inner is not None:
             return base.inner.but(deps=deps)
         return unknown(deps)
@@ -996,18 +976,7 @@ class FactsBuilder:
         """`[o for o in rows if o.total is not None]` / `if o.total`: columns the filter keeps set."""
         if len(node.generators) != 1 or not isinstance(node.elt, ast.Name):
             return set()
-        name = node.elt.id
-        found = set()
-        for condition in node.generators[0].ifs:
-            parts = condition.values if isinstance(condition, ast.BoolOp) and isinstance(condition.op, ast.And) \
-                else [condition]
-            for part in parts:
-                if isinstance(part, ast.Compare) and len(part.ops) == 1 and \
-                        isinstance(part.ops[0], (ast.IsNot, ast.NotEq)) and _is_none(part.comparators[0]):
-                    part = part.left
-                if isinstance(part, ast.Attribute) and isinstance(part.value, ast.Name) and part.value.id == name:
-                    found.add(part.attr)
-        return found
+        return guarded_attributes(node.generators[0].ifs, node.elt.id)
 
     def check_scan(self, loop: LoopScope, condition: ast.expr, span: Span, kind: str) -> bool:
         """ORM003's fact: inside `loop` (a scan of a collection), an equality between the scanned
@@ -1088,7 +1057,7 @@ class FactsBuilder:
                     kwargs: dict[str | None, Value]) -> Value:
         kind = base.kind
         # `.in_()` of a project's own class (a query DSL of its own, a predicate builder) is not SQL.
-        if method in ("in_", "not_in", "notin_") and len(node.args) == 1 and \
+        if method in queries.IN_METHODS and len(node.args) == 1 and \
                 kind not in (Kind.INSTANCE, Kind.CLASS, Kind.FUNCTION, Kind.MODULE):
             argument = args[0]
             self.facts.in_calls.append(InCall(Span.of(node), self.short(node), self.short(node.args[0]),
@@ -1098,7 +1067,7 @@ class FactsBuilder:
             return self.query_method(node, base, method, args)
         if kind is Kind.SESSION:
             return self.session_method(node, base, method, args)
-        if kind is Kind.FLASK_DB and method in ("get_or_404", "first_or_404", "one_or_404", "paginate"):
+        if kind is Kind.FLASK_DB and method in queries.FLASK_DB_QUERY_METHODS:
             return self.session_method(node, base.but(kind=Kind.SESSION), method, args)
         if kind is Kind.RESULT:
             produced = queries.RESULT_METHODS.get(method)
@@ -1188,12 +1157,11 @@ class FactsBuilder:
                     not_null |= self.not_null_columns(arg, info.model)
             elif method == "limit" and args and args[0].size is Size.BOUNDED:
                 limited = True
-            if method in ("with_entities", "add_columns", "add_entity"):
+            if method in queries.ENTITY_METHODS:
                 base = base.but(extra={**base.extra, "tuples": True})
             return base.but(query=replace(info, eager=eager, equalities=tuple(equalities), limited=limited,
                                           not_null=frozenset(not_null)))
-        if method in ("subquery", "scalar_subquery", "as_scalar", "cte", "exists", "label", "alias",
-                      "statement"):
+        if method in queries.SUBQUERY_METHODS:
             return base.but(extra={**base.extra, "statement": True})
         return unknown(base.deps)
 
@@ -1218,21 +1186,21 @@ class FactsBuilder:
             if isinstance(part, ast.BoolOp) and isinstance(part.op, ast.And):
                 parts.extend(part.values)
                 continue
-            if isinstance(part, ast.Call) and _last_name(part.func) == "and_":
+            if isinstance(part, ast.Call) and last_name(part.func) in queries.AND_FUNCTIONS:
                 parts.extend(part.args)
                 continue
             column_node = None
             if isinstance(part, ast.Compare) and len(part.ops) == 1:
                 op, other = part.ops[0], part.comparators[0]
-                if _is_none(other):  # `== None` means IS NULL; `!= None` means IS NOT NULL
+                if is_none(other):  # `== None` means IS NULL; `!= None` means IS NOT NULL
                     column_node = part.left if isinstance(op, (ast.NotEq, ast.IsNot)) else None
                 elif not isinstance(op, (ast.Is, ast.IsNot)):
                     column_node = part.left
             elif isinstance(part, ast.Call) and isinstance(part.func, ast.Attribute):
                 method = part.func.attr
-                if method in ("isnot", "is_not") and part.args and _is_none(part.args[0]):
+                if method in queries.IS_NOT_METHODS and part.args and is_none(part.args[0]):
                     column_node = part.func.value
-                elif method in ("in_", "like", "ilike", "between", "startswith", "endswith", "contains"):
+                elif method in queries.NULL_EXCLUDING_METHODS:
                     column_node = part.func.value
             column = self.values.get(id(column_node), UNKNOWN) if column_node is not None else UNKNOWN
             if column.kind is Kind.COLUMN and column.model is model:
@@ -1268,28 +1236,28 @@ class FactsBuilder:
             entity = first.kind is Kind.MODEL_CLASS and len(args) == 1
             return Value(kind=Kind.QUERY, model=model, query=QueryInfo(model, start=node),
                          extra={} if entity else {"tuples": True})
-        if method in ("get", "get_or_404") and first.kind is Kind.MODEL_CLASS:
+        if method in queries.SESSION_GET_METHODS and first.kind is Kind.MODEL_CLASS:
             query = Value(kind=Kind.QUERY, model=first.model, query=QueryInfo(first.model, start=node),
                           deps=merge_deps(args))
             return self.run_query(node, query, "get")
-        if method in ("execute", "scalars", "scalar", "exec", "first_or_404", "one_or_404", "paginate"):
-            if first.kind is Kind.QUERY:
-                statement = first.but(extra={"tuples": True} if first.extra.get("tuples") else {},
-                                      deps=merge_deps(args))
-                if method in ("scalars", "exec"):
-                    rows = self.run_query(node, statement, "all")
-                    return rows.but(kind=Kind.RESULT, extra={**rows.extra, "scalars": True}) \
-                        if rows.kind is Kind.ROWS else rows
-                if method == "execute":
-                    self.record_query(node, statement, method)
-                    return Value(kind=Kind.RESULT, model=first.model, eager=first.query.eager if first.query
-                                 else frozenset(), deps=first.deps, extra={"source_line": node.lineno})
-                terminal = {"scalar": "first", "first_or_404": "first", "one_or_404": "one",
-                            "paginate": "paginate"}[method]
-                return self.run_query(node, statement, terminal)
-            if session.certain and method in ("execute", "scalars", "scalar"):
-                self.record_query(node, Value(kind=Kind.QUERY, deps=first.deps), method)
+        gives = queries.SESSION_STATEMENT_METHODS.get(method)
+        if gives is None:
             return UNKNOWN
+        if first.kind is Kind.QUERY:
+            statement = first.but(extra={"tuples": True} if first.extra.get("tuples") else {},
+                                  deps=merge_deps(args))
+            if gives == "scalars":
+                rows = self.run_query(node, statement, "all")
+                return rows.but(kind=Kind.RESULT, extra={**rows.extra, "scalars": True}) \
+                    if rows.kind is Kind.ROWS else rows
+            if gives == "result":
+                self.record_query(node, statement, method)
+                return Value(kind=Kind.RESULT, model=first.model, eager=first.query.eager if first.query
+                             else frozenset(), deps=first.deps, extra={"source_line": node.lineno})
+            return self.run_query(node, statement, gives)
+        if session.certain and method not in queries.FLASK_DB_QUERY_METHODS:
+            # session.execute(text(...)), a statement we cannot read: still one round-trip.
+            self.record_query(node, Value(kind=Kind.QUERY, deps=first.deps), method)
         return UNKNOWN
 
     def loader_option(self, method: str, nodes: list[ast.expr], args: list[Value],
@@ -1355,7 +1323,7 @@ class FactsBuilder:
             return UNKNOWN
         if kind is Kind.CLASS:
             return Value(kind=Kind.INSTANCE, ref=callee.ref, label=callee.label)
-        if kind is Kind.UNKNOWN and self.is_chunker(_last_name(node.func), len(node.args)):
+        if kind is Kind.UNKNOWN and self.is_chunker(last_name(node.func), len(node.args)):
             return Value(kind=Kind.COLLECTION, size=first.size, extra={"batched": True})
         return UNKNOWN
 
@@ -1419,7 +1387,7 @@ class FactsBuilder:
                           or _counts_pages(node.args[-1] if len(node.args) <= 2 else node.args[1])):
             return Value(kind=Kind.COLLECTION, size=Size.UNBOUNDED, deps=merge_deps(args),
                          extra={"batched": True})
-        if len(node.args) == 1 and isinstance(node.args[0], ast.Call) and _last_name(node.args[0].func) == "len" \
+        if len(node.args) == 1 and isinstance(node.args[0], ast.Call) and last_name(node.args[0].func) == "len" \
                 and node.args[0].args:
             sized = self.values.get(id(node.args[0].args[0]), UNKNOWN)
             return Value(kind=Kind.COLLECTION, size=sized.size, deps=merge_deps(args))
@@ -1440,16 +1408,9 @@ class FactsBuilder:
         element = self.values.get(id(generator.elt), UNKNOWN)
         if element.kind is not Kind.COLUMN_VALUE or not element.extra.get("nullable") or element.model is None:
             return
-        text = ast.dump(generator.elt)
-        for condition in generator.generators[0].ifs:
-            parts = condition.values if isinstance(condition, ast.BoolOp) and isinstance(condition.op, ast.And) \
-                else [condition]
-            for part in parts:
-                if ast.dump(part) == text:
-                    return  # `if p.amount`
-                if isinstance(part, ast.Compare) and len(part.ops) == 1 and \
-                        isinstance(part.ops[0], (ast.IsNot, ast.NotEq)) and ast.dump(part.left) == text and \
-                        isinstance(part.comparators[0], ast.Constant) and part.comparators[0].value is None:
-                    return  # `if p.amount is not None`
+        elt, target = generator.elt, generator.generators[0].target
+        if isinstance(elt, ast.Attribute) and isinstance(target, ast.Name) and \
+                elt.attr in guarded_attributes(generator.generators[0].ifs, target.id):
+            return  # `if p.amount` / `if p.amount is not None`
         self.facts.sums.append(NullableSum(Span.of(node), self.short(node), element.model, element.name,
                                            self.short(generator.elt)))

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ormlens.analysis import queries
+from ormlens.analysis.astutil import is_none, last_name, unquote
 from ormlens.analysis.flow import Kind, Value
 
 
@@ -27,7 +28,6 @@ class RelationshipInfo:
     lazy: object           # "select", "joined", ..., True/False, as SQLAlchemy accepts
     uselist: bool | None   # None: decided by the direction (see ProjectIndex.uselist)
     line: int
-    from_backref: bool = False
     secondary: bool = False  # many-to-many through an association table
 
     @property
@@ -57,10 +57,6 @@ class ModelInfo:
         info = self.columns.get(column)
         return info is not None and info.references in (target.table, target.name)
 
-    @property
-    def key(self) -> str:
-        return f"{self.module_path}:{self.name}"
-
     def __repr__(self) -> str:
         return f"<ModelInfo {self.name}>"
 
@@ -89,7 +85,7 @@ def _callee_kind(call: ast.Call, resolve: Resolver) -> str:
         return ""
     # Unresolvable receiver (e.g. `db` imported from outside the project): the constructor's own
     # name is distinctive enough inside a class body that is already a model candidate.
-    last = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+    last = last_name(call.func)
     return {"Column": "column", "mapped_column": "column", "relationship": "relationship",
             "relation": "relationship", "backref": "backref", "deferred": "wrapper"}.get(last, "")
 
@@ -110,54 +106,34 @@ def _has_kw(call: ast.Call, name: str) -> bool:
 
 def _mapped_inner(annotation: ast.expr | None) -> ast.expr | None:
     """`Mapped[X]` (also `so.Mapped[X]`, or as a string) -> X."""
-    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
-        try:
-            annotation = ast.parse(annotation.value, mode="eval").body
-        except SyntaxError:
-            return None
+    if annotation is None:
+        return None
+    annotation = unquote(annotation)
     if isinstance(annotation, ast.Subscript):
-        head = annotation.value
-        name = head.attr if isinstance(head, ast.Attribute) else getattr(head, "id", "")
-        if name == "Mapped":
+        if last_name(annotation.value) == "Mapped":
             return annotation.slice
     return None
 
 
-def _strip_string(node: ast.expr) -> ast.expr:
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        try:
-            return ast.parse(node.value, mode="eval").body
-        except SyntaxError:
-            return node
-    return node
-
-
 def annotation_is_optional(node: ast.expr) -> bool:
-    node = _strip_string(node)
+    node = unquote(node)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-        return any(annotation_is_optional(side) or _is_none(side) for side in (node.left, node.right))
+        return any(annotation_is_optional(side) or is_none(side) for side in (node.left, node.right))
     if isinstance(node, ast.Subscript):
-        head = node.value
-        name = head.attr if isinstance(head, ast.Attribute) else getattr(head, "id", "")
+        name = last_name(node.value)
         if name == "Optional":
             return True
         if name == "Union":
             items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-            return any(_is_none(item) for item in items)
+            return any(is_none(item) for item in items)
     return False
-
-
-def _is_none(node: ast.expr) -> bool:
-    return isinstance(node, ast.Constant) and node.value is None
 
 
 def collection_item(node: ast.expr) -> ast.expr | None:
     """`list["Child"]`, `List[Child]`, `set[Child]` -> Child."""
-    node = _strip_string(node)
+    node = unquote(node)
     if isinstance(node, ast.Subscript):
-        head = node.value
-        name = head.attr if isinstance(head, ast.Attribute) else getattr(head, "id", "")
-        if name in ("list", "List", "set", "Set", "Sequence", "Iterable", "Collection", "WriteOnlyMapped",
+        if last_name(node.value) in ("list", "List", "set", "Set", "Sequence", "Iterable", "Collection", "WriteOnlyMapped",
                     "DynamicMapped", "frozenset", "FrozenSet", "tuple", "Tuple"):
             inner = node.slice
             if isinstance(inner, ast.Tuple):
@@ -169,7 +145,7 @@ def collection_item(node: ast.expr) -> ast.expr | None:
 def _class_name_of(node: ast.expr | None) -> str:
     if node is None:
         return ""
-    node = _strip_string(node)
+    node = unquote(node)
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value.rsplit(".", 1)[-1]
     if isinstance(node, ast.Name):
@@ -233,17 +209,13 @@ def read_attribute(model: ModelInfo, attr: str, annotation: ast.expr | None, val
 def _foreign_table(call: ast.Call) -> str | None:
     """`Column(Integer, ForeignKey("user.id"))` -> "user"."""
     for arg in call.args:
-        if isinstance(arg, ast.Call) and arg.args and _last(arg.func) == "ForeignKey":
+        if isinstance(arg, ast.Call) and arg.args and last_name(arg.func) == "ForeignKey":
             target = arg.args[0]
             if isinstance(target, ast.Constant) and isinstance(target.value, str) and "." in target.value:
                 return target.value.rsplit(".", 1)[0]
             if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
                 return target.value.id  # ForeignKey(User.id): the class name stands for its table
     return None
-
-
-def _last(node: ast.expr) -> str:
-    return node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", "")
 
 
 def default_table_name(class_name: str) -> str:
@@ -268,4 +240,4 @@ def _read_backref(model: ModelInfo, call: ast.Call, resolve: Resolver, line: int
             lazy = "select" if lazy is True else lazy
         if isinstance(name, str):
             target = _class_name_of(call.args[0]) if call.args else ""
-            backrefs_out.append((target, RelationshipInfo(name, model.name, lazy, None, line, from_backref=True)))
+            backrefs_out.append((target, RelationshipInfo(name, model.name, lazy, None, line)))

@@ -27,7 +27,7 @@ from ormlens.analysis.models import (
 from ormlens.config import Settings
 
 if TYPE_CHECKING:
-    from ormlens.analysis.facts import CallSite, FunctionRef, ModuleFacts, QueryCall
+    from ormlens.analysis.facts import FunctionRef, ModuleFacts, QueryCall
 
 BUILTIN_NAMES = frozenset(dir(builtins))
 # Flask-SQLAlchemy's `db` re-exports sqlalchemy and sqlalchemy.orm names.
@@ -328,8 +328,6 @@ class ProjectIndex:
                 return Value(kind=Kind.MODEL_BASE)
         if callee.kind is Kind.SESSION_FACTORY:
             return Value(kind=Kind.SESSION)
-        if callee.kind is Kind.SESSION and callee.name == "scoped":
-            return callee
         return UNKNOWN
 
     def attribute(self, base: Value, attr: str) -> Value:

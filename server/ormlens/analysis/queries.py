@@ -81,7 +81,7 @@ QUERY_BUILDERS = frozenset({
     "group_by", "having", "distinct", "with_entities", "add_columns", "add_entity", "select_from",
     "execution_options", "enable_eagerloads", "populate_existing", "with_for_update", "yield_per",
     "union", "union_all", "params", "correlate", "reset_joinpoint", "autoflush", "with_parent",
-    "from_self", "with_labels", "set_label_style", "execution_options", "slice",
+    "from_self", "with_labels", "set_label_style", "slice",
 })
 # Terminal methods: calling one runs the query. Value is what it returns.
 QUERY_TERMINALS = {
@@ -99,14 +99,33 @@ QUERY_TERMINALS = {
     "delete": "scalar",
     "update": "scalar",
 }
-# Methods of a Session that run a query when given a model or a statement.
-SESSION_QUERY_METHODS = {
-    "get": "row",          # session.get(Model, pk)
-    "execute": "result",   # session.execute(select(...))
-    "scalars": "rows",
-    "scalar": "scalar",
-    "exec": "rows",        # SQLModel
+# Session (and Flask-SQLAlchemy `db`) methods that run a statement, by what they give back:
+# "result" a Result of tuples, "scalars" rows, else the Query terminal with the same meaning.
+SESSION_STATEMENT_METHODS = {
+    "execute": "result",
+    "scalars": "scalars",
+    "exec": "scalars",          # SQLModel
+    "scalar": "first",
+    "first_or_404": "first",    # Flask-SQLAlchemy 3 `db.first_or_404(stmt)`
+    "one_or_404": "one",
+    "paginate": "paginate",
 }
+# Session methods that load one row by primary key: session.get(Model, pk).
+SESSION_GET_METHODS = frozenset({"get", "get_or_404"})
+FLASK_DB_QUERY_METHODS = frozenset({"get_or_404", "first_or_404", "one_or_404", "paginate"})
+# Query methods that turn it into a SQL construct for another statement (not run).
+SUBQUERY_METHODS = frozenset({"subquery", "scalar_subquery", "as_scalar", "cte", "exists", "label",
+                              "alias", "statement"})
+# Query methods after which its rows are tuples, not model instances.
+ENTITY_METHODS = frozenset({"with_entities", "add_columns", "add_entity"})
+# Column methods that bind one parameter per item of their argument.
+IN_METHODS = frozenset({"in_", "not_in", "notin_"})
+# Column methods and functions in a filter that never match NULL (so the column is NOT NULL).
+IS_NOT_METHODS = frozenset({"isnot", "is_not"})
+NULL_EXCLUDING_METHODS = frozenset({"in_", "like", "ilike", "between", "startswith", "endswith",
+                                    "contains"})
+AND_FUNCTIONS = frozenset({"and_"})
+
 # What the rows that a 2.0 Result yields become, by method.
 RESULT_METHODS = {
     "scalars": "result",

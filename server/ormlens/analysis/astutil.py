@@ -1,0 +1,51 @@
+"""Small readings of `ast` nodes shared by the facts pass and the ModelIndex."""
+
+from __future__ import annotations
+
+import ast
+
+
+def last_name(node: ast.AST | None) -> str:
+    """`a.b.c` -> "c", `f` -> "f", `f(x)` -> "f"; else ""."""
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Call):
+        return last_name(node.func)
+    return ""
+
+
+def is_none(node: ast.AST | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def unquote(node: ast.expr) -> ast.expr:
+    """A string annotation (`"Optional[Decimal]"`) as the expression it spells; else unchanged."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            return ast.parse(node.value, mode="eval").body
+        except SyntaxError:
+            return node
+    return node
+
+
+def and_parts(condition: ast.expr) -> list[ast.expr]:
+    """`a and b and c` -> [a, b, c]; anything else -> [it]."""
+    if isinstance(condition, ast.BoolOp) and isinstance(condition.op, ast.And):
+        return list(condition.values)
+    return [condition]
+
+
+def guarded_attributes(conditions: list[ast.expr], name: str) -> set[str]:
+    """Attributes of `name` that Python conditions keep set: `if x.a`, `if x.a is not None`,
+    `if x.a != None` (as in `[x for x in xs if x.a is not None]`)."""
+    found = set()
+    for condition in conditions:
+        for part in and_parts(condition):
+            if isinstance(part, ast.Compare) and len(part.ops) == 1 and \
+                    isinstance(part.ops[0], (ast.IsNot, ast.NotEq)) and is_none(part.comparators[0]):
+                part = part.left
+            if isinstance(part, ast.Attribute) and isinstance(part.value, ast.Name) and part.value.id == name:
+                found.add(part.attr)
+    return found

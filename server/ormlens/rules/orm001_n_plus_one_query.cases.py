@@ -265,3 +265,12 @@ def order_count(uid):
 
 def not_a_cache(user_ids):
     return [order_count(uid) for uid in user_ids]  # expect: ORM001 "order_count(uid)"
+
+
+def flask_terminals(user_ids):
+    for uid in user_ids:
+        User.query.get_or_404(uid)  # expect: ORM001 "User.query.get_or_404(uid)"
+        Order.query.filter_by(user_id=uid).first_or_404()  # expect: ORM001 "Order.query.filter_by(user_id=uid).first_or_404()"
+        Order.query.filter_by(user_id=uid).paginate(page=1, per_page=20)  # expect: ORM001 "Order.query.filter_by(user_id=uid).paginate(page=1, per_page=20)"
+        Order.query.filter_by(user_id=uid).one_or_none()  # expect: ORM001 "Order.query.filter_by(user_id=uid).one_or_none()"
+        Order.query.filter_by(user_id=uid).scalar()  # expect: ORM001 "Order.query.filter_by(user_id=uid).scalar()"

@@ -57,7 +57,18 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("code", nargs="?", help="a rule code, e.g. ORM001")
     which.add_argument("--all", action="store_true", help="print every rule's documentation")
     rule.set_defaults(run=run_rule)
+
+    serve = commands.add_parser("server", help="run the language server (stdio, for an editor)")
+    serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP port instead (for debugging)")
+    serve.set_defaults(run=run_server)
     return parser
+
+
+def run_server(args: argparse.Namespace) -> int:
+    from ormlens.lsp.server import start  # pygls is only needed here
+
+    start(args.tcp)
+    return EXIT_OK
 
 
 def _codes(value: str) -> frozenset[str]:

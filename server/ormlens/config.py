@@ -14,6 +14,8 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
 
 CODE_PATTERN = re.compile(r"^ORM\d{3}$")
 DEFAULT_CHUNK_SIZE = 1000
+SEVERITIES = ("error", "warning", "information", "hint")
+RUN_MODES = ("onType", "onSave")
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,15 @@ class Settings:
     # Extra names of helper functions that split an iterable into chunks.
     chunk_functions: frozenset[str] = frozenset()
     exclude: tuple[str, ...] = ()
+    # Editor-only: severity per rule code (default "warning"), when to analyse, how long to wait
+    # after a keystroke, and the size above which a file is skipped.
+    severity: tuple[tuple[str, str], ...] = ()
+    run: str = "onType"
+    debounce_ms: int = 0
+    max_file_size: int = 2_000_000
+
+    def severity_of(self, code: str) -> str:
+        return dict(self.severity).get(code, "warning")
 
     def enabled(self, code: str) -> bool:
         if code in self.ignore:
@@ -54,7 +65,8 @@ def settings_from_mapping(table: dict, base: Settings = Settings()) -> tuple[Set
     warnings: list[str] = []
     changes: dict = {}
     for key, value in table.items():
-        norm = key.replace("-", "_")
+        # chunk-size (pyproject), chunk_size, chunkSize (editor settings) are one key.
+        norm = re.sub(r"(?<=[a-z])(?=[A-Z])", "_", key).replace("-", "_").lower()
         try:
             if norm in ("select", "ignore"):
                 if not isinstance(value, (str, list)):
@@ -72,6 +84,22 @@ def settings_from_mapping(table: dict, base: Settings = Settings()) -> tuple[Set
                 if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                     raise ValueError("expected a list of glob patterns")
                 changes[norm] = tuple(value)
+            elif norm == "severity":
+                if not isinstance(value, dict):
+                    raise ValueError('expected a table of rule code to "error", "warning", "information" or "hint"')
+                bad = [f"{k}={v!r}" for k, v in value.items()
+                       if not CODE_PATTERN.match(str(k).upper()) or v not in SEVERITIES]
+                if bad:
+                    raise ValueError(f"bad entries {', '.join(bad)}")
+                changes[norm] = tuple(sorted((str(k).upper(), v) for k, v in value.items()))
+            elif norm == "run":
+                if value not in RUN_MODES:
+                    raise ValueError(f"expected one of {', '.join(RUN_MODES)}")
+                changes[norm] = value
+            elif norm in ("debounce_ms", "max_file_size"):
+                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                    raise ValueError("expected a non-negative integer")
+                changes[norm] = value
             else:
                 warnings.append(f"unknown setting '{key}' ignored")
         except ValueError as exc:

@@ -317,9 +317,8 @@ class FactsBuilder:
         if it.kind in (Kind.ROWS, Kind.QUERY, Kind.RESULT, Kind.PAGE) and size is Size.UNKNOWN:
             size = Size.UNBOUNDED
         rows_of = it.model.name if it.model is not None and it.kind in (
-            Kind.ROWS, Kind.QUERY, Kind.PAGE) and not it.extra.get("statement") else None
-        loop = LoopScope(next(self._ids), kind, span, self.short(iter_node), size,
-                         bool(it.extra.get("batched")), it.deps, rows_of)
+            Kind.ROWS, Kind.QUERY, Kind.PAGE) and not it.statement else None
+        loop = LoopScope(next(self._ids), kind, span, self.short(iter_node), size, it.batched, it.deps, rows_of)
         self.facts.loops[loop.id] = loop
         return loop
 
@@ -470,7 +469,7 @@ class FactsBuilder:
 
     def exec_For(self, stmt: ast.For | ast.AsyncFor) -> None:
         it = self.eval(stmt.iter)
-        if it.kind is Kind.QUERY and not it.extra.get("statement"):
+        if it.kind is Kind.QUERY and not it.statement:
             self.record_query(stmt.iter, it, "__iter__")
         span = Span(stmt.lineno, stmt.col_offset, stmt.iter.end_lineno or stmt.iter.lineno,
                     stmt.iter.end_col_offset or 0)
@@ -627,12 +626,12 @@ class FactsBuilder:
         if isinstance(target, ast.Name):
             self.assign_name(target.id, value)
         elif isinstance(target, (ast.Tuple, ast.List)):
-            items = value.extra.get("items")
+            items = value.items
             for index, element in enumerate(target.elts):
                 if isinstance(element, ast.Starred):
                     element = element.value
                     part = unknown(value.deps)
-                elif items is not None and index < len(items):
+                elif index < len(items):
                     part = items[index]
                 else:
                     part = unknown(value.deps)
@@ -655,26 +654,22 @@ class FactsBuilder:
     def element_of(self, it: Value, loop: LoopScope) -> Value:
         """The value a loop target takes on each item of `it`."""
         deps = it.deps | {loop.id}
-        if it.kind in (Kind.ROWS, Kind.QUERY, Kind.PAGE) or (it.kind is Kind.ROW and it.extra.get("many")) \
-                or (it.kind is Kind.RESULT and it.extra.get("scalars")):
-            if it.model is not None and not it.extra.get("statement"):
+        if it.kind in (Kind.ROWS, Kind.QUERY, Kind.PAGE) or (it.kind is Kind.ROW and it.maybe_rows) \
+                or (it.kind is Kind.RESULT and it.scalars):
+            if it.model is not None and not it.statement:
                 eager = it.query.eager if it.kind is Kind.QUERY and it.query is not None else it.eager
-                # Where the rows came from travels with each row (source query, NOT NULL filters,
-                # reached through a relationship).
-                carried = {key: it.extra[key] for key in ("source_line", "not_null", "via", "fixed")
-                           if key in it.extra}
-                return Value(kind=Kind.ROW, model=it.model, eager=eager, loop=loop.id, deps=deps, extra=carried)
+                return Value(kind=Kind.ROW, model=it.model, eager=eager, loop=loop.id, deps=deps,
+                             **it.provenance())
             return unknown(deps)
-        if it.extra.get("batched"):
+        if it.batched:
             return Value(kind=Kind.COLLECTION, size=Size.BOUNDED, deps=deps)
-        pairs = it.extra.get("pairs")
-        if pairs is not None:
+        if it.zipped is not None:
             return Value(kind=Kind.COLLECTION, size=Size.BOUNDED, deps=deps,
-                         extra={"items": tuple(self.element_of(p, loop) if p is not None else unknown(deps)
-                                               for p in pairs)})
+                         items=tuple(self.element_of(z, loop) if z is not None else unknown(deps)
+                                     for z in it.zipped))
         if it.kind is Kind.ENUMERATE and it.inner is not None:
             return Value(kind=Kind.COLLECTION, size=Size.BOUNDED, deps=deps,
-                         extra={"items": (unknown(deps), self.element_of(it.inner, loop))})
+                         items=(unknown(deps), self.element_of(it.inner, loop)))
         if it.kind is Kind.COLLECTION and it.inner is not None:
             inner = it.inner
             return inner.but(deps=inner.deps | deps, loop=loop.id if inner.kind is Kind.ROW else inner.loop)
@@ -801,7 +796,7 @@ class FactsBuilder:
             if load:
                 self.facts.relationship_reads.append(RelationshipRead(
                     Span.of(node), self.short(node), model, rel, uselist, base.eager, base.loop,
-                    self.effective_loops(), base.extra.get("source_line"),
+                    self.effective_loops(), base.source_line,
                     uselist is False and self.one_parent(base, target)))
             if target is None:
                 return unknown(base.deps)
@@ -812,14 +807,13 @@ class FactsBuilder:
             # Rows reached from here remember their parent model (see one_parent).
             if uselist:
                 return Value(kind=Kind.ROWS, model=target, size=Size.UNBOUNDED, eager=eager, deps=base.deps,
-                             extra={"via": model.name})
+                             via=model.name)
             return Value(kind=Kind.ROW, model=target, eager=eager, loop=base.loop, deps=base.deps,
-                         extra={"many": uselist is None, "via": model.name})
+                         maybe_rows=uselist is None, via=model.name)
         column = model.columns.get(attr)
         if column is not None:
-            nullable = column.nullable and attr not in base.extra.get("not_null", ())
-            return Value(kind=Kind.COLUMN_VALUE, model=model, name=attr, deps=base.deps,
-                         extra={"nullable": nullable})
+            nullable = column.nullable and attr not in base.not_null
+            return Value(kind=Kind.COLUMN_VALUE, model=model, name=attr, deps=base.deps, nullable=nullable)
         method = self.member(node, base, attr, load)
         return method if method is not None else unknown(base.deps)
 
@@ -831,9 +825,9 @@ class FactsBuilder:
         the foreign key to it (`filter_by(user_id=uid)`, then `o.user`)."""
         if target is None or row.model is None:
             return False
-        if row.extra.get("via") == target.name:
+        if row.via == target.name:
             return True
-        return any(row.model.references(column, target) for column in row.extra.get("fixed", ()))
+        return any(row.model.references(column, target) for column in row.fixed)
 
     def class_of(self, value: Value) -> tuple[str, ClassDecl] | None:
         """The project class behind an instance, a class, a model class or a row."""
@@ -855,7 +849,7 @@ class FactsBuilder:
             if function is not None:
                 decorators = {last_name(d) for d in function.decorator_list}
                 return Value(kind=Kind.FUNCTION, ref=FunctionRef(path, f"{cls.name}.{attr}"), name=attr,
-                             extra={"property": bool(decorators & queries.PROPERTY_DECORATORS)})
+                             is_property=bool(decorators & queries.PROPERTY_DECORATORS))
             module = self.project.decl(path)
             if module is None:
                 continue
@@ -871,7 +865,7 @@ class FactsBuilder:
         method = self.method_value(start, attr) if start is not None else None
         if method is None:
             return None
-        if method.extra.get("property"):
+        if method.is_property:
             if load and base.kind in (Kind.INSTANCE, Kind.ROW):  # on the class it is the descriptor
                 self.record_call(node, method)
             return unknown(base.deps)
@@ -921,7 +915,7 @@ class FactsBuilder:
                 it = self.eval(generator.iter)
                 if index == 0:
                     first = it
-                if it.kind is Kind.QUERY and not it.extra.get("statement"):
+                if it.kind is Kind.QUERY and not it.statement:
                     self.record_query(generator.iter, it, "__iter__")
                 loop = self.new_loop("comprehension", Span.of(generator.iter), generator.iter, it)
                 frame.loops.append(loop)
@@ -954,17 +948,14 @@ class FactsBuilder:
                              deps=deps)
             return Value(kind=Kind.COLLECTION, size=size, deps=deps)
         if element.kind is Kind.ROW and element.model is not None:
-            extra = {key: element.extra[key] for key in ("source_line", "via", "fixed") if key in element.extra}
-            guarded = self.guarded_columns(node) | set(element.extra.get("not_null", ()))
-            if guarded:
-                extra["not_null"] = frozenset(guarded)
+            carried = element.provenance()
+            carried["not_null"] = frozenset(self.guarded_columns(node) | element.not_null)
             return Value(kind=Kind.ROWS, model=element.model, eager=element.eager, size=size, deps=deps,
-                         extra=extra)
+                         **carried)
         inner = element if element.kind is Kind.ROWS else None
         # [xs[i:i + K] for i in range(0, len(xs), K)] is a list of chunks: loops over it are batched.
-        batched = bool(first.extra.get("batched")) and len(own) == 1
         return Value(kind=Kind.COLLECTION, size=size, deps=deps, inner=inner,
-                     extra={"batched": True} if batched else {})
+                     batched=first.batched and len(own) == 1)
 
     eval_ListComp = eval_comprehension
     eval_SetComp = eval_comprehension
@@ -1073,7 +1064,7 @@ class FactsBuilder:
             produced = queries.RESULT_METHODS.get(method)
             if produced == "result":
                 return base if method == "unique" else base.but(kind=Kind.ROWS, size=Size.UNBOUNDED)
-            if produced in ("rows", "row") and base.extra.get("scalars"):
+            if produced in ("rows", "row") and base.scalars:
                 return base.but(kind=Kind.ROWS if produced == "rows" else Kind.ROW)
             return unknown(base.deps)
         if kind is Kind.ROWS and method in ("all", "unique", "copy"):
@@ -1135,8 +1126,7 @@ class FactsBuilder:
 
     def query_method(self, node: ast.Call, base: Value, method: str, args: list[Value]) -> Value:
         info = base.query or QueryInfo(base.model)
-        statement = bool(base.extra.get("statement"))
-        if method in queries.QUERY_TERMINALS and not statement:
+        if method in queries.QUERY_TERMINALS and not base.statement:
             # `.get(uid)`: the terminal's own arguments can tie the query to the loop item.
             return self.run_query(node, base.but(deps=base.deps | merge_deps(args)), method)
         if method in queries.QUERY_BUILDERS:
@@ -1144,7 +1134,7 @@ class FactsBuilder:
             if method == "options":
                 for arg_node, value in zip(node.args, args):
                     if value.kind is Kind.LOADER_OPTION:
-                        eager = eager | value.extra.get("eager", frozenset())
+                        eager = eager | value.option_eager()
                     else:
                         # `*LOADERS`, `Load(User).selectinload(...)`, an option from elsewhere: it may
                         # load anything, so no relationship of these rows is reported.
@@ -1158,11 +1148,11 @@ class FactsBuilder:
             elif method == "limit" and args and args[0].size is Size.BOUNDED:
                 limited = True
             if method in queries.ENTITY_METHODS:
-                base = base.but(extra={**base.extra, "tuples": True})
+                base = base.but(tuples=True)
             return base.but(query=replace(info, eager=eager, equalities=tuple(equalities), limited=limited,
                                           not_null=frozenset(not_null)))
         if method in queries.SUBQUERY_METHODS:
-            return base.but(extra={**base.extra, "statement": True})
+            return base.but(statement=True)
         return unknown(base.deps)
 
     def column_equalities(self, condition: ast.expr, model: ModelInfo | None) -> list[tuple[str, ast.expr]]:
@@ -1214,8 +1204,8 @@ class FactsBuilder:
         # Columns every row shares (`filter_by(user_id=uid)`): their many-to-one parent is one row.
         fixed = frozenset(column for column, _ in info.equalities)
         common = dict(model=query.model, eager=info.eager, deps=query.deps,
-                      extra={"source_line": node.lineno, "not_null": info.not_null, "fixed": fixed})
-        if query.model is None or query.extra.get("tuples"):
+                      source_line=node.lineno, not_null=info.not_null, fixed=fixed)
+        if query.model is None or query.tuples:
             return Value(kind=Kind.COLLECTION if produced == "rows" else Kind.UNKNOWN, size=Size.UNBOUNDED,
                          deps=query.deps)
         if produced == "rows":
@@ -1234,8 +1224,7 @@ class FactsBuilder:
                 return UNKNOWN
             # query(M.id) or query(A, B) return tuples: the query is about M, its rows are not Ms.
             entity = first.kind is Kind.MODEL_CLASS and len(args) == 1
-            return Value(kind=Kind.QUERY, model=model, query=QueryInfo(model, start=node),
-                         extra={} if entity else {"tuples": True})
+            return Value(kind=Kind.QUERY, model=model, query=QueryInfo(model, start=node), tuples=not entity)
         if method in queries.SESSION_GET_METHODS and first.kind is Kind.MODEL_CLASS:
             query = Value(kind=Kind.QUERY, model=first.model, query=QueryInfo(first.model, start=node),
                           deps=merge_deps(args))
@@ -1244,16 +1233,15 @@ class FactsBuilder:
         if gives is None:
             return UNKNOWN
         if first.kind is Kind.QUERY:
-            statement = first.but(extra={"tuples": True} if first.extra.get("tuples") else {},
-                                  deps=merge_deps(args))
+            # The session runs it: from here on it is an executed query, not a statement.
+            statement = first.but(statement=False, deps=merge_deps(args))
             if gives == "scalars":
                 rows = self.run_query(node, statement, "all")
-                return rows.but(kind=Kind.RESULT, extra={**rows.extra, "scalars": True}) \
-                    if rows.kind is Kind.ROWS else rows
+                return rows.but(kind=Kind.RESULT, scalars=True) if rows.kind is Kind.ROWS else rows
             if gives == "result":
                 self.record_query(node, statement, method)
                 return Value(kind=Kind.RESULT, model=first.model, eager=first.query.eager if first.query
-                             else frozenset(), deps=first.deps, extra={"source_line": node.lineno})
+                             else frozenset(), deps=first.deps, source_line=node.lineno)
             return self.run_query(node, statement, gives)
         if session.certain and method not in queries.FLASK_DB_QUERY_METHODS:
             # session.execute(text(...)), a statement we cannot read: still one round-trip.
@@ -1263,12 +1251,12 @@ class FactsBuilder:
     def loader_option(self, method: str, nodes: list[ast.expr], args: list[Value],
                       base: Value | None) -> Value:
         """selectinload(User.posts).joinedload(Post.author) -> eager paths ("posts",), ("posts", "author")."""
-        path: tuple[str, ...] = tuple(base.extra.get("path", ())) if base is not None else ()
-        eager = set(base.extra.get("eager", ())) if base is not None else set()
+        path = base.loader_path if base is not None else ()
+        eager = set(base.option_eager()) if base is not None else set()
         if method == "options" and base is not None:
             for value in args:
-                eager |= {path + sub for sub in value.extra.get("eager", ())}
-            return Value(kind=Kind.LOADER_OPTION, extra={"path": path, "eager": frozenset(eager)})
+                eager |= {path + sub for sub in value.option_eager()}
+            return Value(kind=Kind.LOADER_OPTION, loader_path=path, eager=frozenset(eager))
         for node, value in zip(nodes, args):
             if value.kind is Kind.RELATIONSHIP_ATTR:
                 path += (value.name,)
@@ -1283,7 +1271,7 @@ class FactsBuilder:
             eager.add(path)
         if method in queries.LAZY_LOADERS:
             eager.discard(path)
-        return Value(kind=Kind.LOADER_OPTION, extra={"path": path, "eager": frozenset(eager)})
+        return Value(kind=Kind.LOADER_OPTION, loader_path=path, eager=frozenset(eager))
 
     def call_value(self, node: ast.Call, callee: Value, args: list[Value], kwargs: dict[str | None, Value]) -> Value:
         kind = callee.kind
@@ -1296,18 +1284,18 @@ class FactsBuilder:
             if full in queries.SELECT_CONSTRUCTORS:
                 model = first.model if first.kind in (Kind.MODEL_CLASS, Kind.COLUMN) else None
                 entity = first.kind is Kind.MODEL_CLASS and len(args) == 1
-                return Value(kind=Kind.QUERY, model=model, query=QueryInfo(model, start=node),
-                             extra={"statement": True} if entity else {"statement": True, "tuples": True})
+                return Value(kind=Kind.QUERY, model=model, query=QueryInfo(model, start=node), statement=True,
+                             tuples=not entity)
             if full.startswith(queries.LOADER_MODULES) and short in (
                     queries.EAGER_LOADERS | queries.PATH_ONLY_LOADERS | queries.LAZY_LOADERS):
                 return self.loader_option(short, node.args, args, None)
             if full.startswith(queries.LOADER_MODULES) and short in queries.COLUMN_OPTIONS:
-                return Value(kind=Kind.LOADER_OPTION, extra={"path": (), "eager": frozenset()})
+                return Value(kind=Kind.LOADER_OPTION, eager=frozenset())
             if full in ("collections.defaultdict",) and node.args and isinstance(node.args[0], ast.Name) \
                     and node.args[0].id == "list":
                 return Value(kind=Kind.DICT_OF_LISTS, size=Size.BOUNDED)
             if self.is_chunker(short, len(node.args)):
-                return Value(kind=Kind.COLLECTION, size=first.size, extra={"batched": True})
+                return Value(kind=Kind.COLLECTION, size=first.size, batched=True)
             if full == "itertools.islice" and len(args) >= 2:
                 stop = args[2] if len(args) >= 3 else args[1]
                 return Value(kind=Kind.COLLECTION, size=Size.BOUNDED if _is_constant_scalar(stop) else first.size)
@@ -1318,13 +1306,13 @@ class FactsBuilder:
             return Value(kind=Kind.SESSION)
         if kind is Kind.FUNCTION:
             if self.is_chunker(callee.name.rsplit(".", 1)[-1], len(node.args)):
-                return Value(kind=Kind.COLLECTION, size=first.size, extra={"batched": True})
+                return Value(kind=Kind.COLLECTION, size=first.size, batched=True)
             self.record_call(node, callee)
             return UNKNOWN
         if kind is Kind.CLASS:
             return Value(kind=Kind.INSTANCE, ref=callee.ref, label=callee.label)
         if kind is Kind.UNKNOWN and self.is_chunker(last_name(node.func), len(node.args)):
-            return Value(kind=Kind.COLLECTION, size=first.size, extra={"batched": True})
+            return Value(kind=Kind.COLLECTION, size=first.size, batched=True)
         return UNKNOWN
 
     def is_chunker(self, name: str, arity: int) -> bool:
@@ -1338,11 +1326,11 @@ class FactsBuilder:
         if name in queries.SIZE_PRESERVING_CALLS:
             if not args:
                 return Value(kind=Kind.COLLECTION, size=Size.BOUNDED)
-            if first.kind is Kind.QUERY and not first.extra.get("statement"):
+            if first.kind is Kind.QUERY and not first.statement:
                 return self.run_query(node, first, "all")
-            if first.kind is Kind.ROWS or (first.kind is Kind.ROW and first.extra.get("many")):
+            if first.kind is Kind.ROWS or (first.kind is Kind.ROW and first.maybe_rows):
                 return first.but(kind=Kind.ROWS)
-            if first.kind is Kind.RESULT and first.extra.get("scalars"):
+            if first.kind is Kind.RESULT and first.scalars:
                 return first.but(kind=Kind.ROWS)
             if first.kind in (Kind.DICT_OF_ROWS, Kind.DICT_OF_LISTS):
                 return Value(kind=Kind.COLLECTION, size=first.size, deps=first.deps)
@@ -1350,14 +1338,14 @@ class FactsBuilder:
             if first.kind in (Kind.RESULT, Kind.PAGE) and size is Size.UNKNOWN:
                 size = Size.UNBOUNDED
             return Value(kind=Kind.COLLECTION, size=size, deps=first.deps, inner=first.inner,
-                         extra={k: v for k, v in first.extra.items() if k in ("batched", "pairs")})
+                         batched=first.batched, zipped=first.zipped)
         if name == "enumerate" and args:
             return Value(kind=Kind.ENUMERATE, size=first.size, deps=first.deps, inner=first)
         if name == "zip" and args:
             sizes = {a.size for a in args}
             size = Size.BOUNDED if Size.BOUNDED in sizes else (
                 Size.UNBOUNDED if sizes == {Size.UNBOUNDED} else Size.UNKNOWN)
-            return Value(kind=Kind.COLLECTION, size=size, deps=merge_deps(args), extra={"pairs": tuple(args)})
+            return Value(kind=Kind.COLLECTION, size=size, deps=merge_deps(args), zipped=tuple(args))
         if name == "range":
             return self.range_value(node, args)
         if name == "sum" and node.args:
@@ -1381,12 +1369,12 @@ class FactsBuilder:
         # range(0, len(xs), size) / range(0, total, batch_size): a loop over chunks or pages.
         if len(node.args) == 3 and self.is_batch_step(node.args[2]):
             return Value(kind=Kind.COLLECTION, size=Size.UNBOUNDED, deps=merge_deps(args),
-                         extra={"batched": True})
+                         batched=True)
         # range(ceil(len(xs) / K)), range(n // K + 1), range(1, pages + 1): counting chunks or pages.
         if node.args and (_divides_by_a_size(node.args[-1] if len(node.args) <= 2 else node.args[1])
                           or _counts_pages(node.args[-1] if len(node.args) <= 2 else node.args[1])):
             return Value(kind=Kind.COLLECTION, size=Size.UNBOUNDED, deps=merge_deps(args),
-                         extra={"batched": True})
+                         batched=True)
         if len(node.args) == 1 and isinstance(node.args[0], ast.Call) and last_name(node.args[0].func) == "len" \
                 and node.args[0].args:
             sized = self.values.get(id(node.args[0].args[0]), UNKNOWN)
@@ -1406,7 +1394,7 @@ class FactsBuilder:
         if not isinstance(generator, (ast.GeneratorExp, ast.ListComp)) or len(generator.generators) != 1:
             return
         element = self.values.get(id(generator.elt), UNKNOWN)
-        if element.kind is not Kind.COLUMN_VALUE or not element.extra.get("nullable") or element.model is None:
+        if element.kind is not Kind.COLUMN_VALUE or not element.nullable or element.model is None:
             return
         elt, target = generator.elt, generator.generators[0].target
         if isinstance(elt, ast.Attribute) and isinstance(target, ast.Name) and \

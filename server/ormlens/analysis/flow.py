@@ -4,7 +4,7 @@ model, what is a query, what is bounded. Unknown stays unknown, so rules can sta
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -66,6 +66,7 @@ class Value:
     model: ModelInfo | None = None
     size: Size = Size.UNKNOWN
     # For rows: paths eager-loaded by the query they came from; None means the source is unknown.
+    # For a LOADER_OPTION: the paths it loads eagerly (see option_eager).
     eager: frozenset[tuple[str, ...]] | None = None
     # Ids of the LoopScopes this value changes with (a loop target, or computed from one).
     deps: frozenset[int] = frozenset()
@@ -77,10 +78,34 @@ class Value:
     inner: Value | None = None  # ENUMERATE / DICT_* values: the collection or row value inside
     label: str = ""         # how to name it in a message: the source text it came from
     certain: bool = True    # SESSION: False when only the receiver's name suggests a session
-    extra: dict = field(default_factory=dict)
+    # QUERY: a select() or subquery; only session.execute() and friends run it, iterating does not.
+    statement: bool = False
+    tuples: bool = False    # QUERY: it yields tuples or columns (`query(A, B)`, `select(M.id)`), not rows
+    # ROW/ROWS: where the rows came from (see provenance).
+    source_line: int | None = None    # the line of the query that loaded them
+    not_null: frozenset[str] = frozenset()  # columns a filter kept NOT NULL (in SQL or a comprehension)
+    fixed: frozenset[str] = frozenset()     # columns the query fixed by equality (`filter_by(user_id=uid)`)
+    via: str | None = None  # the model whose relationship reached them (`author.books`: "Author")
+    maybe_rows: bool = False  # ROW: through a relationship of unknown uselist, so maybe a collection
+    scalars: bool = False   # RESULT: from session.scalars(), so it yields rows, not tuples
+    nullable: bool = False  # COLUMN_VALUE: the column is nullable and no filter kept it NOT NULL
+    is_property: bool = False  # FUNCTION: a @property, whose body runs when it is read
+    batched: bool = False   # COLLECTION: of chunks or pages, so a loop over it is batched
+    zipped: tuple[Value, ...] | None = None  # COLLECTION from zip(): the iterables zipped
+    items: tuple[Value, ...] = ()  # a loop item that is a tuple: its parts, for `for i, row in ...`
+    # LOADER_OPTION: the relationship path it is at (`selectinload(A.b).joinedload(B.c)`: ("b", "c")).
+    loader_path: tuple[str, ...] = ()
 
     def but(self, **changes: Any) -> Value:
         return replace(self, **changes)
+
+    def provenance(self) -> dict[str, Any]:
+        """Where rows came from: it travels from a query's rows to each row, and back into lists."""
+        return dict(source_line=self.source_line, not_null=self.not_null, fixed=self.fixed, via=self.via)
+
+    def option_eager(self) -> frozenset[tuple[str, ...]]:
+        """The paths a LOADER_OPTION loads eagerly; none for any other value."""
+        return (self.eager or frozenset()) if self.kind is Kind.LOADER_OPTION else frozenset()
 
     @property
     def is_rowlike(self) -> bool:

@@ -155,6 +155,31 @@ class ProjectIndex:
         self._backrefs = None  # a new module may declare backrefs onto known models
         return decl
 
+    def imports(self, path: str) -> set[str]:
+        """The project modules `path` imports, directly or through other project modules."""
+        seen: set[str] = set()
+        pending = [path]
+        while pending and len(seen) < 500:
+            decl = self.decl(pending.pop())
+            if decl is None:
+                continue
+            refs = [*decl.imports.values(), *decl.star_imports]
+            for ref in refs:
+                found = [self.module_file(decl.path, ref)]
+                if ref.name is not None:  # `from pkg import module`
+                    found.append(self.module_file(decl.path, ImportRef(f"{ref.module}.{ref.name}".strip("."),
+                                                                       None, ref.level)))
+                for module in found:
+                    if module is not None and module not in seen:
+                        seen.add(module)
+                        pending.append(module)
+        seen.discard(path)
+        return seen
+
+    def dependents(self, path: str, candidates: list[str]) -> list[str]:
+        """Those of `candidates` whose analysis may change when `path` changes."""
+        return [candidate for candidate in candidates if path in self.imports(candidate)]
+
     def load(self, paths: list[str]) -> None:
         """Read the declarations of all these modules before analysing any, so that what is
         found by class name (relationship targets, backrefs) does not depend on the order."""

@@ -1,0 +1,1 @@
+"""The language server: a thin layer from LSP documents to the analysis and from findings to LSP."""

@@ -1,0 +1,75 @@
+"""Findings -> LSP types. Positions are converted here and nowhere else: findings count UTF-8
+bytes (as `ast` does); the client counts UTF-16 code units unless it negotiated utf-8 or utf-32."""
+
+from __future__ import annotations
+
+from lsprotocol import types as lsp
+from pygls import uris
+
+from ormlens.findings import Finding, Span
+from ormlens.positions import byte_to_char_col, byte_to_utf16_col
+from ormlens.rules import REGISTRY
+
+SEVERITY = {
+    "error": lsp.DiagnosticSeverity.Error,
+    "warning": lsp.DiagnosticSeverity.Warning,
+    "information": lsp.DiagnosticSeverity.Information,
+    "hint": lsp.DiagnosticSeverity.Hint,
+}
+
+
+def column(line_text: str, byte_col: int, encoding: str) -> int:
+    if encoding == lsp.PositionEncodingKind.Utf8:
+        return byte_col
+    if encoding == lsp.PositionEncodingKind.Utf32:
+        return byte_to_char_col(line_text, byte_col)
+    return byte_to_utf16_col(line_text, byte_col)
+
+
+def to_range(span: Span, lines: list[str], encoding: str) -> lsp.Range:
+    def position(line: int, byte_col: int) -> lsp.Position:
+        text = lines[line - 1] if 0 < line <= len(lines) else ""
+        return lsp.Position(line=max(line - 1, 0), character=column(text, byte_col, encoding))
+
+    return lsp.Range(start=position(span.line, span.col), end=position(span.end_line, span.end_col))
+
+
+def to_diagnostic(finding: Finding, lines: list[str], encoding: str, severity: str,
+                  lines_of: callable) -> lsp.Diagnostic:
+    """`lines_of(path)` gives another file's lines, for related locations in other modules."""
+    related = [
+        lsp.DiagnosticRelatedInformation(
+            location=lsp.Location(uri=uris.from_fs_path(item.path) or item.path,
+                                  range=to_range(item.span, lines if item.path == finding.path
+                                                 else lines_of(item.path), encoding)),
+            message=item.message)
+        for item in finding.related
+    ]
+    return lsp.Diagnostic(
+        range=to_range(finding.span, lines, encoding),
+        message=finding.message,
+        severity=SEVERITY.get(severity, lsp.DiagnosticSeverity.Warning),
+        code=finding.code,
+        code_description=lsp.CodeDescription(href=finding.url),
+        source="ormlens",
+        related_information=related or None,
+        data={"code": finding.code, "span": [finding.span.line, finding.span.col, finding.span.end_line,
+                                             finding.span.end_col], **finding.data},
+    )
+
+
+def skipped_diagnostic(size: int, limit: int) -> lsp.Diagnostic:
+    return lsp.Diagnostic(
+        range=lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=0, character=0)),
+        message=(f"ormlens: this file is {size / 1e6:.1f} MB, over the {limit / 1e6:g} MB limit "
+                 "(setting ormlens.maxFileSize): not analysed"),
+        severity=lsp.DiagnosticSeverity.Information,
+        source="ormlens",
+    )
+
+
+def rule_hover(code: str) -> lsp.Hover | None:
+    rule = REGISTRY.get(code)
+    if rule is None:
+        return None
+    return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=rule.documentation()))

@@ -665,8 +665,7 @@ class FactsBuilder:
             return Value(kind=Kind.COLLECTION, size=Size.BOUNDED, deps=deps)
         if it.zipped is not None:
             return Value(kind=Kind.COLLECTION, size=Size.BOUNDED, deps=deps,
-                         items=tuple(self.element_of(z, loop) if z is not None else unknown(deps)
-                                     for z in it.zipped))
+                         items=tuple(self.element_of(iterable, loop) for iterable in it.zipped))
         if it.kind is Kind.ENUMERATE and it.inner is not None:
             return Value(kind=Kind.COLLECTION, size=Size.BOUNDED, deps=deps,
                          items=(unknown(deps), self.element_of(it.inner, loop)))
@@ -1234,15 +1233,15 @@ class FactsBuilder:
             return UNKNOWN
         if first.kind is Kind.QUERY:
             # The session runs it: from here on it is an executed query, not a statement.
-            statement = first.but(statement=False, deps=merge_deps(args))
+            executed = first.but(statement=False, deps=merge_deps(args))
             if gives == "scalars":
-                rows = self.run_query(node, statement, "all")
+                rows = self.run_query(node, executed, "all")
                 return rows.but(kind=Kind.RESULT, scalars=True) if rows.kind is Kind.ROWS else rows
             if gives == "result":
-                self.record_query(node, statement, method)
+                self.record_query(node, executed, method)
                 return Value(kind=Kind.RESULT, model=first.model, eager=first.query.eager if first.query
                              else frozenset(), deps=first.deps, source_line=node.lineno)
-            return self.run_query(node, statement, gives)
+            return self.run_query(node, executed, gives)
         if session.certain and method not in queries.FLASK_DB_QUERY_METHODS:
             # session.execute(text(...)), a statement we cannot read: still one round-trip.
             self.record_query(node, Value(kind=Kind.QUERY, deps=first.deps), method)

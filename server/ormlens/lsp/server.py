@@ -27,6 +27,10 @@ from ormlens.lsp import convert
 from ormlens.positions import source_lines
 
 log = logging.getLogger("ormlens.lsp")
+# A version is published once its document has had no change for this long: edits sent in a
+# burst arrive one message at a time, and only the last of them should be published. When the
+# analysis takes longer than this (large files), it adds nothing.
+QUIET_SECONDS = 0.02
 NOQA_CODE = re.compile(r"#\s*noqa:[^#]*", re.IGNORECASE)
 CODE = re.compile(r"ORM\d{3}", re.IGNORECASE)
 
@@ -51,6 +55,7 @@ class DocumentState:
     version: int | None = None
     outcome: Outcome = field(default_factory=Outcome)
     analysed: int | None = None  # the last version analysed, good or not
+    changed_at: float = 0.0      # event-loop time of the last change
     generation: int = 0  # bumped when settings change, so pull result ids change too
 
     @property
@@ -137,6 +142,9 @@ class OrmlensServer(LanguageServer):
                 self.log(f"analysis of {state.uri} failed: {type(exc).__name__}: {exc}", lsp.MessageType.Error)
                 state.analysed = version
                 return
+            quiet = QUIET_SECONDS - (loop.time() - state.changed_at)
+            if quiet > 0:
+                await asyncio.sleep(quiet)
             current = self.workspace.text_documents.get(state.uri)
             if state.uri not in self.documents or current is None:
                 return  # closed meanwhile
@@ -232,6 +240,7 @@ def did_change(ls: OrmlensServer, params: lsp.DidChangeTextDocumentParams) -> No
     if uri not in ls.workspace.text_documents:
         ls.log(f"didChange for {uri}, which is not open: ignored", lsp.MessageType.Warning)
         return
+    ls.state(uri).changed_at = asyncio.get_running_loop().time()
     if ls.settings.run == "onType":
         ls.schedule(uri)
 

@@ -342,3 +342,38 @@ async def test_bad_inputs_leave_the_server_answering(client: LanguageClient, wor
         text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line=9999, character=9999))) is None
     await still_answers(client, uri)
     assert not [m for m in client.messages if m.type == lsp.MessageType.Error]  # nothing shown as an error
+
+
+def test_tcp_mode_answers_on_the_given_port(tmp_path: Path):
+    import json
+    import socket
+    import subprocess
+    import time
+
+    with socket.socket() as probe:  # a free port on the loopback
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen([*SERVER, "--tcp", f"127.0.0.1:{port}"], stderr=subprocess.PIPE)
+    try:
+        for _ in range(100):
+            try:
+                connection = socket.create_connection(("127.0.0.1", port), timeout=5)
+                break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            pytest.fail("the server did not listen")
+        with connection:
+            body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+                "processId": None, "rootUri": uris.from_fs_path(str(tmp_path)), "capabilities": {}}}).encode()
+            connection.sendall(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+            data = b""
+            while b"\r\n\r\n" not in data or len(data.split(b"\r\n\r\n", 1)[1]) < int(
+                    data.split(b"Content-Length: ")[1].split(b"\r\n")[0]):
+                data += connection.recv(65536)
+            answer = json.loads(data.split(b"\r\n\r\n", 1)[1])
+        assert answer["id"] == 1 and answer["result"]["serverInfo"]["name"] == "ormlens"
+        assert answer["result"]["capabilities"]["positionEncoding"] == "utf-16"
+    finally:
+        process.terminate()
+        process.wait(5)

@@ -377,3 +377,23 @@ def test_tcp_mode_answers_on_the_given_port(tmp_path: Path):
     finally:
         process.terminate()
         process.wait(5)
+
+
+async def test_close_clears_and_related_information_points_into_other_files(client: LanguageClient, tmp_path: Path):
+    await start(client, tmp_path)
+    (tmp_path / "models.py").write_text((EXAMPLES / "models.py").read_text())
+    services = tmp_path / "services.py"
+    services.write_text("from models import Session\n\n\ndef sessions_for(uid):\n"
+                        "    return Session.query.filter_by(user_id=uid).all()\n")
+    views = tmp_path / "views.py"
+    views.write_text("from services import sessions_for\n\n\ndef page(user_ids):\n"
+                     "    return [sessions_for(uid) for uid in user_ids]\n")
+    uri = open_file(client, views)
+    [diagnostic] = await published(client, uri, 1)
+    assert diagnostic.code == "ORM001" and "sessions_for" in diagnostic.message
+    query = next(r for r in diagnostic.related_information if r.location.uri != uri)
+    assert query.location.uri == uris.from_fs_path(str(services.resolve()))
+    assert (query.location.range.start.line, query.location.range.start.character) == (4, 11)
+    before = mark(client)
+    client.text_document_did_close(lsp.DidCloseTextDocumentParams(text_document=lsp.TextDocumentIdentifier(uri=uri)))
+    assert await published(client, uri, after=before) == []

@@ -225,6 +225,13 @@ def initialize(ls: OrmlensServer, params: lsp.InitializeParams) -> None:
 
 @server.feature(lsp.INITIALIZED)
 def initialized(ls: OrmlensServer, params: lsp.InitializedParams) -> None:
+    watching = ls.client_capabilities.workspace and ls.client_capabilities.workspace.did_change_watched_files
+    if watching and watching.dynamic_registration:
+        # Hear about .py files changed outside the editor (git checkout, another tool).
+        ls.client_register_capability(lsp.RegistrationParams(registrations=[lsp.Registration(
+            id="ormlens-watch-python", method=lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+            register_options=lsp.DidChangeWatchedFilesRegistrationOptions(
+                watchers=[lsp.FileSystemWatcher(glob_pattern="**/*.py")]))]))
     ls.log(f"ormlens {__version__} ready; root {ls.root}; positions in {ls.workspace.position_encoding}; "
            f"diagnostics by {'pull' if ls.pull else 'push'}")
 

@@ -48,6 +48,18 @@ def discover(paths: Iterable[Path], root: Path, exclude: Sequence[str] = ()) -> 
     return sorted(found)
 
 
+def excluded(path: Path, root: Path, exclude: Sequence[str]) -> bool:
+    """Does an `exclude` pattern (relative to `root`) match this file or a folder above it?"""
+    if not exclude:
+        return False
+    path, root = _absolute(path), _absolute(root)
+    spec = GitIgnoreSpec.from_lines(exclude)
+    rel = path.relative_to(root) if path.is_relative_to(root) else Path(path.name)
+    parts = rel.parts
+    folders = ("/".join(parts[:i]) + "/" for i in range(1, len(parts)))
+    return any(spec.match_file(p) for p in folders) or spec.match_file(rel.as_posix())
+
+
 def _absolute(path: Path) -> Path:
     # Resolved like the pyproject.toml lookup and os.getcwd(), so paths compare with both.
     # Only the given paths: entries found while walking keep their (symlinked) names.

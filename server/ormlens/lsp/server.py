@@ -8,6 +8,7 @@ last good diagnostics. Nothing here raises into the editor: failures are logged.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +22,7 @@ from pygls.lsp.server import LanguageServer
 from ormlens import __version__
 from ormlens.analysis.project import ParseFailure, ProjectIndex
 from ormlens.config import Settings, load_settings, settings_from_mapping
+from ormlens.discovery import excluded
 from ormlens.engine import analyze, deep_recursion
 from ormlens.findings import Finding
 from ormlens.lsp import convert
@@ -70,7 +72,7 @@ class OrmlensServer(LanguageServer):
         self.project = ProjectIndex(None, Settings())
         self.settings = Settings()
         self.root: Path | None = None
-        self.client_options: dict = {}
+        self.initialization_options: dict = {}
         self.documents: dict[str, DocumentState] = {}
         self.pull = False
 
@@ -93,21 +95,26 @@ class OrmlensServer(LanguageServer):
 
     # --- settings -----------------------------------------------------------------------------
 
-    def apply_settings(self, options: object) -> None:
-        """Client settings (`{"ormlens": {...}}` or the inner table) over `[tool.ormlens]`."""
-        if isinstance(options, dict) and isinstance(options.get("ormlens"), dict):
-            options = options["ormlens"]
-        if options is None:
-            options = {}
+    def apply_settings(self, options: object = None, *, initialization: bool = False) -> None:
+        """Settings: `[tool.ormlens]`, then the initialization options, then the `ormlens` section
+        of the editor's configuration (each over the one before, key by key)."""
         warnings: list[str] = []
-        if not isinstance(options, dict):
-            warnings.append(f"settings ignored: expected an object, got {type(options).__name__}")
-            options = {}
+        table = options.get("ormlens") if isinstance(options, dict) and "ormlens" in options else options
+        if initialization and isinstance(options, dict) and "ormlens" not in options:
+            table = options  # initializationOptions are ours alone: the bare table is accepted
+        elif not initialization and not (isinstance(options, dict) and "ormlens" in options):
+            table = {}  # other tools' settings (`python`, ...) are not ours to judge
+        if table is None:
+            table = {}
+        if not isinstance(table, dict):
+            warnings.append(f"settings ignored: expected an object, got {type(table).__name__}")
+            table = {}
+        if initialization:
+            self.initialization_options = table
+        merged = {**self.initialization_options, **({} if initialization else table)}
         loaded = load_settings(self.root) if self.root else None
-        base = loaded.settings if loaded else Settings()
-        settings, problems = settings_from_mapping(options, base)
+        settings, problems = settings_from_mapping(merged, loaded.settings if loaded else Settings())
         self.settings = settings
-        self.client_options = options
         self.project.settings = settings
         for warning in [*(loaded.warnings if loaded else []), *problems]:
             self.warn(warning)
@@ -160,6 +167,8 @@ class OrmlensServer(LanguageServer):
         """On the worker thread: one document version through the engine."""
         if path is None:
             return Outcome(parsed=False, error="not a file: URI")
+        if self.root and excluded(Path(path), self.root, self.settings.exclude):
+            return Outcome()  # the project says: not this file
         size = len(text.encode("utf-8", "surrogatepass"))
         if size > self.settings.max_file_size:
             return Outcome([convert.skipped_diagnostic(size, self.settings.max_file_size)])
@@ -220,7 +229,7 @@ def initialize(ls: OrmlensServer, params: lsp.InitializeParams) -> None:
     ls.project = ProjectIndex(ls.root, Settings())
     capabilities = params.capabilities.text_document
     ls.pull = bool(capabilities and capabilities.diagnostic)
-    ls.apply_settings(params.initialization_options)
+    ls.apply_settings(params.initialization_options, initialization=True)
 
 
 @server.feature(lsp.INITIALIZED)
@@ -344,6 +353,8 @@ def hover(ls: OrmlensServer, params: lsp.HoverParams) -> lsp.Hover | None:
 def start(tcp: str | None = None) -> None:
     """Serve on stdio, or on HOST:PORT for debugging."""
     logging.basicConfig(level=logging.WARNING)
+    # The index keeps every module's tree alive: collect cycles less often (as the CLI does).
+    gc.set_threshold(100_000, 50, 100)
     if tcp:
         host, _, port = tcp.rpartition(":")
         server.start_tcp(host or "127.0.0.1", int(port))

@@ -15,7 +15,7 @@ class NPlusOneQuery(Rule):
 
     ## Why is this bad?
     Each iteration pays a database round-trip. A loop over 1,000 ids with two queries in it makes
-    2,001 round-trips where two would do: the page is slow in production even though it was fast
+    2,000 round-trips where two would do: the page is slow in production even though it was fast
     on a development database with ten rows.
 
     ## Example

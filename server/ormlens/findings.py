@@ -26,6 +26,10 @@ class Span:
     def between(cls, start: ast.AST, end: ast.AST) -> Span:
         return cls(start.lineno, start.col_offset, end.end_lineno or end.lineno, end.end_col_offset or 0)
 
+    def __iter__(self):
+        """`list(span)`: the JSON form carried in findings' data, `Span(*items)` reads it back."""
+        return iter((self.line, self.col, self.end_line, self.end_col))
+
 
 @dataclass(frozen=True)
 class Related:

@@ -56,6 +56,13 @@ class LoopScope:
     batched: bool      # iterates chunks (range(0, len(xs), K), batched(xs, K), ...)
     iter_deps: frozenset[int]
     rows_of: str | None = None  # the model whose rows it iterates, when known
+    # For `for` statements (what a rewrite needs): the whole statement, the iterable, the target
+    # when it is one name, and whether the iterable can be read twice (a list, not an iterator).
+    statement: Span | None = None
+    iterable: Span | None = None
+    target: str | None = None
+    reiterable: bool = False
+    yields_target: bool = False  # a comprehension whose element is its target (`[s for s in xs]`)
 
     @property
     def repeats(self) -> bool:
@@ -73,6 +80,9 @@ class QueryCall:
     function: str | None
     deps: frozenset[int]           # loops whose item the query's filters use
     query: QueryInfo | None = None
+    # When the query depends on its innermost repeating `for` loop only through one equality
+    # `column == <loop target>` (or `.get(<loop target>)`): that column. What a batch rewrite keys on.
+    batch_column: str | None = None
 
 
 @dataclass(eq=False)
@@ -94,7 +104,7 @@ class RelationshipRead:
     eager: frozenset[tuple[str, ...]] | None
     row_loop: int | None
     loops: tuple[LoopScope, ...]
-    source_line: int | None
+    source: Span | None             # the query call that loaded the rows
     # Every row of the loop has the same parent for this many-to-one read: it loads once.
     one_parent: bool = False
 
@@ -107,6 +117,13 @@ class Scan:
     key: str
     outer: LoopScope
     kind: str
+    # What a grouping rewrite needs: the collection scanned, the scanned item's name, the side of
+    # the equality computed from the item (the group key) and the side from the outer item.
+    collection_span: Span | None = None
+    item: str | None = None
+    item_side: Span | None = None
+    outer_side: Span | None = None
+    yields_item: bool = False  # `[s for s in xs if ...]`: the element is the item itself
 
 
 @dataclass(eq=False)
@@ -116,6 +133,8 @@ class InCall:
     argument: str
     size: Size
     kind: Kind
+    method: str = "in_"
+    argument_span: Span | None = None
 
 
 @dataclass(eq=False)
@@ -125,6 +144,7 @@ class NullableSum:
     model: ModelInfo
     column: str
     element: str
+    element_span: Span | None = None
 
 
 @dataclass(eq=False)
@@ -344,11 +364,30 @@ class FactsBuilder:
         label = self.short(node)
         if len(self.segment(node)) > 60 and info is not None and info.start is not None:
             label = f"{self.short(info.start, 40)}….{terminal}()"
-        call = QueryCall(Span.of(node), label, query.model, terminal, self.effective_loops(),
-                         self.frame.qualname or None, query.deps, info)
+        loops = self.effective_loops()
+        call = QueryCall(Span.of(node), label, query.model, terminal, loops,
+                         self.frame.qualname or None, query.deps, info, self.batch_column(node, query, loops))
         self.facts.query_calls.append(call)
         if self.frame.function is not None:
             self.frame.function.query_calls.append(call)
+
+    def batch_column(self, node: ast.AST, query: Value, loops: tuple[LoopScope, ...]) -> str | None:
+        loop = next((candidate for candidate in reversed(loops) if candidate.repeats), None)
+        info = query.query
+        if loop is None or loop.target is None or info is None or query.model is None or query.tuples:
+            return None
+        item = lambda value: isinstance(value, ast.Name) and value.id == loop.target  # noqa: E731
+        keyed = [(column, value) for column, value in info.varying
+                 if loop.id in self.values.get(id(value), UNKNOWN).deps]
+        if isinstance(node, ast.Call) and last_name(node.func) == "get" and node.args:  # .get(uid)
+            first = self.values.get(id(node.args[0]), UNKNOWN)
+            keys = node.args[1:] if first.kind is Kind.MODEL_CLASS else node.args  # session.get(M, pk)
+            if not keys or any(loop.id in self.values.get(id(a), UNKNOWN).deps for a in keys[1:]):
+                return None
+            keyed.append((query.model.primary_key, keys[0]))
+        if len(keyed) == 1 and keyed[0][0] and item(keyed[0][1]):
+            return keyed[0][0]
+        return None
 
     def record_call(self, node: ast.Call | ast.Attribute, callee: Value) -> None:
         """A call of a project function (or a read of a property, which runs one)."""
@@ -474,6 +513,9 @@ class FactsBuilder:
         span = Span(stmt.lineno, stmt.col_offset, stmt.iter.end_lineno or stmt.iter.lineno,
                     stmt.iter.end_col_offset or 0)
         loop = self.new_loop("for", span, stmt.iter, it)
+        loop.statement, loop.iterable = Span.of(stmt), Span.of(stmt.iter)
+        loop.target = stmt.target.id if isinstance(stmt.target, ast.Name) else None
+        loop.reiterable = it.kind in (Kind.COLLECTION, Kind.ROWS) and not it.batched
         self.frame.loops.append(loop)
         try:
             self.bind(stmt.target, self.element_of(it, loop))
@@ -795,7 +837,7 @@ class FactsBuilder:
             if load:
                 self.facts.relationship_reads.append(RelationshipRead(
                     Span.of(node), self.short(node), model, rel, uselist, base.eager, base.loop,
-                    self.effective_loops(), base.source_line,
+                    self.effective_loops(), base.source,
                     uselist is False and self.one_parent(base, target)))
             if target is None:
                 return unknown(base.deps)
@@ -917,6 +959,10 @@ class FactsBuilder:
                 if it.kind is Kind.QUERY and not it.statement:
                     self.record_query(generator.iter, it, "__iter__")
                 loop = self.new_loop("comprehension", Span.of(generator.iter), generator.iter, it)
+                loop.iterable = Span.of(generator.iter)
+                loop.target = generator.target.id if isinstance(generator.target, ast.Name) else None
+                loop.yields_target = len(node.generators) == 1 and len(generator.ifs) == 1 and \
+                    isinstance(node, (ast.ListComp,)) and isinstance(node.elt, ast.Name) and node.elt.id == loop.target
                 frame.loops.append(loop)
                 own.append(loop)
                 self.bind(generator.target, self.element_of(it, loop))
@@ -989,8 +1035,13 @@ class FactsBuilder:
                 repeating = [outer[i] for i in other.deps if i in outer and outer[i].repeats]
                 if repeating:
                     outer_loop = max(repeating, key=lambda candidate: candidate.id)
-                    self.facts.scans.append(Scan(span, self.short_span(span), loop.label,
-                                                 self.short(compare), outer_loop, kind))
+                    inner_node, outer_node = (compare.left, compare.comparators[0]) if inner is left \
+                        else (compare.comparators[0], compare.left)
+                    self.facts.scans.append(Scan(
+                        span, self.short_span(span), loop.label, self.short(compare), outer_loop, kind,
+                        loop.iterable, loop.target, Span.of(inner_node), Span.of(outer_node),
+                        loop.yields_target))
+                    return True
                     return True
         return False
 
@@ -1051,7 +1102,7 @@ class FactsBuilder:
                 kind not in (Kind.INSTANCE, Kind.CLASS, Kind.FUNCTION, Kind.MODULE):
             argument = args[0]
             self.facts.in_calls.append(InCall(Span.of(node), self.short(node), self.short(node.args[0]),
-                                              argument.size, argument.kind))
+                                              argument.size, argument.kind, method, Span.of(node.args[0])))
             return UNKNOWN
         if kind is Kind.QUERY:
             return self.query_method(node, base, method, args)
@@ -1138,18 +1189,34 @@ class FactsBuilder:
                         # `*LOADERS`, `Load(User).selectinload(...)`, an option from elsewhere: it may
                         # load anything, so no relationship of these rows is reported.
                         eager = eager | {("*",)}
-            elif method == "filter_by":
+            varying = list(info.varying)
+            if method == "filter_by":
                 equalities += [(kw.arg, kw.value) for kw in node.keywords if kw.arg]
+                varying += [(kw.arg, kw.value) for kw in node.keywords
+                            if kw.arg and self.values.get(id(kw.value), UNKNOWN).deps]
             elif method in ("filter", "where"):
+                in_filters = list(info.in_filters)
                 for arg in node.args:
-                    equalities += self.column_equalities(arg, info.model)
+                    if isinstance(arg, ast.Call) and last_name(arg.func) in queries.IN_METHODS:
+                        in_filters.append(Span.of(arg))
+                    found = self.column_equalities(arg, info.model)
+                    equalities += found
                     not_null |= self.not_null_columns(arg, info.model)
-            elif method == "limit" and args and args[0].size is Size.BOUNDED:
-                limited = True
+                    if self.values.get(id(arg), UNKNOWN).deps:
+                        simple = found if len(found) == 1 and isinstance(arg, ast.Compare) else []
+                        varying += simple or [(None, arg)]
+            else:
+                varying += [(None, arg) for arg in [*node.args, *(kw.value for kw in node.keywords)]
+                            if self.values.get(id(arg), UNKNOWN).deps]
+                if method == "limit" and args and args[0].size is Size.BOUNDED:
+                    limited = True
             if method in queries.ENTITY_METHODS:
                 base = base.but(tuples=True)
             return base.but(query=replace(info, eager=eager, equalities=tuple(equalities), limited=limited,
-                                          not_null=frozenset(not_null)))
+                                          not_null=frozenset(not_null), varying=tuple(varying),
+                                          ordered=info.ordered or method == "order_by",
+                                          in_filters=tuple(in_filters) if method in ("filter", "where")
+                                          else info.in_filters))
         if method in queries.SUBQUERY_METHODS:
             return base.but(statement=True)
         return unknown(base.deps)
@@ -1203,7 +1270,7 @@ class FactsBuilder:
         # Columns every row shares (`filter_by(user_id=uid)`): their many-to-one parent is one row.
         fixed = frozenset(column for column, _ in info.equalities)
         common = dict(model=query.model, eager=info.eager, deps=query.deps,
-                      source_line=node.lineno, not_null=info.not_null, fixed=fixed)
+                      source=Span.of(node), not_null=info.not_null, fixed=fixed)
         if query.model is None or query.tuples:
             return Value(kind=Kind.COLLECTION if produced == "rows" else Kind.UNKNOWN, size=Size.UNBOUNDED,
                          deps=query.deps)
@@ -1240,7 +1307,7 @@ class FactsBuilder:
             if gives == "result":
                 self.record_query(node, executed, method)
                 return Value(kind=Kind.RESULT, model=first.model, eager=first.query.eager if first.query
-                             else frozenset(), deps=first.deps, source_line=node.lineno)
+                             else frozenset(), deps=first.deps, source=Span.of(node))
             return self.run_query(node, executed, gives)
         if session.certain and method not in queries.FLASK_DB_QUERY_METHODS:
             # session.execute(text(...)), a statement we cannot read: still one round-trip.
@@ -1400,4 +1467,4 @@ class FactsBuilder:
                 elt.attr in guarded_attributes(generator.generators[0].ifs, target.id):
             return  # `if p.amount` / `if p.amount is not None`
         self.facts.sums.append(NullableSum(Span.of(node), self.short(node), element.model, element.name,
-                                           self.short(generator.elt)))
+                                           self.short(generator.elt), Span.of(generator.elt)))

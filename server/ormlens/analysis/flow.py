@@ -58,6 +58,11 @@ class QueryInfo:
     start: Any = None      # the ast node where the query chain starts (for ranges and labels)
     # Columns the query filters to NOT NULL (`M.c.isnot(None)`, `M.c != None`).
     not_null: frozenset[str] = frozenset()
+    # Every builder argument that changes with some loop: (column, value node) when it is an
+    # equality `M.column == value` / `filter_by(column=value)`, else (None, the argument node).
+    varying: tuple[tuple[str | None, Any], ...] = ()
+    ordered: bool = False  # has an order_by()
+    in_filters: tuple[Any, ...] = ()  # Spans of the `.in_(...)` calls among its filters
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,7 +87,7 @@ class Value:
     statement: bool = False
     tuples: bool = False    # QUERY: it yields tuples or columns (`query(A, B)`, `select(M.id)`), not rows
     # ROW/ROWS: where the rows came from (see provenance).
-    source_line: int | None = None    # the line of the query that loaded them
+    source: Any = None                # Span of the query call that loaded them
     not_null: frozenset[str] = frozenset()  # columns a filter kept NOT NULL (in SQL or a comprehension)
     fixed: frozenset[str] = frozenset()     # columns the query fixed by equality (`filter_by(user_id=uid)`)
     via: str | None = None  # the model whose relationship reached them (`author.books`: "Author")
@@ -106,7 +111,7 @@ class Value:
 
     def provenance(self) -> dict[str, Any]:
         """Where rows came from: it travels from a query's rows to each row, and back into lists."""
-        return dict(source_line=self.source_line, not_null=self.not_null, fixed=self.fixed, via=self.via)
+        return dict(source=self.source, not_null=self.not_null, fixed=self.fixed, via=self.via)
 
     def option_eager(self) -> frozenset[tuple[str, ...]]:
         """The paths a LOADER_OPTION loads eagerly; none for any other value."""

@@ -19,6 +19,7 @@ class ColumnInfo:
     nullable: bool
     line: int
     references: str | None = None  # the table a ForeignKey("table.col") points at
+    primary_key: bool = False
 
 
 @dataclass
@@ -51,6 +52,11 @@ class ModelInfo:
     relationships: dict[str, RelationshipInfo] = field(default_factory=dict)
     # Backrefs this model declares on others: (target class name, relationship).
     extra_backrefs: list[tuple[str, RelationshipInfo]] = field(default_factory=list)
+
+    @property
+    def primary_key(self) -> str | None:
+        keys = [name for name, column in self.columns.items() if column.primary_key]
+        return keys[0] if len(keys) == 1 else None
 
     def references(self, column: str, target: ModelInfo) -> bool:
         """Is `column` a foreign key to `target`'s table?"""
@@ -198,7 +204,8 @@ def read_attribute(model: ModelInfo, attr: str, annotation: ast.expr | None, val
                 nullable = annotation_is_optional(mapped)
             else:
                 nullable = True  # Column() is nullable unless told otherwise
-        model.columns[attr] = ColumnInfo(attr, nullable, line, _foreign_table(value))
+        model.columns[attr] = ColumnInfo(attr, nullable, line, _foreign_table(value),
+                                         _const_kw(value, "primary_key") is True)
         return
     if value is None and mapped is not None:
         # `x: Mapped[Optional[int]]` alone declares a column; `Mapped[list["B"]]` needs relationship().

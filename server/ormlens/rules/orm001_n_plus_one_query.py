@@ -64,6 +64,7 @@ class NPlusOneQuery(Rule):
             if trace is not None:
                 repeated.append((call, loop, trace))
         per_loop = Counter(loop.id for _, loop, _ in repeated)
+        batches = _batches(repeated)
         for site, loop, trace in repeated:
             count = per_loop[loop.id]
             how_many = f"{count} queries per item, {count}·N round-trips" if count > 1 else \
@@ -75,6 +76,8 @@ class NPlusOneQuery(Rule):
                           "it does not depend on the item: run it once before the loop")
                 message = f"`{site.label}` runs once per item of `{loop.label}` ({how_many}); {advice}"
                 data = {"terminal": site.terminal, "model": site.model.name if site.model else None}
+                if site.batch_column and loop.id in batches:
+                    data["fix"] = batches[loop.id]
             else:
                 where = f"{Path(trace.path).name}:{trace.query.span.line}"
                 via = " → ".join(f"`{name.rsplit('.', 1)[-1]}()`" for name in trace.chain)
@@ -84,6 +87,21 @@ class NPlusOneQuery(Rule):
                 related.append(Related(trace.path, trace.query.span, f"the query `{trace.query.label}`"))
                 data = {"via": trace.chain, "query_path": trace.path, "query_line": trace.query.span.line}
             yield self.finding(ctx, site.span, message, related, loop_line=loop.span.line, **data)
+
+
+def _batches(repeated) -> dict[int, dict]:
+    """Per `for` loop, what a batch rewrite needs: the loop, and every query in it keyed by
+    equality on the loop's item (they share one chunk loop)."""
+    batches: dict[int, dict] = {}
+    for site, loop, trace in repeated:
+        if trace is not None or not getattr(site, "batch_column", None) or loop.statement is None:
+            continue
+        batch = batches.setdefault(loop.id, {
+            "kind": "batch_query", "loop": list(loop.statement), "iterable": list(loop.iterable),
+            "target": loop.target, "reiterable": loop.reiterable, "queries": []})
+        batch["queries"].append({"span": list(site.span), "model": site.model.name, "column": site.batch_column,
+                                 "terminal": site.terminal, "ordered": bool(site.query and site.query.ordered)})
+    return batches
 
 
 def _innermost_repeating(loops):

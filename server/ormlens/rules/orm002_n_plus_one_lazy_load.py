@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from ormlens.analysis.flow import eager_covers
-from ormlens.findings import Related, Span
+from ormlens.findings import Related
 from ormlens.rules.base import Rule, RuleContext, loop_related
 
 
@@ -62,8 +62,10 @@ class NPlusOneLazyLoad(Rule):
                        f"`{loop.label}` (N extra queries); eager-load it on the query that loads the rows: "
                        f"`.options({loader}({read.model.name}.{rel.name}))`")
             related = [loop_related(ctx.path, loop)]
-            if read.source_line:
-                related.append(Related(ctx.path, Span(read.source_line, 0, read.source_line, 0),
-                                       "the query that loads the rows"))
-            yield self.finding(ctx, read.span, message, related, model=read.model.name,
-                               relationship=rel.name, loader=loader)
+            if read.source is not None:
+                related.append(Related(ctx.path, read.source, "the query that loads the rows"))
+            data = {"model": read.model.name, "relationship": rel.name, "loader": loader}
+            if read.source is not None:
+                data["fix"] = {"kind": "eager_load", "query": list(read.source), "model": read.model.name,
+                               "relationship": rel.name, "loader": loader}
+            yield self.finding(ctx, read.span, message, related, **data)

@@ -44,5 +44,9 @@ class QuadraticGrouping(Rule):
             message = (f"{what} scans all of `{scan.collection}` once per item of `{scan.outer.label}` "
                        f"to match `{scan.key}` (O(N·M)); group it once before the loop with "
                        "`defaultdict(list)` and look the key up")
-            yield self.finding(ctx, scan.span, message, [loop_related(ctx.path, scan.outer)],
-                               key=scan.key, collection=scan.collection)
+            data = {"key": scan.key, "collection": scan.collection}
+            if scan.yields_item and scan.outer.statement is not None:
+                data["fix"] = {"kind": "group_once", "scan": list(scan.span), "loop": list(scan.outer.statement),
+                               "collection": list(scan.collection_span), "item": scan.item,
+                               "item_side": list(scan.item_side), "outer_side": list(scan.outer_side)}
+            yield self.finding(ctx, scan.span, message, [loop_related(ctx.path, scan.outer)], **data)

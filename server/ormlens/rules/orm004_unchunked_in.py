@@ -47,10 +47,17 @@ class UnchunkedIn(Rule):
     name = "unchunked-in"
 
     def check(self, ctx: RuleContext):
+        running = {span: query for query in ctx.facts.query_calls if query.query
+                   for span in query.query.in_filters}
         for call in ctx.facts.in_calls:
             if call.size is not Size.UNBOUNDED or call.kind is Kind.QUERY:
                 continue
+            data = {"argument": call.argument}
+            query = running.get(call.span)
+            if query is not None and call.method == "in_" and query.terminal == "all" and not query.loops:
+                data["fix"] = {"kind": "chunk_in", "query": list(query.span), "in_call": list(call.span),
+                               "argument": list(call.argument_span), "ordered": bool(query.query.ordered)}
             message = (f"`{call.label}` binds one parameter per item of `{call.argument}`, which has no "
                        f"bound: past the database's limit it fails ({LIMITS}); query in chunks of "
                        f"{ctx.settings.chunk_size:,} distinct values")
-            yield self.finding(ctx, call.span, message, argument=call.argument)
+            yield self.finding(ctx, call.span, message, **data)

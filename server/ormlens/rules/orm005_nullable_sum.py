@@ -39,4 +39,5 @@ class NullableSum(Rule):
             column = f"{total.model.name}.{total.column}"
             message = (f"`{total.label}` adds `{column}`, which is nullable: one NULL raises TypeError "
                        f"(`Decimal + None`); use `({total.element} or 0)` or skip `None` values")
-            yield self.finding(ctx, total.span, message, model=total.model.name, column=total.column)
+            yield self.finding(ctx, total.span, message, model=total.model.name, column=total.column,
+                               fix={"kind": "or_zero", "element": list(total.element_span)})

@@ -397,3 +397,63 @@ async def test_close_clears_and_related_information_points_into_other_files(clie
     before = mark(client)
     client.text_document_did_close(lsp.DidCloseTextDocumentParams(text_document=lsp.TextDocumentIdentifier(uri=uri)))
     assert await published(client, uri, after=before) == []
+
+
+def apply_text_edits(text: str, edits: list[lsp.TextEdit]) -> str:
+    """Apply LSP edits (UTF-16 positions; these files are ASCII) the way an editor does."""
+    lines = text.split("\n")
+    starts = [0]
+    for line in lines[:-1]:
+        starts.append(starts[-1] + len(line) + 1)
+    offset = lambda p: starts[p.line] + p.character  # noqa: E731
+    for edit in sorted(edits, key=lambda e: offset(e.range.start), reverse=True):
+        text = text[:offset(edit.range.start)] + edit.new_text + text[offset(edit.range.end):]
+    return text
+
+
+async def actions_at(client: LanguageClient, uri: str, diagnostic: lsp.Diagnostic, only=None):
+    return await client.text_document_code_action_async(lsp.CodeActionParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri), range=diagnostic.range,
+        context=lsp.CodeActionContext(diagnostics=[diagnostic], only=only)))
+
+
+async def test_quick_fix_and_noqa_actions(client: LanguageClient, workspace: Path):
+    await start(client, workspace)
+    path = workspace / "original.py"
+    text = path.read_text()
+    uri = open_file(client, path, text)
+    total = next(d for d in await published(client, uri, 1) if d.code == "ORM005")
+    actions = await actions_at(client, uri, total)
+    assert [a.title for a in actions] == ["Count NULL as 0: `(p.amount or 0)`", "Disable ORM005 for this line"]
+    fix, noqa = actions
+    assert fix.is_preferred and fix.kind == lsp.CodeActionKind.QuickFix
+    if fix.edit is None:  # this client resolves edits lazily
+        fix = await client.code_action_resolve_async(fix)
+    fixed = apply_text_edits(text, fix.edit.changes[uri])
+    assert '"total_revenue": sum((p.amount or 0) for p in payments),' in fixed
+    change(client, uri, 2, fixed)
+    assert sorted(d.code for d in await published(client, uri, 2)) == ["ORM001", "ORM001"]
+    silenced = apply_text_edits(text, noqa.edit.changes[uri])
+    assert '"total_revenue": sum(p.amount for p in payments),  # noqa: ORM005' in silenced
+    change(client, uri, 3, silenced)
+    assert sorted(d.code for d in await published(client, uri, 3)) == ["ORM001", "ORM001"]
+
+
+async def test_fix_all_and_lazily_resolved_edits(client: LanguageClient, workspace: Path):
+    capabilities = client_capabilities("visual_studio_code")
+    capabilities.text_document.diagnostic = None
+    capabilities.workspace.did_change_watched_files = None  # pytest-lsp cannot answer registerCapability
+    capabilities.text_document.code_action.resolve_support = lsp.ClientCodeActionResolveOptions(properties=["edit"])
+    await client.initialize_session(lsp.InitializeParams(capabilities=capabilities,
+                                                         root_uri=uris.from_fs_path(str(workspace))))
+    path = workspace / "original.py"
+    text = path.read_text()
+    uri = open_file(client, path, text)
+    total = next(d for d in await published(client, uri, 1) if d.code == "ORM005")
+    [fix, _] = await actions_at(client, uri, total)
+    assert fix.edit is None and fix.data  # the edit comes on resolve
+    resolved = await client.code_action_resolve_async(fix)
+    assert "(p.amount or 0)" in apply_text_edits(text, resolved.edit.changes[uri])
+    [fix_all] = await actions_at(client, uri, total, only=["source.fixAll.ormlens"])
+    assert fix_all.kind == "source.fixAll.ormlens"
+    assert "(p.amount or 0)" in apply_text_edits(text, fix_all.edit.changes[uri])

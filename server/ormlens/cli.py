@@ -4,6 +4,7 @@ Exit codes as ruff: 0 clean, 1 findings (or files that could not be checked), 2 
 from __future__ import annotations
 
 import argparse
+import difflib
 import gc
 import sys
 from dataclasses import replace
@@ -12,7 +13,7 @@ from pathlib import Path
 from ormlens import __version__
 from ormlens.config import Settings, load_settings, parse_codes
 from ormlens.discovery import discover
-from ormlens.engine import check_files  # module-level name, so tests can monkeypatch it
+from ormlens.engine import FixOutcome, check_files, fix_files  # module-level names: tests monkeypatch them
 from ormlens.formatters import format_json, format_text, summary
 
 EXIT_OK = 0
@@ -50,6 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--output-format", choices=("text", "json"), default="text")
     check.add_argument("-q", "--quiet", action="store_true", help="do not print the summary line")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    check.add_argument("--fix", action="store_true", help="apply the safe fixes, then report what is left")
+    check.add_argument("--diff", action="store_true",
+                       help="print the fixes as a unified diff and change nothing (exit 1 if there are any)")
+    check.add_argument("--unsafe-fixes", action="store_true",
+                       help="with --fix or --diff, apply unsafe fixes too (see each rule's Fix safety)")
     check.set_defaults(run=run_check)
 
     rule = commands.add_parser("rule", help="print the documentation of a rule")
@@ -93,7 +99,17 @@ def run_check(args: argparse.Namespace) -> int:
     settings = _apply_flags(loaded.settings, args)
     root = _project_root(paths[0], loaded.source)
 
-    report = check_files(discover(paths, root, settings.exclude), settings, root)
+    files = discover(paths, root, settings.exclude)
+    fixed = 0
+    if args.fix or args.diff:
+        outcomes = fix_files(files, settings, root, args.unsafe_fixes)
+        if args.diff:
+            return _print_diff(outcomes)
+        for outcome in outcomes:
+            if outcome.fixed != outcome.original:
+                Path(outcome.path).write_text(outcome.fixed, encoding="utf-8")
+        fixed = sum(outcome.applied for outcome in outcomes)
+    report = check_files(files, settings, root)
 
     for message in report.errors:
         _error(message)
@@ -105,8 +121,30 @@ def run_check(args: argparse.Namespace) -> int:
         if not args.quiet:
             # Unparsable files count too, so "All checks passed!" never comes with exit 1.
             print(summary(len(report.findings) + len(report.errors)))
+            if args.fix:
+                print(f"Fixed {fixed} error{'s' if fixed != 1 else ''}.")
     failed = bool(report.findings or report.errors)
     return EXIT_FINDINGS if failed and not args.exit_zero else EXIT_OK
+
+
+def _print_diff(outcomes: list[FixOutcome]) -> int:
+    changed = [o for o in outcomes if o.fixed != o.original]
+    for outcome in changed:
+        name = _display(outcome.path)
+        sys.stdout.writelines(difflib.unified_diff(
+            outcome.original.splitlines(keepends=True), outcome.fixed.splitlines(keepends=True),
+            fromfile=f"a/{name}", tofile=f"b/{name}"))
+    count = sum(o.applied for o in changed)
+    print(f"Would fix {count} error{'s' if count != 1 else ''}." if count else "No fixes available.",
+          file=sys.stderr)
+    return EXIT_FINDINGS if changed else EXIT_OK
+
+
+def _display(path: str) -> str:
+    try:
+        return str(Path(path).relative_to(Path.cwd()))
+    except ValueError:
+        return path
 
 
 def _apply_flags(settings: Settings, args: argparse.Namespace) -> Settings:

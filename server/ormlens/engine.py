@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import logging
 import re
 import sys
@@ -93,3 +94,52 @@ def suppressed(finding: Finding, lines: list[str]) -> bool:
         if codes is None or finding.code in {c.upper() for c in re.split(r"[,\s]+", codes) if c}:
             return True
     return False
+
+
+@dataclass
+class FixOutcome:
+    path: str
+    original: str
+    fixed: str
+    applied: int = 0
+    error: str | None = None
+
+
+def fix_file(project: ProjectIndex, path: str, settings: Settings, unsafe: bool = False,
+             rounds: int = 5) -> FixOutcome:
+    """Apply fixes to one file until none is left (or `rounds`), each round built from that
+    round's findings. A round whose result would not parse is dropped. Nothing is written."""
+    from ormlens.fixes import fix_text
+
+    try:
+        original = project.read(path)
+    except Exception as exc:  # noqa: BLE001 - ParseFailure and friends: one line, no fix
+        return FixOutcome(path, "", "", error=str(exc))
+    text, applied = original, 0
+    try:
+        for _ in range(rounds):
+            project.set_source(path, text)
+            findings, error = analyze(project, path, settings)
+            if project.decl(path) is None:
+                break
+            fixed, fixes = fix_text(text, findings, settings, unsafe)
+            if not fixes or fixed == text:
+                break
+            try:
+                ast.parse(fixed)
+            except SyntaxError as exc:
+                log.error("ormlens: fixes for %s gave code that does not parse (%s): not applied", path, exc)
+                break
+            text, applied = fixed, applied + len(fixes)
+    finally:
+        project.set_source(path, None)
+    return FixOutcome(path, original, text, applied)
+
+
+def fix_files(files: list[Path], settings: Settings, root: Path | None = None,
+              unsafe: bool = False) -> list[FixOutcome]:
+    """`fix_file` for each file of one project (what `ormlens check --fix/--diff` runs)."""
+    project = ProjectIndex(root, settings)
+    paths = [str(Path(file).resolve()) for file in files]
+    project.load(paths)
+    return [fix_file(project, path, settings, unsafe) for path in paths]

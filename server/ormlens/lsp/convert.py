@@ -7,7 +7,7 @@ from lsprotocol import types as lsp
 from pygls import uris
 
 from ormlens.findings import Finding, Span
-from ormlens.positions import byte_to_char_col, byte_to_utf16_col
+from ormlens.positions import byte_to_char_col, byte_to_utf16_col, source_lines
 from ormlens.rules import REGISTRY
 
 SEVERITY = {
@@ -73,3 +73,30 @@ def rule_hover(code: str) -> lsp.Hover | None:
     if rule is None:
         return None
     return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=rule.documentation()))
+
+
+def offset_position(lines: list[str], line_starts: list[int], offset: int, encoding: str) -> lsp.Position:
+    """A character offset in the text -> an LSP position in the negotiated encoding."""
+    import bisect
+
+    line = max(bisect.bisect_right(line_starts, offset) - 1, 0)
+    text = lines[line] if line < len(lines) else ""
+    prefix = text[: offset - line_starts[line]]
+    if encoding == lsp.PositionEncodingKind.Utf8:
+        character = len(prefix.encode("utf-8"))
+    elif encoding == lsp.PositionEncodingKind.Utf32:
+        character = len(prefix)
+    else:
+        character = len(prefix.encode("utf-16-le")) // 2
+    return lsp.Position(line=line, character=character)
+
+
+def text_edits(text: str, edits, encoding: str) -> list[lsp.TextEdit]:
+    """Fix edits (character offsets in `text`) -> LSP text edits."""
+    lines = source_lines(text)
+    starts = [0]
+    for line in lines[:-1]:
+        starts.append(starts[-1] + len(line) + 1)
+    return [lsp.TextEdit(range=lsp.Range(start=offset_position(lines, starts, edit.start, encoding),
+                                         end=offset_position(lines, starts, edit.end, encoding)),
+                         new_text=edit.text) for edit in sorted(set(edits))]

@@ -23,8 +23,10 @@ from ormlens import __version__
 from ormlens.analysis.project import ParseFailure, ProjectIndex
 from ormlens.config import Settings, load_settings, settings_from_mapping
 from ormlens.discovery import excluded
-from ormlens.engine import analyze, deep_recursion
+from ormlens.engine import analyze, deep_recursion, fix_file
 from ormlens.findings import Finding
+from ormlens.fixes import fix_for
+from ormlens.fixes.base import SourceText
 from ormlens.lsp import convert
 from ormlens.positions import source_lines
 
@@ -180,6 +182,26 @@ class OrmlensServer(LanguageServer):
         diagnostics = [convert.to_diagnostic(f, lines, encoding, self.settings.severity_of(f.code),
                                              self.lines_of) for f in findings]
         return Outcome(diagnostics, findings, parsed, error, self.project.dependents(path, others))
+
+    def resolves_edits(self) -> bool:
+        """Does the client fill in a code action's edit later, through codeAction/resolve?"""
+        action = self.client_capabilities.text_document and self.client_capabilities.text_document.code_action
+        support = action and action.resolve_support
+        return bool(support and "edit" in (support.properties or []))
+
+    def build_fixes(self, text: str, findings: list[Finding]) -> list:
+        """On the worker thread: the fix each finding offers (None where none)."""
+        source = SourceText(text)
+        return [fix_for(finding, source, self.settings) for finding in findings]
+
+    def fix_all(self, path: str | None, text: str) -> str | None:
+        """On the worker thread: the document with every safe fix applied (as `check --fix`)."""
+        if path is None:
+            return None
+        self.project.set_source(path, text)
+        outcome = fix_file(self.project, path, self.settings)
+        self.project.set_source(path, text)  # fix_file let go of the buffer: it is still open
+        return outcome.fixed
 
     def lines_of(self, path: str) -> list[str]:
         try:
@@ -348,6 +370,103 @@ def hover(ls: OrmlensServer, params: lsp.HoverParams) -> lsp.Hover | None:
             if comment.start() + code.start() <= column <= comment.start() + code.end():
                 return convert.rule_hover(code.group(0).upper())
     return None
+
+
+FIX_ALL = "source.fixAll.ormlens"
+
+
+@server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION, lsp.CodeActionOptions(
+    code_action_kinds=[lsp.CodeActionKind.QuickFix, FIX_ALL], resolve_provider=True))
+async def code_action(ls: OrmlensServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction] | None:
+    state = await ls.current(params.text_document.uri)
+    if state is None:
+        return None
+    document = ls.workspace.text_documents[params.text_document.uri]
+    wanted = params.context.only
+    encoding = str(ls.workspace.position_encoding or lsp.PositionEncodingKind.Utf16)
+    lazy = ls.resolves_edits()
+    loop = asyncio.get_running_loop()
+    actions: list[lsp.CodeAction] = []
+    if wanted is None or any(kind in (lsp.CodeActionKind.QuickFix, lsp.CodeActionKind.QuickFix.value)
+                             for kind in wanted):
+        touched = [(finding, diagnostic) for finding, diagnostic in zip(state.outcome.findings, state.outcome.diagnostics)
+                   if _overlaps(diagnostic.range, params.range)]
+        fixes = await loop.run_in_executor(ls.worker, ls.build_fixes, document.source,
+                                           [finding for finding, _ in touched])
+        for (finding, diagnostic), fix in zip(touched, fixes):
+            if fix is not None:
+                action = lsp.CodeAction(title=fix.display_title, kind=lsp.CodeActionKind.QuickFix,
+                                        diagnostics=[diagnostic], is_preferred=fix.safe,
+                                        data={"uri": document.uri, "version": document.version,
+                                              "fix": state.outcome.findings.index(finding)})
+                if not lazy:
+                    action.edit = lsp.WorkspaceEdit(changes={document.uri: convert.text_edits(
+                        document.source, fix.edits, encoding)})
+                actions.append(action)
+            actions.append(lsp.CodeAction(
+                title=f"Disable {finding.code} for this line", kind=lsp.CodeActionKind.QuickFix,
+                diagnostics=[diagnostic], edit=lsp.WorkspaceEdit(changes={document.uri: [
+                    noqa_edit(document.lines, finding.span.line, finding.code)]})))
+    if wanted is not None and any(kind in (FIX_ALL, lsp.CodeActionKind.SourceFixAll, lsp.CodeActionKind.Source)
+                                  for kind in wanted):
+        fixed = await loop.run_in_executor(ls.worker, ls.fix_all, state.path, document.source)
+        if fixed is not None and fixed != document.source:
+            end = convert.offset_position(source_lines(document.source), _line_starts(document.source),
+                                          len(document.source), encoding)
+            actions.append(lsp.CodeAction(title="ormlens: fix all (safe fixes)", kind=FIX_ALL, edit=lsp.WorkspaceEdit(
+                changes={document.uri: [lsp.TextEdit(range=lsp.Range(start=lsp.Position(line=0, character=0),
+                                                                      end=end), new_text=fixed)]})))
+    return actions
+
+
+@server.feature(lsp.CODE_ACTION_RESOLVE)
+async def resolve_code_action(ls: OrmlensServer, action: lsp.CodeAction) -> lsp.CodeAction:
+    """Build the edit of a quick fix offered without one."""
+    data = action.data if isinstance(action.data, dict) else {}
+    document = ls.workspace.text_documents.get(data.get("uri", ""))
+    state = ls.documents.get(data.get("uri", ""))
+    if document is None or state is None or document.version != data.get("version") or action.edit is not None:
+        return action  # stale (the document changed): the client asks again
+    findings = state.outcome.findings
+    index = data.get("fix")
+    if not isinstance(index, int) or not 0 <= index < len(findings):
+        return action
+    [fix] = await asyncio.get_running_loop().run_in_executor(ls.worker, ls.build_fixes, document.source,
+                                                             [findings[index]])
+    if fix is not None:
+        encoding = str(ls.workspace.position_encoding or lsp.PositionEncodingKind.Utf16)
+        action.edit = lsp.WorkspaceEdit(changes={document.uri: convert.text_edits(document.source, fix.edits,
+                                                                                 encoding)})
+    return action
+
+
+def noqa_edit(lines: list[str], line: int, code: str) -> lsp.TextEdit:
+    """Append `# noqa: CODE` to a line, or add the code to the `# noqa: ...` already there.
+    (Columns count UTF-16 units here: a noqa edit only ever touches the line's end.)"""
+    text = lines[line - 1].rstrip("\r\n") if 0 < line <= len(lines) else ""
+    match = NOQA_CODE.search(text)
+    if match:
+        end = match.end() - (len(match.group(0)) - len(match.group(0).rstrip()))
+        position = len(text[:end].encode("utf-16-le")) // 2
+        return lsp.TextEdit(range=lsp.Range(start=lsp.Position(line=line - 1, character=position),
+                                            end=lsp.Position(line=line - 1, character=position)),
+                            new_text=f", {code}")
+    position = len(text.encode("utf-16-le")) // 2
+    return lsp.TextEdit(range=lsp.Range(start=lsp.Position(line=line - 1, character=position),
+                                        end=lsp.Position(line=line - 1, character=position)),
+                        new_text=f"  # noqa: {code}")
+
+
+def _overlaps(a: lsp.Range, b: lsp.Range) -> bool:
+    return (a.start.line, a.start.character) <= (b.end.line, b.end.character) and \
+        (b.start.line, b.start.character) <= (a.end.line, a.end.character)
+
+
+def _line_starts(text: str) -> list[int]:
+    starts = [0]
+    for line in source_lines(text)[:-1]:
+        starts.append(starts[-1] + len(line) + 1)
+    return starts
 
 
 def start(tcp: str | None = None) -> None:

@@ -1,0 +1,53 @@
+"""Fixes: a finding's fix data + the source text -> edits. One module per fix kind; the registry
+below maps each kind to its builder."""
+
+from __future__ import annotations
+
+import logging
+
+from ormlens.config import Settings
+from ormlens.findings import Finding
+from ormlens.fixes import orm005_or_zero
+from ormlens.fixes.base import Fix, SourceText, UnfixableError, apply_edits
+
+log = logging.getLogger("ormlens.fixes")
+
+BUILDERS = {
+    "or_zero": orm005_or_zero.build,
+}
+
+
+def fix_for(finding: Finding, source: SourceText, settings: Settings) -> Fix | None:
+    """The fix a finding offers, or None (not fixable here, or the code is not in a shape the
+    rewrite handles: then the diagnostic stays and no fix is offered)."""
+    data = finding.data.get("fix")
+    builder = BUILDERS.get(data.get("kind")) if isinstance(data, dict) else None
+    if builder is None:
+        return None
+    try:
+        return builder(source, data, settings)
+    except UnfixableError as exc:
+        log.info("no %s fix for %s:%s: %s", finding.code, finding.path, finding.span.line, exc)
+        return None
+    except Exception:  # noqa: BLE001 - a fix bug loses that fix, never the diagnostics
+        log.exception("building the %s fix for %s:%s failed", finding.code, finding.path, finding.span.line)
+        return None
+
+
+def fix_text(text: str, findings: list[Finding], settings: Settings, unsafe: bool = False) -> tuple[str, list[Fix]]:
+    """Apply the (safe, or all with `unsafe`) fixes of `findings` whose edits do not overlap."""
+    source = SourceText(text)
+    chosen: list[Fix] = []
+    taken: list[tuple[int, int]] = []
+    for finding in findings:
+        fix = fix_for(finding, source, settings)
+        if fix is None or not (fix.safe or unsafe) or any(fix.edits == other.edits for other in chosen):
+            continue
+        ranges = [(edit.start, edit.end) for edit in fix.edits if edit.start != edit.end]
+        if any(start < other_end and other_start < end for start, end in ranges for other_start, other_end in taken):
+            continue  # overlaps a fix already chosen: the next round gets it
+        chosen.append(fix)
+        taken += ranges
+    if not chosen:
+        return text, []
+    return apply_edits(text, [edit for fix in chosen for edit in fix.edits]), chosen

@@ -1,0 +1,175 @@
+"""What every fix is: edits on the original text, built with libcst from a finding's fix data.
+
+A fix never re-analyses: the finding's `data["fix"]` says where things are (spans in the same
+1-based line / UTF-8 byte column form as findings) and what they are. libcst finds the nodes at
+those spans and renders replacement code, so formatting and comments around them survive."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+from ormlens.findings import Span
+from ormlens.positions import byte_to_char_col, source_lines
+
+
+@dataclass(frozen=True, order=True)
+class Edit:
+    """Replace characters [start, end) of the source with `text` (offsets in characters)."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
+class Fix:
+    title: str
+    edits: list[Edit]
+    safe: bool = True
+    why_unsafe: str = ""  # shown in the title of an unsafe fix
+    kind: str = ""
+
+    @property
+    def display_title(self) -> str:
+        return self.title if self.safe else f"{self.title} (unsafe: {self.why_unsafe})"
+
+
+class UnfixableError(Exception):
+    """The code is not in the shape this fix handles: offer no fix (the diagnostic stays)."""
+
+
+class SourceText:
+    """The text being fixed, its libcst tree with positions, and offset conversions."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.lines = source_lines(text)
+        self._line_starts = [0]
+        for line in self.lines[:-1]:
+            self._line_starts.append(self._line_starts[-1] + len(line) + 1)
+        self._module: cst.Module | None = None
+        self._positions = None
+
+    # --- offsets -------------------------------------------------------------------------------
+
+    def offset(self, line: int, char_col: int) -> int:
+        return self._line_starts[line - 1] + char_col
+
+    def char_col(self, line: int, byte_col: int) -> int:
+        return byte_to_char_col(self.lines[line - 1], byte_col)
+
+    def range_of(self, span: Span | list) -> tuple[int, int]:
+        """Character offsets [start, end) of a span given in findings' form."""
+        span = span if isinstance(span, Span) else Span(*span)
+        return (self.offset(span.line, self.char_col(span.line, span.col)),
+                self.offset(span.end_line, self.char_col(span.end_line, span.end_col)))
+
+    def segment(self, span: Span | list) -> str:
+        start, end = self.range_of(span)
+        return self.text[start:end]
+
+    def line_indent(self, line: int) -> str:
+        text = self.lines[line - 1]
+        return text[: len(text) - len(text.lstrip())]
+
+    # --- the tree ------------------------------------------------------------------------------
+
+    @property
+    def module(self) -> cst.Module:
+        if self._module is None:
+            wrapper = MetadataWrapper(cst.parse_module(self.text), unsafe_skip_copy=True)
+            self._positions = wrapper.resolve(PositionProvider)
+            self._module = wrapper.module
+        return self._module
+
+    def position(self, node: cst.CSTNode) -> CodeRange:
+        self.module  # noqa: B018 - resolves positions
+        return self._positions[node]
+
+    def node_at(self, span: Span | list, kind: type | tuple[type, ...] = cst.CSTNode) -> cst.CSTNode:
+        """The outermost node of `kind` whose range is exactly the span."""
+        span = span if isinstance(span, Span) else Span(*span)
+        want = (span.line, self.char_col(span.line, span.col), span.end_line,
+                self.char_col(span.end_line, span.end_col))
+        self.module  # noqa: B018
+        for node, where in self._positions.items():
+            if isinstance(node, kind) and (where.start.line, where.start.column, where.end.line,
+                                           where.end.column) == want:
+                return node
+        raise UnfixableError(f"no {kind} at {span}")
+
+    def code(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)
+
+    def replace(self, span: Span | list, text: str) -> Edit:
+        start, end = self.range_of(span)
+        return Edit(start, end, text)
+
+    # --- names and imports ---------------------------------------------------------------------
+
+    def free_name(self, wanted: str, taken: set[str] = frozenset()) -> str:
+        """`wanted`, or `wanted_2`... so that a new variable shadows nothing in the module."""
+        used = set(taken) | _names_in(self.text)
+        name, n = wanted, 2
+        while name in used:
+            name, n = f"{wanted}_{n}", n + 1
+        return name
+
+    def ensure_import(self, module: str, name: str) -> Edit | None:
+        """`from module import name` at the end of the top-level import block, unless imported."""
+        body = self.module.body
+        last_import = None
+        for statement in body:
+            if isinstance(statement, cst.SimpleStatementLine) and any(
+                    isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body):
+                for small in statement.body:
+                    if isinstance(small, cst.ImportFrom) and _dotted(small.module) == module and \
+                            not isinstance(small.names, cst.ImportStar) and \
+                            any(_dotted(alias.name) == name and alias.asname is None for alias in small.names):
+                        return None
+                last_import = statement
+            elif last_import is not None or not _is_docstring(statement):
+                if last_import is not None:
+                    break
+        line = f"from {module} import {name}\n"
+        if last_import is None:
+            return Edit(0, 0, line + "\n")
+        end = self.position(last_import).end
+        offset = self.offset(end.line, 0) + len(self.lines[end.line - 1]) + 1
+        return Edit(offset, offset, line)
+
+
+def apply_edits(text: str, edits: list[Edit]) -> str:
+    """Apply edits that do not overlap (identical ones once), from the end backwards."""
+    out = text
+    last_start = None
+    for edit in sorted(set(edits), reverse=True):
+        if last_start is not None and edit.end > last_start:
+            raise ValueError("overlapping edits")
+        out = out[:edit.start] + edit.text + out[edit.end:]
+        last_start = edit.start
+    return out
+
+
+def _dotted(node: cst.BaseExpression | None) -> str:
+    if node is None:
+        return ""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_dotted(node.value)}.{node.attr.value}"
+    return ""
+
+
+def _is_docstring(statement: cst.CSTNode) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1 and \
+        isinstance(statement.body[0], cst.Expr) and isinstance(statement.body[0].value, cst.SimpleString)
+
+
+def _names_in(text: str) -> set[str]:
+    import re
+
+    return set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))

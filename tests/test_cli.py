@@ -400,3 +400,36 @@ def test_end_to_end_on_examples(monkeypatch: pytest.MonkeyPatch, capsys) -> None
     monkeypatch.chdir(EXAMPLES)
     assert cli.main(["check", "."]) == 1
     assert any("ORM001" in line for line in capsys.readouterr().out.splitlines())
+
+
+def _seed_copy(tmp_path: Path) -> Path:
+    for path in EXAMPLES.glob("*.py"):
+        (tmp_path / path.name).write_text(path.read_text())
+    return tmp_path
+
+
+def test_diff_prints_the_fixes_and_changes_nothing(tmp_path: Path, capsys, monkeypatch) -> None:
+    root = _seed_copy(tmp_path)
+    monkeypatch.chdir(root)
+    before = (root / "original.py").read_text()
+    code = cli.main(["check", "--diff", "original.py"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "--- a/original.py\n+++ b/original.py\n" in out
+    assert '-            "total_revenue": sum(p.amount for p in payments),\n' in out
+    assert '+            "total_revenue": sum((p.amount or 0) for p in payments),\n' in out
+    assert (root / "original.py").read_text() == before
+    assert err.strip() == "Would fix 1 error."  # the safe one: ORM005
+
+
+def test_fix_writes_the_safe_fixes_and_reports_what_is_left(tmp_path: Path, capsys, monkeypatch) -> None:
+    root = _seed_copy(tmp_path)
+    monkeypatch.chdir(root)
+    code = cli.main(["check", "--fix", "original.py"])
+    out, _ = capsys.readouterr()
+    fixed = (root / "original.py").read_text()
+    assert '"total_revenue": sum((p.amount or 0) for p in payments),' in fixed
+    assert "ORM005" not in out and out.count("ORM001") == 2 and "Fixed 1 error." in out
+    assert code == 1  # the N+1 is left: its batch fix is unsafe (no order_by) and --fix applies safe ones
+    assert cli.main(["check", "--diff", "original.py"]) == 0  # idempotent: no safe fix left
+    assert capsys.readouterr().err.strip() == "No fixes available."

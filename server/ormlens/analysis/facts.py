@@ -510,6 +510,7 @@ class FactsBuilder:
         it = self.eval(stmt.iter)
         if it.kind is Kind.QUERY and not it.statement:
             self.record_query(stmt.iter, it, "__iter__")
+            it = it.but(source=Span.of(stmt.iter))  # iterating runs it: its rows come from here
         span = Span(stmt.lineno, stmt.col_offset, stmt.iter.end_lineno or stmt.iter.lineno,
                     stmt.iter.end_col_offset or 0)
         loop = self.new_loop("for", span, stmt.iter, it)
@@ -958,6 +959,7 @@ class FactsBuilder:
                     first = it
                 if it.kind is Kind.QUERY and not it.statement:
                     self.record_query(generator.iter, it, "__iter__")
+                    it = it.but(source=Span.of(generator.iter))
                 loop = self.new_loop("comprehension", Span.of(generator.iter), generator.iter, it)
                 loop.iterable = Span.of(generator.iter)
                 loop.target = generator.target.id if isinstance(generator.target, ast.Name) else None

@@ -7,12 +7,13 @@ import logging
 
 from ormlens.config import Settings
 from ormlens.findings import Finding
-from ormlens.fixes import orm005_or_zero
+from ormlens.fixes import orm002_eager, orm005_or_zero
 from ormlens.fixes.base import Fix, SourceText, UnfixableError, apply_edits
 
 log = logging.getLogger("ormlens.fixes")
 
 BUILDERS = {
+    "eager_load": orm002_eager.build,
     "or_zero": orm005_or_zero.build,
 }
 

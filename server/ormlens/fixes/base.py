@@ -6,6 +6,7 @@ those spans and renders replacement code, so formatting and comments around them
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import libcst as cst
@@ -47,9 +48,8 @@ class SourceText:
     def __init__(self, text: str):
         self.text = text
         self.lines = source_lines(text)
-        self._line_starts = [0]
-        for line in self.lines[:-1]:
-            self._line_starts.append(self._line_starts[-1] + len(line) + 1)
+        # Where each line starts in `text`, whatever its line endings (\r\n counts two).
+        self._line_starts = [0] + [match.end() for match in re.finditer(r"\r\n|\r|\n", text)]
         self._module: cst.Module | None = None
         self._positions = None
 
@@ -138,7 +138,7 @@ class SourceText:
         if last_import is None:
             return Edit(0, 0, line + "\n")
         end = self.position(last_import).end
-        offset = self.offset(end.line, 0) + len(self.lines[end.line - 1]) + 1
+        offset = self._line_starts[end.line] if end.line < len(self._line_starts) else len(self.text)
         return Edit(offset, offset, line)
 
 
@@ -170,6 +170,4 @@ def _is_docstring(statement: cst.CSTNode) -> bool:
 
 
 def _names_in(text: str) -> set[str]:
-    import re
-
     return set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))

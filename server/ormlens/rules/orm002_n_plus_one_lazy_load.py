@@ -32,8 +32,10 @@ class NPlusOneLazyLoad(Rule):
     and neither are rows whose origin is unknown (a parameter, another function's result).
 
     ## Fix safety
-    No automatic fix yet. Adding an eager loader keeps results the same; it loads the related
-    rows even when the loop does not reach them, which holds more memory.
+    Quick fix: add `.options(selectinload(Model.rel))` (`joinedload` for many-to-one) to the query
+    the rows came from, merged into an existing `.options(...)`; for `select()` run by the session,
+    inside the `select(...)`. Safe: results are the same; the related rows are loaded even when
+    the loop does not reach them. Not offered when the query is built elsewhere (a variable).
     """
 
     code = "ORM002"

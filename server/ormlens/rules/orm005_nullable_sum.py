@@ -27,8 +27,8 @@ class NullableSum(Rule):
     or filter the NULLs out: `sum(p.amount for p in payments if p.amount is not None)`.
 
     ## Fix safety
-    No automatic fix yet. `(x or 0)` counts NULL as zero, which is what a total means; it keeps
-    every non-NULL value unchanged.
+    Quick fix: `sum((p.amount or 0) for p in payments)`. Safe: NULL counts as zero, which is
+    what a total means, and every non-NULL value is unchanged.
     """
 
     code = "ORM005"

@@ -469,6 +469,11 @@ class FactsBuilder:
         value = self.eval(stmt.value)
         if isinstance(stmt.target, ast.Name):
             old = self.lookup(stmt.target.id)
+            if isinstance(stmt.op, ast.Add) and value.kind is Kind.ROWS and value.model is not None and \
+                    old.kind in (Kind.COLLECTION, Kind.ROWS) and old.model in (None, value.model):
+                # `rows += query.all()` (chunked loading): still rows of that model, no longer bounded.
+                self.rebind(stmt.target.id, value.but(size=Size.UNBOUNDED, deps=old.deps | value.deps))
+                return
             self.rebind(stmt.target.id, unknown(old.deps | value.deps))
         else:
             self.eval(stmt.target)

@@ -134,19 +134,21 @@ class SourceText:
             elif last_import is not None or not _is_docstring(statement):
                 if last_import is not None:
                     break
-        line = f"from {module} import {name}\n"
+        newline = match.group(0) if (match := re.search(r"\r\n|\r|\n", self.text)) else "\n"
+        line = f"from {module} import {name}{newline}"
         if last_import is None:
-            return Edit(0, 0, line + "\n")
+            return Edit(0, 0, line + newline)
         end = self.position(last_import).end
         offset = self._line_starts[end.line] if end.line < len(self._line_starts) else len(self.text)
         return Edit(offset, offset, line)
 
 
 def apply_edits(text: str, edits: list[Edit]) -> str:
-    """Apply edits that do not overlap (identical ones once), from the end backwards."""
+    """Apply edits that do not overlap (identical ones once), from the end backwards. Inserts at
+    one offset land in the order given."""
     out = text
     last_start = None
-    for edit in sorted(set(edits), reverse=True):
+    for edit in reversed(sorted(dict.fromkeys(edits), key=lambda edit: (edit.start, edit.end))):
         if last_start is not None and edit.end > last_start:
             raise ValueError("overlapping edits")
         out = out[:edit.start] + edit.text + out[edit.end:]

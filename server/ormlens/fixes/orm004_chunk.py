@@ -38,17 +38,17 @@ def build(source: SourceText, fix: dict, settings: Settings) -> Fix:
     query = source.node_at(fix["query"], cst.Call)
     in_call = source.node_at(fix["in_call"], cst.Call)
     argument = source.node_at(fix["argument"])
-    filters = _row_wise_chain(query)
+    statement, line = _assignment_of(source, query)
+    filters = _row_wise_chain(statement.value)
     if not any(in_call is arg.value for call in filters for arg in call.args if arg.keyword is None and not arg.star):
         raise UnfixableError("the .in_() call is not one of the query's own filters")
     if not (isinstance(in_call.func, cst.Attribute) and in_call.func.attr.value == "in_" and len(in_call.args) == 1
             and in_call.args[0].value is argument and in_call.args[0].keyword is None and not in_call.args[0].star):
         raise UnfixableError("not `<column>.in_(<values>)`")
 
-    statement, line = _assignment_of(source, query)
     target = statement.target if isinstance(statement, cst.AnnAssign) else statement.targets[0].target
     name = target.value
-    if name in _names_used(query, skip=argument):
+    if name in _names_used(statement.value, skip=argument):
         raise UnfixableError(f"the query reads `{name}`, which the rewrite empties first")
     shadowed = [b for b in BUILTINS_USED if b in _bound_names(source.text)]
     if shadowed:
@@ -56,8 +56,14 @@ def build(source: SourceText, fix: dict, settings: Settings) -> Fix:
 
     distinct = source.free_name(f"distinct_{_stem(argument)}")
     start = source.free_name("start", {distinct})
-    chunk = cst.parse_expression(f"{distinct}[{start}:{start} + {size}]")
-    value = cst.Module([]).code_for_node(statement.value.deep_replace(argument, chunk))
+    where = source.position(statement)
+    begin, end = source.offset(where.start.line, where.start.column), source.offset(where.end.line, where.end.column)
+    # The value as written (with its parentheses), the argument replaced by the chunk.
+    before = statement.annotation if isinstance(statement, cst.AnnAssign) else target
+    equal = source.text.index("=", _end(source, before), end)
+    arg_start, arg_end = source.range_of(fix["argument"])
+    value = source.text[equal + 1:arg_start].lstrip() + f"{distinct}[{start}:{start} + {size}]" + \
+        source.text[arg_end:end]
     indent, unit = source.line_indent(line), source.module.default_indent
     newline = source.module.default_newline
     if "\n" in value and not _has_multiline_string(statement.value):
@@ -65,14 +71,12 @@ def build(source: SourceText, fix: dict, settings: Settings) -> Fix:
     empty = f"{name}: {source.code(statement.annotation.annotation)} = []" \
         if isinstance(statement, cst.AnnAssign) else f"{name} = []"
     text = newline.join([
-        f"{distinct} = list(dict.fromkeys({source.code(argument).strip()}))",
+        f"{distinct} = list(dict.fromkeys({source.segment(fix['argument'])}))",
         f"{indent}{empty}",
         f"{indent}for {start} in range(0, len({distinct}), {size}):",
-        f"{indent}{unit}{name} += {value.strip()}",
+        f"{indent}{unit}{name} += {value}",
     ])
-    where = source.position(statement)
-    edit = Edit(source.offset(where.start.line, where.start.column),
-                source.offset(where.end.line, where.end.column), text)
+    edit = Edit(begin, end, text)
     ordered = bool(fix.get("ordered"))
     why = ("rows are sorted within each chunk, not across chunks: the order_by no longer holds for the whole list"
            if ordered else "row order across chunks may differ: the query has no order_by")
@@ -142,20 +146,32 @@ def _check_entities(call: cst.Call, what: str) -> None:
 
 
 def _assignment_of(source: SourceText, query: cst.Call) -> tuple[cst.Assign | cst.AnnAssign, int]:
-    """`name = <query>` (or `name: T = <query>`), alone on its line(s), and its first line."""
+    """`name = <query>` (or `name: T = <query>`; `<query>.all()` for `session.scalars(...)`),
+    alone on its line(s), and its first line."""
     for node in _walk(source.module):
         if isinstance(node, cst.SimpleStatementLine) and len(node.body) == 1:
             small = node.body[0]
-            if isinstance(small, cst.Assign) and small.value is query:
-                if len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
-                    return small, source.position(small).start.line
-                break
-            if isinstance(small, cst.AnnAssign) and small.value is query and isinstance(small.target, cst.Name):
+            if not isinstance(small, (cst.Assign, cst.AnnAssign)) or small.value is None:
+                continue
+            value = small.value
+            if value is not query and not (
+                    isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and
+                    value.func.attr.value == "all" and value.func.value is query):
+                continue
+            target = small.target if isinstance(small, cst.AnnAssign) else \
+                small.targets[0].target if len(small.targets) == 1 else None
+            if isinstance(target, cst.Name):
                 return small, source.position(small).start.line
+            break
     raise UnfixableError("the query is not the whole value of `name = <query>` on its own line")
 
 
 # --- helpers -----------------------------------------------------------------------------------
+
+
+def _end(source: SourceText, node: cst.CSTNode) -> int:
+    where = source.position(node).end
+    return source.offset(where.line, where.column)
 
 
 def _walk(node: cst.CSTNode):

@@ -31,8 +31,11 @@ class QuadraticGrouping(Rule):
     Scans of literal collections, and loops over bounded collections, are not reported.
 
     ## Fix safety
-    No automatic fix yet. Grouping keeps the order of items within each group, so the rewrite is
-    safe when the collection is not modified inside the loop.
+    Quick fix: build a `defaultdict(list)` index keyed on the scanned item's attribute once, before
+    the outer loop, and replace the scan with `list(index.get(key, ()))`. Safe: a new list each
+    time, items in the order the scan gives. Not offered when the collection may change inside
+    the loop, may not be read twice (a generator, a result), or the condition is more than one
+    `==` between the item and the outer item.
     """
 
     code = "ORM003"

@@ -39,8 +39,11 @@ class UnchunkedIn(Rule):
     or `select()`.
 
     ## Fix safety
-    No automatic fix yet. Chunking keeps the set of rows; their order across chunks can differ
-    when the query has no `order_by`.
+    Quick fix, for `rows = <query>.filter(M.col.in_(xs)).all()`: run the query once per chunk of
+    `chunk-size` distinct values (`dict.fromkeys` keeps their order) and concatenate. Unsafe: the
+    same rows, but their order across chunks can differ (each chunk is sorted by its `order_by`,
+    the whole list is not). Not offered for `not_in`, `limit`, `distinct`, grouping, joins or
+    aggregates, or a query inside a larger expression.
     """
 
     code = "ORM004"

@@ -385,8 +385,8 @@ class FactsBuilder:
             if not keys or any(loop.id in self.values.get(id(a), UNKNOWN).deps for a in keys[1:]):
                 return None
             keyed.append((query.model.primary_key, keys[0]))
-        if len(keyed) == 1 and keyed[0][0] and item(keyed[0][1]):
-            return keyed[0][0]
+        if len(keyed) == 1 and keyed[0][0] in query.model.columns and item(keyed[0][1]):
+            return keyed[0][0]  # a column: `filter_by(user=u)` on a relationship is not one
         return None
 
     def record_call(self, node: ast.Call | ast.Attribute, callee: Value) -> None:
@@ -521,7 +521,7 @@ class FactsBuilder:
         loop = self.new_loop("for", span, stmt.iter, it)
         loop.statement, loop.iterable = Span.of(stmt), Span.of(stmt.iter)
         loop.target = stmt.target.id if isinstance(stmt.target, ast.Name) else None
-        loop.reiterable = it.kind in (Kind.COLLECTION, Kind.ROWS) and not it.batched
+        loop.reiterable = it.kind in (Kind.COLLECTION, Kind.ROWS) and not it.batched and not it.iterator
         self.frame.loops.append(loop)
         try:
             self.bind(stmt.target, self.element_of(it, loop))
@@ -649,9 +649,10 @@ class FactsBuilder:
             ):
                 return Value(kind=Kind.COLLECTION, size=Size.BOUNDED)
             element = self.annotation_value(item)
+            once = head in ("Iterable", "Iterator", "Generator", "AsyncIterable", "AsyncIterator")
             if element is not None and element.kind is Kind.ROW:
-                return Value(kind=Kind.ROWS, model=element.model, size=Size.UNBOUNDED)
-            return Value(kind=Kind.COLLECTION, size=Size.UNBOUNDED)
+                return Value(kind=Kind.ROWS, model=element.model, size=Size.UNBOUNDED, iterator=once)
+            return Value(kind=Kind.COLLECTION, size=Size.UNBOUNDED, iterator=once)
         if isinstance(node, (ast.Name, ast.Attribute)):
             value = self.static_value(node)
             if value.kind is Kind.MODEL_CLASS:
@@ -1007,7 +1008,7 @@ class FactsBuilder:
         inner = element if element.kind is Kind.ROWS else None
         # [xs[i:i + K] for i in range(0, len(xs), K)] is a list of chunks: loops over it are batched.
         return Value(kind=Kind.COLLECTION, size=size, deps=deps, inner=inner,
-                     batched=first.batched and len(own) == 1)
+                     batched=first.batched and len(own) == 1, iterator=isinstance(node, ast.GeneratorExp))
 
     eval_ListComp = eval_comprehension
     eval_SetComp = eval_comprehension
@@ -1410,15 +1411,16 @@ class FactsBuilder:
             size = first.size
             if first.kind in (Kind.RESULT, Kind.PAGE) and size is Size.UNKNOWN:
                 size = Size.UNBOUNDED
+            # list()/sorted()/... give a list; iter()/reversed() an iterator.
             return Value(kind=Kind.COLLECTION, size=size, deps=first.deps, inner=first.inner,
-                         batched=first.batched, zipped=first.zipped)
+                         batched=first.batched, zipped=first.zipped, iterator=name in ("iter", "reversed"))
         if name == "enumerate" and args:
             return Value(kind=Kind.ENUMERATE, size=first.size, deps=first.deps, inner=first)
         if name == "zip" and args:
             sizes = {a.size for a in args}
             size = Size.BOUNDED if Size.BOUNDED in sizes else (
                 Size.UNBOUNDED if sizes == {Size.UNBOUNDED} else Size.UNKNOWN)
-            return Value(kind=Kind.COLLECTION, size=size, deps=merge_deps(args), zipped=tuple(args))
+            return Value(kind=Kind.COLLECTION, size=size, deps=merge_deps(args), zipped=tuple(args), iterator=True)
         if name == "range":
             return self.range_value(node, args)
         if name == "sum" and node.args:
@@ -1429,7 +1431,7 @@ class FactsBuilder:
                 return Value(kind=Kind.ROW, model=first.model, eager=first.eager, deps=first.deps)
             return unknown(first.deps)
         if name in ("filter", "map") and len(args) == 2:
-            return Value(kind=Kind.COLLECTION, size=args[1].size, deps=merge_deps(args))
+            return Value(kind=Kind.COLLECTION, size=args[1].size, deps=merge_deps(args), iterator=True)
         if name == "dict" and not args:
             return Value(kind=Kind.COLLECTION, size=Size.BOUNDED)
         if name == "fromkeys" and args:  # dict.fromkeys(xs): the distinct items of xs

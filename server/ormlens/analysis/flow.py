@@ -96,6 +96,7 @@ class Value:
     nullable: bool = False  # COLUMN_VALUE: the column is nullable and no filter kept it NOT NULL
     is_property: bool = False  # FUNCTION: a @property, whose body runs when it is read
     batched: bool = False   # COLLECTION: of chunks or pages, so a loop over it is batched
+    iterator: bool = False            # can be read once only: a generator, map(), zip(), Iterable[...]
     zipped: tuple[Value, ...] | None = None  # COLLECTION from zip(): the iterables zipped
     items: tuple[Value, ...] = ()  # a loop item that is a tuple: its parts, for `for i, row in ...`
     # LOADER_OPTION: the relationship path it is at (`selectinload(A.b).joinedload(B.c)`: ("b", "c")).

@@ -139,7 +139,8 @@ def collection_item(node: ast.expr) -> ast.expr | None:
     """`list["Child"]`, `List[Child]`, `set[Child]` -> Child."""
     node = unquote(node)
     if isinstance(node, ast.Subscript):
-        if last_name(node.value) in ("list", "List", "set", "Set", "Sequence", "Iterable", "Collection", "WriteOnlyMapped",
+        if last_name(node.value) in ("list", "List", "set", "Set", "Sequence", "Iterable", "Iterator", "Generator",
+                                     "Collection", "WriteOnlyMapped",
                     "DynamicMapped", "frozenset", "FrozenSet", "tuple", "Tuple"):
             inner = node.slice
             if isinstance(inner, ast.Tuple):

@@ -7,12 +7,13 @@ import logging
 
 from ormlens.config import Settings
 from ormlens.findings import Finding
-from ormlens.fixes import orm002_eager, orm003_group, orm004_chunk, orm005_or_zero
+from ormlens.fixes import orm001_batch, orm002_eager, orm003_group, orm004_chunk, orm005_or_zero
 from ormlens.fixes.base import Fix, SourceText, UnfixableError, apply_edits
 
 log = logging.getLogger("ormlens.fixes")
 
 BUILDERS = {
+    "batch_query": orm001_batch.build,
     "eager_load": orm002_eager.build,
     "group_once": orm003_group.build,
     "chunk_in": orm004_chunk.build,

@@ -8,10 +8,8 @@ import math
 import shutil
 from pathlib import Path
 
-import pytest
 import pytest_lsp
 from lsprotocol import types as lsp
-from pygls import uris
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from test_fix_orm001 import NULL_FAR, NULL_ONLY, flask_env, seed_examples

@@ -42,8 +42,15 @@ class NPlusOneQuery(Rule):
     (`range(0, len(xs), K)`, `itertools.batched`) are not reported.
 
     ## Fix safety
-    No automatic fix yet. The rewrite above is safe when the query filters on the item by
-    equality; it changes the order of rows within a group when the query had no `order_by`.
+    Quick fix, when every repeated query filters on the loop's item by equality (`filter_by(col=x)`,
+    `filter(M.col == x)`, `get(x)`, `session.get(M, x)`): all of them move before the loop into one
+    chunk loop over the distinct items (`dict.fromkeys` keeps their order; a generator is read once),
+    rows are grouped by the key column, and each query becomes a lookup: `.get(x, [])` for
+    `all()`, `len(...)` for `count()`, the first row per key for `first()`/`get`. Other filters
+    and `order_by` are kept. Unsafe when a query has no `order_by` (row order within a group, or
+    which row `first()` picks, may differ) and for `one_or_none()` (it no longer raises on several
+    rows). Not offered for `one()`, `*_or_404`, `paginate`, `limit`/`offset`/`distinct`, a loop
+    that writes through the session or changes what it iterates, or a key that is not a column.
     """
 
     code = "ORM001"

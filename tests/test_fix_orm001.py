@@ -143,8 +143,9 @@ def chunks(ids) -> int:
 # --- 1, 2. the seed example: golden text, re-analysis, idempotence ---------------------------------
 
 ORIGINAL_FIXED = '''\
-from models import Payment, Session
 from collections import defaultdict
+
+from models import Payment, Session
 
 
 def get_user_analytics(user_ids: list[int]) -> dict[int, dict]:
@@ -490,8 +491,9 @@ def order_counts(user_ids: list[int]) -> dict:
         counts[uid] = db.session.query(Order).filter(Order.user_id == uid).count()
     return counts
 ''', '''\
-from shop import Order, db
 from collections import defaultdict
+
+from shop import Order, db
 
 
 def order_counts(user_ids: list[int]) -> dict:
@@ -517,8 +519,9 @@ def new_orders(user_ids: list[int]) -> dict:
         found[uid] = Order.query.filter_by(user_id=uid, status="new").order_by(Order.id.desc()).all()
     return found
 ''', '''\
-from shop import Order
 from collections import defaultdict
+
+from shop import Order
 
 
 def new_orders(user_ids: list[int]) -> dict:
@@ -551,8 +554,9 @@ def orders_of(users: list[dict]) -> list:
         out.append(Order.query.filter(Order.user_id == uid).order_by(Order.id).all())
     return out
 ''', '''\
-from shop import Order
 from collections import defaultdict
+
+from shop import Order
 
 
 def order_ids(user_ids) -> list:
@@ -597,10 +601,11 @@ def statuses(user_ids: list[int]) -> dict:
         out[uid] = [row.status for row in rows]
     return out
 ''', '''\
+from collections import defaultdict
+
 from sqlalchemy import select
 
 from shop import Order, db
-from collections import defaultdict
 
 
 def statuses(user_ids: list[int]) -> dict:
@@ -632,8 +637,9 @@ def paid(user_ids: list[int]) -> dict:
         )
     return out
 ''', '''\
-from shop import Order
 from collections import defaultdict
+
+from shop import Order
 
 
 def paid(user_ids: list[int]) -> dict:
@@ -830,7 +836,7 @@ def test_crlf_and_tabs(tmp_path: Path) -> None:
     text = (tmp_path / "case.py").read_bytes().decode()
     out = apply_edits(text, build(SourceText(text), data, Settings()).edits)
     assert out == "\r\n".join([
-        "from shop import Order", "from collections import defaultdict", "", "", "def run(user_ids: list[int]):",
+        "from collections import defaultdict", "", "from shop import Order", "", "", "def run(user_ids: list[int]):",
         "\tout = {}",
         "\torders_by_user_id = defaultdict(list)",
         "\tdistinct_user_ids = list(dict.fromkeys(user_ids))",

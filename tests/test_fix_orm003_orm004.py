@@ -57,8 +57,9 @@ def codes_after(text: str, root: Path, name: str = "fixed.py") -> list[tuple[str
 # --- the seed: all fixes of batched_but_quadratic.py at once -------------------------------------
 
 SEED_FIXED = '''\
-from models import Payment, Session
 from collections import defaultdict
+
+from models import Payment, Session
 
 
 def get_user_analytics(user_ids: list[int]) -> dict[int, dict]:
@@ -270,9 +271,10 @@ def lists_per_user(visits: list[Visit], user_ids: list[int]) -> list[list[Visit]
 '''
 
 GROUP_AFTER = '''\
+from collections import defaultdict
+
 from sqlalchemy import select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
-from collections import defaultdict
 ''' + HEADER.split("\n", 2)[2] + '''
 def visits_per_user(visits: list[Visit], user_ids: list[int]) -> dict[int, list[Visit]]:
     result = {}

@@ -28,11 +28,17 @@ def test_a_crlf_file_is_fixed_at_the_right_place(tmp_path: Path):
     assert fixed == crlf.replace("sum(p.amount for p", "sum((p.amount or 0) for p")
 
 
-def test_imports_are_added_once_after_the_import_block():
+def test_imports_are_added_once_in_the_import_block():
     source = SourceText('"""Doc."""\nimport os\nfrom models import Payment\n\nx = 1\n')
     edit = source.ensure_import("collections", "defaultdict")
-    assert apply_edits(source.text, [edit, edit]) == (
-        '"""Doc."""\nimport os\nfrom models import Payment\nfrom collections import defaultdict\n\nx = 1\n')
+    assert apply_edits(source.text, [edit, edit]) == (  # with the standard library, before `models`
+        '"""Doc."""\nimport os\nfrom collections import defaultdict\nfrom models import Payment\n\nx = 1\n')
+    source = SourceText("from models import Payment\n\nx = 1\n")
+    assert apply_edits(source.text, [source.ensure_import("collections", "defaultdict")]) == (
+        "from collections import defaultdict\n\nfrom models import Payment\n\nx = 1\n")
+    source = SourceText("import os\n")
+    assert apply_edits(source.text, [source.ensure_import("sqlalchemy.orm", "selectinload")]) == (
+        "import os\nfrom sqlalchemy.orm import selectinload\n")
     assert SourceText("from collections import defaultdict\n").ensure_import("collections", "defaultdict") is None
 
 

@@ -7,6 +7,7 @@ those spans and renders replacement code, so formatting and comments around them
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 
 import libcst as cst
@@ -119,10 +120,11 @@ class SourceText:
         return name
 
     def ensure_import(self, module: str, name: str) -> Edit | None:
-        """`from module import name` at the end of the top-level import block, unless imported."""
-        body = self.module.body
-        last_import = None
-        for statement in body:
+        """`from module import name` in the top-level import block, unless already imported: a
+        standard-library import goes before the first third-party or project import (as isort
+        groups them), anything else after the last import."""
+        imports = []
+        for statement in self.module.body:
             if isinstance(statement, cst.SimpleStatementLine) and any(
                     isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body):
                 for small in statement.body:
@@ -130,15 +132,22 @@ class SourceText:
                             not isinstance(small.names, cst.ImportStar) and \
                             any(_dotted(alias.name) == name and alias.asname is None for alias in small.names):
                         return None
-                last_import = statement
-            elif last_import is not None or not _is_docstring(statement):
-                if last_import is not None:
+                imports.append(statement)
+            elif imports or not _is_docstring(statement):
+                if imports:
                     break
         newline = match.group(0) if (match := re.search(r"\r\n|\r|\n", self.text)) else "\n"
         line = f"from {module} import {name}{newline}"
-        if last_import is None:
+        if not imports:
             return Edit(0, 0, line + newline)
-        end = self.position(last_import).end
+        if module.split(".")[0] in sys.stdlib_module_names:
+            later = next((statement for statement in imports
+                          if _import_root(statement) not in sys.stdlib_module_names | {"__future__"}), None)
+            if later is not None:
+                offset = self._line_starts[self.position(later).start.line - 1]
+                first = later is imports[0] or _import_root(imports[imports.index(later) - 1]) == "__future__"
+                return Edit(offset, offset, line + (newline if first else ""))
+        end = self.position(imports[-1]).end
         offset = self._line_starts[end.line] if end.line < len(self._line_starts) else len(self.text)
         return Edit(offset, offset, line)
 
@@ -154,6 +163,16 @@ def apply_edits(text: str, edits: list[Edit]) -> str:
         out = out[:edit.start] + edit.text + out[edit.end:]
         last_start = edit.start
     return out
+
+
+def _import_root(statement: cst.SimpleStatementLine) -> str:
+    """The top-level package an import statement imports from ("" for a relative import)."""
+    small = statement.body[0]
+    if isinstance(small, cst.ImportFrom):
+        return "" if small.relative else _dotted(small.module).split(".")[0]
+    if isinstance(small, cst.Import):
+        return _dotted(small.names[0].name).split(".")[0]
+    return ""
 
 
 def _dotted(node: cst.BaseExpression | None) -> str:

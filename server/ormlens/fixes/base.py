@@ -128,9 +128,9 @@ class SourceText:
             if isinstance(statement, cst.SimpleStatementLine) and any(
                     isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body):
                 for small in statement.body:
-                    if isinstance(small, cst.ImportFrom) and _dotted(small.module) == module and \
+                    if isinstance(small, cst.ImportFrom) and dotted(small.module) == module and \
                             not isinstance(small.names, cst.ImportStar) and \
-                            any(_dotted(alias.name) == name and alias.asname is None for alias in small.names):
+                            any(dotted(alias.name) == name and alias.asname is None for alias in small.names):
                         return None
                 imports.append(statement)
             elif imports or not _is_docstring(statement):
@@ -169,20 +169,41 @@ def _import_root(statement: cst.SimpleStatementLine) -> str:
     """The top-level package an import statement imports from ("" for a relative import)."""
     small = statement.body[0]
     if isinstance(small, cst.ImportFrom):
-        return "" if small.relative else _dotted(small.module).split(".")[0]
+        return "" if small.relative else dotted(small.module).split(".")[0]
     if isinstance(small, cst.Import):
-        return _dotted(small.names[0].name).split(".")[0]
+        return dotted(small.names[0].name).split(".")[0]
     return ""
 
 
-def _dotted(node: cst.BaseExpression | None) -> str:
-    if node is None:
-        return ""
+def dotted(node: cst.BaseExpression | None) -> str:
+    """`a.b.c` -> "a.b.c"; "" for anything that is not a dotted name."""
     if isinstance(node, cst.Name):
         return node.value
     if isinstance(node, cst.Attribute):
-        return f"{_dotted(node.value)}.{node.attr.value}"
+        inner = dotted(node.value)
+        return f"{inner}.{node.attr.value}" if inner else ""
     return ""
+
+
+def parent_map(root: cst.CSTNode) -> dict[cst.CSTNode, cst.CSTNode]:
+    """Each node of the tree under `root` -> its parent."""
+    parents: dict[cst.CSTNode, cst.CSTNode] = {}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        for child in node.children:
+            parents[child] = node
+            stack.append(child)
+    return parents
+
+
+def inside(node: cst.CSTNode | None, container: cst.CSTNode, parents: dict) -> bool:
+    """Is `node` `container` or somewhere under it?"""
+    while node is not None:
+        if node is container:
+            return True
+        node = parents.get(node)
+    return False
 
 
 def _is_docstring(statement: cst.CSTNode) -> bool:

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from ormlens.config import Settings
-from ormlens.fixes.base import Edit, Fix, SourceText, UnfixableError
+from ormlens.fixes.base import Edit, Fix, SourceText, UnfixableError, dotted, inside, parent_map
 
 ROWS, ROW, COUNT = "rows", "row", "count"
 # What each terminal returns per item, as a lookup in the grouped rows.
@@ -119,7 +119,7 @@ def build(source: SourceText, fix: dict, settings: Settings) -> Fix:
     loop_line = fix["loop"][0]
     if source.lines[loop_line - 1][:source.char_col(loop_line, fix["loop"][1])].strip():
         raise UnfixableError("the loop does not start its line")
-    parents = _parents(source.module)
+    parents = parent_map(source.module)
     if isinstance(_scope(loop, parents), cst.ClassDef):
         # names bound in a class body are class attributes, unseen by comprehensions in it
         raise UnfixableError("a loop in a class body")
@@ -243,7 +243,7 @@ def _query(source: SourceText, query: dict, loop: cst.For, parents: dict, body: 
     if terminal not in TERMINALS:
         raise UnfixableError(f"terminal `{terminal}` not handled")
     node = source.node_at(query["span"], cst.BaseExpression)
-    if not _inside(node, loop.body, parents):
+    if not inside(node, loop.body, parents):
         raise UnfixableError("the query is not in the loop body")
     if _Names.count(node, target) != 1:
         raise UnfixableError(f"the query uses `{target}` other than as its key")
@@ -321,7 +321,7 @@ def _keyed(chain: cst.BaseExpression, origin: str, column: str, target: str,
             if origin == "query" and method == "query":
                 model = _entity(node)
                 break
-            if origin == "select" and method == "select" and _dotted(node.func.value):
+            if origin == "select" and method == "select" and dotted(node.func.value):
                 model = _entity(node)
                 break
             if method not in KEPT_METHODS:
@@ -333,7 +333,7 @@ def _keyed(chain: cst.BaseExpression, origin: str, column: str, target: str,
             model = _entity(node)
             break
         elif origin == "query" and isinstance(node, cst.Attribute) and node.attr.value == "query" and \
-                _dotted(node.value):
+                dotted(node.value):
             model = node.value  # Flask-SQLAlchemy `Model.query`
             break
         else:
@@ -372,7 +372,7 @@ def _keyed(chain: cst.BaseExpression, origin: str, column: str, target: str,
                 left, right = value.left, value.comparisons[0].comparator
                 side = right if _is_name(left, target) else left if _is_name(right, target) else None
                 if side is not None and isinstance(side, cst.Attribute) and side.attr.value == column and \
-                        _dotted(side.value):
+                        dotted(side.value):
                     args = list(call.args)
                     args[i] = arg.with_changes(value=in_call(side))
                     found.append((call, call.with_changes(args=args)))
@@ -388,11 +388,11 @@ def _get(node: cst.BaseExpression, column: str, target: str, chunk: str, code) -
             or any(arg.keyword is not None or arg.star for arg in node.args):
         raise UnfixableError("not a `.get(...)` call with positional arguments")
     receiver, args = node.func.value, node.args
-    if len(args) == 2 and _dotted(args[0].value) and _is_name(args[1].value, target):
+    if len(args) == 2 and dotted(args[0].value) and _is_name(args[1].value, target):
         model = code(args[0].value)
         query = f"{code(receiver)}.query({model})"
     elif len(args) == 1 and _is_name(args[0].value, target):
-        if isinstance(receiver, cst.Attribute) and receiver.attr.value == "query" and _dotted(receiver.value):
+        if isinstance(receiver, cst.Attribute) and receiver.attr.value == "query" and dotted(receiver.value):
             model = code(receiver.value)
         elif isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Attribute) and \
                 receiver.func.attr.value == "query":
@@ -421,7 +421,7 @@ def _result_use(node: cst.Call, parents: dict) -> tuple[cst.CSTNode, str]:
 
 def _entity(call: cst.Call) -> cst.BaseExpression:
     entity = _only_positional(call, "query")
-    if not _dotted(entity):
+    if not dotted(entity):
         raise UnfixableError("the query's entity is not a model name")
     return entity
 
@@ -488,8 +488,8 @@ def _collection_annotation(annotation: cst.BaseExpression) -> bool:
             return False
     if isinstance(annotation, cst.Subscript):
         annotation = annotation.value
-    dotted = _dotted(annotation)
-    return bool(dotted) and dotted.rsplit(".", 1)[-1] in COLLECTION_TYPES
+    name = dotted(annotation)
+    return bool(name) and name.rsplit(".", 1)[-1] in COLLECTION_TYPES
 
 
 def _new_collection(node: cst.BaseExpression) -> bool:
@@ -608,7 +608,7 @@ class _Facts(cst.CSTVisitor):
         if node.asname is not None:
             self._bind(node.asname.name)
         else:
-            self._bind(cst.Name(_dotted(node.name).split(".", 1)[0]))
+            self._bind(cst.Name(dotted(node.name).split(".", 1)[0]))
 
     def visit_Global(self, node: cst.Global) -> None:
         for item in node.names:
@@ -749,28 +749,8 @@ def _bare(node: cst.BaseExpression) -> cst.BaseExpression:
     return node.with_changes(lpar=(), rpar=()) if getattr(node, "lpar", ()) else node
 
 
-def _dotted(node: cst.BaseExpression | None) -> str:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        inner = _dotted(node.value)
-        return f"{inner}.{node.attr.value}" if inner else ""
-    return ""
-
-
 def _is_name(node: cst.BaseExpression, name: str) -> bool:
     return isinstance(node, cst.Name) and node.value == name
-
-
-def _parents(root: cst.CSTNode) -> dict[cst.CSTNode, cst.CSTNode]:
-    parents: dict[cst.CSTNode, cst.CSTNode] = {}
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        for child in node.children:
-            parents[child] = node
-            stack.append(child)
-    return parents
 
 
 def _scope(node: cst.CSTNode, parents: dict) -> cst.CSTNode | None:
@@ -779,14 +759,6 @@ def _scope(node: cst.CSTNode, parents: dict) -> cst.CSTNode | None:
     while scope is not None and not isinstance(scope, (cst.FunctionDef, cst.Module, cst.ClassDef, cst.Lambda)):
         scope = parents.get(scope)
     return scope
-
-
-def _inside(node: cst.CSTNode, container: cst.CSTNode, parents: dict) -> bool:
-    while node is not None:
-        if node is container:
-            return True
-        node = parents.get(node)
-    return False
 
 
 def _iterated(node: cst.CSTNode, parents: dict) -> bool:

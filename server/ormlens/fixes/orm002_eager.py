@@ -15,7 +15,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ormlens.config import Settings
-from ormlens.fixes.base import Edit, Fix, SourceText, UnfixableError
+from ormlens.fixes.base import Edit, Fix, SourceText, UnfixableError, dotted
 
 LOADERS = ("selectinload", "joinedload")
 LOADER_MODULE = "sqlalchemy.orm"
@@ -97,7 +97,7 @@ def _entity(call: cst.Call, what: str) -> cst.BaseExpression:
     if len(call.args) != 1:
         raise UnfixableError(f"{what}() of other than one entity")
     entity = _positional(call, what)
-    if not _dotted(entity):
+    if not dotted(entity):
         raise UnfixableError(f"{what}() of an expression, not a model name")
     return entity
 
@@ -148,15 +148,6 @@ def _add_option(source: SourceText, options: cst.Call, option: str) -> Edit:
 
 
 # --- names -------------------------------------------------------------------------------------
-
-
-def _dotted(node: cst.BaseExpression) -> str:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        base = _dotted(node.value)
-        return f"{base}.{node.attr.value}" if base else ""
-    return ""
 
 
 def _bound_elsewhere(module: cst.Module, name: str) -> bool:

@@ -26,7 +26,7 @@ import ast
 import libcst as cst
 
 from ormlens.config import Settings
-from ormlens.fixes.base import Edit, Fix, SourceText, UnfixableError
+from ormlens.fixes.base import Edit, Fix, SourceText, UnfixableError, inside, parent_map
 
 # Methods that read a collection without changing it.
 READ_ONLY_METHODS = frozenset({"values", "keys", "items", "get", "copy", "count", "index", "__contains__",
@@ -59,7 +59,7 @@ def build(source: SourceText, fix: dict, settings: Settings) -> Fix:
     if not _is_pure(outer_side):
         raise UnfixableError("the value compared is not a plain name or attribute: the rewrite evaluates it once")
 
-    parents = _parents(source.module)
+    parents = parent_map(source.module)
     between = _ancestors(scan, loop, parents)
     if between is None:
         raise UnfixableError("the scan is not inside the loop")
@@ -343,7 +343,7 @@ def _bound_by_comprehension(node: cst.CSTNode, item: str, parents: dict) -> bool
                 binds = binds or any(isinstance(n, cst.Name) and n.value == item for n in _walk(comp.target))
                 comp = comp.inner_for_in
             # (the first iterable is evaluated outside the comprehension)
-            if binds and not _contains(parent.for_in.iter, node, parents):
+            if binds and not inside(node, parent.for_in.iter, parents):
                 return True
         parent = parents.get(parent)
     return False
@@ -419,14 +419,6 @@ def _walk(node: cst.CSTNode):
         stack.extend(reversed(current.children))
 
 
-def _parents(module: cst.Module) -> dict[cst.CSTNode, cst.CSTNode]:
-    parents: dict[cst.CSTNode, cst.CSTNode] = {}
-    for node in _walk(module):
-        for child in node.children:
-            parents[child] = node
-    return parents
-
-
 def _ancestors(node: cst.CSTNode, outer: cst.CSTNode, parents: dict) -> list[cst.CSTNode] | None:
     """The nodes strictly between `node` and its ancestor `outer`; None if `outer` is not one."""
     found, current = [], parents.get(node)
@@ -434,15 +426,6 @@ def _ancestors(node: cst.CSTNode, outer: cst.CSTNode, parents: dict) -> list[cst
         found.append(current)
         current = parents.get(current)
     return found if current is outer else None
-
-
-def _contains(outer: cst.CSTNode, node: cst.CSTNode, parents: dict) -> bool:
-    current: cst.CSTNode | None = node
-    while current is not None:
-        if current is outer:
-            return True
-        current = parents.get(current)
-    return False
 
 
 def _is_variable(name: cst.Name, parents: dict) -> bool:

@@ -20,7 +20,7 @@ import ast
 import libcst as cst
 
 from ormlens.config import Settings
-from ormlens.fixes.base import Edit, Fix, SourceText, UnfixableError
+from ormlens.fixes.base import Edit, Fix, SourceText, UnfixableError, dotted
 
 # Chain methods that filter, load or order rows one by one: running the query per chunk of the
 # IN list and concatenating gives the same rows. Anything else (limit, offset, distinct,
@@ -141,7 +141,7 @@ def _select_chain(statement: cst.BaseExpression) -> list[cst.Call]:
 
 def _check_entities(call: cst.Call, what: str) -> None:
     """Models and columns only: an aggregate (`func.count(...)`) would be computed per chunk."""
-    if not call.args or any(arg.keyword is not None or arg.star or not _is_dotted(arg.value) for arg in call.args):
+    if not call.args or any(arg.keyword is not None or arg.star or not dotted(arg.value) for arg in call.args):
         raise UnfixableError(f"{what}() of other than models and columns")
 
 
@@ -180,12 +180,6 @@ def _walk(node: cst.CSTNode):
         current = stack.pop()
         yield current
         stack.extend(reversed(current.children))
-
-
-def _is_dotted(node: cst.BaseExpression) -> bool:
-    if isinstance(node, cst.Name):
-        return True
-    return isinstance(node, cst.Attribute) and _is_dotted(node.value)
 
 
 def _stem(argument: cst.BaseExpression) -> str:

@@ -79,7 +79,10 @@ class ProjectIndex:
             self._overrides.pop(key, None)
         else:
             self._overrides[key] = text
-        self.refresh(key)
+        # An editor buffer changes one module's text, not which files exist: the directory
+        # listings and import paths stay (no I/O on the keystroke path).
+        self._decls.pop(key, None)
+        self._invalidate()
 
     def refresh(self, path: str | Path | None = None) -> None:
         """The file at `path` changed on disk (None: files were created or deleted anywhere)."""

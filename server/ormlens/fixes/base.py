@@ -185,6 +185,15 @@ def dotted(node: cst.BaseExpression | None) -> str:
     return ""
 
 
+def walk(node: cst.CSTNode):
+    """Every node under `node` (itself included), in source order."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.children))
+
+
 def parent_map(root: cst.CSTNode) -> dict[cst.CSTNode, cst.CSTNode]:
     """Each node of the tree under `root` -> its parent."""
     parents: dict[cst.CSTNode, cst.CSTNode] = {}

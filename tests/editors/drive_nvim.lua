@@ -1,10 +1,15 @@
 -- Drive headless Neovim 0.11 against `ormlens server`, as a user's config would (vim.lsp.config +
 -- vim.lsp.enable), for tests/test_editor_nvim.py.
 --   ORMLENS_CMD=/abs/path/to/ormlens nvim --clean -l drive_nvim.lua FILE
--- Opens FILE, waits (at most 20 s) for diagnostics from ormlens, and prints to stdout, one a line:
+-- Opens FILE, waits (at most 20 s) for diagnostics from ormlens, applies the ORM005 quick fix, and
+-- prints to stdout, one a line:
 --   DIAG <lnum> <col> <end_lnum> <end_col> <severity> <code> <source>   (vim.diagnostic: 0-based, byte columns)
 --   LSP <line> <character> <end line> <end character> <code>            (the range as the server sent it)
 --   HOVER <json of the hover's contents at the first diagnostic's start>
+--   ACTION <title>     (each code action offered on the ORM005 diagnostic; "Count NULL as 0" is applied)
+--   RESOLVED <n>       (codeAction/resolve requests Neovim sent for it)
+--   FIXED <ORM005's line after the edit>
+--   AFTER <lnum>:<code> ...   (ormlens diagnostics once the server has republished: only the ORM001s)
 --   ROOT <root dir> / ENCODING <negotiated position encoding> / MSG <type> <text>
 --   OK
 -- Exits 1 with "FAIL: ..." on stderr otherwise.
@@ -79,6 +84,49 @@ for _, res in pairs(results or {}) do
 end
 if not hover then fail('no hover result: ' .. vim.inspect(results)) end
 out('HOVER ' .. vim.json.encode(hover))
+
+-- The quick fix, as a user applies it: cursor on the ORM005 squiggle, then a code action picked
+-- by title (`apply = true` skips the menu when one action is left). ormlens sends actions without
+-- their edit when the client can resolve them; Neovim resolves the chosen one itself.
+local orm005
+for _, d in ipairs(diags) do if d.code == 'ORM005' then orm005 = d end end
+if not orm005 then fail('no ORM005 diagnostic') end
+vim.api.nvim_win_set_cursor(0, { orm005.lnum + 1, orm005.col })
+local before = vim.api.nvim_buf_get_lines(buf, orm005.lnum, orm005.lnum + 1, false)[1]
+local resolved = 0
+local orig_request = client.request
+client.request = function(self, method, ...) -- count resolve round trips (not part of the snippet)
+  if method == 'codeAction/resolve' then resolved = resolved + 1 end
+  return orig_request(self, method, ...)
+end
+vim.lsp.buf.code_action({
+  apply = true,
+  filter = function(a)
+    out('ACTION ' .. a.title)
+    return a.title:find('Count NULL as 0', 1, true) ~= nil
+  end,
+})
+if not vim.wait(5000, function()
+  return vim.api.nvim_buf_get_lines(buf, orm005.lnum, orm005.lnum + 1, false)[1] ~= before
+end, 20) then
+  fail('the ORM005 quick fix was not applied within 5 s')
+end
+client.request = orig_request
+out('RESOLVED ' .. resolved)
+out('FIXED ' .. vim.api.nvim_buf_get_lines(buf, orm005.lnum, orm005.lnum + 1, false)[1])
+
+-- The server republishes for the edited text: ORM005 gone, the two ORM001s still there.
+local function codes()
+  local c = {}
+  for _, d in ipairs(ours()) do c[#c + 1] = d.lnum .. ':' .. tostring(d.code) end
+  table.sort(c)
+  return table.concat(c, ' ')
+end
+local after_want = '6:ORM001 7:ORM001'
+if not vim.wait(5000, function() return codes() == after_want end, 20) then
+  fail('after the fix expected diagnostics ' .. after_want .. ', got: ' .. codes())
+end
+out('AFTER ' .. codes())
 
 client:stop()
 vim.wait(3000, function() return client:is_stopped() end, 20)

@@ -399,6 +399,13 @@ async def test_close_clears_and_related_information_points_into_other_files(clie
     assert await published(client, uri, after=before) == []
 
 
+def edits_of(edit: lsp.WorkspaceEdit, uri: str) -> list[lsp.TextEdit]:
+    """The text edits a workspace edit makes to `uri` (plain `changes` or versioned `documentChanges`)."""
+    if edit.changes:
+        return list(edit.changes[uri])
+    return [e for change in edit.document_changes if change.text_document.uri == uri for e in change.edits]
+
+
 def apply_text_edits(text: str, edits: list[lsp.TextEdit]) -> str:
     """Apply LSP edits (UTF-16 positions; these files are ASCII) the way an editor does."""
     lines = text.split("\n")
@@ -429,11 +436,11 @@ async def test_quick_fix_and_noqa_actions(client: LanguageClient, workspace: Pat
     assert fix.is_preferred and fix.kind == lsp.CodeActionKind.QuickFix
     if fix.edit is None:  # this client resolves edits lazily
         fix = await client.code_action_resolve_async(fix)
-    fixed = apply_text_edits(text, fix.edit.changes[uri])
+    fixed = apply_text_edits(text, edits_of(fix.edit, uri))
     assert '"total_revenue": sum((p.amount or 0) for p in payments),' in fixed
     change(client, uri, 2, fixed)
     assert sorted(d.code for d in await published(client, uri, 2)) == ["ORM001", "ORM001"]
-    silenced = apply_text_edits(text, noqa.edit.changes[uri])
+    silenced = apply_text_edits(text, edits_of(noqa.edit, uri))
     assert '"total_revenue": sum(p.amount for p in payments),  # noqa: ORM005' in silenced
     change(client, uri, 3, silenced)
     assert sorted(d.code for d in await published(client, uri, 3)) == ["ORM001", "ORM001"]
@@ -453,7 +460,45 @@ async def test_fix_all_and_lazily_resolved_edits(client: LanguageClient, workspa
     [fix, _] = await actions_at(client, uri, total)
     assert fix.edit is None and fix.data  # the edit comes on resolve
     resolved = await client.code_action_resolve_async(fix)
-    assert "(p.amount or 0)" in apply_text_edits(text, resolved.edit.changes[uri])
+    assert "(p.amount or 0)" in apply_text_edits(text, edits_of(resolved.edit, uri))
     [fix_all] = await actions_at(client, uri, total, only=["source.fixAll.ormlens"])
     assert fix_all.kind == "source.fixAll.ormlens"
-    assert "(p.amount or 0)" in apply_text_edits(text, fix_all.edit.changes[uri])
+    assert "(p.amount or 0)" in apply_text_edits(text, edits_of(fix_all.edit, uri))
+
+
+async def test_no_actions_for_a_version_that_does_not_parse(client: LanguageClient, workspace: Path):
+    await start(client, workspace)
+    uri = open_file(client, workspace / "original.py")
+    [first, *_] = await published(client, uri, 1)
+    change(client, uri, 2, "x = (\n\n", (0, 0), (0, 0))  # the old findings no longer match the text
+    await asyncio.sleep(0.3)
+    assert list(await actions_at(client, uri, first) or []) == []
+
+
+async def test_quick_fix_edits_in_a_crlf_file(client: LanguageClient, workspace: Path):
+    await start(client, workspace)
+    path = workspace / "original.py"
+    text = path.read_text().replace("\n", "\r\n")
+    path.write_bytes(text.encode())
+    uri = open_file(client, path, text)
+    total = next(d for d in await published(client, uri, 1) if d.code == "ORM005")
+    [fix, _] = await actions_at(client, uri, total)
+    if fix.edit is None:
+        fix = await client.code_action_resolve_async(fix)
+    assert apply_text_edits(text, edits_of(fix.edit, uri)) == text.replace(
+        "sum(p.amount for p", "sum((p.amount or 0) for p")
+
+
+@pytest.mark.parametrize("encoding", [lsp.PositionEncodingKind.Utf8, lsp.PositionEncodingKind.Utf32])
+async def test_noqa_edit_in_the_negotiated_encoding(client: LanguageClient, workspace: Path, encoding):
+    await start(client, workspace, encodings=[encoding])
+    path = workspace / "emoji.py"
+    line = '    rows = [(User.query.get(i), "héllo😀") for i in ids]'
+    text = f"from models import User\n\n\ndef f(ids):\n{line}\n"
+    path.write_text(text, encoding="utf-8")
+    uri = open_file(client, path, text)
+    [diagnostic] = await published(client, uri, 1)
+    [*_, noqa] = await actions_at(client, uri, diagnostic)
+    [edit] = edits_of(noqa.edit, uri)
+    units = len(line.encode("utf-8")) if encoding == lsp.PositionEncodingKind.Utf8 else len(line)
+    assert (edit.range.start.line, edit.range.start.character, edit.new_text) == (4, units, "  # noqa: ORM001")

@@ -13,7 +13,7 @@ from lsprotocol import types as lsp
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from test_fix_orm001 import NULL_FAR, NULL_ONLY, flask_env, seed_examples
-from test_lsp import SERVER, apply_text_edits, change, mark, open_file, published, start
+from test_lsp import SERVER, apply_text_edits, change, edits_of, mark, open_file, published, start
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -53,7 +53,7 @@ async def fix_one_by_one(client: LanguageClient, path: Path) -> tuple[str, list[
             return text, applied
         if fix.edit is None:
             fix = await client.code_action_resolve_async(fix)
-        text = apply_text_edits(text, fix.edit.changes[uri])
+        text = apply_text_edits(text, edits_of(fix.edit, uri))
         applied.append(fix.title)
         version += 1
         before = mark(client)

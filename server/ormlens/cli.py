@@ -107,7 +107,7 @@ def run_check(args: argparse.Namespace) -> int:
             return _print_diff(outcomes)
         for outcome in outcomes:
             if outcome.fixed != outcome.original:
-                Path(outcome.path).write_text(outcome.fixed, encoding="utf-8")
+                outcome.write()
         fixed = sum(outcome.applied for outcome in outcomes)
     report = check_files(files, settings, root)
 

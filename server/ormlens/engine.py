@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ast
+import io
 import logging
 import re
 import sys
+import tokenize
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,6 +105,10 @@ class FixOutcome:
     fixed: str
     applied: int = 0
     error: str | None = None
+    encoding: str = "utf-8"  # as read (PEP 263 line, BOM): write it back the same way
+
+    def write(self) -> None:
+        Path(self.path).write_bytes(self.fixed.encode(self.encoding))
 
 
 def fix_file(project: ProjectIndex, path: str, settings: Settings, unsafe: bool = False,
@@ -113,6 +119,7 @@ def fix_file(project: ProjectIndex, path: str, settings: Settings, unsafe: bool 
 
     try:
         original = project.read(path)
+        encoding = tokenize.detect_encoding(io.BytesIO(Path(path).read_bytes()).readline)[0]
     except Exception as exc:  # noqa: BLE001 - ParseFailure and friends: one line, no fix
         return FixOutcome(path, "", "", error=str(exc))
     text, applied = original, 0
@@ -122,7 +129,11 @@ def fix_file(project: ProjectIndex, path: str, settings: Settings, unsafe: bool 
             findings, error = analyze(project, path, settings)
             if project.decl(path) is None:
                 break
-            fixed, fixes = fix_text(text, findings, settings, unsafe)
+            try:
+                fixed, fixes = fix_text(text, findings, settings, unsafe)
+            except ValueError as exc:  # edits that would overlap: stop rather than guess
+                log.error("ormlens: fixes for %s were refused: %s", path, exc)
+                break
             if not fixes or fixed == text:
                 break
             try:
@@ -133,7 +144,7 @@ def fix_file(project: ProjectIndex, path: str, settings: Settings, unsafe: bool 
             text, applied = fixed, applied + len(fixes)
     finally:
         project.set_source(path, None)
-    return FixOutcome(path, original, text, applied)
+    return FixOutcome(path, original, text, applied, encoding=encoding)
 
 
 def fix_files(files: list[Path], settings: Settings, root: Path | None = None,

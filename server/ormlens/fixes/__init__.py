@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 
+import libcst as cst
+
 from ormlens.config import Settings
 from ormlens.findings import Finding
 from ormlens.fixes import orm001_batch, orm002_eager, orm003_group, orm004_chunk, orm005_or_zero
@@ -30,12 +32,22 @@ def fix_for(finding: Finding, source: SourceText, settings: Settings) -> Fix | N
         return None
     try:
         return builder(source, data, settings)
-    except UnfixableError as exc:
+    except (UnfixableError, cst.ParserSyntaxError) as exc:
         log.info("no %s fix for %s:%s: %s", finding.code, finding.path, finding.span.line, exc)
         return None
     except Exception:  # noqa: BLE001 - a fix bug loses that fix, never the diagnostics
         log.exception("building the %s fix for %s:%s failed", finding.code, finding.path, finding.span.line)
         return None
+
+
+def _conflict(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Do two edits touch the same text? An insert conflicts with a replacement around it; inserts
+    at the same place, or at a replacement's edge, do not."""
+    (start, end), (other_start, other_end) = a, b
+    if start == end or other_start == other_end:
+        point, (low, high) = (start, b) if start == end else (other_start, a)
+        return low < point < high
+    return start < other_end and other_start < end
 
 
 def fix_text(text: str, findings: list[Finding], settings: Settings, unsafe: bool = False) -> tuple[str, list[Fix]]:
@@ -47,8 +59,8 @@ def fix_text(text: str, findings: list[Finding], settings: Settings, unsafe: boo
         fix = fix_for(finding, source, settings)
         if fix is None or not (fix.safe or unsafe) or any(fix.edits == other.edits for other in chosen):
             continue
-        ranges = [(edit.start, edit.end) for edit in fix.edits if edit.start != edit.end]
-        if any(start < other_end and other_start < end for start, end in ranges for other_start, other_end in taken):
+        ranges = [(edit.start, edit.end) for edit in fix.edits]
+        if any(_conflict(a, b) for a in ranges for b in taken):
             continue  # overlaps a fix already chosen: the next round gets it
         chosen.append(fix)
         taken += ranges

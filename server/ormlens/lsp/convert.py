@@ -3,6 +3,8 @@ bytes (as `ast` does); the client counts UTF-16 code units unless it negotiated 
 
 from __future__ import annotations
 
+import re
+
 from lsprotocol import types as lsp
 from pygls import uris
 
@@ -75,28 +77,33 @@ def rule_hover(code: str) -> lsp.Hover | None:
     return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=rule.documentation()))
 
 
+def line_starts(text: str) -> list[int]:
+    """Where each line starts in `text`, whatever its line endings (\\r\\n counts two)."""
+    return [0] + [match.end() for match in re.finditer(r"\r\n|\r|\n", text)]
+
+
+def encoded_length(text: str, encoding: str) -> int:
+    """How long `text` is in the negotiated position encoding's units."""
+    if encoding == lsp.PositionEncodingKind.Utf8:
+        return len(text.encode("utf-8"))
+    if encoding == lsp.PositionEncodingKind.Utf32:
+        return len(text)
+    return len(text.encode("utf-16-le")) // 2
+
+
 def offset_position(lines: list[str], line_starts: list[int], offset: int, encoding: str) -> lsp.Position:
     """A character offset in the text -> an LSP position in the negotiated encoding."""
     import bisect
 
     line = max(bisect.bisect_right(line_starts, offset) - 1, 0)
     text = lines[line] if line < len(lines) else ""
-    prefix = text[: offset - line_starts[line]]
-    if encoding == lsp.PositionEncodingKind.Utf8:
-        character = len(prefix.encode("utf-8"))
-    elif encoding == lsp.PositionEncodingKind.Utf32:
-        character = len(prefix)
-    else:
-        character = len(prefix.encode("utf-16-le")) // 2
-    return lsp.Position(line=line, character=character)
+    return lsp.Position(line=line, character=encoded_length(text[: offset - line_starts[line]], encoding))
 
 
 def text_edits(text: str, edits, encoding: str) -> list[lsp.TextEdit]:
     """Fix edits (character offsets in `text`) -> LSP text edits."""
     lines = source_lines(text)
-    starts = [0]
-    for line in lines[:-1]:
-        starts.append(starts[-1] + len(line) + 1)
+    starts = line_starts(text)
     return [lsp.TextEdit(range=lsp.Range(start=offset_position(lines, starts, edit.start, encoding),
                                          end=offset_position(lines, starts, edit.end, encoding)),
                          new_text=edit.text) for edit in sorted(set(edits))]

@@ -196,8 +196,9 @@ class OrmlensServer(LanguageServer):
 
     def fix_all(self, path: str | None, text: str) -> str | None:
         """On the worker thread: the document with every safe fix applied (as `check --fix`)."""
-        if path is None:
-            return None
+        if path is None or (self.root and excluded(Path(path), self.root, self.settings.exclude)) or \
+                len(text.encode("utf-8", "surrogatepass")) > self.settings.max_file_size:
+            return None  # what the analysis skips, fixing skips too
         self.project.set_source(path, text)
         outcome = fix_file(self.project, path, self.settings)
         self.project.set_source(path, text)  # fix_file let go of the buffer: it is still open
@@ -382,6 +383,10 @@ async def code_action(ls: OrmlensServer, params: lsp.CodeActionParams) -> list[l
     if state is None:
         return None
     document = ls.workspace.text_documents[params.text_document.uri]
+    # The text and version the actions are built for: the document may change while they are.
+    source, version, uri = document.source, document.version, document.uri
+    if state.version != version:
+        return []  # this version does not parse: its findings are an older version's
     wanted = params.context.only
     encoding = str(ls.workspace.position_encoding or lsp.PositionEncodingKind.Utf16)
     lazy = ls.resolves_edits()
@@ -389,34 +394,45 @@ async def code_action(ls: OrmlensServer, params: lsp.CodeActionParams) -> list[l
     actions: list[lsp.CodeAction] = []
     if wanted is None or any(kind in (lsp.CodeActionKind.QuickFix, lsp.CodeActionKind.QuickFix.value)
                              for kind in wanted):
-        touched = [(finding, diagnostic) for finding, diagnostic in zip(state.outcome.findings, state.outcome.diagnostics)
+        touched = [(index, finding, diagnostic) for index, (finding, diagnostic)
+                   in enumerate(zip(state.outcome.findings, state.outcome.diagnostics))
                    if _overlaps(diagnostic.range, params.range)]
-        fixes = await loop.run_in_executor(ls.worker, ls.build_fixes, document.source,
-                                           [finding for finding, _ in touched])
-        for (finding, diagnostic), fix in zip(touched, fixes):
+        fixes = await loop.run_in_executor(ls.worker, ls.build_fixes, source, [f for _, f, _ in touched])
+        lines = source_lines(source)
+        for (index, finding, diagnostic), fix in zip(touched, fixes):
             if fix is not None:
                 action = lsp.CodeAction(title=fix.display_title, kind=lsp.CodeActionKind.QuickFix,
                                         diagnostics=[diagnostic], is_preferred=fix.safe,
-                                        data={"uri": document.uri, "version": document.version,
-                                              "fix": state.outcome.findings.index(finding)})
+                                        data={"uri": uri, "version": version, "generation": state.generation,
+                                              "fix": index})
                 if not lazy:
-                    action.edit = lsp.WorkspaceEdit(changes={document.uri: convert.text_edits(
-                        document.source, fix.edits, encoding)})
+                    action.edit = versioned_edit(uri, version, convert.text_edits(source, fix.edits, encoding))
                 actions.append(action)
             actions.append(lsp.CodeAction(
                 title=f"Disable {finding.code} for this line", kind=lsp.CodeActionKind.QuickFix,
-                diagnostics=[diagnostic], edit=lsp.WorkspaceEdit(changes={document.uri: [
-                    noqa_edit(document.lines, finding.span.line, finding.code)]})))
+                diagnostics=[diagnostic],
+                edit=versioned_edit(uri, version, [noqa_edit(lines, finding.span.line, finding.code, encoding)])))
     if wanted is not None and any(kind in (FIX_ALL, lsp.CodeActionKind.SourceFixAll, lsp.CodeActionKind.Source)
                                   for kind in wanted):
-        fixed = await loop.run_in_executor(ls.worker, ls.fix_all, state.path, document.source)
-        if fixed is not None and fixed != document.source:
-            end = convert.offset_position(source_lines(document.source), _line_starts(document.source),
-                                          len(document.source), encoding)
-            actions.append(lsp.CodeAction(title="ormlens: fix all (safe fixes)", kind=FIX_ALL, edit=lsp.WorkspaceEdit(
-                changes={document.uri: [lsp.TextEdit(range=lsp.Range(start=lsp.Position(line=0, character=0),
-                                                                      end=end), new_text=fixed)]})))
+        fixed = await loop.run_in_executor(ls.worker, ls.fix_all, state.path, source)
+        if fixed is not None and fixed != source:
+            end = convert.offset_position(source_lines(source), convert.line_starts(source), len(source), encoding)
+            actions.append(lsp.CodeAction(title="ormlens: fix all (safe fixes)", kind=FIX_ALL, edit=versioned_edit(
+                uri, version, [lsp.TextEdit(range=lsp.Range(start=lsp.Position(line=0, character=0), end=end),
+                                            new_text=fixed)])))
+    if ls.workspace.text_documents.get(uri) is not document or document.version != version:
+        return []  # changed while the actions were built: the client asks again
     return actions
+
+
+def versioned_edit(uri: str, version: int, edits: list[lsp.TextEdit]) -> lsp.WorkspaceEdit:
+    """Edits for one version of a document: a client that supports `documentChanges` rejects them
+    if the text has moved on; others get plain `changes`."""
+    workspace = server.client_capabilities.workspace
+    if workspace and workspace.workspace_edit and workspace.workspace_edit.document_changes:
+        return lsp.WorkspaceEdit(document_changes=[lsp.TextDocumentEdit(
+            text_document=lsp.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version), edits=edits)])
+    return lsp.WorkspaceEdit(changes={uri: edits})
 
 
 @server.feature(lsp.CODE_ACTION_RESOLVE)
@@ -425,33 +441,35 @@ async def resolve_code_action(ls: OrmlensServer, action: lsp.CodeAction) -> lsp.
     data = action.data if isinstance(action.data, dict) else {}
     document = ls.workspace.text_documents.get(data.get("uri", ""))
     state = ls.documents.get(data.get("uri", ""))
-    if document is None or state is None or document.version != data.get("version") or action.edit is not None:
-        return action  # stale (the document changed): the client asks again
-    findings = state.outcome.findings
-    index = data.get("fix")
+    version = data.get("version")
+
+    def current() -> bool:
+        return document is not None and state is not None and document.version == version == state.version \
+            and state.generation == data.get("generation")
+
+    if not current() or action.edit is not None:
+        return action  # stale (the document or the settings changed): the client asks again
+    source, findings, index = document.source, state.outcome.findings, data.get("fix")
     if not isinstance(index, int) or not 0 <= index < len(findings):
         return action
-    [fix] = await asyncio.get_running_loop().run_in_executor(ls.worker, ls.build_fixes, document.source,
-                                                             [findings[index]])
-    if fix is not None:
+    [fix] = await asyncio.get_running_loop().run_in_executor(ls.worker, ls.build_fixes, source, [findings[index]])
+    if fix is not None and current():
         encoding = str(ls.workspace.position_encoding or lsp.PositionEncodingKind.Utf16)
-        action.edit = lsp.WorkspaceEdit(changes={document.uri: convert.text_edits(document.source, fix.edits,
-                                                                                 encoding)})
+        action.edit = versioned_edit(document.uri, version, convert.text_edits(source, fix.edits, encoding))
     return action
 
 
-def noqa_edit(lines: list[str], line: int, code: str) -> lsp.TextEdit:
-    """Append `# noqa: CODE` to a line, or add the code to the `# noqa: ...` already there.
-    (Columns count UTF-16 units here: a noqa edit only ever touches the line's end.)"""
-    text = lines[line - 1].rstrip("\r\n") if 0 < line <= len(lines) else ""
+def noqa_edit(lines: list[str], line: int, code: str, encoding: str) -> lsp.TextEdit:
+    """Append `# noqa: CODE` to a line, or add the code to the `# noqa: ...` already there."""
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
     match = NOQA_CODE.search(text)
     if match:
         end = match.end() - (len(match.group(0)) - len(match.group(0).rstrip()))
-        position = len(text[:end].encode("utf-16-le")) // 2
+        position = convert.encoded_length(text[:end], encoding)
         return lsp.TextEdit(range=lsp.Range(start=lsp.Position(line=line - 1, character=position),
                                             end=lsp.Position(line=line - 1, character=position)),
                             new_text=f", {code}")
-    position = len(text.encode("utf-16-le")) // 2
+    position = convert.encoded_length(text, encoding)
     return lsp.TextEdit(range=lsp.Range(start=lsp.Position(line=line - 1, character=position),
                                         end=lsp.Position(line=line - 1, character=position)),
                         new_text=f"  # noqa: {code}")
@@ -460,13 +478,6 @@ def noqa_edit(lines: list[str], line: int, code: str) -> lsp.TextEdit:
 def _overlaps(a: lsp.Range, b: lsp.Range) -> bool:
     return (a.start.line, a.start.character) <= (b.end.line, b.end.character) and \
         (b.start.line, b.start.character) <= (a.end.line, a.end.character)
-
-
-def _line_starts(text: str) -> list[int]:
-    starts = [0]
-    for line in source_lines(text)[:-1]:
-        starts.append(starts[-1] + len(line) + 1)
-    return starts
 
 
 def start(tcp: str | None = None) -> None:

@@ -670,3 +670,39 @@ def test_results_do_not_depend_on_the_order_of_files(tmp_path: Path) -> None:
     for order in (["view.py", "users.py", "models.py"], ["users.py", "models.py", "view.py"]):
         report = check_files([paths[name] for name in order], Settings(), tmp_path)
         assert [(f.code, f.span.line) for f in findings_in(report, paths["view.py"])] == [("ORM002", 5)]
+
+
+def test_a_module_first_read_while_backrefs_are_collected(tmp_path: Path) -> None:
+    """Collecting backrefs builds every known model; one whose base lives in a module not read yet
+    reads it then. (That used to reset the table being filled, and the analysis crashed.)"""
+    report, paths = check(tmp_path, {
+        "models.py": FLASK_MODELS,
+        "third.py": """
+            from flask_sqlalchemy import SQLAlchemy
+
+            other_db = SQLAlchemy()
+            OtherBase = other_db.Model
+        """,
+        "other.py": """
+            from third import OtherBase
+
+
+            class Thing(OtherBase):
+                pass
+        """,
+        "view.py": """
+            import other
+            from models import User
+
+
+            def names():
+                return [u.nickname for u in User.query.all()]
+        """,
+    })
+    assert report.errors == []
+    assert findings_in(report, paths["view.py"]) == []
+    from ormlens.engine import fix_files
+
+    # --diff/--fix set and release each file's text in turn, so modules are re-read mid-analysis.
+    outcomes = fix_files(sorted(paths.values()), Settings(), tmp_path, unsafe=True)
+    assert [o.error for o in outcomes] == [None] * len(paths)

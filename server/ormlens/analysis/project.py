@@ -502,10 +502,13 @@ class ProjectIndex:
         if rel is not None:
             return rel
         if self._backrefs is None:
-            self._backrefs = {}
+            # Built aside: building models may read a module for the first time, which resets
+            # the table (a new module may declare backrefs).
+            backrefs: dict[str, list[RelationshipInfo]] = {}
             for other in self.all_models():
                 for target, backref in other.extra_backrefs:
-                    self._backrefs.setdefault(target, []).append(backref)
+                    backrefs.setdefault(target, []).append(backref)
+            self._backrefs = backrefs
         return next((b for b in self._backrefs.get(model.name, []) if b.name == attr), None)
 
     def uselist(self, model: ModelInfo, rel: RelationshipInfo, target: ModelInfo | None) -> bool | None:

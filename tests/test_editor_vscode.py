@@ -25,20 +25,13 @@ from pathlib import Path
 
 import pytest
 
+from helpers import find_ormlens
+
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
 SCRIPTS = Path(__file__).resolve().parent / "editors" / "vscode"
 SCREENSHOT = REPO / "docs" / "vscode-diagnostics.png"
-BIN = Path(sys.executable).parent
 FIXED = "sum((p.amount or 0) for p in payments)"
-
-
-def find_ormlens() -> str:
-    local = BIN / "ormlens"
-    found = str(local) if local.is_file() else shutil.which("ormlens")
-    if found is None:
-        pytest.fail("the ormlens command is not installed next to the Python running pytest")
-    return str(Path(found).resolve())
 
 
 def require_tools() -> None:

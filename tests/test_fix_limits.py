@@ -2,7 +2,7 @@
 
 `examples/batched_but_quadratic.py` binds every id of `user_ids` in one `.in_()`. The fixed
 module is what ormlens writes: every finding ormlens reports on the file, fixed with
-`ormlens.fixes.fix_text(..., unsafe=True)`. Both run against a real database:
+`ormlens.engine.fix_files(..., unsafe=True)` (what `--fix --unsafe-fixes` writes). Both run against a real database:
 
 * SQLite, its variable limit lowered to 32,766 with `sqlite3.Connection.setlimit`: the unfixed code
   with 40,000 distinct ids raises "too many SQL variables";
@@ -44,8 +44,7 @@ from sqlalchemy import event, func, select  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 
 from ormlens.config import Settings  # noqa: E402
-from ormlens.engine import check_files  # noqa: E402
-from ormlens.fixes import fix_text  # noqa: E402
+from ormlens.engine import check_files, fix_files  # noqa: E402
 from pg_cluster import postgres_url  # noqa: E402,F401 - the fixture
 
 # SQLite has no native DECIMAL: SQLAlchemy warns when it converts `Numeric` through floats.
@@ -68,17 +67,12 @@ NULL_AMOUNT_USERS = (7, 9, 151)  # a payment still NULL (refund in flight)
 # --- the fixed module: what ormlens writes ---------------------------------------------------------
 
 
-def apply_ormlens_fixes(path: Path, root: Path, rounds: int = 5) -> str:
-    """Fix every finding ormlens reports on `path` (in place), as `ormlens check --fix --unsafe-fixes`
-    would: fixes whose edits overlap one chosen in a round wait for the next round."""
-    for _ in range(rounds):
-        files = sorted(root.glob("*.py"))
-        findings = [f for f in check_files(files, Settings(), root).findings if Path(f.path) == path.resolve()]
-        text, applied = fix_text(path.read_text(encoding="utf-8"), findings, Settings(), unsafe=True)
-        if not applied:
-            return text
-        path.write_text(text, encoding="utf-8")
-    raise AssertionError(f"fixes of {path.name} still changing it after {rounds} rounds")
+def apply_ormlens_fixes(path: Path, root: Path) -> str:
+    """What `ormlens check --fix --unsafe-fixes` writes for `path` (the engine's own fix loop)."""
+    [outcome] = fix_files([path], Settings(), root, unsafe=True)
+    assert outcome.error is None and outcome.applied, outcome
+    outcome.write()  # in place, as --fix does
+    return outcome.fixed
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,8 @@ CODE_PATTERN = re.compile(r"^ORM\d{3}$")
 DEFAULT_CHUNK_SIZE = 1000
 SEVERITIES = ("error", "warning", "information", "hint")
 RUN_MODES = ("onType", "onSave")
+# The longest wait after a change before checking that the server accepts (setting debounceMs).
+MAX_DEBOUNCE_MS = 2000
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,10 @@ def settings_from_mapping(table: dict, base: Settings = Settings()) -> tuple[Set
             elif norm in ("debounce_ms", "max_file_size"):
                 if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                     raise ValueError("expected a non-negative integer")
+                if norm == "debounce_ms" and value > MAX_DEBOUNCE_MS:
+                    # A huge wait would look like a server that stopped answering.
+                    warnings.append(f"setting '{key}' = {value} is over {MAX_DEBOUNCE_MS} ms: {MAX_DEBOUNCE_MS} used")
+                    value = MAX_DEBOUNCE_MS
                 changes[norm] = value
             else:
                 warnings.append(f"unknown setting '{key}' ignored")

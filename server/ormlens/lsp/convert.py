@@ -37,11 +37,13 @@ def to_range(span: Span, lines: list[str], encoding: str) -> lsp.Range:
 
 
 def to_diagnostic(finding: Finding, lines: list[str], encoding: str, severity: str,
-                  lines_of: callable) -> lsp.Diagnostic:
-    """`lines_of(path)` gives another file's lines, for related locations in other modules."""
+                  lines_of: callable, uri: str | None = None) -> lsp.Diagnostic:
+    """`lines_of(path)` gives another file's lines, for related locations in other modules;
+    `uri` is the document's own URI as the client spells it (for locations in the same file)."""
     related = [
         lsp.DiagnosticRelatedInformation(
-            location=lsp.Location(uri=uris.from_fs_path(item.path) or item.path,
+            location=lsp.Location(uri=(uri if uri and item.path == finding.path else None)
+                                  or uris.from_fs_path(item.path) or item.path,
                                   range=to_range(item.span, lines if item.path == finding.path
                                                  else lines_of(item.path), encoding)),
             message=item.message)

@@ -1,9 +1,11 @@
 """`ormlens server`: pygls handlers. Documents in, the engine's findings out as LSP diagnostics.
 
 All analysis runs on one worker thread (the ProjectIndex is not shared across threads). Changes to
-a document that arrive while it is being analysed are coalesced: when the run ends, a newer
-version is analysed instead of publishing the stale result. A syntax error keeps the document's
-last good diagnostics. Nothing here raises into the editor: failures are logged."""
+a document that arrive while it is being analysed are coalesced: when the run ends, the newest
+version is analysed next. The finished result of an older version is still published (with its
+version) once the user has waited STALE_PUBLISH_SECONDS without a publish, so a typist on a slow
+project sees diagnostics move. A syntax error keeps the document's last good diagnostics.
+Nothing here raises into the editor: failures are logged."""
 
 from __future__ import annotations
 
@@ -16,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lsprotocol import types as lsp
-from pygls import uris
 from pygls.lsp.server import LanguageServer
 
 from ormlens import __version__
@@ -28,6 +29,8 @@ from ormlens.findings import Finding
 from ormlens.fixes import fix_for
 from ormlens.fixes.base import SourceText
 from ormlens.lsp import convert
+from ormlens.lsp.documents import Document, normalise_uri, uri_to_path
+from ormlens.lsp.protocol import OrmlensProtocol
 from ormlens.positions import source_lines
 
 log = logging.getLogger("ormlens.lsp")
@@ -35,6 +38,10 @@ log = logging.getLogger("ormlens.lsp")
 # burst arrive one message at a time, and only the last of them should be published. When the
 # analysis takes longer than this (large files), it adds nothing.
 QUIET_SECONDS = 0.02
+# While the user keeps typing, the result of an older version is published once no publish has
+# reached them for this long: a burst of edits still publishes once, continuous typing does not
+# leave the diagnostics frozen until the user pauses.
+STALE_PUBLISH_SECONDS = 0.5
 NOQA_CODE = re.compile(r"#\s*noqa:[^#]*", re.IGNORECASE)
 CODE = re.compile(r"ORM\d{3}", re.IGNORECASE)
 
@@ -52,9 +59,12 @@ class Outcome:
 
 @dataclass
 class DocumentState:
-    uri: str
+    uri: str  # as the client spells it: publishes go back under this URI
     path: str | None
     task: asyncio.Task | None = None
+    # Set when a request waits for this document: the debounce ends at once.
+    wanted: asyncio.Event = field(default_factory=asyncio.Event)
+    waiting_since: float | None = None  # loop time of the first change not yet published
     # What was last published (or is served by pull): a good result, kept across syntax errors.
     version: int | None = None
     outcome: Outcome = field(default_factory=Outcome)
@@ -69,14 +79,24 @@ class DocumentState:
 
 class OrmlensServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("ormlens", __version__)
+        super().__init__("ormlens", __version__, protocol_cls=OrmlensProtocol)
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ormlens-analysis")
         self.project = ProjectIndex(None, Settings())
         self.settings = Settings()
         self.root: Path | None = None
         self.initialization_options: dict = {}
+        # Both keyed by the normalised URI (lsp/documents.py): the open texts, and their analysis.
+        self.texts: dict[str, Document] = {}
         self.documents: dict[str, DocumentState] = {}
         self.pull = False
+
+    @property
+    def encoding(self) -> str:
+        return str(self.workspace.position_encoding or lsp.PositionEncodingKind.Utf16)
+
+    def text(self, uri: str) -> Document | None:
+        """The open document a URI names, however it is spelled."""
+        return self.texts.get(normalise_uri(uri))
 
     # --- messages to the user -----------------------------------------------------------------
 
@@ -123,49 +143,62 @@ class OrmlensServer(LanguageServer):
 
     # --- analysis -----------------------------------------------------------------------------
 
-    def state(self, uri: str) -> DocumentState:
-        if uri not in self.documents:
-            path = uris.to_fs_path(uri)
-            self.documents[uri] = DocumentState(uri, str(Path(path).resolve()) if path else None)
-        return self.documents[uri]
+    def state(self, key: str) -> DocumentState:
+        """The analysis state of the open document kept under `key` (a normalised URI)."""
+        if key not in self.documents:
+            path = uri_to_path(key)
+            self.documents[key] = DocumentState(self.texts[key].uri, str(Path(path).resolve()) if path else None)
+        return self.documents[key]
 
-    def schedule(self, uri: str) -> asyncio.Task:
-        state = self.state(uri)
+    def schedule(self, key: str) -> asyncio.Task:
+        state = self.state(key)
         if state.task is None or state.task.done():
-            state.task = asyncio.ensure_future(self.analyse_until_current(state))
+            state.task = asyncio.ensure_future(self.analyse_until_current(key, state))
         return state.task
 
-    async def analyse_until_current(self, state: DocumentState) -> None:
+    async def analyse_until_current(self, key: str, state: DocumentState) -> None:
         # Even with no debounce this yields once, so changes already received are applied first.
-        await asyncio.sleep(self.settings.debounce_ms / 1000)
+        # A request waiting for this document (code actions, pull diagnostics) ends the wait.
+        try:
+            await asyncio.wait_for(state.wanted.wait(), self.settings.debounce_ms / 1000)
+        except asyncio.TimeoutError:
+            pass
         loop = asyncio.get_running_loop()
-        while state.uri in self.documents:
-            document = self.workspace.get_text_document(state.uri)
-            version, text = document.version, document.source
-            encoding = str(self.workspace.position_encoding or lsp.PositionEncodingKind.Utf16)
+        while self.documents.get(key) is state and key in self.texts:
+            document = self.texts[key]
+            version, text = document.version, document.text
             others = [s.path for s in self.documents.values() if s is not state and s.path]
             try:
-                outcome = await loop.run_in_executor(self.worker, self.analyse, state.path, text, encoding, others)
+                outcome = await loop.run_in_executor(self.worker, self.analyse, state.path, text, self.encoding,
+                                                     others, state.uri)
             except Exception as exc:  # noqa: BLE001 - an analysis bug must not take the server down
                 log.exception("analysis failed")
                 self.log(f"analysis of {state.uri} failed: {type(exc).__name__}: {exc}", lsp.MessageType.Error)
                 state.analysed = version
                 return
             quiet = QUIET_SECONDS - (loop.time() - state.changed_at)
-            if quiet > 0:
+            if quiet > 0 and not state.wanted.is_set():
                 await asyncio.sleep(quiet)
-            current = self.workspace.text_documents.get(state.uri)
-            if state.uri not in self.documents or current is None:
+            current = self.texts.get(key)
+            if self.documents.get(key) is not state or current is None:
                 return  # closed meanwhile
             if current.version != version:
-                continue  # a newer version arrived: analyse that, never publish this one
+                # A newer version arrived: analyse that next. Show this result meanwhile when the
+                # user has waited long enough (its version says which text it describes).
+                waited = state.waiting_since is not None and loop.time() - state.waiting_since >= STALE_PUBLISH_SECONDS
+                if waited and outcome.parsed and (state.version is None or version > state.version):
+                    self.publish(state, version, outcome)
+                continue
             state.analysed = version
             self.publish(state, version, outcome)
-            for uri in [s.uri for s in self.documents.values() if s.path in outcome.dependents]:
-                self.schedule(uri)
+            state.wanted.clear()
+            for other_key, other in list(self.documents.items()):
+                if other.path in outcome.dependents:
+                    self.schedule(other_key)
             return
 
-    def analyse(self, path: str | None, text: str, encoding: str, others: list[str]) -> Outcome:
+    def analyse(self, path: str | None, text: str, encoding: str, others: list[str],
+                uri: str | None = None) -> Outcome:
         """On the worker thread: one document version through the engine."""
         if path is None:
             return Outcome(parsed=False, error="not a file: URI")
@@ -180,7 +213,7 @@ class OrmlensServer(LanguageServer):
         parsed = self.project.decl(path) is not None
         lines = source_lines(text)
         diagnostics = [convert.to_diagnostic(f, lines, encoding, self.settings.severity_of(f.code),
-                                             self.lines_of) for f in findings]
+                                             self.lines_of, uri) for f in findings]
         return Outcome(diagnostics, findings, parsed, error, self.project.dependents(path, others))
 
     def resolves_edits(self) -> bool:
@@ -216,26 +249,35 @@ class OrmlensServer(LanguageServer):
         if not outcome.parsed:
             return  # keep the last good diagnostics
         state.version, state.outcome = version, outcome
+        # Changes after `version` are still waiting: the clock restarts for them now.
+        moved_on = self.text_version(state) != version
+        state.waiting_since = asyncio.get_running_loop().time() if moved_on else None
         if not self.pull:
             self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
                 uri=state.uri, version=version, diagnostics=outcome.diagnostics))
 
+    def text_version(self, state: DocumentState) -> int | None:
+        document = self.texts.get(normalise_uri(state.uri))
+        return document.version if document else None
+
     async def current(self, uri: str) -> DocumentState | None:
-        """The document's state once its newest version has been analysed (for pull requests).
+        """The document's state once its newest version has been analysed (for requests).
         A version that does not parse counts as analysed: its last good result is served."""
-        state = self.documents.get(uri)
-        while state is not None and uri in self.workspace.text_documents:
+        key = normalise_uri(uri)
+        state = self.documents.get(key)
+        while state is not None and key in self.texts:
             idle = state.task is None or state.task.done()
-            if idle and state.analysed == self.workspace.text_documents[uri].version:
+            if idle and state.analysed == self.texts[key].version:
                 return state
-            await self.schedule(uri)
-            state = self.documents.get(uri)
+            state.wanted.set()  # no debounce while a request waits
+            await self.schedule(key)
+            state = self.documents.get(key)
         return None
 
     def reanalyse_open_documents(self) -> None:
-        for state in list(self.documents.values()):
+        for key, state in list(self.documents.items()):
             state.generation += 1
-            self.schedule(state.uri)
+            self.schedule(key)
         if self.pull:
             refresh = self.client_capabilities.workspace and self.client_capabilities.workspace.diagnostics
             if refresh and refresh.refresh_support:
@@ -247,12 +289,16 @@ server = OrmlensServer()
 
 @server.feature(lsp.INITIALIZE)
 def initialize(ls: OrmlensServer, params: lsp.InitializeParams) -> None:
-    root = ls.workspace.root_path
+    folders = params.workspace_folders or []
+    root = uri_to_path(params.root_uri) if params.root_uri else params.root_path
+    if root is None and folders:
+        root = uri_to_path(folders[0].uri)
     ls.root = Path(root).resolve() if root else None
     ls.project = ProjectIndex(ls.root, Settings())
     capabilities = params.capabilities.text_document
     ls.pull = bool(capabilities and capabilities.diagnostic)
     ls.apply_settings(params.initialization_options, initialization=True)
+    ls.protocol.initialized = True
 
 
 @server.feature(lsp.INITIALIZED)
@@ -270,40 +316,56 @@ def initialized(ls: OrmlensServer, params: lsp.InitializedParams) -> None:
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: OrmlensServer, params: lsp.DidOpenTextDocumentParams) -> None:
-    ls.schedule(params.text_document.uri)
+    item = params.text_document
+    key = normalise_uri(item.uri)
+    previous = ls.documents.pop(key, None)
+    if previous is not None and previous.task is not None:
+        previous.task.cancel()  # opened again without a close: start over with this text
+    ls.texts[key] = Document(item.uri, item.text, item.version)
+    ls.schedule(key)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
 def did_change(ls: OrmlensServer, params: lsp.DidChangeTextDocumentParams) -> None:
     uri = params.text_document.uri
-    if uri not in ls.workspace.text_documents:
+    key = normalise_uri(uri)
+    document = ls.texts.get(key)
+    if document is None:
         ls.log(f"didChange for {uri}, which is not open: ignored", lsp.MessageType.Warning)
         return
-    ls.state(uri).changed_at = asyncio.get_running_loop().time()
+    for change in params.content_changes:
+        document.apply(change, ls.encoding)
+    document.version = params.text_document.version
+    state = ls.state(key)
+    state.changed_at = asyncio.get_running_loop().time()
+    if state.waiting_since is None:
+        state.waiting_since = state.changed_at
     if ls.settings.run == "onType":
-        ls.schedule(uri)
+        ls.schedule(key)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
 def did_save(ls: OrmlensServer, params: lsp.DidSaveTextDocumentParams) -> None:
-    if params.text_document.uri in ls.workspace.text_documents:
-        ls.schedule(params.text_document.uri)
+    key = normalise_uri(params.text_document.uri)
+    if key in ls.texts:
+        ls.schedule(key)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: OrmlensServer, params: lsp.DidCloseTextDocumentParams) -> None:
-    uri = params.text_document.uri
-    state = ls.documents.pop(uri, None)
+    key = normalise_uri(params.text_document.uri)
+    document = ls.texts.pop(key, None)
+    state = ls.documents.pop(key, None)
     if state is not None and state.path:
         ls.worker.submit(ls.project.set_source, state.path, None)  # back to the file on disk
-    if not ls.pull:
-        ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+    if not ls.pull and document is not None:
+        ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=document.uri, diagnostics=[]))
 
 
 @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
 def did_change_watched_files(ls: OrmlensServer, params: lsp.DidChangeWatchedFilesParams) -> None:
     for change in params.changes:
-        path = uris.to_fs_path(change.uri)
+        path = uri_to_path(change.uri)
         if change.type == lsp.FileChangeType.Changed and path:
             ls.worker.submit(ls.project.refresh, path)
         else:  # created or deleted: what imports resolve to may change anywhere
@@ -335,7 +397,8 @@ async def document_diagnostic(ls: OrmlensServer, params: lsp.DocumentDiagnosticP
 async def workspace_diagnostic(ls: OrmlensServer, params: lsp.WorkspaceDiagnosticParams):
     previous = {item.uri: item.value for item in params.previous_result_ids or []}
     items = []
-    for uri in list(ls.workspace.text_documents):
+    for document in list(ls.texts.values()):
+        uri = document.uri
         state = await ls.current(uri)
         if state is None:
             continue
@@ -351,8 +414,8 @@ async def workspace_diagnostic(ls: OrmlensServer, params: lsp.WorkspaceDiagnosti
 @server.feature(lsp.TEXT_DOCUMENT_HOVER)
 def hover(ls: OrmlensServer, params: lsp.HoverParams) -> lsp.Hover | None:
     """The rule's documentation over a finding, or over a code in `# noqa: ORM001`."""
-    document = ls.workspace.text_documents.get(params.text_document.uri)
-    state = ls.documents.get(params.text_document.uri)
+    key = normalise_uri(params.text_document.uri)
+    document, state = ls.texts.get(key), ls.documents.get(key)
     if document is None or state is None:
         return None
     position = params.position
@@ -361,11 +424,10 @@ def hover(ls: OrmlensServer, params: lsp.HoverParams) -> lsp.Hover | None:
         if (start.line, start.character) <= (position.line, position.character) <= (end.line, end.character) \
                 and isinstance(diagnostic.code, str):
             return convert.rule_hover(diagnostic.code)
-    lines = document.lines
-    if not 0 <= position.line < len(lines):
+    if not 0 <= position.line < len(document.line_starts):
         return None
-    line = lines[position.line]
-    column = document.position_codec.position_from_client_units(lines, position).character
+    line = document.line(position.line)
+    column = document.offset(position, ls.encoding) - document.line_starts[position.line]
     for comment in NOQA_CODE.finditer(line):
         for code in CODE.finditer(comment.group(0)):
             if comment.start() + code.start() <= column <= comment.start() + code.end():
@@ -382,13 +444,15 @@ async def code_action(ls: OrmlensServer, params: lsp.CodeActionParams) -> list[l
     state = await ls.current(params.text_document.uri)
     if state is None:
         return None
-    document = ls.workspace.text_documents[params.text_document.uri]
+    document = ls.text(params.text_document.uri)
+    if document is None:
+        return None
     # The text and version the actions are built for: the document may change while they are.
-    source, version, uri = document.source, document.version, document.uri
+    source, version, uri = document.text, document.version, document.uri
     if state.version != version:
         return []  # this version does not parse: its findings are an older version's
     wanted = params.context.only
-    encoding = str(ls.workspace.position_encoding or lsp.PositionEncodingKind.Utf16)
+    encoding = ls.encoding
     lazy = ls.resolves_edits()
     loop = asyncio.get_running_loop()
     actions: list[lsp.CodeAction] = []
@@ -420,7 +484,7 @@ async def code_action(ls: OrmlensServer, params: lsp.CodeActionParams) -> list[l
             actions.append(lsp.CodeAction(title="ormlens: fix all (safe fixes)", kind=FIX_ALL, edit=versioned_edit(
                 uri, version, [lsp.TextEdit(range=lsp.Range(start=lsp.Position(line=0, character=0), end=end),
                                             new_text=fixed)])))
-    if ls.workspace.text_documents.get(uri) is not document or document.version != version:
+    if ls.text(uri) is not document or document.version != version:
         return []  # changed while the actions were built: the client asks again
     return actions
 
@@ -439,8 +503,8 @@ def versioned_edit(uri: str, version: int, edits: list[lsp.TextEdit]) -> lsp.Wor
 async def resolve_code_action(ls: OrmlensServer, action: lsp.CodeAction) -> lsp.CodeAction:
     """Build the edit of a quick fix offered without one."""
     data = action.data if isinstance(action.data, dict) else {}
-    document = ls.workspace.text_documents.get(data.get("uri", ""))
-    state = ls.documents.get(data.get("uri", ""))
+    key = normalise_uri(str(data.get("uri", "")))
+    document, state = ls.texts.get(key), ls.documents.get(key)
     version = data.get("version")
 
     def current() -> bool:
@@ -449,12 +513,12 @@ async def resolve_code_action(ls: OrmlensServer, action: lsp.CodeAction) -> lsp.
 
     if not current() or action.edit is not None:
         return action  # stale (the document or the settings changed): the client asks again
-    source, findings, index = document.source, state.outcome.findings, data.get("fix")
+    source, findings, index = document.text, state.outcome.findings, data.get("fix")
     if not isinstance(index, int) or not 0 <= index < len(findings):
         return action
     [fix] = await asyncio.get_running_loop().run_in_executor(ls.worker, ls.build_fixes, source, [findings[index]])
     if fix is not None and current():
-        encoding = str(ls.workspace.position_encoding or lsp.PositionEncodingKind.Utf16)
+        encoding = ls.encoding
         action.edit = versioned_edit(document.uri, version, convert.text_edits(source, fix.edits, encoding))
     return action
 

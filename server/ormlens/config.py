@@ -28,6 +28,8 @@ class Settings:
     # Extra names of helper functions that split an iterable into chunks.
     chunk_functions: frozenset[str] = frozenset()
     exclude: tuple[str, ...] = ()
+    # Skip what .gitignore files exclude when walking folders (as ruff's `respect-gitignore`).
+    respect_gitignore: bool = True
     # Editor-only: severity per rule code (default "warning"), when to analyse, how long to wait
     # after a keystroke, and the size above which a file is skipped.
     severity: tuple[tuple[str, str], ...] = ()
@@ -86,6 +88,10 @@ def settings_from_mapping(table: dict, base: Settings = Settings()) -> tuple[Set
                 if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                     raise ValueError("expected a list of glob patterns")
                 changes[norm] = tuple(value)
+            elif norm == "respect_gitignore":
+                if not isinstance(value, bool):
+                    raise ValueError("expected true or false")
+                changes[norm] = value
             elif norm == "severity":
                 if not isinstance(value, dict):
                     raise ValueError('expected a table of rule code to "error", "warning", "information" or "hint"')

@@ -1,5 +1,6 @@
 """The `ormlens` command: `check` reports findings like ruff, `rule` prints a rule's docs.
-Exit codes as ruff: 0 clean, 1 findings (or files that could not be checked), 2 usage error."""
+Exit codes as ruff: 0 clean (also when no file was found to check: a warning says so),
+1 findings (or files that could not be checked), 2 usage error."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from ormlens import __version__
 from ormlens.config import Settings, load_settings, parse_codes
-from ormlens.discovery import discover
+from ormlens.discovery import EmptyFolder, IgnoreRule, find_files
 from ormlens.engine import FixOutcome, check_files, fix_files  # module-level names: tests monkeypatch them
 from ormlens.formatters import format_json, format_text, summary
 
@@ -56,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="print the fixes as a unified diff and change nothing (exit 1 if there are any)")
     check.add_argument("--unsafe-fixes", action="store_true",
                        help="with --fix or --diff, apply unsafe fixes too (see each rule's Fix safety)")
+    check.add_argument("--respect-gitignore", action=argparse.BooleanOptionalAction, default=None,
+                       help="skip what .gitignore files exclude when walking folders "
+                            "(default: the respect-gitignore setting, true)")
     check.set_defaults(run=run_check)
 
     rule = commands.add_parser("rule", help="print the documentation of a rule")
@@ -99,7 +103,10 @@ def run_check(args: argparse.Namespace) -> int:
     settings = _apply_flags(loaded.settings, args)
     root = _project_root(paths[0], loaded.source)
 
-    files = discover(paths, root, settings.exclude)
+    discovery = find_files(paths, root, settings.exclude, settings.respect_gitignore)
+    files = discovery.files
+    for message in _empty_folder_warnings(discovery.empty_folders, bool(files), loaded.source):
+        print(f"ormlens: warning: {message}", file=sys.stderr)
     fixed = 0
     if args.fix or args.diff:
         outcomes = fix_files(files, settings, root, args.unsafe_fixes)
@@ -119,12 +126,45 @@ def run_check(args: argparse.Namespace) -> int:
         for line in format_text(report.findings):
             print(line)
         if not args.quiet:
-            # Unparsable files count too, so "All checks passed!" never comes with exit 1.
-            print(summary(len(report.findings) + len(report.errors)))
+            # Unparsable files count too, so "All checks passed!" never comes with exit 1;
+            # and nothing checked is not a pass (ruff would say "All checks passed!" here).
+            print(summary(len(report.findings) + len(report.errors)) if files else "No files checked.")
             if args.fix:
                 print(f"Fixed {fixed} error{'s' if fixed != 1 else ''}.")
     failed = bool(report.findings or report.errors)
     return EXIT_FINDINGS if failed and not args.exit_zero else EXIT_OK
+
+
+def _empty_folder_warnings(empty: list[EmptyFolder], found_any: bool, settings_file: Path | None) -> list[str]:
+    """Why each named folder gave no file, then ruff's warning when no file at all was found."""
+    warnings = []
+    for folder in empty:
+        if folder.rules:
+            where = f"{folder.folder} is" if folder.ignored_itself else f"every Python file in {folder.folder} is"
+            warnings.append(f"{where} ignored by {_rules_text(folder.rules, settings_file)}: no files checked "
+                            f"there; {_remedy(folder.rules)}")
+        elif found_any:  # else the warning below says it for every path
+            warnings.append(f"No Python files found under {folder.folder}")
+    if not found_any:
+        warnings.append("No Python files found under the given path(s)")
+    return warnings
+
+
+def _rules_text(rules: tuple[IgnoreRule, ...], settings_file: Path | None) -> str:
+    shown = 3  # a pyenv tree can have many; the first few say enough
+    texts = [f"{rule.source} (pattern `{rule.pattern}`)" if rule.source else
+             f"{settings_file or 'the settings'} (exclude pattern `{rule.pattern}`)" for rule in rules[:shown]]
+    more = f" and {len(rules) - shown} more" if len(rules) > shown else ""
+    return ", ".join(texts) + more
+
+
+def _remedy(rules: tuple[IgnoreRule, ...]) -> str:
+    ways = ["name the files"]
+    if any(rule.source for rule in rules):
+        ways.append("pass --no-respect-gitignore")
+    if any(rule.source is None for rule in rules):
+        ways.append("change `exclude`")
+    return ", ".join(ways[:-1]) + ", or " + ways[-1]
 
 
 def _print_diff(outcomes: list[FixOutcome]) -> int:
@@ -154,6 +194,8 @@ def _apply_flags(settings: Settings, args: argparse.Namespace) -> Settings:
         settings = replace(settings, select=args.select, ignore=frozenset())
     if args.ignore:
         settings = replace(settings, ignore=settings.ignore | args.ignore)
+    if args.respect_gitignore is not None:
+        settings = replace(settings, respect_gitignore=args.respect_gitignore)
     return settings
 
 

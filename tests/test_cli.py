@@ -217,6 +217,7 @@ def test_ignore_flag_adds_to_configured_ignores(fake: FakeEngine, tmp_path: Path
 
 def test_settings_warnings_go_to_stderr(fake: FakeEngine, tmp_path: Path, capsys) -> None:
     pyproject = write(tmp_path / "pyproject.toml", '[tool.ormlens]\nchunk-size = "big"\n')
+    write(tmp_path / "app.py")  # a file to check: an empty folder has a warning of its own
     assert cli.main(["check", "-q"]) == 0
     warning = f"{pyproject.resolve()}: setting 'chunk-size' ignored: expected a positive integer"
     assert capsys.readouterr().err == f"ormlens: warning: {warning}\n"

@@ -195,7 +195,7 @@ class Wire:
 
     def send(self, message: dict) -> None:
         if self.log is not None:
-            self.log.append(message)
+            self.log.append({**message, "_sent": time.monotonic()})
         body = json.dumps({"jsonrpc": "2.0", **message}, ensure_ascii=False).encode("utf-8")
         self.send_raw(b"Content-Length: %d\r\n\r\n" % len(body) + body)
 

@@ -173,7 +173,8 @@ class Document:
         model = self.model
         begin, end = self.snap(begin), self.snap(end)
         begin, end = min(begin, end), max(begin, end)
-        change = {"range": lsp_range(self.position(rng, begin), self.position(rng, end)), "text": text}
+        start = self.position(rng, begin)
+        change = {"range": lsp_range(start, start if end == begin else self.position(rng, end)), "text": text}
         old = model.text
         model.apply(change)
         assert model.text == old[:begin] + text + old[end:]
@@ -196,8 +197,9 @@ class Document:
         if "whole" in entry:
             self.model.apply({"text": entry["whole"]})
             return {"text": entry["whole"]}
-        change = {"range": lsp_range(self.position(rng, entry["begin"]), self.position(rng, entry["end"])),
-                  "text": entry["text"]}
+        start = self.position(rng, entry["begin"])
+        end = start if entry["end"] == entry["begin"] else self.position(rng, entry["end"])
+        change = {"range": lsp_range(start, end), "text": entry["text"]}
         self.model.apply(change)
         return change
 
@@ -295,6 +297,10 @@ class Fuzz:
             (saved / doc.rel).write_bytes(doc.model.text.encode("utf-8"))
         if self.wire and self.wire.log is not None:  # every message sent, one JSON a line
             (saved / "sent.jsonl").write_text("".join(json.dumps(m) + "\n" for m in self.wire.log))
+        if self.wire:  # every publish received: time, file, version, codes
+            (saved / "published.txt").write_text("".join(
+                f"{p.at:.3f} {Path(uri_path(p.uri)).name} v{p.version} {[d.get('code') for d in p.diagnostics]}\n"
+                for p in self.wire.publishes))
         message += f"\nthe client's texts (versions {', '.join(f'{d.rel} v{d.version}' for d in self.docs)}): {saved}"
         pytest.fail(f"[seed {self.seed}: replay with ORMLENS_FUZZ_SEED={self.seed}] {message}\n"
                     f"last actions:\n  {trail}\n{self.wire.stderr_tail(3000) if self.wire else ''}", pytrace=False)

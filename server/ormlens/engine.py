@@ -39,8 +39,11 @@ def check_files(files: list[Path], settings: Settings, root: Path | None = None)
     report = Report()
     paths = [str(Path(file).resolve()) for file in files]
     project.load(paths)
+    # Analysed while their trees are still whole when possible (each other one is parsed again);
+    # reported in the order given.
+    results = {path: analyze(project, path, settings) for path in project.whole_first(paths)}
     for path in paths:
-        findings, error = analyze(project, path, settings)
+        findings, error = results[path]
         report.findings.extend(findings)
         if error:
             report.errors.append(error)

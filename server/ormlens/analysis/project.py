@@ -29,6 +29,7 @@ from ormlens.analysis.models import (
     read_sqlmodel_attribute,
 )
 from ormlens.analysis.jedi_names import StarExports
+from ormlens.analysis.residency import WholeTrees, index_stats, release_bodies, release_outside, restore_bodies
 from ormlens.config import Settings
 
 if TYPE_CHECKING:
@@ -95,6 +96,10 @@ MAX_GUARDED_PATHS = 16
 
 
 class ProjectIndex:
+    # Lines of source whose function bodies are kept parsed (about 1 KB of memory a line); past
+    # it, the least recently used modules keep only their declarations (residency.py).
+    WHOLE_TREE_LINES = 100_000
+
     def __init__(self, root: Path | None = None, settings: Settings = Settings()):
         self.root = root.resolve() if root else None
         self.settings = settings
@@ -118,6 +123,7 @@ class ProjectIndex:
         self._module_files: dict[tuple[str, ImportRef], str | None] = {}
         self._listings: dict[str, frozenset[str]] = {}
         self._found: dict[tuple[str, tuple[str, ...]], str | None] = {}
+        self._whole = WholeTrees(self.WHOLE_TREE_LINES)
         # Names that library star imports bind, asked of jedi; kept across edits (see jedi_names).
         self.star_exports = StarExports(self.root)
 
@@ -134,7 +140,7 @@ class ProjectIndex:
             self._overrides[key] = text
         # An editor buffer changes one module's text, not which files exist: the directory
         # listings and import paths stay (no I/O on the keystroke path).
-        self._decls.pop(key, None)
+        self._forget(key)
         self._invalidate()
 
     def refresh(self, path: str | Path | None = None) -> None:
@@ -144,14 +150,19 @@ class ProjectIndex:
             self._found.clear()
             self._listings.clear()
             self._decls.clear()
+            self._whole = WholeTrees(self.WHOLE_TREE_LINES)
             self._invalidate()
             return
         key = str(Path(path).resolve())
-        self._decls.pop(key, None)
+        self._forget(key)
         self._listings.pop(os.path.dirname(key), None)  # it may be a new file
         self._module_files.clear()
         self._found.clear()
         self._invalidate()
+
+    def _forget(self, path: str) -> None:
+        self._decls.pop(path, None)
+        self._whole.forget(path)
 
     def _invalidate(self) -> None:
         # A name resolved in any module may go through the changed one: drop everything derived
@@ -216,7 +227,40 @@ class ProjectIndex:
         decl = collect(path, text, tree)
         self._decls[path] = decl
         self._backrefs = None  # a new module may declare backrefs onto known models
+        self._whole.use(path, text.count("\n") + 1)
+        self._release_over_budget()
         return decl
+
+    def whole(self, decl: ModuleDecl) -> ModuleDecl:
+        """`decl` with its function bodies (re-parsed if they were released)."""
+        if decl.path not in self._whole:
+            restore_bodies(decl.tree, decl.source, decl.path)
+        self._whole.use(decl.path, decl.source.count("\n") + 1)
+        self._release_over_budget(decl.path)
+        return decl
+
+    def _release_over_budget(self, *pinned: str) -> None:
+        # Never the modules whose facts pass is running: it is walking their bodies.
+        for path in self._whole.over_budget([*self._building, *pinned]):
+            self._whole.forget(path)
+            decl = self._decls.get(path)
+            if decl is not None:
+                release_bodies(decl.tree)
+
+    def release(self, keep: set[str]) -> None:
+        """Let go of what was derived for modules outside `keep` (residency.release_outside)."""
+        release_outside(self, keep)
+
+    def closure(self, paths: list[str]) -> set[str]:
+        """`paths` and the project modules they import: what a server keeps across a release."""
+        return set(paths).union(*(self.imports(path) for path in paths))
+
+    def whole_first(self, paths: list[str]) -> list[str]:
+        """`paths` (once each), those whose trees are whole first, the most recently used first."""
+        return self._whole.first(paths)
+
+    def stats(self) -> dict[str, int]:
+        return index_stats(self)
 
     def imports(self, path: str) -> set[str]:
         """The project modules `path` imports, directly or through other project modules."""
@@ -264,10 +308,11 @@ class ProjectIndex:
             return None
         self._building.add(path)
         try:
-            facts = build_facts(decl, self)
+            facts = build_facts(self.whole(decl), self)
         finally:
             self._building.discard(path)
         self._facts[path] = facts
+        self._release_over_budget()  # its bodies too, now that the facts are made
         return facts
 
     # --- import resolution --------------------------------------------------------------------
@@ -866,8 +911,9 @@ class ProjectIndex:
         if ref in self._chunkers:
             return self._chunkers[ref]
         decl = self.decl(ref.path)
-        node = function_node(decl, ref.qualname)[0] if decl is not None else None
+        node = function_node(self.whole(decl), ref.qualname)[0] if decl is not None else None
         self._chunkers[ref] = answer = node is not None and yields_chunks(node)
+        self._release_over_budget()
         return answer
 
     def query_trace(self, ref: FunctionRef, arguments: CallArguments | None = None) -> QueryTrace | None:

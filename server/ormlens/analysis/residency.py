@@ -1,0 +1,184 @@
+"""Which parse trees the project index keeps whole.
+
+A parse tree costs about 1 KB per source line, and four fifths of it are function bodies. Other
+modules only need a module's declarations (imports, assignments, classes, function signatures);
+the bodies are read by the module's own facts pass and by a few per-function questions
+(`yields_chunks`). So the index keeps the bodies of a bounded number of recently used modules
+and releases the others', re-parsing the module's text to put them back when they are needed.
+
+A release replaces each body list in place: the module, class and function nodes stay the same
+objects, so what holds them (ClassDecl in Values, `decl.functions`, caches by name) stays valid.
+"""
+
+from __future__ import annotations
+
+import ast
+import gc
+from collections import OrderedDict
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ormlens.analysis.project import ProjectIndex
+
+Function = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+class BodyReleased(RuntimeError):
+    """A released body was walked: the caller should have asked the index for the whole tree."""
+
+
+class ReleasedBody(list):
+    """Stands in for a released function body. It keeps a bare node of the type of the body's
+    last statement, which is all `returns_always` reads (`body[-1]`); anything else (walking it,
+    other indexes, its length) raises rather than silently seeing an empty body."""
+
+    def __getitem__(self, index):
+        if index == -1:
+            return list.__getitem__(self, -1)
+        raise BodyReleased("function body released; ProjectIndex.whole() restores it")
+
+    def __iter__(self):
+        raise BodyReleased("function body released; ProjectIndex.whole() restores it")
+
+    def __len__(self):
+        raise BodyReleased("function body released; ProjectIndex.whole() restores it")
+
+    def __bool__(self):
+        return True  # a function body is never empty
+
+
+def declared_functions(body: list[ast.stmt]) -> list[Function]:
+    """The functions a module declares outside any function body (module level, in classes, in
+    `if`/`try`/`with` blocks), in source order. The same text gives the same list, which is how
+    re-parsed bodies find their function."""
+    found: list[Function] = []
+    pending = [iter(body)]
+    while pending:
+        stmt = next(pending[-1], None)
+        if stmt is None:
+            pending.pop()
+            continue
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found.append(stmt)
+            continue
+        blocks = [getattr(stmt, name, None) for name in ("finalbody", "orelse", "body")]
+        blocks += [case.body for case in getattr(stmt, "cases", ())]
+        blocks += [handler.body for handler in getattr(stmt, "handlers", ())]
+        # Pushed in reverse so that they are visited in order (body, handlers, orelse, finalbody).
+        for block in reversed(blocks):
+            if isinstance(block, list) and block:
+                pending.append(iter(block))
+    return found
+
+
+def release_bodies(tree: ast.Module) -> None:
+    for function in declared_functions(tree.body):
+        if not isinstance(function.body, ReleasedBody):
+            function.body = ReleasedBody([type(function.body[-1])()])
+
+
+def restore_bodies(tree: ast.Module, source: str, path: str) -> None:
+    """Put back the bodies of a released tree from a new parse of the same text."""
+    collecting = gc.isenabled()
+    gc.disable()  # as in ProjectIndex.decl: a parse allocates a whole tree
+    try:
+        fresh = ast.parse(source, filename=path)
+    finally:
+        if collecting:
+            gc.enable()
+    held, parsed = declared_functions(tree.body), declared_functions(fresh.body)
+    if len(held) != len(parsed):
+        raise RuntimeError(f"{path}: re-parse found {len(parsed)} functions, not {len(held)}")
+    for function, again in zip(held, parsed):
+        function.body = again.body
+
+
+class WholeTrees:
+    """The modules whose trees are whole, least recently used first, with their line counts;
+    past `budget` lines, the least recently used ones are released (never a pinned one)."""
+
+    def __init__(self, budget: int):
+        self.budget = budget
+        self._lines: OrderedDict[str, int] = OrderedDict()
+        self._total = 0
+
+    def __contains__(self, path: str) -> bool:
+        return path in self._lines
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    @property
+    def lines(self) -> int:
+        return self._total
+
+    def paths(self) -> list[str]:
+        return list(self._lines)
+
+    def first(self, paths: list[str]) -> list[str]:
+        """`paths` once each: the whole ones first, the most recently used first."""
+        wanted = dict.fromkeys(paths)
+        whole = [path for path in reversed(self._lines) if path in wanted]
+        return whole + [path for path in wanted if path not in self._lines]
+
+    def use(self, path: str, lines: int) -> None:
+        """`path` is whole and was just used."""
+        if path in self._lines:
+            self._lines.move_to_end(path)
+        else:
+            self._lines[path] = lines
+            self._total += lines
+
+    def forget(self, path: str) -> None:
+        """`path` is released, or its tree is gone."""
+        self._total -= self._lines.pop(path, 0)
+
+    def over_budget(self, pinned: Iterable[str]) -> list[str]:
+        """The least recently used modules to release to get back within the budget."""
+        keep = set(pinned)
+        out: list[str] = []
+        total = self._total
+        for path, lines in self._lines.items():
+            if total <= self.budget:
+                break
+            if path not in keep:
+                out.append(path)
+                total -= lines
+        return out
+
+
+# --- what the server asks of the index (ProjectIndex.release / stats / closure) ----------------
+
+
+def release_outside(project: ProjectIndex, keep: set[str]) -> None:
+    """Drop the facts, function summaries and function bodies of the modules outside `keep`.
+    All of it is computed again, the same, when asked: no text changed. Declarations, models and
+    resolved names stay (objects other modules' facts hold, compared by identity), as does what
+    the project's files are (import paths, directory listings)."""
+    for path in [path for path in project._facts if path not in keep]:
+        del project._facts[path]
+    for summaries in (project._traces, project._returns, project._returned_queries, project._chunkers):
+        for ref in [ref for ref in summaries if ref.path not in keep]:
+            del summaries[ref]
+    for path in project._whole.paths():
+        decl = project._decls.get(path)
+        if path not in keep and path not in project._building and decl is not None:
+            project._whole.forget(path)
+            release_bodies(decl.tree)
+
+
+def index_stats(project: ProjectIndex) -> dict[str, int]:
+    """Counts of what the index holds (for tests, benchmarks and a server's log)."""
+    parsed = sum(1 for decl in project._decls.values() if decl is not None)
+    return {
+        "modules": parsed,                    # parsed modules (declarations held)
+        "unparsable": len(project._decls) - parsed,
+        "whole_trees": len(project._whole),   # of which the function bodies are held too
+        "whole_lines": project._whole.lines,
+        "facts": len(project._facts),
+        "summaries": len(project._traces) + len(project._returns) + len(project._returned_queries),
+        "models": sum(1 for model in project._models.values() if model is not None),
+        "resolved_names": len(project._globals),
+        "overrides": len(project._overrides),  # editor buffers
+    }

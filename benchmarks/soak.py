@@ -3,8 +3,8 @@
 Starts the real server (`python -m ormlens server`, stdio, through tests/lsp_wire.py's raw
 JSON-RPC client), opens the module and types into one of its function bodies: one character per
 `didChange` (incremental, UTF-16 positions from the client's own copy of the text kept by the
-LSP specification's rules), statements typed character by character (so about half the versions
-do not parse, as when a person types), a typo now and then corrected with a backspace, and every
+LSP specification's rules): Enter (with the indentation, as an editor inserts it), then a statement
+character by character (so some versions do not parse, as when a person types), a typo now and then corrected with a backspace, and every
 few typed lines removed again with one range delete (the module stays about the same size).
 Keystrokes go out at `--rate` per second (default 5, a steady typist; `--rate 0`: as fast as
 possible), `--edits` of them (default 10,000; the range deletes count too).
@@ -13,7 +13,9 @@ It prints:
 - the machine (cores, RAM, CPU model), the project, module and its lines, `ast.parse` of the
   module in this process (median of 5) for comparison;
 - keystroke -> publish latency p50/p95/p99/max: for each keystroke, the time from writing it to
-  the first publishDiagnostics of its version or a later one;
+  the first publishDiagnostics of its version or a later one; over all keystrokes (a version
+  that does not parse is never published: its wait ends when a later one parses and is) and over
+  the keystrokes whose text parses;
 - publishes received while typing, keystrokes between two publishes (median, max) and the longest
   time without a publish while typing;
 - the server's RSS (VmRSS of /proc/PID/status) at start, every 1,000 edits and at the end, and its
@@ -88,7 +90,7 @@ def machine() -> str:
 # --- where to type ------------------------------------------------------------------------------------
 
 def typing_spot(text: str) -> tuple[int, str]:
-    """(offset of the start of a line, its indentation): the first statement of the function
+    """(offset, indentation): the end of the line before the first statement of the function
     nearest the middle of the module whose body is at least 3 statements long."""
     tree = ast.parse(text)
     lines = text.splitlines(keepends=True)
@@ -102,8 +104,10 @@ def typing_spot(text: str) -> tuple[int, str]:
     if isinstance(first, ast.Expr) and isinstance(getattr(first, "value", None), ast.Constant):
         first = function.body[1]  # after the docstring
     line = lines[first.lineno - 1]
-    offset = sum(len(item) for item in lines[: first.lineno - 1])
-    print(f"typing in {function.name}() (line {function.lineno}), before its line {first.lineno}")
+    previous = lines[first.lineno - 2]
+    # The end of the line before (before its line break): Enter, then the statement.
+    offset = sum(len(item) for item in lines[: first.lineno - 2]) + len(previous.rstrip("\r\n"))
+    print(f"typing in {function.name}() (line {function.lineno}), new lines after its line {first.lineno - 1}")
     return offset, line[: len(line) - len(line.lstrip())]
 
 
@@ -131,9 +135,9 @@ class Typist:
                 return change
             statement = STATEMENTS[self.statement % len(STATEMENTS)]
             self.statement += 1
-            self.pending = list(self.indent + statement + "\n")
+            self.pending = ["\n" + self.indent, *statement]  # Enter (the editor indents), the statement
             self.lines += 1
-        if self.pending[0] != "\n" and self.rng.random() < TYPO:
+        if not self.pending[0].startswith("\n") and self.rng.random() < TYPO:
             wrong = self.rng.choice("qxzj")
             self.pending.insert(0, "\b")  # the backspace that corrects it
             self.pending.insert(0, wrong)
@@ -208,6 +212,7 @@ async def soak(root: Path, module: Path, edits: int, rate: float, seed: int) -> 
         print(f"server RSS at start (after the first analysis): {mb(rss[0][1])}")
 
         sent: list[tuple[int, float]] = []  # (version, time written)
+        parsing: set[int] = set()  # the versions whose text parses
         started = time.monotonic()
         for edit in range(1, edits + 1):
             if rate > 0:
@@ -220,6 +225,7 @@ async def soak(root: Path, module: Path, edits: int, rate: float, seed: int) -> 
                                                    "contentChanges": [change]})
             sent.append((version, time.monotonic()))
             await wire.drain()
+            parsing.add(version) if parses(model.text) else None
             if rate <= 0:
                 await asyncio.sleep(0)
             if edit % SAMPLE_EVERY == 0:
@@ -260,10 +266,18 @@ async def soak(root: Path, module: Path, edits: int, rate: float, seed: int) -> 
     finally:
         code = await wire.close()
 
-    report(wire, uri, sent, started, stopped, edits, rss, final_rss, idle, code)
+    report(wire, uri, sent, parsing, started, stopped, edits, rss, final_rss, idle, code)
 
 
-def report(wire: Wire, uri: str, sent, started, stopped, edits, rss, final_rss, idle, code) -> None:
+def parses(text: str) -> bool:
+    try:
+        ast.parse(text)
+    except SyntaxError:
+        return False
+    return True
+
+
+def report(wire: Wire, uri: str, sent, parsing, started, stopped, edits, rss, final_rss, idle, code) -> None:
     publishes = [p for p in wire.publishes if p.uri == uri and p.version is not None and p.at >= started]
     # keystroke -> the first publish of its version or a later one
     latencies, index = [], 0
@@ -274,12 +288,14 @@ def report(wire: Wire, uri: str, sent, started, stopped, edits, rss, final_rss, 
         if index == len(publishes):
             uncovered += 1
             continue
-        latencies.append(publishes[index].at - at)
-    print("\nkeystroke -> publish latency over", len(latencies), "keystrokes"
-          + (f" ({uncovered} never covered)" if uncovered else "") + ":")
-    print("  p50 {:.3f} s   p95 {:.3f} s   p99 {:.3f} s   max {:.3f} s".format(
-        percentile(latencies, 0.5), percentile(latencies, 0.95), percentile(latencies, 0.99),
-        max(latencies, default=float("nan"))))
+        latencies.append((version, publishes[index].at - at))
+    print("\nkeystroke -> publish latency (to the first publish of its version or a later one)"
+          + (f" ({uncovered} keystrokes never covered)" if uncovered else "") + ":")
+    for label, values in [("all keystrokes", [t for _, t in latencies]),
+                          ("keystrokes whose text parses", [t for v, t in latencies if v in parsing])]:
+        print("  {:<30} ({:>5}): p50 {:.3f} s   p95 {:.3f} s   p99 {:.3f} s   max {:.3f} s".format(
+            label, len(values), percentile(values, 0.5), percentile(values, 0.95), percentile(values, 0.99),
+            max(values, default=float("nan"))))
     if idle:
         print(f"  one keystroke after a 1 s pause: {statistics.median(idle) * 1000:.0f} ms (median of {len(idle)})")
 

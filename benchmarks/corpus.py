@@ -7,7 +7,8 @@ sessions; SQLModel) from PyPI into a cache (`$ORMLENS_BENCH_CACHE`, default
 
 - runs `ormlens check --output-format json --exit-zero` as a subprocess over the project's
   package code and prints files, lines, seconds (wall clock of the subprocess, interpreter start
-  included), findings per code and files/lines per second;
+  included), its peak RSS (the child's own, from os.wait4), findings per code and files/lines per
+  second;
 - on the Django projects, runs `djch check` (a Rust checker of Django lazy relation reads in
   loops) from the project's folder and compares its findings with ormlens' lazy-load findings
   (ORM002; an ORM001 on the same line counts as "ormlens reports it as ORM001"), by path and line.
@@ -46,6 +47,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from memory import run_measured
 from pypi_sources import CACHE, fetch
 
 from ormlens.discovery import discover
@@ -96,6 +98,7 @@ class Run:
     files: list[Path]
     lines: int
     seconds: float
+    peak_rss_kb: int
     findings: list[dict]
     errors: list[str]
 
@@ -118,9 +121,7 @@ def mark_project_root(root: Path) -> None:
 def run_ormlens(project: Project, root: Path, files: list[Path]) -> Run:
     command = [sys.executable, "-m", "ormlens", "check", "--output-format", "json", "--exit-zero",
                *(str(path.relative_to(root)) for path in files)]
-    start = time.perf_counter()
-    done = subprocess.run(command, cwd=root, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
+    done = run_measured(command, cwd=root)
     if done.returncode != 0:
         raise RuntimeError(f"ormlens failed on {project.requirement} (exit {done.returncode}):\n{done.stderr}")
     lines = sum(path.read_bytes().count(b"\n") for path in files)
@@ -135,7 +136,7 @@ def run_ormlens(project: Project, root: Path, files: list[Path]) -> Run:
         })
     findings.sort(key=finding_key)
     errors = [line for line in done.stderr.splitlines() if line.strip()]
-    return Run(project, root, files, lines, seconds, findings, errors)
+    return Run(project, root, files, lines, done.seconds, done.peak_rss_kb, findings, errors)
 
 
 def finding_key(finding: dict) -> tuple:
@@ -329,19 +330,21 @@ def review_markdown(sample: list[dict], comparisons: dict[str, Comparison], seed
 # --- main -------------------------------------------------------------------------------------
 
 def print_table(runs: list[Run]) -> None:
-    header = (f"{'project':<26} {'style':<21} {'files':>5} {'lines':>7} {'sec':>6} "
+    header = (f"{'project':<26} {'style':<21} {'files':>5} {'lines':>7} {'sec':>6} {'RSS MB':>6} "
               + " ".join(f"{code:>6}" for code in CODES) + f" {'files/s':>7} {'lines/s':>7}")
     print(header)
     print("-" * len(header))
     for run in runs:
         counts = Counter(f["code"] for f in run.findings)
         print(f"{run.project.requirement:<26} {run.project.style:<21} {len(run.files):>5} {run.lines:>7} "
-              f"{run.seconds:>6.1f} " + " ".join(f"{counts.get(code, 0):>6}" for code in CODES)
+              f"{run.seconds:>6.1f} {run.peak_rss_kb / 1024:>6.0f} "
+              + " ".join(f"{counts.get(code, 0):>6}" for code in CODES)
               + f" {len(run.files) / run.seconds:>7.0f} {run.lines / run.seconds:>7.0f}")
     files, lines = sum(len(r.files) for r in runs), sum(r.lines for r in runs)
     seconds = sum(r.seconds for r in runs)
     counts = Counter(f["code"] for r in runs for f in r.findings)
-    print(f"{'total':<26} {'':<21} {files:>5} {lines:>7} {seconds:>6.1f} "
+    peak = max(r.peak_rss_kb for r in runs) / 1024
+    print(f"{'total (RSS: max)':<26} {'':<21} {files:>5} {lines:>7} {seconds:>6.1f} {peak:>6.0f} "
           + " ".join(f"{counts.get(code, 0):>6}" for code in CODES)
           + f" {files / seconds:>7.0f} {lines / seconds:>7.0f}")
 
@@ -419,7 +422,8 @@ def main(argv: list[str] | None = None) -> int:
             "scanned": "all code" if args.include_tests else "package code without tests",
             "projects": [{"project": r.project.requirement, "style": r.project.style,
                           "packages": list(r.project.packages), "files": len(r.files), "lines": r.lines,
-                          "seconds": round(r.seconds, 2), "errors": r.errors,
+                          "seconds": round(r.seconds, 2), "peak_rss_mb": round(r.peak_rss_kb / 1024),
+                          "errors": r.errors,
                           "counts": dict(sorted(Counter(f["code"] for f in r.findings).items()))} for r in runs],
             "findings": findings,
             "djch": [{"project": p.requirement, "available": res.available, "reason": res.reason,

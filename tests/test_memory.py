@@ -6,6 +6,7 @@ through findings, never through timings or RSS."""
 from __future__ import annotations
 
 import ast
+import gc
 import textwrap
 from pathlib import Path
 
@@ -87,6 +88,14 @@ def batched(session, ids):
 def through_method(session, repository: Repository):
     for author in session.scalars(select(Author)).all():
         repository.books(session, author.id)
+
+
+def cached(cache, session, key):
+    author = cache.get(key)
+    if author is None:
+        author = session.get(Author, key)
+        cache.set(key, author)
+    return author
 """
 
 MODULES = 12
@@ -278,3 +287,22 @@ def test_an_edited_module_is_parsed_again(project_dir, monkeypatch):
     findings, _ = analyze(project, view, Settings())
     assert [f.code for f in findings] == ["ORM001", "ORM002"]
     assert project.stats()["whole_trees"] == 0
+
+
+def test_a_release_leaves_no_cyclic_garbage(project_dir):
+    """With the server's GC thresholds an analysis rarely triggers a collection, so the reference
+    cycles it leaves would pile up for hundreds of edits; a release collects them."""
+    project = ProjectIndex(project_dir, Settings())
+    view = str((project_dir / "view_5.py").resolve())
+    text = Path(view).read_text()
+    thresholds = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        gc.collect()
+        for edit in range(5):
+            project.set_source(view, text + f"\n# edit {edit}\n")
+            analyze(project, view, Settings())
+            project.release(project.closure([view]))
+            assert gc.collect() == 0
+    finally:
+        gc.set_threshold(*thresholds)

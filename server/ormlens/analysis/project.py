@@ -123,6 +123,7 @@ class ProjectIndex:
         self._module_files: dict[tuple[str, ImportRef], str | None] = {}
         self._listings: dict[str, frozenset[str]] = {}
         self._found: dict[tuple[str, tuple[str, ...]], str | None] = {}
+        self._imported: dict[str, frozenset[str]] = {}
         self._whole = WholeTrees(self.WHOLE_TREE_LINES)
         # Names that library star imports bind, asked of jedi; kept across edits (see jedi_names).
         self.star_exports = StarExports(self.root)
@@ -168,6 +169,7 @@ class ProjectIndex:
         # A name resolved in any module may go through the changed one: drop everything derived
         # (facts, models, resolved names); the other modules' parses are kept.
         self._facts.clear()
+        self._imported.clear()
         self._models.clear()
         self._bases.clear()
         self._globals.clear()
@@ -264,6 +266,11 @@ class ProjectIndex:
 
     def imports(self, path: str) -> set[str]:
         """The project modules `path` imports, directly or through other project modules."""
+        if path not in self._imported:  # asked per open file on every keystroke (dependents, closure)
+            self._imported[path] = frozenset(self._walk_imports(path))
+        return set(self._imported[path])
+
+    def _walk_imports(self, path: str) -> set[str]:
         seen: set[str] = set()
         pending = [path]
         while pending and len(seen) < 500:

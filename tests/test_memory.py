@@ -306,3 +306,25 @@ def test_a_release_leaves_no_cyclic_garbage(project_dir):
             assert gc.collect() == 0
     finally:
         gc.set_threshold(*thresholds)
+
+
+def test_declared_functions_are_those_outside_bodies_in_source_order():
+    tree = ast.parse(textwrap.dedent("""
+        try:
+            def a(): pass
+        except ImportError:
+            def b(): pass
+        else:
+            def c(): pass
+        finally:
+            def d(): pass
+        class K:
+            def e(self):
+                def inner(): pass
+            class Meta:
+                def f(self): pass
+        match x:
+            case 1:
+                def g(): pass
+    """))
+    assert [f.name for f in declared_functions(tree.body)] == ["a", "b", "c", "d", "e", "f", "g"]

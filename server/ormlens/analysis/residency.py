@@ -62,11 +62,11 @@ def declared_functions(body: list[ast.stmt]) -> list[Function]:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
             found.append(stmt)
             continue
-        blocks = [getattr(stmt, name, None) for name in ("finalbody", "orelse", "body")]
-        blocks += [case.body for case in getattr(stmt, "cases", ())]
+        blocks = [getattr(stmt, "body", None)]
         blocks += [handler.body for handler in getattr(stmt, "handlers", ())]
-        # Pushed in reverse so that they are visited in order (body, handlers, orelse, finalbody).
-        for block in reversed(blocks):
+        blocks += [case.body for case in getattr(stmt, "cases", ())]
+        blocks += [getattr(stmt, "orelse", None), getattr(stmt, "finalbody", None)]
+        for block in reversed(blocks):  # a stack: the first block on top
             if isinstance(block, list) and block:
                 pending.append(iter(block))
     return found

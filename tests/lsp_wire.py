@@ -217,6 +217,8 @@ class Wire:
         """Send a request; the future gets the whole response message (`result` or `error`)."""
         self.next_id += 1
         future = asyncio.get_running_loop().create_future()
+        # A request nobody waits for any more may fail when the server exits: no asyncio warning.
+        future.add_done_callback(lambda done: done.cancelled() or done.exception())
         self.pending[self.next_id] = future
         message = {"id": self.next_id, "method": method}
         if params is not None:

@@ -370,7 +370,7 @@ class Fuzz:
         pause = rng.random()
         if pause < 0.5:
             await wire.drain()
-        elif pause < 0.9:
+        elif pause < 0.94:
             await asyncio.sleep(rng.uniform(0, 0.02))
         else:
             await asyncio.sleep(rng.uniform(0.05, 0.3))  # an analysis can finish: intermediate publishes

@@ -3,9 +3,10 @@
 Starts the real server (`python -m ormlens server`, stdio, through tests/lsp_wire.py's raw
 JSON-RPC client), opens the module and types into one of its function bodies: one character per
 `didChange` (incremental, UTF-16 positions from the client's own copy of the text kept by the
-LSP specification's rules): Enter (with the indentation, as an editor inserts it), then a statement
-character by character (so some versions do not parse, as when a person types), a typo now and then corrected with a backspace, and every
-few typed lines removed again with one range delete (the module stays about the same size).
+LSP specification's rules): Enter (with the indentation, as an editor inserts it), then a
+statement character by character (so some versions do not parse, as when a person types), a typo
+now and then corrected with a backspace, and every few typed lines removed again with one range
+delete (the module stays about the same size).
 Keystrokes go out at `--rate` per second (default 5, a steady typist; `--rate 0`: as fast as
 possible), `--edits` of them (default 10,000; the range deletes count too).
 
@@ -26,9 +27,10 @@ It prints:
 The project is downloaded from PyPI into the benchmarks' cache on first use (pypi_sources.fetch).
 
     .venv/bin/python benchmarks/soak.py                      # ckan 2.12.0, ckan/logic/action/get.py
-    .venv/bin/python benchmarks/soak.py --requirement django-oscar==4.2.1 --module src/oscar/apps/order/abstract_models.py
+    .venv/bin/python benchmarks/soak.py --requirement django-oscar==4.2.1 \
+        --module src/oscar/apps/order/abstract_models.py
     .venv/bin/python benchmarks/soak.py --edits 1000 --rate 0
-    .venv/bin/python benchmarks/soak.py --project /tmp/corpus/saleor --module saleor/order/models.py
+    .venv/bin/python benchmarks/soak.py --project /tmp/corpus/saleor --module saleor/order/actions.py
 """
 
 from __future__ import annotations

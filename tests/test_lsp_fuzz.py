@@ -18,8 +18,15 @@ The client keeps its own copy of every document through the LSP specification's 
   for the client's text written at the same path in a copy of the workspace (code, message, range
   and related locations, converted from the negotiated encoding to check's 1-based char columns);
 - no analysis fails, and the server exits cleanly on shutdown/exit.
-One run of each pair pushes diagnostics, one pulls them; one pair works in a folder whose path has
-a space and a non-ASCII character, with percent-encoded URIs as VS Code sends them.
+One pair of runs pushes diagnostics (UTF-16), one pulls them (UTF-8 negotiated), one works in a
+folder whose path has a space and a non-ASCII character, with percent-encoded URIs as VS Code
+sends them. A failing run saves the client's texts, every message sent and every publish received
+next to its workspace (the path is in the failure message).
+
+Also here: requests before `initialize` (-32002), each malformed request answered with -32602, a huge
+`debounceMs` delaying no code action or hover, a soak (keystrokes faster than the analysis of a
+2,650-line module: something must be published while typing), and regression tests for what the
+fuzz found. The long soak is benchmarks/soak.py.
 """
 
 from __future__ import annotations
@@ -759,5 +766,50 @@ async def test_soak_publishes_while_typing(tmp_path: Path):
         actual = server_findings([{**d, "_rel": "typed.py"} for d in wire.latest(uri).diagnostics], root,
                                  lambda rel: lsp_lines(model.text), "utf-16")
         assert actual == expected
+    finally:
+        await wire.close()
+
+
+# --- found by the fuzz ----------------------------------------------------------------------------------------
+
+async def test_a_dependent_is_reanalysed_when_its_dependency_is_fixed_while_it_is_analysed(tmp_path: Path):
+    """models.py gets a syntax error; a few ms later (its analysis still running) it is fixed and
+    original.py, which imports it, changes. original.py's analysis runs against the broken
+    models.py; the publish of the fixed models.py must bring a new analysis of original.py."""
+    root = make_workspace(tmp_path / "ws")
+    wire = await Wire.start(cwd=root)
+    try:
+        await wire.initialize(root)
+        texts = {name: (root / name).read_text() for name in ("models.py", "original.py")}
+        uri = {name: file_uri(root / name) for name in texts}
+        for name, text in texts.items():
+            wire.notify("textDocument/didOpen", {"textDocument": {
+                "uri": uri[name], "languageId": "python", "version": 1, "text": text}})
+        codes = lambda: sorted(d["code"] for d in wire.latest(uri["original.py"]).diagnostics)  # noqa: E731
+        assert await wire.wait_for(lambda: wire.latest(uri["original.py"]) is not None and codes() == [
+            "ORM001", "ORM001", "ORM005"])
+        line = next(i for i, text in enumerate(lsp_lines(texts["models.py"])) if text.startswith("class Session"))
+        models, original = 1, 1
+        for delay in (0.002, 0.005, 0.008, 0.012):
+            models += 1
+            wire.notify("textDocument/didChange", {"textDocument": {"uri": uri["models.py"], "version": models},
+                                                   "contentChanges": [{"range": lsp_range((line, 0), (line, 2)),
+                                                                       "text": "8:"}]})  # `8:ass Session`
+            await wire.drain()
+            await asyncio.sleep(delay)
+            models, original = models + 1, original + 1
+            wire.notify("textDocument/didChange", {"textDocument": {"uri": uri["models.py"], "version": models},
+                                                   "contentChanges": [{"range": lsp_range((line, 0), (line, 2)),
+                                                                       "text": "cl"}]})  # fixed
+            wire.notify("textDocument/didChange", {"textDocument": {"uri": uri["original.py"], "version": original},
+                                                   "contentChanges": [{"range": lsp_range((0, 99), (0, 99)),
+                                                                       "text": "#"}]})
+            await wire.drain()
+            settled = lambda: (wire.latest(uri["original.py"]).version == original  # noqa: E731
+                               and codes() == ["ORM001", "ORM001", "ORM005"])
+            assert await wire.wait_for(settled), (
+                f"models.py broken then fixed {delay * 1000:.0f} ms later: original.py v{original} still shows "
+                f"{codes()} (published v{wire.latest(uri['original.py']).version}), computed against the broken "
+                f"models.py, {DEADLINE} s after models.py v{models} (fixed) was sent")
     finally:
         await wire.close()

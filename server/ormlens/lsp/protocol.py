@@ -34,6 +34,17 @@ class RejectedRequest:
     jsonrpc: str = "2.0"
 
 
+class _NoDeserialisationTracebacks(logging.Filter):
+    """pygls logs a multi-screen traceback for each message that does not deserialise; the
+    protocol below says it in one line instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Unable to deserialize message")
+
+
+logging.getLogger("pygls.protocol.json_rpc").addFilter(_NoDeserialisationTracebacks())
+
+
 class OrmlensProtocol(LanguageServerProtocol):
     initialized = False  # set once `initialize` has been answered
 

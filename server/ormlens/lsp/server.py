@@ -60,11 +60,14 @@ class Outcome:
 @dataclass
 class DocumentState:
     uri: str  # as the client spells it: publishes go back under this URI
-    path: str | None
+    path: str
     task: asyncio.Task | None = None
     # Set when a request waits for this document: the debounce ends at once.
     wanted: asyncio.Event = field(default_factory=asyncio.Event)
     waiting_since: float | None = None  # loop time of the first change not yet published
+    # Set by every schedule(): something this document reads may have changed (its own text, or
+    # a module it imports), so a run that started before must not be the last word.
+    rerun: bool = False
     # What was last published (or is served by pull): a good result, kept across syntax errors.
     version: int | None = None
     outcome: Outcome = field(default_factory=Outcome)
@@ -146,12 +149,22 @@ class OrmlensServer(LanguageServer):
     def state(self, key: str) -> DocumentState:
         """The analysis state of the open document kept under `key` (a normalised URI)."""
         if key not in self.documents:
-            path = uri_to_path(key)
-            self.documents[key] = DocumentState(self.texts[key].uri, str(Path(path).resolve()) if path else None)
+            self.documents[key] = DocumentState(self.texts[key].uri, self.document_path(key))
         return self.documents[key]
+
+    def document_path(self, key: str) -> str:
+        """Where a document's module sits for the analysis: its file, or for a document with no
+        file (`untitled:Untitled-1`) a name of its own in the workspace root, so that it is
+        analysed as a new module of the project (as ruff's server checks unsaved buffers)."""
+        path = uri_to_path(key)
+        if path:
+            return str(Path(path).resolve())
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", key.split(":", 1)[-1]).strip("_.") or "document"
+        return str((self.root or Path.cwd()).resolve() / f"{name}.untitled.py")
 
     def schedule(self, key: str) -> asyncio.Task:
         state = self.state(key)
+        state.rerun = True
         if state.task is None or state.task.done():
             state.task = asyncio.ensure_future(self.analyse_until_current(key, state))
         return state.task
@@ -167,6 +180,7 @@ class OrmlensServer(LanguageServer):
         while self.documents.get(key) is state and key in self.texts:
             document = self.texts[key]
             version, text = document.version, document.text
+            state.rerun = False
             others = [s.path for s in self.documents.values() if s is not state and s.path]
             try:
                 outcome = await loop.run_in_executor(self.worker, self.analyse, state.path, text, self.encoding,
@@ -182,26 +196,29 @@ class OrmlensServer(LanguageServer):
             current = self.texts.get(key)
             if self.documents.get(key) is not state or current is None:
                 return  # closed meanwhile
-            if current.version != version:
-                # A newer version arrived: analyse that next. Show this result meanwhile when the
-                # user has waited long enough (its version says which text it describes).
+            if current.version != version or state.rerun:
+                # A newer version (or a change of a module it imports) arrived: analyse again.
+                # Show this result meanwhile when the user has waited long enough for one (its
+                # version says which text it describes).
                 waited = state.waiting_since is not None and loop.time() - state.waiting_since >= STALE_PUBLISH_SECONDS
                 if waited and outcome.parsed and (state.version is None or version > state.version):
                     self.publish(state, version, outcome)
                 continue
+            text_changed = state.analysed != version
             state.analysed = version
             self.publish(state, version, outcome)
             state.wanted.clear()
-            for other_key, other in list(self.documents.items()):
+            # Only a change of this text changes what the modules importing it read: re-analysed
+            # because of a change elsewhere, it has nothing new for them (and two open modules
+            # importing each other would otherwise re-analyse each other forever).
+            for other_key, other in list(self.documents.items()) if text_changed else []:
                 if other.path in outcome.dependents:
                     self.schedule(other_key)
             return
 
-    def analyse(self, path: str | None, text: str, encoding: str, others: list[str],
+    def analyse(self, path: str, text: str, encoding: str, others: list[str],
                 uri: str | None = None) -> Outcome:
         """On the worker thread: one document version through the engine."""
-        if path is None:
-            return Outcome(parsed=False, error="not a file: URI")
         if self.root and excluded(Path(path), self.root, self.settings.exclude):
             return Outcome()  # the project says: not this file
         size = len(text.encode("utf-8", "surrogatepass"))

@@ -173,3 +173,18 @@ async def test_continuous_typing_on_a_slow_module_still_publishes(client: Langua
     versions = [params.version for params in client.published_log[before:] if params.uri == uri]
     assert while_typing, "nothing was published while the user typed"
     assert versions == sorted(versions) and versions[-1] == version
+
+
+async def test_open_modules_importing_each_other_settle(client: LanguageClient, workspace: Path):
+    await start(client, workspace)
+    first, second = workspace / "orders.py", workspace / "billing.py"
+    first.write_text("from models import Payment\nfrom billing import charge\n\n\ndef total(ids):\n"
+                     "    return [charge(Payment.query.get(i)) for i in ids]\n")
+    second.write_text("import orders\n\n\ndef charge(payment):\n    return payment\n\n\n"
+                      "def again(ids):\n    return orders.total(ids)\n")
+    first_uri, second_uri = open_file(client, first), open_file(client, second)
+    assert [d.code for d in await published(client, first_uri, 1)] == ["ORM001"]
+    await published(client, second_uri, 1)
+    await asyncio.sleep(1.0)  # a loop of re-analyses would publish dozens of times in this second
+    counts = {uri: sum(1 for p in client.published_log if p.uri == uri) for uri in (first_uri, second_uri)}
+    assert all(count <= 2 for count in counts.values()), counts

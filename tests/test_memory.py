@@ -298,7 +298,9 @@ def test_a_release_leaves_no_cyclic_garbage(project_dir):
     thresholds = gc.get_threshold()
     gc.set_threshold(100_000, 50, 100)
     try:
-        gc.collect()
+        for _ in range(10):  # what earlier tests left (finalizers may free more on a second pass)
+            if not gc.collect():
+                break
         for edit in range(5):
             project.set_source(view, text + f"\n# edit {edit}\n")
             analyze(project, view, Settings())

@@ -188,3 +188,41 @@ async def test_open_modules_importing_each_other_settle(client: LanguageClient, 
     await asyncio.sleep(1.0)  # a loop of re-analyses would publish dozens of times in this second
     counts = {uri: sum(1 for p in client.published_log if p.uri == uri) for uri in (first_uri, second_uri)}
     assert all(count <= 2 for count in counts.values()), counts
+
+
+# --- 6. memory over a long session ----------------------------------------------------------------------
+
+async def stats(client: LanguageClient) -> dict:
+    return await asyncio.wait_for(client.workspace_execute_command_async(
+        lsp.ExecuteCommandParams(command="ormlens.stats")), DEADLINE)
+
+
+async def test_a_long_editing_session_holds_no_more_than_a_short_one(client: LanguageClient, workspace: Path):
+    await start(client, workspace)
+    uri = open_file(client, workspace / "original.py")
+    await published(client, uri, 1)
+    column = len(ORIGINAL.splitlines()[4])  # typing at the end of `    result = {}`, then deleting it
+
+    async def type_and_delete(first_version: int, rounds: int) -> int:
+        version = first_version
+        for _ in range(rounds):
+            for text, end in (("  # x", column), ("", column + 5)):
+                version += 1
+                change(client, uri, version, text, (4, column), (4, end))
+                await published(client, uri, version)  # each version analysed (none coalesced)
+        return version
+
+    version = await type_and_delete(1, 20)
+    after_short = await stats(client)
+    await type_and_delete(version, 150)
+    after_long = await stats(client)
+    held = ("modules", "whole_trees", "facts", "summaries", "models", "resolved_names", "overrides")
+    assert {key: after_long[key] for key in held} == {key: after_short[key] for key in held}
+    # A closed file's facts go (it is outside every open file's import closure).
+    other = open_file(client, workspace / "intended.py")
+    await published(client, other, 1)
+    with_both = await stats(client)
+    client.text_document_did_close(lsp.DidCloseTextDocumentParams(lsp.TextDocumentIdentifier(uri=other)))
+    after_close = await stats(client)
+    assert with_both["facts"] >= 1 and with_both["overrides"] == 2
+    assert (after_close["facts"], after_close["overrides"]) == (with_both["facts"] - 1, 1)

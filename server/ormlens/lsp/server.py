@@ -231,7 +231,10 @@ class OrmlensServer(LanguageServer):
         lines = source_lines(text)
         diagnostics = [convert.to_diagnostic(f, lines, encoding, self.settings.severity_of(f.code),
                                              self.lines_of, uri) for f in findings]
-        return Outcome(diagnostics, findings, parsed, error, self.project.dependents(path, others))
+        dependents = self.project.dependents(path, others)
+        # Keep what the open files need (their import closure); collect the cycles this analysis left.
+        self.project.release(self.project.closure([path, *others]))
+        return Outcome(diagnostics, findings, parsed, error, dependents)
 
     def resolves_edits(self) -> bool:
         """Does the client fill in a code action's edit later, through codeAction/resolve?"""
@@ -375,6 +378,8 @@ def did_close(ls: OrmlensServer, params: lsp.DidCloseTextDocumentParams) -> None
     state = ls.documents.pop(key, None)
     if state is not None and state.path:
         ls.worker.submit(ls.project.set_source, state.path, None)  # back to the file on disk
+        open_paths = [other.path for other in ls.documents.values()]
+        ls.worker.submit(lambda: ls.project.release(ls.project.closure(open_paths)))
     if not ls.pull and document is not None:
         ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=document.uri, diagnostics=[]))
 
@@ -388,6 +393,25 @@ def did_change_watched_files(ls: OrmlensServer, params: lsp.DidChangeWatchedFile
         else:  # created or deleted: what imports resolve to may change anywhere
             ls.worker.submit(ls.project.refresh, None)
     ls.reanalyse_open_documents()
+
+
+@server.command("ormlens.stats")
+async def stats(ls: OrmlensServer, *args) -> dict:
+    """What the project index holds, the server's RSS, and how many unreachable objects a full
+    collection finds (the memory a long session keeps; for tests, benchmarks and bug reports)."""
+    def measure() -> dict:
+        garbage = gc.collect()
+        return {**ls.project.stats(), "garbage": garbage, "rss_kb": _rss_kb(), "open": len(ls.texts)}
+
+    return await asyncio.get_running_loop().run_in_executor(ls.worker, measure)
+
+
+def _rss_kb() -> int | None:
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+    except (OSError, StopIteration, ValueError):
+        return None  # not Linux
 
 
 @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)

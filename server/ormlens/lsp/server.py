@@ -10,9 +10,12 @@ Nothing here raises into the editor: failures are logged."""
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import gc
 import logging
 import re
+import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +45,21 @@ QUIET_SECONDS = 0.02
 # reached them for this long: a burst of edits still publishes once, continuous typing does not
 # leave the diagnostics frozen until the user pauses.
 STALE_PUBLISH_SECONDS = 0.5
+# How often at most free heap memory is handed back to the system (glibc keeps what the worker
+# thread's arena freed, so a long session's RSS would otherwise only grow).
+TRIM_SECONDS = 5.0
+
+
+def _malloc_trim():
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl): nothing to trim this way
+        return None
+
+
+MALLOC_TRIM = _malloc_trim()
 NOQA_CODE = re.compile(r"#\s*noqa:[^#]*", re.IGNORECASE)
 CODE = re.compile(r"ORM\d{3}", re.IGNORECASE)
 
@@ -92,6 +110,7 @@ class OrmlensServer(LanguageServer):
         self.texts: dict[str, Document] = {}
         self.documents: dict[str, DocumentState] = {}
         self.pull = False
+        self.trimmed_at = 0.0
 
     @property
     def encoding(self) -> str:
@@ -234,7 +253,14 @@ class OrmlensServer(LanguageServer):
         dependents = self.project.dependents(path, others)
         # Keep what the open files need (their import closure); collect the cycles this analysis left.
         self.project.release(self.project.closure([path, *others]))
+        self.trim_memory()
         return Outcome(diagnostics, findings, parsed, error, dependents)
+
+    def trim_memory(self) -> None:
+        now = time.monotonic()
+        if MALLOC_TRIM is not None and now - self.trimmed_at >= TRIM_SECONDS:
+            MALLOC_TRIM(0)
+            self.trimmed_at = now
 
     def resolves_edits(self) -> bool:
         """Does the client fill in a code action's edit later, through codeAction/resolve?"""

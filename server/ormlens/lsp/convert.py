@@ -3,13 +3,12 @@ bytes (as `ast` does); the client counts UTF-16 code units unless it negotiated 
 
 from __future__ import annotations
 
-import re
-
 from lsprotocol import types as lsp
 from pygls import uris
 
 from ormlens.findings import Finding, Span
-from ormlens.positions import byte_to_char_col, byte_to_utf16_col, source_lines
+from ormlens.lsp.documents import Document
+from ormlens.positions import byte_to_char_col, byte_to_utf16_col
 from ormlens.rules import REGISTRY
 
 SEVERITY = {
@@ -79,33 +78,9 @@ def rule_hover(code: str) -> lsp.Hover | None:
     return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=rule.documentation()))
 
 
-def line_starts(text: str) -> list[int]:
-    """Where each line starts in `text`, whatever its line endings (\\r\\n counts two)."""
-    return [0] + [match.end() for match in re.finditer(r"\r\n|\r|\n", text)]
-
-
-def encoded_length(text: str, encoding: str) -> int:
-    """How long `text` is in the negotiated position encoding's units."""
-    if encoding == lsp.PositionEncodingKind.Utf8:
-        return len(text.encode("utf-8"))
-    if encoding == lsp.PositionEncodingKind.Utf32:
-        return len(text)
-    return len(text.encode("utf-16-le")) // 2
-
-
-def offset_position(lines: list[str], line_starts: list[int], offset: int, encoding: str) -> lsp.Position:
-    """A character offset in the text -> an LSP position in the negotiated encoding."""
-    import bisect
-
-    line = max(bisect.bisect_right(line_starts, offset) - 1, 0)
-    text = lines[line] if line < len(lines) else ""
-    return lsp.Position(line=line, character=encoded_length(text[: offset - line_starts[line]], encoding))
-
-
 def text_edits(text: str, edits, encoding: str) -> list[lsp.TextEdit]:
     """Fix edits (character offsets in `text`) -> LSP text edits."""
-    lines = source_lines(text)
-    starts = line_starts(text)
-    return [lsp.TextEdit(range=lsp.Range(start=offset_position(lines, starts, edit.start, encoding),
-                                         end=offset_position(lines, starts, edit.end, encoding)),
+    document = Document("", text)
+    return [lsp.TextEdit(range=lsp.Range(start=document.position(edit.start, encoding),
+                                         end=document.position(edit.end, encoding)),
                          new_text=edit.text) for edit in sorted(set(edits))]

@@ -32,7 +32,7 @@ from ormlens.findings import Finding
 from ormlens.fixes import fix_for
 from ormlens.fixes.base import SourceText
 from ormlens.lsp import convert
-from ormlens.lsp.documents import Document, normalise_uri, uri_to_path
+from ormlens.lsp.documents import Document, normalise_uri, units, uri_to_path
 from ormlens.lsp.protocol import OrmlensProtocol
 from ormlens.positions import source_lines
 
@@ -547,7 +547,7 @@ async def code_action(ls: OrmlensServer, params: lsp.CodeActionParams) -> list[l
                                   for kind in wanted):
         fixed = await loop.run_in_executor(ls.worker, ls.fix_all, state.path, source)
         if fixed is not None and fixed != source:
-            end = convert.offset_position(source_lines(source), convert.line_starts(source), len(source), encoding)
+            end = Document("", source).position(len(source), encoding)
             actions.append(lsp.CodeAction(title="ormlens: fix all (safe fixes)", kind=FIX_ALL, edit=versioned_edit(
                 uri, version, [lsp.TextEdit(range=lsp.Range(start=lsp.Position(line=0, character=0), end=end),
                                             new_text=fixed)])))
@@ -596,11 +596,11 @@ def noqa_edit(lines: list[str], line: int, code: str, encoding: str) -> lsp.Text
     match = NOQA_CODE.search(text)
     if match:
         end = match.end() - (len(match.group(0)) - len(match.group(0).rstrip()))
-        position = convert.encoded_length(text[:end], encoding)
+        position = units(text[:end], encoding)
         return lsp.TextEdit(range=lsp.Range(start=lsp.Position(line=line - 1, character=position),
                                             end=lsp.Position(line=line - 1, character=position)),
                             new_text=f", {code}")
-    position = convert.encoded_length(text, encoding)
+    position = units(text, encoding)
     return lsp.TextEdit(range=lsp.Range(start=lsp.Position(line=line - 1, character=position),
                                         end=lsp.Position(line=line - 1, character=position)),
                         new_text=f"  # noqa: {code}")

@@ -427,7 +427,8 @@ async def stats(ls: OrmlensServer, *args) -> dict:
     collection finds (the memory a long session keeps; for tests, benchmarks and bug reports)."""
     def measure() -> dict:
         garbage = gc.collect()
-        return {**ls.project.stats(), "garbage": garbage, "rss_kb": _rss_kb(), "open": len(ls.texts)}
+        return {**ls.project.stats(), "garbage": garbage, "rss_kb": _rss_kb(), "open": len(ls.texts),
+                "pending_futures": ls.protocol.pending()}
 
     return await asyncio.get_running_loop().run_in_executor(ls.worker, measure)
 

@@ -64,16 +64,18 @@ def analyze(project: ProjectIndex, path: str, settings: Settings) -> tuple[list[
     ctx = RuleContext(facts, project, settings)
     findings: list[Finding] = []
     failures: list[str] = []
-    for code, rule in REGISTRY.items():
-        if not settings.enabled(code):
-            continue
-        try:
-            found = list(rule.check(ctx))
-        except Exception as exc:  # one rule's bug loses that rule's findings, not the others'
-            log.exception("ormlens: rule %s failed on %s", code, path)
-            failures.append(f"{path}: rule {code} failed ({type(exc).__name__}: {exc}); its findings are missing")
-            continue
-        findings.extend(found)
+    with project.dependencies.computing(path):  # what the rules ask the index is read by `path` too
+        for code, rule in REGISTRY.items():
+            if not settings.enabled(code):
+                continue
+            try:
+                found = list(rule.check(ctx))
+            except Exception as exc:  # one rule's bug loses that rule's findings, not the others'
+                log.exception("ormlens: rule %s failed on %s", code, path)
+                failures.append(f"{path}: rule {code} failed ({type(exc).__name__}: {exc}); "
+                                "its findings are missing")
+                continue
+            findings.extend(found)
     lines = source_lines(facts.decl.source)
     return [f for f in findings if not suppressed(f, lines)], "; ".join(failures) or None
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from ormlens.analysis import queries
 from ormlens.analysis.guards import CallArguments, Guard, Signature, bind, translate
 from ormlens.analysis.declarations import ClassDecl, ImportRef, ModuleDecl, collect
+from ormlens.analysis.dependencies import ALL_MODELS, Dependencies
 from ormlens.analysis.flow import UNKNOWN, Kind, QueryInfo, Size, Value
 from ormlens.analysis.models import (
     ColumnInfo,
@@ -111,6 +112,12 @@ class ProjectIndex:
         self._bases: dict[tuple[str, str], bool] = {}
         self._globals: dict[tuple[str, str], Value] = {}
         self._backrefs: dict[str, list[tuple[RelationshipInfo, ModelInfo]]] | None = None
+        self._all_models: list[ModelInfo] | None = None
+        self._loads = 0  # modules parsed so far: a new one may declare models
+        self._parsed: set[str] = set()
+        self._models_named: dict[str, list[ModelInfo]] | None = None
+        # What each derived entry read (dependencies.py): an edit drops only what it can change.
+        self.dependencies = Dependencies()
         self._traces: dict[FunctionRef, QuerySummary | None] = {}
         self._chunkers: dict[FunctionRef, bool] = {}
         self._returned_queries: dict[FunctionRef, Value | None] = {}
@@ -135,14 +142,16 @@ class ProjectIndex:
         key = str(Path(path).resolve())
         if self._overrides.get(key) == text:
             return  # same text: keep its parse and facts
+        before = self._decls.get(key)
         if text is None:
             self._overrides.pop(key, None)
         else:
             self._overrides[key] = text
+        if before is not None and before.source == (text if text is not None else self._disk_text(key)):
+            return  # the text it was parsed from (a buffer opened unchanged, a fix that changed nothing)
         # An editor buffer changes one module's text, not which files exist: the directory
         # listings and import paths stay (no I/O on the keystroke path).
-        self._forget(key)
-        self._invalidate()
+        self._changed(key)
 
     def refresh(self, path: str | Path | None = None) -> None:
         """The file at `path` changed on disk (None: files were created or deleted anywhere)."""
@@ -151,23 +160,66 @@ class ProjectIndex:
             self._found.clear()
             self._listings.clear()
             self._decls.clear()
+            self._parsed.clear()
             self._whole = WholeTrees(self.WHOLE_TREE_LINES)
             self._invalidate()
             return
         key = str(Path(path).resolve())
-        self._forget(key)
         self._listings.pop(os.path.dirname(key), None)  # it may be a new file
         self._module_files.clear()
         self._found.clear()
-        self._invalidate()
+        self._changed(key)
 
     def _forget(self, path: str) -> None:
         self._decls.pop(path, None)
         self._whole.forget(path)
 
+    def _disk_text(self, path: str) -> str | None:
+        try:
+            return self.read(path)
+        except ParseFailure:
+            return None
+
+    def _changed(self, path: str) -> None:
+        """The text of `path` changed: drop what was derived from it, and what read that, and so
+        on (dependencies.py); the rest stays. The list of all models is kept when the module
+        declared no model before and declares none now."""
+        declared = self._declares_models(path)
+        self._forget(path)
+        affected = self.dependencies.affected(path, skip=[(ALL_MODELS, path)])
+        self._drop(affected)
+        if declared or self._declares_models(path):
+            self._drop(self.dependencies.affected(ALL_MODELS))
+
+    def _declares_models(self, path: str) -> bool:
+        decl = self.decl(path)
+        return decl is not None and any(
+            self.model_of(decl, cls) is not None or self.django_model(decl, cls) is not None
+            for cls in decl.classes.values())
+
+    def _drop(self, nodes: set[str]) -> None:
+        """Forget what was derived for `nodes` (module paths, `imports:` + a path, ALL_MODELS)."""
+        self.dependencies.forget(nodes)
+        for cache in (self._facts, self._imported):
+            for path in [path for path in cache if path in nodes or f"imports:{path}" in nodes]:
+                del cache[path]
+        for cache in (self._models, self._bases, self._globals, self._django, self._queryset_classes,
+                      self._historical):
+            for key in [key for key in cache if key[0] in nodes]:
+                del cache[key]
+        for cache in (self._traces, self._chunkers, self._returned_queries, self._returns):
+            for ref in [ref for ref in cache if ref.path in nodes]:
+                del cache[ref]
+        for app in [app for app in self._app_labels if os.path.join(app, "apps.py") in nodes]:
+            del self._app_labels[app]
+        if ALL_MODELS in nodes:
+            self._all_models = self._models_named = self._backrefs = None
+
     def _invalidate(self) -> None:
-        # A name resolved in any module may go through the changed one: drop everything derived
-        # (facts, models, resolved names); the other modules' parses are kept.
+        # Files were created or deleted: any name may now resolve elsewhere. Drop everything
+        # derived (facts, models, resolved names); the other modules' parses are kept.
+        self.dependencies.clear()
+        self._all_models = self._models_named = None
         self._facts.clear()
         self._imported.clear()
         self._models.clear()
@@ -204,6 +256,7 @@ class ProjectIndex:
 
     def decl(self, path: str) -> ModuleDecl | None:
         """Declarations of a module (parsed once per content); None when it does not parse."""
+        self.dependencies.read(path)
         if path in self._decls:  # until refresh()/set_source() says the text changed
             return self._decls[path]
         self._decls[path] = None
@@ -228,7 +281,10 @@ class ProjectIndex:
         self._errors.pop(path, None)
         decl = collect(path, text, tree)
         self._decls[path] = decl
-        self._backrefs = None  # a new module may declare backrefs onto known models
+        if path not in self._parsed:  # a new module may declare models, and backrefs onto known ones
+            self._parsed.add(path)
+            self._backrefs = self._all_models = self._models_named = None
+            self._loads += 1
         self._whole.use(path, text.count("\n") + 1)
         self._release_over_budget()
         return decl
@@ -266,8 +322,11 @@ class ProjectIndex:
 
     def imports(self, path: str) -> set[str]:
         """The project modules `path` imports, directly or through other project modules."""
+        node = f"imports:{path}"
+        self.dependencies.read(node)
         if path not in self._imported:  # asked per open file on every keystroke (dependents, closure)
-            self._imported[path] = frozenset(self._walk_imports(path))
+            with self.dependencies.computing(node):
+                self._imported[path] = frozenset(self._walk_imports(path))
         return set(self._imported[path])
 
     def _walk_imports(self, path: str) -> set[str]:
@@ -291,8 +350,14 @@ class ProjectIndex:
         return seen
 
     def dependents(self, path: str, candidates: list[str]) -> list[str]:
-        """Those of `candidates` whose analysis may change when `path` changes."""
-        return [candidate for candidate in candidates if path in self.imports(candidate)]
+        """Those of `candidates` (analysed before) whose facts a change of `path` dropped: what
+        they read changed (dependencies.py). Call it after analysing `path`."""
+        return [candidate for candidate in candidates if candidate != path and candidate not in self._facts]
+
+    def reads(self, path: str) -> set[str]:
+        """The modules whose text the analysis of `path` used, directly or through others
+        (after `path` was analysed): what a cached result for `path` depends on."""
+        return {node for node in self.dependencies.reads(path) if node.endswith(".py")} | {path}
 
     def load(self, paths: list[str]) -> None:
         """Read the declarations of all these modules before analysing any, so that what is
@@ -306,7 +371,8 @@ class ProjectIndex:
     def facts(self, path: str) -> ModuleFacts | None:
         from ormlens.analysis.facts import build_facts
 
-        cached = self._facts.get(path)  # dropped whenever any module changes: valid while here
+        self.dependencies.read(path)
+        cached = self._facts.get(path)  # dropped when something it read changes: valid while here
         if cached is not None:
             return cached
         path = str(Path(path).resolve())
@@ -315,9 +381,11 @@ class ProjectIndex:
             return None
         self._building.add(path)
         try:
-            facts = build_facts(self.whole(decl), self)
+            with self.dependencies.computing(path):
+                facts = build_facts(self.whole(decl), self)
         finally:
             self._building.discard(path)
+        self.dependencies.facts_built[path] += 1
         self._facts[path] = facts
         self._release_over_budget()  # its bodies too, now that the facts are made
         return facts
@@ -410,12 +478,14 @@ class ProjectIndex:
     def resolve_global(self, decl: ModuleDecl, name: str, depth: int = 0) -> Value:
         """What a module-level name is, from declarations only (order-independent)."""
         key = (decl.path, name)
+        self.dependencies.read(decl.path)
         if key in self._globals:
             return self._globals[key]
         if depth > 20:
             return UNKNOWN
         self._globals[key] = UNKNOWN  # cycle guard
-        value = self._resolve_global(decl, name, depth)
+        with self.dependencies.computing(decl.path):
+            value = self._resolve_global(decl, name, depth)
         self._globals[key] = value
         return value
 
@@ -537,11 +607,13 @@ class ProjectIndex:
 
     def _is_model_base(self, decl: ModuleDecl, cls: ClassDecl) -> bool:
         key = (decl.path, cls.name)
+        self.dependencies.read(decl.path)
         if key not in self._bases:
             self._bases[key] = False
-            self._bases[key] = any(
-                self.eval_static(decl, base).name in queries.DECLARATIVE_BASE_CLASSES for base in cls.bases
-            ) or (self._is_abstract(decl, cls) and self._has_model_base(decl, cls))
+            with self.dependencies.computing(decl.path):
+                self._bases[key] = any(
+                    self.eval_static(decl, base).name in queries.DECLARATIVE_BASE_CLASSES for base in cls.bases
+                ) or (self._is_abstract(decl, cls) and self._has_model_base(decl, cls))
         return self._bases[key]
 
     @staticmethod
@@ -569,14 +641,16 @@ class ProjectIndex:
 
     def model_of(self, decl: ModuleDecl, cls: ClassDecl) -> ModelInfo | None:
         key = (decl.path, cls.name)
+        self.dependencies.read(decl.path)
         if key in self._models:
             return self._models[key]
         self._models[key] = None  # cycle guard
-        django = self.django_model(decl, cls)
-        if django is not None:
-            model = None if django.abstract else django
-        else:
-            model = self._build_model(decl, cls)
+        with self.dependencies.computing(decl.path):
+            django = self.django_model(decl, cls)
+            if django is not None:
+                model = None if django.abstract else django
+            else:
+                model = self._build_model(decl, cls)
         self._models[key] = model
         return model
 
@@ -600,9 +674,11 @@ class ProjectIndex:
         """The Django model a class declares (abstract ones too), None when it is not one: it
         derives from `django.db.models.Model`, directly or through other models of the project."""
         key = (decl.path, cls.name)
+        self.dependencies.read(decl.path)
         if key not in self._django:
             self._django[key] = None  # cycle guard
-            self._django[key] = self._build_django_model(decl, cls)
+            with self.dependencies.computing(decl.path):
+                self._django[key] = self._build_django_model(decl, cls)
         return self._django[key]
 
     def _build_django_model(self, decl: ModuleDecl, cls: ClassDecl) -> ModelInfo | None:
@@ -685,21 +761,24 @@ class ProjectIndex:
     def is_queryset_class(self, path: str, cls: ClassDecl) -> bool:
         """Does this project class derive from Django's Manager or QuerySet?"""
         key = (path, cls.name)
+        self.dependencies.read(path)
         if key not in self._queryset_classes:
             self._queryset_classes[key] = False  # cycle guard
-            decl = self.decl(path)
-            found = False
-            for base in cls.bases if decl is not None else []:
-                if isinstance(base, ast.Call) and isinstance(base.func, ast.Attribute) and \
-                        base.func.attr == "from_queryset":  # class M(Manager.from_queryset(QS))
-                    base = base.func.value
-                value = self.eval_static(decl, base)
-                if (value.kind is Kind.EXTERNAL and value.name in queries.DJANGO_QUERYSET_CLASSES) or (
-                        value.kind is Kind.CLASS and value.ref is not None and self.is_queryset_class(*value.ref)):
-                    found = True
-                    break
-            self._queryset_classes[key] = found
+            with self.dependencies.computing(path):
+                self._queryset_classes[key] = self._derives_from_queryset(path, cls)
         return self._queryset_classes[key]
+
+    def _derives_from_queryset(self, path: str, cls: ClassDecl) -> bool:
+        decl = self.decl(path)
+        for base in cls.bases if decl is not None else []:
+            if isinstance(base, ast.Call) and isinstance(base.func, ast.Attribute) and \
+                    base.func.attr == "from_queryset":  # class M(Manager.from_queryset(QS))
+                base = base.func.value
+            value = self.eval_static(decl, base)
+            if (value.kind is Kind.EXTERNAL and value.name in queries.DJANGO_QUERYSET_CLASSES) or (
+                    value.kind is Kind.CLASS and value.ref is not None and self.is_queryset_class(*value.ref)):
+                return True
+        return False
 
     def _build_model(self, decl: ModuleDecl, cls: ClassDecl) -> ModelInfo | None:
         parents: list[ModelInfo] = []
@@ -758,15 +837,35 @@ class ProjectIndex:
         return (model.module_path, cls) if cls is not None else None
 
     def all_models(self) -> list[ModelInfo]:
+        """Every model of the modules read so far (computed once until one of them changes)."""
+        self.dependencies.read(ALL_MODELS)
+        if self._all_models is not None:
+            return self._all_models
+        loads = self._loads
         out = []
-        for decl in list(self._decls.values()):
-            if decl is None:
-                continue
-            for cls in decl.classes.values():
-                model = self.model_of(decl, cls)
-                if model is not None:
-                    out.append(model)
+        with self.dependencies.computing(ALL_MODELS):
+            for decl in list(self._decls.values()):
+                if decl is None:
+                    continue
+                for cls in decl.classes.values():
+                    model = self.model_of(decl, cls)
+                    if model is not None:
+                        out.append(model)
+        if loads == self._loads:  # else a module read meanwhile may declare more: not kept
+            self._all_models = out
         return out
+
+    def models_named(self, name: str) -> list[ModelInfo]:
+        """The models whose class name is `name`, case-insensitively (Django's `get_model`)."""
+        models = self.all_models()
+        if self._models_named is None or self._all_models is not models:
+            named: dict[str, list[ModelInfo]] = {}
+            for model in models:
+                named.setdefault(model.name.lower(), []).append(model)
+            if self._all_models is not models:
+                return named.get(name.lower(), [])
+            self._models_named = named
+        return self._models_named.get(name.lower(), [])
 
     def find_model(self, name: str, near_path: str, app_label: str = "") -> ModelInfo | None:
         """A relationship target named by class name, as SQLAlchemy's registry resolves it (and
@@ -782,7 +881,7 @@ class ProjectIndex:
             value = self.resolve_global(near, name)
             if value.kind is Kind.MODEL_CLASS:
                 return value.model
-        matches = [m for m in self.all_models() if m.name == name]
+        matches = [m for m in self.models_named(name) if m.name == name]
         if len(matches) > 1 and app_label:
             matches = [m for m in matches if self.model_label(m) == app_label]
         return matches[0] if len(matches) == 1 else None
@@ -798,8 +897,7 @@ class ProjectIndex:
                         self.decl(models) is not None:
                     self.imports(models)
         lower = name.lower()
-        matches = [m for m in self.all_models() if m.django and m.name.lower() == lower
-                   and self.model_label(m) == app_label]
+        matches = [m for m in self.models_named(lower) if m.django and self.model_label(m) == app_label]
         return matches[0] if len(matches) == 1 else None
 
     def historical(self, model: ModelInfo) -> ModelInfo:
@@ -809,6 +907,7 @@ class ProjectIndex:
         if model.current is not None:
             return model
         key = (model.module_path, model.name)
+        self.dependencies.read(model.module_path)
         copy = self._historical.get(key)
         if copy is None or copy.current is not model:
             copy = ModelInfo(model.name, model.module_path, model.line, model.table, columns=model.columns,
@@ -828,33 +927,41 @@ class ProjectIndex:
         app's apps.py, else the app package's name (the package of `models.py`, `models/`,
         `migrations/`)."""
         app = _app_dir(module_path)
+        node = os.path.join(app, "apps.py")
+        self.dependencies.read(node)
         if app not in self._app_labels:
             self._app_labels[app] = ""  # cycle guard
-            labels: set[object] = set()
-            config = self.decl(os.path.join(app, "apps.py")) if "apps.py" in self._entries(app) else None
-            for cls in config.classes.values() if config is not None else []:
-                if any(self.eval_static(config, base).name in queries.DJANGO_APP_CONFIG_CLASSES
-                       for base in cls.bases):
-                    label = cls.attr_value("label")
-                    labels.add(label.value if isinstance(label, ast.Constant) else None)
-            found = next(iter(labels)) if len(labels) == 1 else None
-            self._app_labels[app] = found if isinstance(found, str) else os.path.basename(app)
+            with self.dependencies.computing(node):
+                self._app_labels[app] = self._read_app_label(app)
         return self._app_labels[app]
+
+    def _read_app_label(self, app: str) -> str:
+        labels: set[object] = set()
+        config = self.decl(os.path.join(app, "apps.py")) if "apps.py" in self._entries(app) else None
+        for cls in config.classes.values() if config is not None else []:
+            if any(self.eval_static(config, base).name in queries.DJANGO_APP_CONFIG_CLASSES
+                   for base in cls.bases):
+                label = cls.attr_value("label")
+                labels.add(label.value if isinstance(label, ast.Constant) else None)
+        found = next(iter(labels)) if len(labels) == 1 else None
+        return found if isinstance(found, str) else os.path.basename(app)
 
     def relationship(self, model: ModelInfo, attr: str) -> RelationshipInfo | None:
         rel = model.relationships.get(attr)
         if rel is not None:
             return rel
         model = model.current or model  # a historical model: the reverse accessors of today's
-        if self._backrefs is None:
+        self.dependencies.read(ALL_MODELS)
+        backrefs = self._backrefs
+        if backrefs is None:
             # Built aside: building models may read a module for the first time, which resets
             # the table (a new module may declare backrefs).
-            backrefs: dict[str, list[tuple[RelationshipInfo, ModelInfo]]] = {}
+            backrefs = {}
             for other in self.all_models():
                 for target, backref in other.extra_backrefs:
                     backrefs.setdefault(target, []).append((backref, other))
-            self._backrefs = backrefs
-        return next((b for b, other in self._backrefs.get(model.name, [])
+            self._backrefs = backrefs if self._all_models is not None else None
+        return next((b for b, other in backrefs.get(model.name, [])
                      if b.name == attr and self._reverse_of(b, other, model)), None)
 
     def _reverse_of(self, backref: RelationshipInfo, declaring: ModelInfo, model: ModelInfo) -> bool:
@@ -890,11 +997,13 @@ class ProjectIndex:
         alone: the answer must not depend on which module was analysed first."""
         from ormlens.analysis.facts import summarize_returns
 
+        self.dependencies.read(ref.path)
         if ref in self._returns:
             return self._returns[ref]
         self._returns[ref] = UNKNOWN  # in progress: a cycle of such walks answers unknown
-        function = self.function_facts(ref)
-        value = summarize_returns(function) if function is not None else UNKNOWN
+        with self.dependencies.computing(ref.path):
+            function = self.function_facts(ref)
+            value = summarize_returns(function) if function is not None else UNKNOWN
         self._returns[ref] = value
         return value
 
@@ -915,6 +1024,7 @@ class ProjectIndex:
         from ormlens.analysis.chunking import yields_chunks
         from ormlens.analysis.facts import function_node
 
+        self.dependencies.read(ref.path)
         if ref in self._chunkers:
             return self._chunkers[ref]
         decl = self.decl(ref.path)
@@ -939,9 +1049,16 @@ class ProjectIndex:
     def query_summary(self, ref: FunctionRef) -> QuerySummary | None:
         """The query paths of `ref` (None: it runs none). Each function is answered once; a call
         back into one still being answered (recursion) counts as no query on that path."""
+        self.dependencies.read(ref.path)
         if ref in self._traces:
             return self._traces[ref]
         self._traces[ref] = None  # in progress
+        with self.dependencies.computing(ref.path):
+            summary = self._summarize_queries(ref)
+        self._traces[ref] = summary
+        return summary
+
+    def _summarize_queries(self, ref: FunctionRef) -> QuerySummary | None:
         facts = self.facts(ref.path)
         function = facts.functions.get(ref.qualname) if facts else None
         summary = None
@@ -976,7 +1093,6 @@ class ProjectIndex:
             collect()
             if paths:
                 summary = QuerySummary(tuple(paths), writes_only, function.signature)
-        self._traces[ref] = summary
         return summary
 
     def returned_query(self, ref: FunctionRef, function: FunctionFacts | None = None) -> Value | None:
@@ -985,11 +1101,18 @@ class ProjectIndex:
         stays true outside the function is kept: the model, and whether it is a statement, yields
         tuples, is limited or ordered. Its loader options are taken as unknown (they may load
         anything), so rows from it are never reported by ORM002."""
+        self.dependencies.read(ref.path)
         if ref in self._returned_queries:
             return self._returned_queries[ref]
+        self._returned_queries[ref] = None  # in progress: a recursive call returns nothing known
+        with self.dependencies.computing(ref.path):
+            result = self._returned_query(ref, function)
+        self._returned_queries[ref] = result
+        return result
+
+    def _returned_query(self, ref: FunctionRef, function: FunctionFacts | None) -> Value | None:
         from ormlens.analysis.facts import returns_always
 
-        self._returned_queries[ref] = None  # in progress: a recursive call returns nothing known
         decl = self.decl(ref.path)
         values = None
         if decl is not None and returns_always(decl, ref.qualname):
@@ -1008,7 +1131,6 @@ class ProjectIndex:
                              not_null=frozenset.intersection(*(v.query.not_null for v in values)))
             result = Value(kind=Kind.QUERY, model=first.model, query=info, statement=first.statement,
                            tuples=first.tuples)
-        self._returned_queries[ref] = result
         return result
 
 

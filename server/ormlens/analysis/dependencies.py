@@ -1,0 +1,84 @@
+"""What each module's derived facts read from other modules: the graph that lets an edit recompute
+only what it can change (early cutoff), and that names what a cached result depends on.
+
+Everything the ProjectIndex derives (a module's facts, a function's query summary, a model, a
+resolved name) belongs to one node: the module it is about. While it is computed, its node is on a
+stack; every declaration or derived entry of another module it touches is recorded as read by it.
+An edit of a module invalidates that module and, transitively, every node that read it, and
+nothing else."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+# The node of what is derived from every loaded module at once: the list of all models (a
+# relationship target found by class name, backrefs declared on other models).
+ALL_MODELS = "<all models>"
+
+
+class Dependencies:
+    def __init__(self) -> None:
+        self._reads: dict[str, set[str]] = {}    # node -> nodes it read
+        self._readers: dict[str, set[str]] = {}  # node -> nodes that read it
+        self._stack: list[str] = []
+        # Facts passes run per module since the index was made: what the early-cutoff tests check.
+        self.facts_built: Counter[str] = Counter()
+
+    @contextmanager
+    def computing(self, node: str) -> Iterator[None]:
+        """What is read inside is read by `node`."""
+        self._stack.append(node)
+        try:
+            yield
+        finally:
+            self._stack.pop()
+
+    def read(self, node: str) -> None:
+        if self._stack:
+            reader = self._stack[-1]
+            if reader != node:
+                self._reads.setdefault(reader, set()).add(node)
+                self._readers.setdefault(node, set()).add(reader)
+
+    def readers(self, node: str) -> set[str]:
+        return set(self._readers.get(node, ()))
+
+    def affected(self, node: str, skip: Iterable[tuple[str, str]] = ()) -> set[str]:
+        """`node` and every node that read it, directly or through others; an edge (reader, node)
+        in `skip` is not followed (what the change provably did not touch)."""
+        skipped = set(skip)
+        seen, pending = {node}, [node]
+        while pending:
+            current = pending.pop()
+            for reader in self._readers.get(current, ()):
+                if reader not in seen and (reader, current) not in skipped:
+                    seen.add(reader)
+                    pending.append(reader)
+        return seen
+
+    def reads(self, node: str) -> set[str]:
+        """`node` and everything it read, directly or through others."""
+        seen, pending = {node}, [node]
+        while pending:
+            for read in self._reads.get(pending.pop(), ()):
+                if read not in seen:
+                    seen.add(read)
+                    pending.append(read)
+        return seen
+
+    def forget(self, nodes: set[str]) -> None:
+        """`nodes` are computed again: what they read is recorded anew."""
+        for node in nodes:
+            for read in self._reads.pop(node, ()):
+                readers = self._readers.get(read)
+                if readers is not None:
+                    readers.discard(node)
+
+    def clear(self) -> None:
+        self._reads.clear()
+        self._readers.clear()
+
+    def edges(self) -> int:
+        return sum(len(reads) for reads in self._reads.values())

@@ -1,0 +1,219 @@
+"""Incremental analysis with early cutoff (analysis/dependencies.py): an edit recomputes the edited
+module and what read it, nothing else, and gives the same findings as a fresh index."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from ormlens.analysis.project import ProjectIndex
+from ormlens.config import Settings
+from ormlens.engine import analyze
+
+SETTINGS = Settings()
+
+MODELS = '''from typing import Optional
+
+from sqlalchemy import ForeignKey
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Customer(Base):
+    __tablename__ = "customer"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+
+
+class Order(Base):
+    __tablename__ = "order"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    amount: Mapped[Optional[int]]
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    customer: Mapped[Customer] = relationship()
+'''
+
+SERVICES = '''from sqlalchemy import select
+
+from shop.models import Customer
+
+
+def customer_of(session, customer_id):
+    return session.get(Customer, customer_id)
+'''
+
+VIEWS = '''from sqlalchemy import select
+
+from shop.models import Order
+from shop.services import customer_of
+
+
+def order_page(session):
+    orders = session.scalars(select(Order)).all()
+    names = [customer_of(session, o.customer_id).name for o in orders]
+    total = sum(o.amount for o in orders)
+    return names, total
+'''
+
+REPORTS = '''from sqlalchemy import select
+
+from shop.models import Order
+
+
+def revenue(session):
+    orders = session.scalars(select(Order)).all()
+    return sum(o.amount for o in orders)
+'''
+
+UNRELATED = '''def greeting(name):
+    return "hello " + name
+'''
+
+
+def make_project(tmp_path: Path) -> dict[str, str]:
+    package = tmp_path / "shop"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    files = {"models": MODELS, "services": SERVICES, "views": VIEWS, "reports": REPORTS, "unrelated": UNRELATED}
+    paths = {}
+    for name, text in files.items():
+        (package / f"{name}.py").write_text(text)
+        paths[name] = str((package / f"{name}.py").resolve())
+    return paths
+
+
+def codes(project: ProjectIndex, path: str) -> list[tuple[str, int]]:
+    findings, error = analyze(project, path, SETTINGS)
+    assert error is None
+    return sorted((f.code, f.span.line) for f in findings)
+
+
+def analyse_all(project: ProjectIndex, paths: dict[str, str]) -> dict[str, list[tuple[str, int]]]:
+    return {name: codes(project, path) for name, path in paths.items()}
+
+
+def built(project: ProjectIndex, paths: dict[str, str]) -> dict[str, int]:
+    return {name: project.dependencies.facts_built[path] for name, path in paths.items()}
+
+
+def test_the_project_reports_what_it_should(tmp_path: Path):
+    paths = make_project(tmp_path)
+    project = ProjectIndex(tmp_path, SETTINGS)
+    assert analyse_all(project, paths) == {
+        "models": [], "services": [], "unrelated": [],
+        "views": [("ORM001", 9), ("ORM005", 10)],
+        "reports": [("ORM005", 8)],
+    }
+
+
+def test_a_body_edit_recomputes_that_module_alone(tmp_path: Path):
+    paths = make_project(tmp_path)
+    project = ProjectIndex(tmp_path, SETTINGS)
+    analyse_all(project, paths)
+    before = built(project, paths)
+    assert set(before.values()) == {1}
+    project.set_source(paths["views"], VIEWS.replace("return names, total", "return total, names"))
+    after = analyse_all(project, paths)
+    assert built(project, paths) == {**before, "views": 2}
+    assert after["views"] == [("ORM001", 9), ("ORM005", 10)]
+
+
+def test_an_edit_of_a_called_function_recomputes_its_callers_only(tmp_path: Path):
+    paths = make_project(tmp_path)
+    project = ProjectIndex(tmp_path, SETTINGS)
+    analyse_all(project, paths)
+    before = built(project, paths)
+    # customer_of no longer runs a query: the view's ORM001 goes, the reports are not recomputed.
+    project.set_source(paths["services"], SERVICES.replace("return session.get(Customer, customer_id)",
+                                                           "return customer_id"))
+    after = analyse_all(project, paths)
+    assert built(project, paths) == {**before, "services": 2, "views": 2}
+    assert after["views"] == [("ORM005", 10)]
+
+
+def test_a_nullability_change_in_models_reaches_every_module_that_uses_the_model(tmp_path: Path):
+    paths = make_project(tmp_path)
+    project = ProjectIndex(tmp_path, SETTINGS)
+    analyse_all(project, paths)
+    before = built(project, paths)
+    project.set_source(paths["models"], MODELS.replace("amount: Mapped[Optional[int]]", "amount: Mapped[int]"))
+    after = analyse_all(project, paths)
+    assert after["views"] == [("ORM001", 9)] and after["reports"] == []
+    assert built(project, paths) == {**before, "models": 2, "services": 2, "views": 2, "reports": 2}
+    # And back.
+    project.set_source(paths["models"], None)
+    assert analyse_all(project, paths)["reports"] == [("ORM005", 8)]
+
+
+def test_the_same_text_again_drops_nothing(tmp_path: Path):
+    paths = make_project(tmp_path)
+    project = ProjectIndex(tmp_path, SETTINGS)
+    analyse_all(project, paths)
+    before = built(project, paths)
+    project.set_source(paths["models"], MODELS)  # a buffer opened unchanged; a fix that changed nothing
+    project.set_source(paths["models"], None)
+    analyse_all(project, paths)
+    assert built(project, paths) == before
+
+
+def test_editing_a_module_without_models_keeps_the_list_of_models(tmp_path: Path):
+    paths = make_project(tmp_path)
+    project = ProjectIndex(tmp_path, SETTINGS)
+    analyse_all(project, paths)
+    models = project.all_models()
+    project.set_source(paths["unrelated"], UNRELATED + "\n\nclass Helper:\n    pass\n")
+    assert project.all_models() is models
+    project.set_source(paths["unrelated"], UNRELATED + "\n\nfrom shop.models import Base\n\n\n"
+                       "class Invoice(Base):\n    __tablename__ = 'invoice'\n")
+    assert sorted(m.name for m in project.all_models()) == ["Customer", "Invoice", "Order"]
+
+
+def test_the_server_asks_which_open_modules_to_analyse_again(tmp_path: Path):
+    paths = make_project(tmp_path)
+    project = ProjectIndex(tmp_path, SETTINGS)
+    analyse_all(project, paths)
+    others = [paths["reports"], paths["unrelated"], paths["services"]]
+    project.set_source(paths["views"], VIEWS + "\n# edited\n")
+    codes(project, paths["views"])
+    assert project.dependents(paths["views"], others) == []
+    assert project.reads(paths["views"]) == {paths["views"], paths["models"], paths["services"]}
+    project.set_source(paths["models"], MODELS + "\n# edited\n")
+    codes(project, paths["models"])
+    assert project.dependents(paths["models"], others) == [paths["reports"], paths["services"]]
+
+
+EDITS = [
+    ("models", "amount: Mapped[Optional[int]]", "amount: Mapped[int]"),
+    ("models", "customer: Mapped[Customer] = relationship()", "customer: Mapped[Customer] = relationship(lazy='raise')"),
+    ("models", "    name: Mapped[str]\n", "    name: Mapped[str]\n    nickname: Mapped[Optional[str]]\n"),
+    ("services", "return session.get(Customer, customer_id)", "return customer_id"),
+    ("services", "def customer_of", "def customer_for"),
+    ("views", "names = [", "names = list(["),
+    ("views", "total = sum(o.amount for o in orders)", "total = sum(o.amount or 0 for o in orders)"),
+    ("views", "from shop.services import customer_of", "from shop.services import customer_of as found"),
+    ("reports", "return sum(o.amount for o in orders)", "return [o.customer.name for o in orders]"),
+    ("reports", "def revenue(session):", "def revenue(session):\n    x = (\n"),  # does not parse
+    ("unrelated", "return", "return 1 +"),
+]
+
+
+def test_random_edits_give_what_a_fresh_index_gives(tmp_path: Path):
+    paths = make_project(tmp_path)
+    texts = {name: Path(path).read_text() for name, path in paths.items()}
+    project = ProjectIndex(tmp_path, SETTINGS)
+    rng = random.Random(12)
+    for step in range(60):
+        name, old, new = rng.choice(EDITS)
+        if rng.random() < 0.5:
+            old, new = new, old
+        if old in texts[name]:
+            texts[name] = texts[name].replace(old, new, 1)
+            project.set_source(paths[name], texts[name])
+        fresh = ProjectIndex(tmp_path, SETTINGS)
+        for other, path in paths.items():
+            fresh.set_source(path, texts[other])
+        for other in rng.sample(sorted(paths), len(paths)):  # the incremental index answers in any order
+            assert analyze(project, paths[other], SETTINGS) == analyze(fresh, paths[other], SETTINGS), (step, other)

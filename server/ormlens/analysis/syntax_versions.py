@@ -84,6 +84,17 @@ def newer_syntax(source: str, error: SyntaxError, running: Version | None = None
     return NewerSyntax(best.version, best.feature, best.start, best.end)
 
 
+def newer_syntax_of(source: str, running: Version | None = None) -> NewerSyntax | None:
+    """`newer_syntax` for a source that has not been parsed yet (None when it parses)."""
+    try:
+        ast.parse(source)
+    except SyntaxError as exc:
+        return newer_syntax(source, exc, running)
+    except (ValueError, RecursionError, MemoryError):
+        return None
+    return None
+
+
 class _Invalid(Exception):
     """Not valid under the newest grammar either: a real syntax error."""
 

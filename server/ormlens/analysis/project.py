@@ -270,7 +270,11 @@ class ProjectIndex:
         try:
             tree = ast.parse(text, filename=path)
         except SyntaxError as exc:
-            self._errors[path] = f"{path}:{exc.lineno or 0}:{(exc.offset or 0)}: syntax error: {exc.msg}"
+            from ormlens.analysis.syntax_versions import newer_syntax  # only when a module fails to parse
+
+            newer = newer_syntax(text, exc)  # written for a newer Python, or a real syntax error?
+            self._errors[path] = f"{path}: {newer.message}" if newer else \
+                f"{path}:{exc.lineno or 0}:{(exc.offset or 0)}: syntax error: {exc.msg}"
             return None
         except (ValueError, RecursionError, MemoryError) as exc:
             self._errors[path] = f"{path}: cannot parse: {exc}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from lsprotocol import types as lsp
 from pygls import uris
 
+from ormlens.analysis.syntax_versions import NewerSyntax
 from ormlens.findings import Finding, Span
 from ormlens.lsp.documents import Document
 from ormlens.positions import byte_to_char_col, byte_to_utf16_col
@@ -67,6 +68,18 @@ def skipped_diagnostic(size: int, limit: int) -> lsp.Diagnostic:
         message=(f"ormlens: this file is {size / 1e6:.1f} MB, over the {limit / 1e6:g} MB limit "
                  "(setting ormlens.maxFileSize): not analysed"),
         severity=lsp.DiagnosticSeverity.Information,
+        source="ormlens",
+    )
+
+
+def newer_syntax_diagnostic(text: str, newer: NewerSyntax, encoding: str) -> lsp.Diagnostic:
+    """A module the running Python cannot parse because it is written for a newer one: one
+    warning on the construct that needs the newer version (the module is not analysed)."""
+    document = Document("", text)
+    return lsp.Diagnostic(
+        range=lsp.Range(start=document.position(newer.start, encoding), end=document.position(newer.end, encoding)),
+        message=f"ormlens: this file {newer.message} (not analysed)",
+        severity=lsp.DiagnosticSeverity.Warning,
         source="ormlens",
     )
 

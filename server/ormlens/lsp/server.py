@@ -4,7 +4,8 @@ All analysis runs on one worker thread (the ProjectIndex is not shared across th
 a document that arrive while it is being analysed are coalesced: when the run ends, the newest
 version is analysed next. The finished result of an older version is still published (with its
 version) once the user has waited STALE_PUBLISH_SECONDS without a publish, so a typist on a slow
-project sees diagnostics move. A syntax error keeps the document's last good diagnostics.
+project sees diagnostics move. A syntax error keeps the document's last good diagnostics; a module
+written for a newer Python gets one diagnostic on the construct that needs it.
 Nothing here raises into the editor: failures are logged."""
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pygls.lsp.server import LanguageServer
 
 from ormlens import __version__
 from ormlens.analysis.project import ParseFailure, ProjectIndex
+from ormlens.analysis.syntax_versions import newer_syntax_of
 from ormlens.config import Settings, load_settings, settings_from_mapping
 from ormlens.discovery import excluded
 from ormlens.engine import analyze, deep_recursion, fix_file
@@ -73,6 +75,7 @@ class Outcome:
     parsed: bool = True
     error: str | None = None
     dependents: list[str] = field(default_factory=list)  # open documents importing this one
+    newer: bool = False  # did not parse because it is written for a newer Python (published, not kept)
 
 
 @dataclass
@@ -250,11 +253,17 @@ class OrmlensServer(LanguageServer):
         lines = source_lines(text)
         diagnostics = [convert.to_diagnostic(f, lines, encoding, self.settings.severity_of(f.code),
                                              self.lines_of, uri) for f in findings]
+        newer = newer_syntax_of(text) if not parsed and error and error.startswith(f"{path}: uses Python ") else None
+        if newer is not None:
+            # Written for a newer Python: not a half-typed line that the next keystroke fixes, so
+            # the last good diagnostics are replaced by one on the construct.
+            diagnostics, parsed = [convert.newer_syntax_diagnostic(text, newer, encoding)], True
+            findings = []
         dependents = self.project.dependents(path, others)
         # Keep what the open files need (their import closure); collect the cycles this analysis left.
         self.project.release(self.project.closure([path, *others]))
         self.trim_memory()
-        return Outcome(diagnostics, findings, parsed, error, dependents)
+        return Outcome(diagnostics, findings, parsed, error, dependents, newer is not None)
 
     def trim_memory(self) -> None:
         now = time.monotonic()
@@ -290,7 +299,9 @@ class OrmlensServer(LanguageServer):
             return []
 
     def publish(self, state: DocumentState, version: int | None, outcome: Outcome) -> None:
-        if outcome.error:
+        if outcome.error and not (outcome.newer and outcome.error == state.outcome.error):
+            # Newer syntax is logged when it appears, not again on every keystroke (its
+            # diagnostic stays); a syntax error is logged each time.
             self.log(outcome.error, lsp.MessageType.Warning)
         if not outcome.parsed:
             return  # keep the last good diagnostics

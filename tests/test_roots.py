@@ -204,6 +204,14 @@ def test_import_roots_order(tmp_path: Path) -> None:
     assert resolver.roots_for(f"{repo}/scripts") == [f"{repo}/scripts", repo, f"{repo}/src", str(tmp_path / "lib")]
 
 
+def test_a_folder_not_on_disk_has_the_index_root(tmp_path: Path) -> None:
+    # An editor's document from another machine (`file:///c%3A/project/x.py` on Linux) resolves
+    # under the server's current folder, which may be inside some other project: the workspace wins.
+    write(tmp_path, {"repo/setup.py": "", "ws/models.py": ""})
+    ws, missing = str((tmp_path / "ws").resolve()), str((tmp_path / "repo" / "c:" / "project").resolve())
+    assert ImportResolver(ws).roots_for(missing) == [missing, ws, f"{ws}/src"]
+
+
 def test_src_setting(tmp_path: Path, capsys, monkeypatch) -> None:
     files = {"lib/shop/__init__.py": "", "lib/shop/models.py": FLASK_MODELS,
              "app/views.py": VIEW.format(module="shop.models")}

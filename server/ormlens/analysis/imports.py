@@ -7,7 +7,8 @@ An absolute import starts from the import roots of the importing file, in this o
    module of a package that is the folder holding the package; for a script in a folder without
    `__init__.py` it is the script's own folder, as `python script.py` puts it on `sys.path`;
 2. the file's project root: the nearest folder above it holding `pyproject.toml`, `setup.py`,
-   `setup.cfg`, `manage.py` or `.git` (config.ROOT_MARKERS), else the index's root;
+   `setup.cfg`, `manage.py` or `.git` (config.ROOT_MARKERS), else (or when the file's folder does
+   not exist) the index's root;
 3. that root's `src/`;
 4. the `src` setting's folders (relative ones: relative to the index's root).
 
@@ -104,7 +105,9 @@ class ImportResolver:
         """The folders an absolute import in a module of `directory` starts from, in order."""
         roots = self._roots.get(directory)
         if roots is None:
-            project = self.project_root(directory) or self.root
+            # A document whose folder is not on disk (an editor's path from another machine, a
+            # folder not created yet) belongs to no project there: the index's root stands in.
+            project = (self.project_root(directory) if os.path.isdir(directory) else None) or self.root
             found = [self.package_root(directory)]
             if project is not None:
                 found += [project, os.path.join(project, "src")]

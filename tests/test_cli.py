@@ -230,10 +230,16 @@ def test_bad_rule_code_is_a_usage_error(fake: FakeEngine, flag: str, capsys) -> 
     assert fake.calls == []
 
 
-def test_root_without_pyproject(fake: FakeEngine, tmp_path: Path) -> None:
+def test_root_without_markers(fake: FakeEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # No pyproject.toml, setup.py, setup.cfg, manage.py or .git anywhere above: the current
+    # directory when the path is inside it, else the path's own folder.
     app = write(tmp_path / "pkg" / "app.py")
     cli.main(["check", "pkg"])
-    assert fake.root == (tmp_path / "pkg").resolve()
+    assert fake.root == tmp_path.resolve()
+    cli.main(["check", str(app)])
+    assert fake.root == tmp_path.resolve()
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
     cli.main(["check", str(app)])
     assert fake.root == (tmp_path / "pkg").resolve()
 

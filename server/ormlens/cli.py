@@ -7,12 +7,13 @@ from __future__ import annotations
 import argparse
 import difflib
 import gc
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
 
 from ormlens import __version__
-from ormlens.config import Settings, load_settings, parse_codes
+from ormlens.config import LoadedSettings, Settings, find_config, find_root, load_config, parse_codes
 from ormlens.discovery import EmptyFolder, IgnoreRule, find_files
 from ormlens.engine import FixOutcome, check_files, fix_files  # module-level names: tests monkeypatch them
 from ormlens.formatters import format_json, format_text, summary
@@ -57,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="print the fixes as a unified diff and change nothing (exit 1 if there are any)")
     check.add_argument("--unsafe-fixes", action="store_true",
                        help="with --fix or --diff, apply unsafe fixes too (see each rule's Fix safety)")
+    check.add_argument("--config", type=Path, metavar="FILE",
+                       help="read the settings from this file: a pyproject.toml ([tool.ormlens]) or an "
+                            "ormlens.toml, instead of the configuration found above the paths")
     check.add_argument("--respect-gitignore", action=argparse.BooleanOptionalAction, default=None,
                        help="skip what .gitignore files exclude when walking folders "
                             "(default: the respect-gitignore setting, true)")
@@ -96,14 +100,19 @@ def run_check(args: argparse.Namespace) -> int:
             _error(f"{path}: no such file or directory")
             return EXIT_USAGE
 
-    # Settings come from the pyproject.toml nearest the first path, as the root does.
-    loaded = load_settings(paths[0])
-    for warning in loaded.warnings:
+    if args.config is not None and not args.config.is_file():
+        _error(f"{args.config}: no such configuration file")
+        return EXIT_USAGE
+
+    root = project_root(paths, Path.cwd())
+    loaded, warnings = _configuration(paths, root, args.config)
+    for warning in [*warnings, *loaded.warnings]:
         print(f"ormlens: warning: {warning}", file=sys.stderr)
     settings = _apply_flags(loaded.settings, args)
-    root = _project_root(paths[0], loaded.source)
 
-    discovery = find_files(paths, root, settings.exclude, settings.respect_gitignore)
+    # `exclude` patterns are relative to the configuration file's folder (as ruff's).
+    base = loaded.source.parent if loaded.source is not None else root
+    discovery = find_files(paths, base, settings.exclude, settings.respect_gitignore)
     files = discovery.files
     for message in _empty_folder_warnings(discovery.empty_folders, bool(files), loaded.source):
         print(f"ormlens: warning: {message}", file=sys.stderr)
@@ -199,12 +208,42 @@ def _apply_flags(settings: Settings, args: argparse.Namespace) -> Settings:
     return settings
 
 
-def _project_root(first: Path, pyproject: Path | None) -> Path:
-    """The nearest pyproject.toml's directory, else the first path (or its directory)."""
-    if pyproject is not None:
-        return pyproject.parent.resolve()
-    first = first.resolve()
-    return first if first.is_dir() else first.parent
+def project_root(paths: list[Path], cwd: Path) -> Path:
+    """The root of a run. Each path's root is the nearest folder at or above it with a root marker
+    (config.find_root); a path with none has the current directory as its root when it is inside
+    it, else its own folder. When the paths have different roots, the run's root is the root of
+    their common folder (or that folder). The order of the paths never matters."""
+    cwd = cwd.resolve()
+    roots = set()
+    for path in paths:
+        path = path.resolve()
+        found = find_root(path)
+        if found is None:
+            folder = path if path.is_dir() else path.parent
+            found = cwd if folder.is_relative_to(cwd) else folder
+        roots.add(found)
+    if len(roots) == 1:
+        return roots.pop()
+    common = Path(os.path.commonpath([str(r) for r in roots]))
+    return find_root(common) or common
+
+
+def _configuration(paths: list[Path], root: Path, named: Path | None) -> tuple[LoadedSettings, list[str]]:
+    """The run's settings: the file `--config` names, else the configuration nearest the paths
+    (config.find_config) when they all share one, else the one found from the root, with a
+    warning naming those left unused. One configuration per run, whatever the order of the paths."""
+    if named is not None:
+        return load_config(named), []
+    found = {find_config(path) for path in paths}
+    if len(found) == 1:
+        config = found.pop()
+        return (load_config(config) if config else LoadedSettings(Settings())), []
+    config = find_config(root)
+    unused = sorted(str(c) for c in found if c is not None and c != config)
+    warnings = [f"the paths given have different configurations: {', '.join(unused)} "
+                f"{'is' if len(unused) == 1 else 'are'} not used for this run "
+                f"({config or 'default settings'} is); check each project on its own, or pass --config"]
+    return (load_config(config) if config else LoadedSettings(Settings())), warnings
 
 
 def run_rule(args: argparse.Namespace) -> int:

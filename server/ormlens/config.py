@@ -1,5 +1,6 @@
-"""Settings: `[tool.ormlens]` in pyproject.toml, overridden by command-line flags or client settings.
-One Settings object flows everywhere; unknown or ill-typed keys are reported, never fatal."""
+"""Settings: `[tool.ormlens]` in pyproject.toml (or an `ormlens.toml`), overridden by command-line
+flags or client settings. One Settings object flows everywhere; unknown or ill-typed keys are
+reported, never fatal. Also where a project's root and its configuration file are."""
 
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ CODE_PATTERN = re.compile(r"^ORM\d{3}$")
 DEFAULT_CHUNK_SIZE = 1000
 SEVERITIES = ("error", "warning", "information", "hint")
 RUN_MODES = ("onType", "onSave")
+# A directory holding one of these is a project root (the nearest one above a file is its root).
+ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", "manage.py", ".git")
+# A configuration file of its own: the same keys as `[tool.ormlens]`, at the top level (as ruff.toml).
+CONFIG_FILE = "ormlens.toml"
 # The longest wait after a change before checking that the server accepts (setting debounceMs).
 MAX_DEBOUNCE_MS = 2000
 
@@ -28,6 +33,9 @@ class Settings:
     # Extra names of helper functions that split an iterable into chunks.
     chunk_functions: frozenset[str] = frozenset()
     exclude: tuple[str, ...] = ()
+    # More import roots (`src` as in ruff): absolute once read from a configuration file (relative
+    # to it); a relative one (editor settings) is relative to the project root.
+    src: tuple[str, ...] = ()
     # Skip what .gitignore files exclude when walking folders (as ruff's `respect-gitignore`).
     respect_gitignore: bool = True
     # Editor-only: severity per rule code (default "warning"), when to analyse, how long to wait
@@ -88,6 +96,10 @@ def settings_from_mapping(table: dict, base: Settings = Settings()) -> tuple[Set
                 if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                     raise ValueError("expected a list of glob patterns")
                 changes[norm] = tuple(value)
+            elif norm == "src":
+                if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+                    raise ValueError("expected a list of directories")
+                changes[norm] = tuple(value)
             elif norm == "respect_gitignore":
                 if not isinstance(value, bool):
                     raise ValueError("expected true or false")
@@ -119,26 +131,61 @@ def settings_from_mapping(table: dict, base: Settings = Settings()) -> tuple[Set
     return replace(base, **changes), warnings
 
 
-def find_pyproject(start: Path) -> Path | None:
+def _upwards(start: Path) -> list[Path]:
+    """`start` (or a file's directory) and its ancestors, nearest first."""
     start = start.resolve()
-    for directory in [start, *start.parents] if start.is_dir() else start.parents:
-        candidate = directory / "pyproject.toml"
-        if candidate.is_file():
-            return candidate
+    return [start, *start.parents] if start.is_dir() else list(start.parents)
+
+
+def find_root(start: Path) -> Path | None:
+    """The project root of a file or folder: the nearest directory at or above it that holds
+    pyproject.toml, setup.py, setup.cfg, manage.py or .git; None when there is none."""
+    return next((d for d in _upwards(start) if any((d / m).exists() for m in ROOT_MARKERS)), None)
+
+
+def find_config(start: Path) -> Path | None:
+    """The configuration of a file or folder, as ruff finds its own: the nearest `ormlens.toml`,
+    or `pyproject.toml` with a `[tool.ormlens]` table (`ormlens.toml` first in one directory)."""
+    for directory in _upwards(start):
+        if (directory / CONFIG_FILE).is_file():
+            return directory / CONFIG_FILE
+        pyproject = directory / "pyproject.toml"
+        if pyproject.is_file() and _has_table(pyproject):
+            return pyproject
     return None
 
 
-def load_settings(start: Path) -> LoadedSettings:
-    """Read `[tool.ormlens]` from the nearest pyproject.toml at or above `start`."""
-    pyproject = find_pyproject(start)
-    if pyproject is None:
-        return LoadedSettings(Settings())
+def _has_table(pyproject: Path) -> bool:
     try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        raw = pyproject.read_bytes()
+    except OSError:
+        return False
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return b"[tool.ormlens" in raw  # broken, but meant for ormlens: load_config says what is wrong
+    tool = data.get("tool")
+    return isinstance(tool, dict) and "ormlens" in tool
+
+
+def load_settings(start: Path) -> LoadedSettings:
+    """The settings of the nearest configuration file at or above `start` (find_config)."""
+    config = find_config(start)
+    return load_config(config) if config is not None else LoadedSettings(Settings())
+
+
+def load_config(path: Path) -> LoadedSettings:
+    """Read a configuration file: `[tool.ormlens]` of a `pyproject.toml`, the top level of any
+    other file (`ormlens.toml`). `src` entries become absolute, relative to the file's folder."""
+    path = path.resolve()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        return LoadedSettings(Settings(), pyproject, [f"{pyproject}: cannot read: {exc}"])
-    table = data.get("tool", {}).get("ormlens", {})
+        return LoadedSettings(Settings(), path, [f"{path}: cannot read: {exc}"])
+    table = data.get("tool", {}).get("ormlens", {}) if path.name == "pyproject.toml" else data
     if not isinstance(table, dict):
-        return LoadedSettings(Settings(), pyproject, [f"{pyproject}: [tool.ormlens] is not a table"])
+        return LoadedSettings(Settings(), path, [f"{path}: [tool.ormlens] is not a table"])
     settings, warnings = settings_from_mapping(table)
-    return LoadedSettings(settings, pyproject, [f"{pyproject}: {w}" for w in warnings])
+    if settings.src:
+        settings = replace(settings, src=tuple(str((path.parent / s).resolve()) for s in settings.src))
+    return LoadedSettings(settings, path, [f"{path}: {w}" for w in warnings])

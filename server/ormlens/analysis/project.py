@@ -1,5 +1,5 @@
 """ProjectIndex: every module's declarations and facts, parsed once per content, with import
-resolution across files (siblings, packages, relative imports, `src/` layouts), the ModelIndex, and
+resolution across files (imports.py: import roots, packages, relative imports), the ModelIndex, and
 function summaries ("runs a query, via these calls"). It reads files; it never imports them."""
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from ormlens.analysis.models import (
     read_django_field,
     read_sqlmodel_attribute,
 )
+from ormlens.analysis.imports import ImportResolver
 from ormlens.analysis.jedi_names import StarExports
 from ormlens.analysis.residency import WholeTrees, index_stats, release_bodies, release_outside, restore_bodies
 from ormlens.config import Settings
@@ -127,9 +128,7 @@ class ProjectIndex:
         self._app_labels: dict[str, str] = {}
         self._returns: dict[FunctionRef, Value] = {}
         self._building: set[str] = set()  # modules whose facts pass is running
-        self._module_files: dict[tuple[str, ImportRef], str | None] = {}
-        self._listings: dict[str, frozenset[str]] = {}
-        self._found: dict[tuple[str, tuple[str, ...]], str | None] = {}
+        self.resolver = ImportResolver(self.root, settings.src)  # which file an import names
         self._imported: dict[str, frozenset[str]] = {}
         self._whole = WholeTrees(self.WHOLE_TREE_LINES)
         # Names that library star imports bind, asked of jedi; kept across edits (see jedi_names).
@@ -156,18 +155,14 @@ class ProjectIndex:
     def refresh(self, path: str | Path | None = None) -> None:
         """The file at `path` changed on disk (None: files were created or deleted anywhere)."""
         if path is None:
-            self._module_files.clear()
-            self._found.clear()
-            self._listings.clear()
+            self.resolver.clear()
             self._decls.clear()
             self._parsed.clear()
             self._whole = WholeTrees(self.WHOLE_TREE_LINES)
             self._invalidate()
             return
         key = str(Path(path).resolve())
-        self._listings.pop(os.path.dirname(key), None)  # it may be a new file
-        self._module_files.clear()
-        self._found.clear()
+        self.resolver.changed(key)  # an edit of an existing file: what imports resolve to stays
         self._changed(key)
 
     def _forget(self, path: str) -> None:
@@ -396,67 +391,11 @@ class ProjectIndex:
 
     # --- import resolution --------------------------------------------------------------------
 
-    def _roots_for(self, directory: str) -> list[str]:
-        """Directories an absolute import may start from: the importing file's directory and its
-        ancestors up to the project root, the root, and the root's `src/`."""
-        roots: list[str] = []
-        stop = str(self.root) if self.root else None
-        while len(roots) <= 12:
-            roots.append(directory)
-            parent = os.path.dirname(directory)
-            if stop is None or directory == stop or parent == directory:
-                break
-            directory = parent
-        if stop is not None:
-            roots += [stop, os.path.join(stop, "src")]
-        return roots
+    def module_file(self, from_path: str, ref: ImportRef) -> str | None:
+        return self.resolver.module_file(from_path, ref)
 
     def _entries(self, directory: str) -> frozenset[str]:
-        """A directory's names, listed once (imports are resolved by thousands per project)."""
-        entries = self._listings.get(directory)
-        if entries is None:
-            try:
-                entries = frozenset(os.listdir(directory))
-            except OSError:
-                entries = frozenset()
-            self._listings[directory] = entries
-        return entries
-
-    def _module_in(self, base: str, parts: tuple[str, ...]) -> str | None:
-        key = (base, parts)
-        if key not in self._found:
-            self._found[key] = self._find_module_in(base, parts)
-        return self._found[key]
-
-    def _find_module_in(self, base: str, parts: tuple[str, ...]) -> str | None:
-        directory = base
-        for part in parts[:-1]:
-            if part not in self._entries(directory):
-                return None
-            directory = os.path.join(directory, part)
-        last = parts[-1] if parts else None
-        entries = self._entries(directory)
-        if last is not None and f"{last}.py" in entries:
-            return os.path.realpath(os.path.join(directory, f"{last}.py"))
-        package = os.path.join(directory, last) if last is not None else directory
-        if (last is None or last in entries) and "__init__.py" in self._entries(package):
-            return os.path.realpath(os.path.join(package, "__init__.py"))
-        return None
-
-    def module_file(self, from_path: str, ref: ImportRef) -> str | None:
-        directory = os.path.dirname(from_path)
-        key = (directory, ref)
-        if key not in self._module_files:
-            parts = tuple(p for p in ref.module.split(".") if p)
-            if ref.level:
-                for _ in range(ref.level - 1):
-                    directory = os.path.dirname(directory)
-                candidates = [directory]
-            else:
-                candidates = self._roots_for(directory)
-            self._module_files[key] = next(
-                (found for base in candidates if (found := self._module_in(base, parts)) is not None), None)
-        return self._module_files[key]
+        return self.resolver.entries(directory)
 
     def resolve_import(self, decl: ModuleDecl, ref: ImportRef, depth: int = 0) -> Value:
         if ref.name is not None:

@@ -108,6 +108,8 @@ class OrmlensServer(LanguageServer):
         self.project = ProjectIndex(None, Settings())
         self.settings = Settings()
         self.root: Path | None = None
+        # `exclude` patterns are relative to the configuration file's folder, else to the root.
+        self.settings_base: Path | None = None
         self.initialization_options: dict = {}
         # Both keyed by the normalised URI (lsp/documents.py): the open texts, and their analysis.
         self.texts: dict[str, Document] = {}
@@ -163,6 +165,9 @@ class OrmlensServer(LanguageServer):
         settings, problems = settings_from_mapping(merged, loaded.settings if loaded else Settings())
         self.settings = settings
         self.project.settings = settings
+        self.settings_base = loaded.source.parent if loaded and loaded.source else self.root
+        if self.project.resolver.set_src(settings.src):
+            self.project.refresh()  # other import roots: every resolved import may change
         for warning in [*(loaded.warnings if loaded else []), *problems]:
             self.warn(warning)
 
@@ -241,7 +246,7 @@ class OrmlensServer(LanguageServer):
     def analyse(self, path: str, text: str, encoding: str, others: list[str],
                 uri: str | None = None) -> Outcome:
         """On the worker thread: one document version through the engine."""
-        if self.root and excluded(Path(path), self.root, self.settings.exclude):
+        if self.settings_base and excluded(Path(path), self.settings_base, self.settings.exclude):
             return Outcome()  # the project says: not this file
         size = len(text.encode("utf-8", "surrogatepass"))
         if size > self.settings.max_file_size:
@@ -284,7 +289,7 @@ class OrmlensServer(LanguageServer):
 
     def fix_all(self, path: str | None, text: str) -> str | None:
         """On the worker thread: the document with every safe fix applied (as `check --fix`)."""
-        if path is None or (self.root and excluded(Path(path), self.root, self.settings.exclude)) or \
+        if path is None or (self.settings_base and excluded(Path(path), self.settings_base, self.settings.exclude)) or \
                 len(text.encode("utf-8", "surrogatepass")) > self.settings.max_file_size:
             return None  # what the analysis skips, fixing skips too
         self.project.set_source(path, text)
@@ -350,6 +355,9 @@ def initialize(ls: OrmlensServer, params: lsp.InitializeParams) -> None:
     root = uri_to_path(params.root_uri) if params.root_uri else params.root_path
     if root is None and folders:
         root = uri_to_path(folders[0].uri)
+    # The workspace folder is the root, markers or not (config.ROOT_MARKERS): it is where the user
+    # runs `ormlens check`, and each file's import roots come from the markers above it anyway
+    # (analysis/imports.py), as in the command line.
     ls.root = Path(root).resolve() if root else None
     ls.project = ProjectIndex(ls.root, Settings())
     capabilities = params.capabilities.text_document

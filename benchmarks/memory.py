@@ -38,9 +38,10 @@ for name in open(sys.argv[1], encoding="utf-8").read().splitlines():
 class Measured:
     returncode: int
     seconds: float
-    peak_rss_kb: int  # the child's maximum resident set size
+    peak_rss_kb: int  # the child's maximum resident set size (or of its largest reaped child)
     stdout: str
     stderr: str
+    cpu_seconds: float = 0.0  # user + system, of the child and the children it waited for
 
 
 def run_measured(command: list[str], cwd: Path | None = None) -> Measured:
@@ -53,7 +54,8 @@ def run_measured(command: list[str], cwd: Path | None = None) -> Measured:
         process.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait
         out.seek(0)
         err.seek(0)
-        return Measured(process.returncode, seconds, usage.ru_maxrss, out.read(), err.read())
+        return Measured(process.returncode, seconds, usage.ru_maxrss, out.read(), err.read(),
+                        usage.ru_utime + usage.ru_stime)
 
 
 def machine() -> str:

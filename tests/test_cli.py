@@ -27,9 +27,11 @@ class FakeEngine:
         self.findings: list[Finding] = []
         self.errors: list[str] = []
         self.calls: list[tuple[list[Path], Settings, Path | None]] = []
+        self.options: list[dict] = []  # cache_dir, jobs
 
-    def __call__(self, files: list[Path], settings: Settings, root: Path | None = None) -> Report:
+    def __call__(self, files: list[Path], settings: Settings, root: Path | None = None, **options) -> Report:
         self.calls.append((list(files), settings, root))
+        self.options.append(options)
         return Report(list(self.findings), list(self.errors))
 
     @property

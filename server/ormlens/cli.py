@@ -16,6 +16,7 @@ from ormlens import __version__
 from ormlens.config import LoadedSettings, Settings, find_config, find_root, load_config, parse_codes
 from ormlens.discovery import EmptyFolder, IgnoreRule, find_files
 from ormlens.engine import FixOutcome, check_files, fix_files  # module-level names: tests monkeypatch them
+from ormlens.cache import CACHE_DIR_NAME
 from ormlens.formatters import format_json, format_text, summary
 
 EXIT_OK = 0
@@ -61,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--config", type=Path, metavar="FILE",
                        help="read the settings from this file: a pyproject.toml ([tool.ormlens]) or an "
                             "ormlens.toml, instead of the configuration found above the paths")
+    check.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    check.add_argument("--cache-dir", type=Path, metavar="DIR",
+                       help="where to keep the cache (default: .ormlens_cache in the project root)")
+    check.add_argument("--jobs", "-j", type=_jobs, default=None, metavar="N",
+                       help="analyse in N processes (default: one per core, fewer for a small project)")
     check.add_argument("--respect-gitignore", action=argparse.BooleanOptionalAction, default=None,
                        help="skip what .gitignore files exclude when walking folders "
                             "(default: the respect-gitignore setting, true)")
@@ -125,7 +131,8 @@ def run_check(args: argparse.Namespace) -> int:
             if outcome.fixed != outcome.original:
                 outcome.write()
         fixed = sum(outcome.applied for outcome in outcomes)
-    report = check_files(files, settings, root)
+    report = check_files(files, settings, root, cache_dir=_cache_dir(args, settings, root),
+                         jobs=args.jobs)
 
     for message in report.errors:
         _error(message)
@@ -194,6 +201,24 @@ def _display(path: str) -> str:
         return str(Path(path).relative_to(Path.cwd()))
     except ValueError:
         return path
+
+
+def _jobs(value: str) -> int:
+    try:
+        jobs = int(value)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number of processes, not {value!r}")
+    return jobs
+
+
+def _cache_dir(args: argparse.Namespace, settings: Settings, root: Path) -> Path | None:
+    if args.no_cache:
+        return None
+    if args.cache_dir is not None:
+        return args.cache_dir.resolve()
+    return Path(settings.cache_dir) if settings.cache_dir else root / CACHE_DIR_NAME
 
 
 def _apply_flags(settings: Settings, args: argparse.Namespace) -> Settings:

@@ -36,6 +36,9 @@ class Settings:
     # More import roots (`src` as in ruff): absolute once read from a configuration file (relative
     # to it); a relative one (editor settings) is relative to the project root.
     src: tuple[str, ...] = ()
+    # Where `ormlens check` keeps its cache (cache.py); None: `.ormlens_cache` in the project root.
+    # Absolute once read from a configuration file (relative to it).
+    cache_dir: str | None = None
     # Skip what .gitignore files exclude when walking folders (as ruff's `respect-gitignore`).
     respect_gitignore: bool = True
     # Editor-only: severity per rule code (default "warning"), when to analyse, how long to wait
@@ -100,6 +103,10 @@ def settings_from_mapping(table: dict, base: Settings = Settings()) -> tuple[Set
                 if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
                     raise ValueError("expected a list of directories")
                 changes[norm] = tuple(value)
+            elif norm == "cache_dir":
+                if not isinstance(value, str) or not value:
+                    raise ValueError("expected a directory")
+                changes[norm] = value
             elif norm == "respect_gitignore":
                 if not isinstance(value, bool):
                     raise ValueError("expected true or false")
@@ -188,4 +195,6 @@ def load_config(path: Path) -> LoadedSettings:
     settings, warnings = settings_from_mapping(table)
     if settings.src:
         settings = replace(settings, src=tuple(str((path.parent / s).resolve()) for s in settings.src))
+    if settings.cache_dir:
+        settings = replace(settings, cache_dir=str((path.parent / settings.cache_dir).resolve()))
     return LoadedSettings(settings, path, [f"{path}: {w}" for w in warnings])

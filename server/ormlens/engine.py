@@ -30,18 +30,53 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     # One line each: a file that could not be read or parsed (the run goes on without it).
     errors: list[str] = field(default_factory=list)
+    # The modules analysed in this run (the others' findings came from the cache).
+    analysed: list[str] = field(default_factory=list)
 
 
-def check_files(files: list[Path], settings: Settings, root: Path | None = None) -> Report:
-    """Analyse `files` (already discovered) as one project rooted at `root`.
+def check_files(files: list[Path], settings: Settings, root: Path | None = None, *,
+                cache_dir: Path | None = None, jobs: int | None = 1) -> Report:
+    """Analyse `files` (already discovered) as one project rooted at `root`, in `jobs` processes
+    (None: one per core, fewer for a small run),
+    reusing what `cache_dir` holds for modules whose text and reads are unchanged (None: no cache).
     Applies select/ignore and `# noqa`. Never imports or runs the files."""
-    project = ProjectIndex(root, settings)
+    from ormlens.cache import NEEDS_MODELS, ResultCache
+    from ormlens.workers import analyse_all
+
     report = Report()
     paths = [str(Path(file).resolve()) for file in files]
-    project.load(paths)
-    # Analysed while their trees are still whole when possible (each other one is parsed again);
-    # reported in the order given.
-    results = {path: analyze(project, path, settings) for path in project.whole_first(paths)}
+    cache = ResultCache(cache_dir, root, settings, paths) if cache_dir is not None else None
+    results: dict[str, tuple[list[Finding], str | None]] = {}
+    uncertain: list[str] = []  # valid if the models are what they were
+    unchanged = cache is not None and cache.modules_unchanged()  # every module read last time
+    for path in paths if cache is not None else []:
+        found = cache.lookup(path, models_unchanged=unchanged)
+        if found == NEEDS_MODELS:
+            uncertain.append(path)
+        elif found is not None:
+            results[path] = found
+    pending = [path for path in dict.fromkeys(paths) if path not in results]
+    if pending:
+        project = ProjectIndex(root, settings)
+        # Every module's declarations first (the checked ones, then what they import), so that
+        # what is found by class name (relationship targets, backrefs) depends neither on the
+        # order nor on which modules the cache answered.
+        project.load(paths)
+        project.load_closure(paths)
+        models = project.models_fingerprint()
+        for path in uncertain:
+            found = cache.lookup(path, models)
+            if found is not None:
+                results[path] = found
+        pending = [path for path in pending if path not in results]
+        for analysed in analyse_all(project, pending, settings, jobs):
+            results[analysed.path] = (analysed.findings, analysed.error)
+            if cache is not None:
+                cache.store(analysed.path, analysed.findings, analysed.error, analysed.reads,
+                            models if analysed.all_models else None)
+        if cache is not None:
+            cache.save(list(project.loaded()))
+    report.analysed = pending
     for path in paths:
         findings, error = results[path]
         report.findings.extend(findings)

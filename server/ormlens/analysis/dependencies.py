@@ -58,11 +58,15 @@ class Dependencies:
                     pending.append(reader)
         return seen
 
-    def reads(self, node: str) -> set[str]:
-        """`node` and everything it read, directly or through others."""
+    def reads(self, node: str, stop: str | None = None) -> set[str]:
+        """`node` and everything it read, directly or through others (`stop` is included when
+        reached, not what it read)."""
         seen, pending = {node}, [node]
         while pending:
-            for read in self._reads.get(pending.pop(), ()):
+            current = pending.pop()
+            if current == stop:
+                continue
+            for read in self._reads.get(current, ()):
                 if read not in seen:
                     seen.add(read)
                     pending.append(read)

@@ -33,6 +33,11 @@ class StarExports:
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self.questions = 0  # how many times jedi was asked (the cost, for tests and measurement)
 
+    def forked(self) -> None:
+        """In a process forked from the one that made this (`check --jobs`): the jedi thread did not
+        come along (a question would wait for it until the timeout); the answers did."""
+        self._executor = None
+
     def exports(self, module: str, name: str) -> bool:
         """Does `from <module> import *` bind `name`?"""
         key = (module, name)

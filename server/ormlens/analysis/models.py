@@ -411,3 +411,18 @@ def read_django_field(model: ModelInfo, attr: str, value: ast.expr | None, line:
         name, model.name, "select", not one_to_one, line, secondary=many,
         django="one" if one_to_one else "many", query_name=query_name,
         reverse_fk=field_type == "ForeignKey")))
+
+
+def fingerprint_models(models: list[ModelInfo]) -> str:
+    """A digest of what the analysis can learn from these models (names, tables, fields,
+    relations, backrefs, managers, positions): equal digests, equal answers."""
+    import hashlib
+
+    digest = hashlib.blake2b(digest_size=16)
+    for model in sorted(models, key=lambda m: (m.module_path, m.line, m.name)):
+        managers = sorted((name, [(path, cls.name) for path, cls in classes])
+                          for name, classes in model.managers.items())
+        digest.update(repr((model.name, model.module_path, model.line, model.table, model.style, model.abstract,
+                            sorted(model.columns.items()), sorted(model.relationships.items()),
+                            model.extra_backrefs, managers)).encode())
+    return digest.hexdigest()

@@ -24,6 +24,7 @@ from ormlens.analysis.models import (
     ModelInfo,
     RelationshipInfo,
     default_table_name,
+    fingerprint_models,
     is_mapping_call,
     read_attribute,
     read_django_field,
@@ -328,25 +329,27 @@ class ProjectIndex:
                 self._imported[path] = frozenset(self._walk_imports(path))
         return set(self._imported[path])
 
-    def _walk_imports(self, path: str) -> set[str]:
+    def _walk_imports(self, path: str, limit: int | None = 500) -> set[str]:
+        """The project modules `path` imports, directly or not (at most `limit` of them)."""
         seen: set[str] = set()
         pending = [path]
-        while pending and len(seen) < 500:
+        while pending and (limit is None or len(seen) < limit):
             decl = self.decl(pending.pop())
-            if decl is None:
-                continue
-            refs = [*decl.imports.values(), *decl.star_imports]
-            for ref in refs:
-                found = [self.module_file(decl.path, ref)]
-                if ref.name is not None:  # `from pkg import module`
-                    found.append(self.module_file(decl.path, ImportRef(f"{ref.module}.{ref.name}".strip("."),
-                                                                       None, ref.level)))
-                for module in found:
-                    if module is not None and module not in seen:
-                        seen.add(module)
-                        pending.append(module)
+            for module in self._imported_modules(decl) if decl is not None else ():
+                if module not in seen:
+                    seen.add(module)
+                    pending.append(module)
         seen.discard(path)
         return seen
+
+    def _imported_modules(self, decl: ModuleDecl) -> list[str]:
+        found = []
+        for ref in [*decl.imports.values(), *decl.star_imports]:
+            found.append(self.module_file(decl.path, ref))
+            if ref.name is not None:  # `from pkg import module`
+                found.append(self.module_file(decl.path, ImportRef(f"{ref.module}.{ref.name}".strip("."),
+                                                                   None, ref.level)))
+        return [module for module in found if module is not None]
 
     def dependents(self, path: str, candidates: list[str]) -> list[str]:
         """Those of `candidates` (analysed before) whose facts a change of `path` dropped: what
@@ -356,7 +359,32 @@ class ProjectIndex:
     def reads(self, path: str) -> set[str]:
         """The modules whose text the analysis of `path` used, directly or through others
         (after `path` was analysed): what a cached result for `path` depends on."""
-        return {node for node in self.dependencies.reads(path) if node.endswith(".py")} | {path}
+        return {node for node in self.dependencies.reads(path, stop=ALL_MODELS) if node.endswith(".py")} | {path}
+
+    def reads_all_models(self, path: str) -> bool:
+        """Did the analysis of `path` search every module (a model by class name, backrefs)? Then
+        it depends on every model too (models_fingerprint), beyond what `reads` names."""
+        return ALL_MODELS in self.dependencies.reads(path, stop=ALL_MODELS)
+
+    def load_closure(self, paths: list[str]) -> None:
+        """`load` these modules and every project module they import, directly or not: then
+        nothing is read for the first time while analysing (which would add models to the list
+        of all models halfway through, and make findings depend on the order)."""
+        pending, seen = list(paths), set(paths)
+        while pending:
+            decl = self.decl(pending.pop())
+            for module in self._imported_modules(decl) if decl is not None else ():
+                if module not in seen:
+                    seen.add(module)
+                    pending.append(module)
+
+    def loaded(self) -> list[str]:
+        """Every module read so far (parsed or not)."""
+        return list(self._decls)
+
+    def models_fingerprint(self) -> str:
+        """A digest of every model of the modules read so far (all that ALL_MODELS readers see)."""
+        return fingerprint_models(self.all_models())
 
     def load(self, paths: list[str]) -> None:
         """Read the declarations of all these modules before analysing any, so that what is

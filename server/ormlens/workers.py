@@ -1,0 +1,94 @@
+"""`ormlens check --jobs N`: modules analysed in N processes forked from one that has read every
+module's declarations (so each worker starts with the same project, shared copy-on-write, and
+gives the findings one process would). Where fork is not available, one process does it all."""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+from dataclasses import dataclass
+
+from ormlens.analysis.project import ProjectIndex
+from ormlens.config import Settings
+from ormlens.findings import Finding
+
+
+@dataclass
+class Analysed:
+    path: str
+    findings: list[Finding]
+    error: str | None
+    reads: set[str]        # the modules its analysis read (ProjectIndex.reads)
+    all_models: bool       # it searched every module
+
+
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+LINES_PER_JOB = 30_000
+
+# What a forked worker analyses with: set just before the fork, inherited by the children.
+_PROJECT: ProjectIndex | None = None
+_SETTINGS: Settings | None = None
+
+
+def analyse_all(project: ProjectIndex, paths: list[str], settings: Settings, jobs: int | None) -> list[Analysed]:
+    """Analyse `paths` (the project's declarations already loaded) in `jobs` processes (None: one
+    per core, fewer for a small run)."""
+    if jobs is None:
+        # A process costs its start and the facts of the modules several workers import: worth
+        # it from about LINES_PER_JOB lines to analyse on.
+        jobs = min(default_jobs(), sum(_lines(project, path) for path in paths) // LINES_PER_JOB)
+    if jobs <= 1 or len(paths) < 2 or not can_fork():
+        return _analyse(project, paths, settings)
+    global _PROJECT, _SETTINGS
+    _PROJECT, _SETTINGS = project, settings
+    # Every worker gets a share of the lines to analyse: largest modules first, each to the
+    # share with the fewest lines so far.
+    shares: list[list[str]] = [[] for _ in range(jobs * 4)]
+    sizes = [0] * len(shares)
+    for path in sorted(paths, key=lambda p: -_lines(project, p)):
+        smallest = sizes.index(min(sizes))
+        shares[smallest].append(path)
+        sizes[smallest] += _lines(project, path) + 1
+    gc.collect()
+    gc.freeze()  # the loaded project is never collected: its pages stay shared with the workers
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            results = [item for share in pool.imap_unordered(_analyse_share, [s for s in shares if s])
+                       for item in share]
+    finally:
+        gc.unfreeze()
+        _PROJECT = _SETTINGS = None
+    return results
+
+
+def _lines(project: ProjectIndex, path: str) -> int:
+    decl = project.decl(path)
+    return decl.source.count("\n") if decl is not None else 0
+
+
+def _analyse_share(paths: list[str]) -> list[Analysed]:
+    assert _PROJECT is not None and _SETTINGS is not None
+    _PROJECT.star_exports.forked()
+    return _analyse(_PROJECT, paths, _SETTINGS)
+
+
+def _analyse(project: ProjectIndex, paths: list[str], settings: Settings) -> list[Analysed]:
+    from ormlens.engine import analyze
+
+    out = []
+    # Analysed while their trees are still whole when possible (each other one is parsed again).
+    for path in project.whole_first(paths):
+        findings, error = analyze(project, path, settings)
+        out.append(Analysed(path, findings, error, project.reads(path), project.reads_all_models(path)))
+    return out

@@ -217,3 +217,20 @@ def test_random_edits_give_what_a_fresh_index_gives(tmp_path: Path):
             fresh.set_source(path, texts[other])
         for other in rng.sample(sorted(paths), len(paths)):  # the incremental index answers in any order
             assert analyze(project, paths[other], SETTINGS) == analyze(fresh, paths[other], SETTINGS), (step, other)
+
+
+def test_closures_at_once_equal_one_by_one():
+    from ormlens.analysis.dependencies import Dependencies
+
+    rng = random.Random(3)
+    for _ in range(50):
+        graph = Dependencies()
+        nodes = [f"m{i}" for i in range(12)] + ["<all models>"]
+        for _ in range(rng.randrange(30)):
+            reader, read = rng.choice(nodes), rng.choice(nodes)
+            with graph.computing(reader):
+                graph.read(read)
+        asked = rng.sample(nodes, 6)
+        for stop in (None, "<all models>"):
+            assert {node: set(found) for node, found in graph.closures(asked, stop).items()} == \
+                {node: graph.reads(node, stop) for node in asked}

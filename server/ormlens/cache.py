@@ -72,6 +72,7 @@ class ResultCache:
         self.recorded: dict[str, str | None] = {}
         self.modules: list[str] = []  # every module the last run read: the checked files and their imports
         self._entries: dict[str, Entry] = {}
+        self._read_sets: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._load()
 
     def digest(self, path: str) -> str | None:
@@ -101,14 +102,19 @@ class ResultCache:
             return NEEDS_MODELS if models is None else None
         return list(entry.findings), entry.error
 
-    def store(self, path: str, findings: list[Finding], error: str | None, reads: set[str],
+    def store(self, path: str, findings: list[Finding], error: str | None, reads: tuple[str, ...],
               models: str | None) -> None:
+        """`reads`: sorted (many modules read the same set: it is kept once)."""
         digest = self.digest(path)
         if digest is None:
             return  # not readable: nothing to key it by
-        for read in reads:
-            self.recorded[read] = self.digest(read)
-        self._entries[path] = Entry(digest, tuple(findings), error, tuple(sorted(reads)), models)
+        known = self._read_sets.get(reads)
+        if known is None:
+            self._read_sets[reads] = known = reads
+            for read in reads:
+                self.recorded[read] = self.digest(read)
+        reads = known
+        self._entries[path] = Entry(digest, tuple(findings), error, reads, models)
 
     def save(self, modules: list[str]) -> None:
         """Write the entries, and the digests of `modules` (what this run read). Atomically: a

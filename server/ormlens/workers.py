@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ormlens.analysis.project import ProjectIndex
@@ -19,8 +20,8 @@ class Analysed:
     path: str
     findings: list[Finding]
     error: str | None
-    reads: set[str]        # the modules its analysis read (ProjectIndex.reads)
-    all_models: bool       # it searched every module
+    reads: tuple[str, ...]  # the modules its analysis read (ProjectIndex.reads), when asked
+    all_models: bool        # it searched every module
 
 
 def default_jobs() -> int:
@@ -39,9 +40,11 @@ LINES_PER_JOB = 30_000
 # What a forked worker analyses with: set just before the fork, inherited by the children.
 _PROJECT: ProjectIndex | None = None
 _SETTINGS: Settings | None = None
+_READS = False
 
 
-def analyse_all(project: ProjectIndex, paths: list[str], settings: Settings, jobs: int | None) -> list[Analysed]:
+def analyse_all(project: ProjectIndex, paths: list[str], settings: Settings, jobs: int | None,
+                reads: bool = False) -> Iterator[Analysed]:
     """Analyse `paths` (the project's declarations already loaded) in `jobs` processes (None: one
     per core, fewer for a small run)."""
     if jobs is None:
@@ -49,9 +52,10 @@ def analyse_all(project: ProjectIndex, paths: list[str], settings: Settings, job
         # it from about LINES_PER_JOB lines to analyse on.
         jobs = min(default_jobs(), sum(_lines(project, path) for path in paths) // LINES_PER_JOB)
     if jobs <= 1 or len(paths) < 2 or not can_fork():
-        return _analyse(project, paths, settings)
-    global _PROJECT, _SETTINGS
-    _PROJECT, _SETTINGS = project, settings
+        yield from _analyse(project, paths, settings, reads)
+        return
+    global _PROJECT, _SETTINGS, _READS
+    _PROJECT, _SETTINGS, _READS = project, settings, reads
     # Every worker gets a share of the lines to analyse: largest modules first, each to the
     # share with the fewest lines so far.
     shares: list[list[str]] = [[] for _ in range(jobs * 4)]
@@ -64,12 +68,11 @@ def analyse_all(project: ProjectIndex, paths: list[str], settings: Settings, job
     gc.freeze()  # the loaded project is never collected: its pages stay shared with the workers
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            results = [item for share in pool.imap_unordered(_analyse_share, [s for s in shares if s])
-                       for item in share]
+            for share in pool.imap_unordered(_analyse_share, [s for s in shares if s]):
+                yield from share
     finally:
         gc.unfreeze()
         _PROJECT = _SETTINGS = None
-    return results
 
 
 def _lines(project: ProjectIndex, path: str) -> int:
@@ -80,15 +83,17 @@ def _lines(project: ProjectIndex, path: str) -> int:
 def _analyse_share(paths: list[str]) -> list[Analysed]:
     assert _PROJECT is not None and _SETTINGS is not None
     _PROJECT.star_exports.forked()
-    return _analyse(_PROJECT, paths, _SETTINGS)
+    return list(_analyse(_PROJECT, paths, _SETTINGS, _READS))
 
 
-def _analyse(project: ProjectIndex, paths: list[str], settings: Settings) -> list[Analysed]:
+def _analyse(project: ProjectIndex, paths: list[str], settings: Settings, reads: bool) -> Iterator[Analysed]:
     from ormlens.engine import analyze
 
-    out = []
     # Analysed while their trees are still whole when possible (each other one is parsed again).
-    for path in project.whole_first(paths):
-        findings, error = analyze(project, path, settings)
-        out.append(Analysed(path, findings, error, project.reads(path), project.reads_all_models(path)))
-    return out
+    done = [(path, *analyze(project, path, settings)) for path in project.whole_first(paths)]
+    # What each one read, for the cache: all at once at the end (a superset of what each read
+    # when it was analysed, as the graph only grows in a run).
+    read = project.reads_of([path for path, _, _ in done]) if reads else {}
+    for path, findings, error in done:
+        modules, all_models = read.get(path, ((), False))
+        yield Analysed(path, findings, error, modules, all_models)

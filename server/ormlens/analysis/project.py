@@ -359,12 +359,25 @@ class ProjectIndex:
     def reads(self, path: str) -> set[str]:
         """The modules whose text the analysis of `path` used, directly or through others
         (after `path` was analysed): what a cached result for `path` depends on."""
-        return {node for node in self.dependencies.reads(path, stop=ALL_MODELS) if node.endswith(".py")} | {path}
+        return self.reads_and_models(path)[0]
 
-    def reads_all_models(self, path: str) -> bool:
-        """Did the analysis of `path` search every module (a model by class name, backrefs)? Then
-        it depends on every model too (models_fingerprint), beyond what `reads` names."""
-        return ALL_MODELS in self.dependencies.reads(path, stop=ALL_MODELS)
+    def reads_of(self, paths: list[str]) -> dict[str, tuple[tuple[str, ...], bool]]:
+        """`reads_and_models` of each of `paths` (the modules sorted), computed at once."""
+        out = {}
+        sorted_modules: dict[int, tuple[tuple[str, ...], bool]] = {}  # by the identity of a closure
+        for path, nodes in self.dependencies.closures(paths, stop=ALL_MODELS).items():
+            found = sorted_modules.get(id(nodes))
+            if found is None:  # the closure includes `path` itself
+                found = sorted_modules[id(nodes)] = (tuple(sorted(node for node in nodes if node.endswith(".py"))),
+                                                     ALL_MODELS in nodes)
+            out[path] = found
+        return out
+
+    def reads_and_models(self, path: str) -> tuple[set[str], bool]:
+        """`reads(path)`, and whether the analysis searched every module (a model by class name,
+        backrefs): then it depends on every model too (models_fingerprint)."""
+        nodes = self.dependencies.reads(path, stop=ALL_MODELS)
+        return {node for node in nodes if node.endswith(".py")} | {path}, ALL_MODELS in nodes
 
     def load_closure(self, paths: list[str]) -> None:
         """`load` these modules and every project module they import, directly or not: then

@@ -132,3 +132,34 @@ def test_cli_flags_and_setting(tmp_path: Path):
     cli("shop", cwd=tmp_path)
     assert list((tmp_path / CACHE_DIR_NAME).glob("results-*.pickle"))
     assert cli("shop", "--jobs", "0", cwd=tmp_path).returncode == 2
+
+
+# --- the language server's first look ------------------------------------------------------------
+
+from lsprotocol import types as lsp  # noqa: E402
+from pytest_lsp import LanguageClient  # noqa: E402
+
+from test_lsp import client, open_file, published, start  # noqa: E402,F401 - the fixture too
+
+
+async def server_stats(client: LanguageClient) -> dict:
+    return await client.workspace_execute_command_async(lsp.ExecuteCommandParams(command="ormlens.stats"))
+
+
+async def test_the_server_shows_the_cached_findings_of_an_unchanged_file_first(client: LanguageClient,
+                                                                             tmp_path: Path):
+    paths = make_project(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("")
+    assert cli("shop", cwd=tmp_path).returncode == 1  # fills .ormlens_cache
+    await start(client, tmp_path)
+    views = open_file(client, Path(paths["views"]))
+    first = await published(client, views, 1)
+    assert sorted((d.code, d.range.start.line) for d in first) == [("ORM001", 8), ("ORM005", 9)]
+    assert (await server_stats(client))["from_cache"] == 1
+    # A buffer that differs from the disk, and a file changed since the check: analysed, not cached.
+    unrelated = open_file(client, Path(paths["unrelated"]), text=Path(paths["unrelated"]).read_text() + "\n")
+    Path(paths["reports"]).write_text(Path(paths["reports"]).read_text() + "\n# changed after the check\n")
+    reports = open_file(client, Path(paths["reports"]))
+    await published(client, unrelated, 1)
+    assert [d.code for d in await published(client, reports, 1)] == ["ORM005"]
+    assert (await server_stats(client))["from_cache"] == 1

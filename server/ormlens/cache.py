@@ -59,13 +59,16 @@ def build_fingerprint() -> str:
 
 
 class ResultCache:
-    def __init__(self, directory: Path, root: Path | None, settings: Settings, files: list[str]) -> None:
+    def __init__(self, directory: Path, root: Path | None, settings: Settings, files: list[str] | None) -> None:
         self.directory = directory
-        key = hashlib.blake2b(f"{build_fingerprint()}|{root}|{settings!r}".encode(), digest_size=8).hexdigest()
+        key = hashlib.blake2b(f"{build_fingerprint()}|{root}|{settings.analysis_key()}".encode(),
+                              digest_size=8).hexdigest()
         self.file = directory / f"results-{key}.pickle"
         # Another set of files (one added, deleted, or another selection) may resolve imports
-        # differently anywhere: then nothing is reused.
-        self.files = hashlib.blake2b("\n".join(sorted(files)).encode(), digest_size=16).hexdigest()
+        # differently anywhere: then nothing is reused. None: whatever set the last run checked
+        # (the editor's first look, see `first_look`).
+        self.files = None if files is None else \
+            hashlib.blake2b("\n".join(sorted(files)).encode(), digest_size=16).hexdigest()
         self._digests: dict[str, str | None] = {}
         # The digest of each module an entry read, as it was then (entries are stored only while
         # every module they read is unchanged, so one digest per module serves them all).
@@ -83,6 +86,9 @@ class ResultCache:
             except OSError:
                 self._digests[path] = None
         return self._digests[path]
+
+    def forget_digests(self) -> None:
+        self._digests.clear()
 
     def modules_unchanged(self) -> bool:
         """Is every module the last run read as it was (so the models are too)?"""
@@ -154,7 +160,7 @@ class ResultCache:
                 log.warning("ormlens: ignored a cache file of another format: %s", self.file)
                 return
             _, files, table, digests, sets, modules, entries = data
-            if files != self.files:
+            if self.files is not None and files != self.files:
                 return
             reads = [tuple(table[index] for index in array("I", packed)) for packed in sets]
             self._entries = {path: Entry(digest, findings, error, reads[read_set], models)
@@ -166,3 +172,22 @@ class ResultCache:
         except Exception as exc:  # noqa: BLE001 - any damage: start afresh, the file is rewritten
             log.warning("ormlens: ignored an unreadable cache file %s (%s)", self.file, type(exc).__name__)
             self._entries, self.recorded, self.modules = {}, {}, []
+
+
+class FirstLook:
+    """The language server's read-only view of the CLI's cache: the findings of a document just
+    opened, while its own analysis (which a large project needs seconds for) is running. Only for
+    a text equal to the file on disk, and only while every module the cached analysis read is
+    unchanged; the server's own analysis replaces it moments later in any case."""
+
+    def __init__(self, directory: Path, root: Path | None, settings: Settings) -> None:
+        self.cache = ResultCache(directory, root, settings, None)
+
+    def findings(self, path: str, text: str, disk_text: str | None) -> list[Finding] | None:
+        if text != disk_text:
+            return None
+        self.cache.forget_digests()  # the files may have changed since the last look
+        found = self.cache.lookup(path)
+        if found == NEEDS_MODELS:
+            found = self.cache.lookup(path, models_unchanged=self.cache.modules_unchanged())
+        return found[0] if isinstance(found, tuple) and found[1] is None else None

@@ -48,6 +48,11 @@ class Settings:
     debounce_ms: int = 0
     max_file_size: int = 2_000_000
 
+    def analysis_key(self) -> str:
+        """The settings that change what the analysis finds (not where or how it is shown)."""
+        return repr((self.select and sorted(self.select), sorted(self.ignore), self.chunk_size,
+                     sorted(self.chunk_functions), self.src))
+
     def severity_of(self, code: str) -> str:
         return dict(self.severity).get(code, "warning")
 

@@ -147,7 +147,7 @@ class ProjectIndex:
             self._overrides.pop(key, None)
         else:
             self._overrides[key] = text
-        if before is not None and before.source == (text if text is not None else self._disk_text(key)):
+        if before is not None and before.source == (text if text is not None else self.disk_text(key)):
             return  # the text it was parsed from (a buffer opened unchanged, a fix that changed nothing)
         # An editor buffer changes one module's text, not which files exist: the directory
         # listings and import paths stay (no I/O on the keystroke path).
@@ -170,11 +170,16 @@ class ProjectIndex:
         self._decls.pop(path, None)
         self._whole.forget(path)
 
-    def _disk_text(self, path: str) -> str | None:
+    def disk_text(self, path: str) -> str | None:
+        """The text of `path` on disk (not an editor buffer); None when it cannot be read."""
+        override = self._overrides.pop(path, None)
         try:
             return self.read(path)
         except ParseFailure:
             return None
+        finally:
+            if override is not None:
+                self._overrides[path] = override
 
     def _changed(self, path: str) -> None:
         """The text of `path` changed: drop what was derived from it, and what read that, and so

@@ -27,6 +27,7 @@ from pygls.lsp.server import LanguageServer
 from ormlens import __version__
 from ormlens.analysis.project import ParseFailure, ProjectIndex
 from ormlens.analysis.syntax_versions import newer_syntax_of
+from ormlens.cache import CACHE_DIR_NAME, FirstLook
 from ormlens.config import Settings, load_settings, settings_from_mapping
 from ormlens.discovery import excluded
 from ormlens.engine import analyze, deep_recursion, fix_file
@@ -116,6 +117,8 @@ class OrmlensServer(LanguageServer):
         self.documents: dict[str, DocumentState] = {}
         self.pull = False
         self.trimmed_at = 0.0
+        self.first_looks: FirstLook | None = None  # the CLI's cache, read when a document opens
+        self.from_cache = 0  # documents whose first diagnostics came from it (ormlens.stats)
 
     @property
     def encoding(self) -> str:
@@ -165,6 +168,7 @@ class OrmlensServer(LanguageServer):
         settings, problems = settings_from_mapping(merged, loaded.settings if loaded else Settings())
         self.settings = settings
         self.project.settings = settings
+        self.first_looks = None  # another cache file may answer for these settings
         self.settings_base = loaded.source.parent if loaded and loaded.source else self.root
         if self.project.resolver.set_src(settings.src):
             self.project.refresh()  # other import roots: every resolved import may change
@@ -204,6 +208,15 @@ class OrmlensServer(LanguageServer):
         except asyncio.TimeoutError:
             pass
         loop = asyncio.get_running_loop()
+        document = self.texts.get(key)
+        if state.analysed is None and document is not None:  # just opened: the CLI's cache may know it
+            version = document.version
+            cached = await loop.run_in_executor(self.worker, self.first_look, state.path, document.text,
+                                                self.encoding, state.uri)
+            if cached is not None and self.documents.get(key) is state and self.texts.get(key) is document \
+                    and document.version == version and state.version is None:
+                self.from_cache += 1
+                self.publish(state, version, cached)
         while self.documents.get(key) is state and key in self.texts:
             document = self.texts[key]
             version, text = document.version, document.text
@@ -243,6 +256,29 @@ class OrmlensServer(LanguageServer):
                     self.schedule(other_key)
             return
 
+    def first_look(self, path: str, text: str, encoding: str, uri: str | None) -> Outcome | None:
+        """On the worker thread: the findings `ormlens check` left in its cache for this text, if
+        it is the file on disk and nothing it read has changed (None otherwise)."""
+        if self.root is None or len(text) > self.settings.max_file_size or (
+                self.settings_base and excluded(Path(path), self.settings_base, self.settings.exclude)):
+            return None
+        try:
+            if self.first_looks is None:
+                directory = Path(self.settings.cache_dir) if self.settings.cache_dir else self.root / CACHE_DIR_NAME
+                self.first_looks = FirstLook(directory, self.root, self.settings)
+            findings = self.first_looks.findings(path, text, self.project.disk_text(path))
+        except Exception:  # noqa: BLE001 - a cache is an optimisation: never a failure
+            log.exception("reading the cache failed")
+            return None
+        if findings is None:
+            return None
+        return Outcome(self.diagnostics(findings, text, encoding, uri), findings)
+
+    def diagnostics(self, findings: list[Finding], text: str, encoding: str, uri: str | None) -> list[lsp.Diagnostic]:
+        lines = source_lines(text)
+        return [convert.to_diagnostic(f, lines, encoding, self.settings.severity_of(f.code), self.lines_of, uri)
+                for f in findings]
+
     def analyse(self, path: str, text: str, encoding: str, others: list[str],
                 uri: str | None = None) -> Outcome:
         """On the worker thread: one document version through the engine."""
@@ -255,9 +291,7 @@ class OrmlensServer(LanguageServer):
         with deep_recursion():
             findings, error = analyze(self.project, path, self.settings)
         parsed = self.project.decl(path) is not None
-        lines = source_lines(text)
-        diagnostics = [convert.to_diagnostic(f, lines, encoding, self.settings.severity_of(f.code),
-                                             self.lines_of, uri) for f in findings]
+        diagnostics = self.diagnostics(findings, text, encoding, uri)
         newer = newer_syntax_of(text) if not parsed and error and error.startswith(f"{path}: uses Python ") else None
         if newer is not None:
             # Written for a newer Python: not a half-typed line that the next keystroke fixes, so
@@ -447,7 +481,7 @@ async def stats(ls: OrmlensServer, *args) -> dict:
     def measure() -> dict:
         garbage = gc.collect()
         return {**ls.project.stats(), "garbage": garbage, "rss_kb": _rss_kb(), "open": len(ls.texts),
-                "pending_futures": ls.protocol.pending()}
+                "pending_futures": ls.protocol.pending(), "from_cache": ls.from_cache}
 
     return await asyncio.get_running_loop().run_in_executor(ls.worker, measure)
 

@@ -3,6 +3,7 @@ module and what read it, nothing else, and gives the same findings as a fresh in
 
 from __future__ import annotations
 
+import asyncio
 import random
 from pathlib import Path
 
@@ -234,3 +235,28 @@ def test_closures_at_once_equal_one_by_one():
         for stop in (None, "<all models>"):
             assert {node: set(found) for node, found in graph.closures(asked, stop).items()} == \
                 {node: graph.reads(node, stop) for node in asked}
+
+
+# --- through the server -------------------------------------------------------------------------
+
+from lsprotocol import types as lsp  # noqa: E402
+from pytest_lsp import LanguageClient  # noqa: E402
+
+from test_lsp import change, client, mark, open_file, published, start  # noqa: E402,F401 - the fixture too
+
+
+async def test_a_nullability_change_republishes_the_open_modules_that_use_the_model(client: LanguageClient,
+                                                                                   tmp_path: Path):
+    paths = make_project(tmp_path)
+    await start(client, tmp_path)
+    uris = {name: open_file(client, Path(paths[name])) for name in ("models", "reports", "unrelated")}
+    assert [d.code for d in await published(client, uris["reports"], 1)] == ["ORM005"]
+    await published(client, uris["unrelated"], 1)
+    await published(client, uris["models"], 1)
+    before = mark(client)
+    line = MODELS.splitlines().index("    amount: Mapped[Optional[int]]")
+    change(client, uris["models"], 2, "    amount: Mapped[int]", (line, 0), (line, len("    amount: Mapped[Optional[int]]")))
+    assert await published(client, uris["reports"], 1, after=before) == []  # re-published, ORM005 gone
+    await published(client, uris["models"], 2, after=before)
+    await asyncio.sleep(0.5)
+    assert not any(p.uri == uris["unrelated"] for p in client.published_log[before:])  # it read nothing of it

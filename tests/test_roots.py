@@ -338,3 +338,57 @@ async def test_the_editor_reads_the_src_setting(client: LanguageClient, tmp_path
     write(tmp_path, {"pyproject.toml": '[tool.ormlens]\nsrc = ["lib"]\n', "lib/shop/models.py": FLASK_MODELS,
                      "api/views.py": VIEW.format(module="shop.models")})
     assert await open_in_editor(client, tmp_path, tmp_path / "api/views.py") == [("ORM001", VIEW_LINE)]
+
+
+# --- the whole project's declarations ---------------------------------------------------------------
+
+SITE = {
+    "manage.py": "",
+    "library/__init__.py": "",
+    "library/models.py": """
+        from django.db import models
+
+
+        class Writer(models.Model):
+            name = models.CharField(max_length=80)
+    """,
+    "library/views.py": """
+        from library.models import Writer
+
+
+        def bibliography():
+            out = []
+            for writer in Writer.objects.all():
+                out.append([novel.title for novel in writer.novels.all()])
+            return out
+    """,
+    # Another app declares the reverse accessor `Writer.novels`; the view never imports it.
+    "catalogue/__init__.py": "",
+    "catalogue/models.py": """
+        from django.db import models
+
+        from library.models import Writer
+
+
+        class Novel(models.Model):
+            title = models.CharField(max_length=120)
+            writer = models.ForeignKey(Writer, on_delete=models.CASCADE, related_name="novels")
+    """,
+}
+
+
+def test_a_reverse_relation_declared_in_a_module_the_file_does_not_import(tmp_path: Path, capsys,
+                                                                           monkeypatch) -> None:
+    write(tmp_path, SITE)
+    expected = [("ORM002", "library/views.py", 7)]
+    assert check(capsys, monkeypatch, tmp_path, "library/views.py", "--no-cache") == expected
+    assert check(capsys, monkeypatch, tmp_path, "library", "--no-cache") == expected
+    assert check(capsys, monkeypatch, tmp_path, ".", "--no-cache") == expected
+    # The cache of a whole-project run answers for the file checked alone, and the other way round.
+    assert check(capsys, monkeypatch, tmp_path, ".") == expected
+    assert check(capsys, monkeypatch, tmp_path, "library/views.py") == expected
+
+
+async def test_the_editor_knows_the_reverse_relation_too(client: LanguageClient, tmp_path: Path):
+    write(tmp_path, SITE)
+    assert await open_in_editor(client, tmp_path, tmp_path / "library/views.py") == [("ORM002", 7)]

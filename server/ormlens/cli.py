@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ormlens import __version__
 from ormlens.config import LoadedSettings, Settings, find_config, find_root, load_config, parse_codes
-from ormlens.discovery import EmptyFolder, IgnoreRule, find_files
+from ormlens.discovery import EmptyFolder, IgnoreRule, find_files, project_modules
 from ormlens.engine import FixOutcome, check_files, fix_files  # module-level names: tests monkeypatch them
 from ormlens.cache import CACHE_DIR_NAME
 from ormlens.formatters import format_json, format_text, summary
@@ -124,7 +124,7 @@ def run_check(args: argparse.Namespace) -> int:
         print(f"ormlens: warning: {message}", file=sys.stderr)
     fixed = 0
     if args.fix or args.diff:
-        outcomes = fix_files(files, settings, root, args.unsafe_fixes)
+        outcomes = fix_files(files, settings, root, args.unsafe_fixes, _project_modules(root, base, settings))
         if args.diff:
             return _print_diff(outcomes)
         for outcome in outcomes:
@@ -132,7 +132,7 @@ def run_check(args: argparse.Namespace) -> int:
                 outcome.write()
         fixed = sum(outcome.applied for outcome in outcomes)
     report = check_files(files, settings, root, cache_dir=_cache_dir(args, settings, root),
-                         jobs=args.jobs)
+                         jobs=args.jobs, project_files=_project_modules(root, base, settings))
 
     for message in report.errors:
         _error(message)
@@ -201,6 +201,13 @@ def _display(path: str) -> str:
         return str(Path(path).relative_to(Path.cwd()))
     except ValueError:
         return path
+
+
+def _project_modules(root: Path, base: Path, settings: Settings) -> list[Path]:
+    modules, warning = project_modules(root, base, settings.exclude, settings.respect_gitignore)
+    if warning:
+        print(f"ormlens: warning: {warning}", file=sys.stderr)
+    return modules
 
 
 def _jobs(value: str) -> int:

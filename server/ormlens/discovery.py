@@ -12,6 +12,8 @@ from pathlib import Path
 
 from pathspec import GitIgnoreSpec
 
+from ormlens.config import ROOT_MARKERS
+
 # Never worth walking into: environments, caches, build output, VCS metadata.
 SKIP_DIRS = frozenset(
     {
@@ -85,6 +87,25 @@ def find_files(paths: Iterable[Path], root: Path, exclude: Sequence[str] = (),
         elif path.exists():
             found.add(path)
     return Discovery(sorted(found), empty)
+
+
+# A project's modules are all read (declarations) up to this many; past it, only the imports.
+MAX_PROJECT_MODULES = 20_000
+
+
+def project_modules(root: Path, base: Path, exclude: Sequence[str] = (),
+                    respect_gitignore: bool = True) -> tuple[list[Path], str | None]:
+    """Every module of the project (walked as `check <root>` would, `exclude` relative to `base`):
+    their models, relations and helpers count for the files analysed, also those the files do not
+    import (a reverse relation declared in another app). None for a root that no marker makes (it
+    may be any folder), and none past MAX_PROJECT_MODULES, with a warning to show."""
+    if not any((root / marker).exists() for marker in ROOT_MARKERS):
+        return [], None
+    modules = find_files([root], base, exclude, respect_gitignore).files
+    if len(modules) > MAX_PROJECT_MODULES:
+        return [], (f"{root} holds {len(modules):,} Python files (over {MAX_PROJECT_MODULES:,}): only the "
+                    "files analysed and what they import are read")
+    return modules, None
 
 
 def excluded(path: Path, root: Path, exclude: Sequence[str]) -> bool:

@@ -35,8 +35,10 @@ class Report:
 
 
 def check_files(files: list[Path], settings: Settings, root: Path | None = None, *,
-                cache_dir: Path | None = None, jobs: int | None = 1) -> Report:
-    """Analyse `files` (already discovered) as one project rooted at `root`, in `jobs` processes
+                cache_dir: Path | None = None, jobs: int | None = 1,
+                project_files: list[Path] = ()) -> Report:
+    """Analyse `files` (already discovered) as one project rooted at `root`, with the declarations
+    of `project_files` (the project's other modules) known too, in `jobs` processes
     (None: one per core, fewer for a small run),
     reusing what `cache_dir` holds for modules whose text and reads are unchanged (None: no cache).
     Applies select/ignore and `# noqa`. Never imports or runs the files."""
@@ -45,7 +47,9 @@ def check_files(files: list[Path], settings: Settings, root: Path | None = None,
 
     report = Report()
     paths = [str(Path(file).resolve()) for file in files]
-    cache = ResultCache(cache_dir, root, settings, paths) if cache_dir is not None else None
+    checked = set(paths)
+    others = [path for path in (str(Path(file).resolve()) for file in project_files) if path not in checked]
+    cache = ResultCache(cache_dir, root, settings, [*paths, *others]) if cache_dir is not None else None
     results: dict[str, tuple[list[Finding], str | None]] = {}
     uncertain: list[str] = []  # valid if the models are what they were
     unchanged = cache is not None and cache.modules_unchanged()  # every module read last time
@@ -58,9 +62,11 @@ def check_files(files: list[Path], settings: Settings, root: Path | None = None,
     pending = [path for path in dict.fromkeys(paths) if path not in results]
     if pending:
         project = ProjectIndex(root, settings)
-        # Every module's declarations first (the checked ones, then what they import), so that
-        # what is found by class name (relationship targets, backrefs) depends neither on the
-        # order nor on which modules the cache answered.
+        # Every module's declarations first (the project's others, the checked ones, then what
+        # they import), so that what is found by class name (relationship targets, backrefs)
+        # depends neither on the order nor on which modules the cache answered. The checked
+        # ones last: their function bodies are the ones kept whole (residency.py).
+        project.load(others)
         project.load(paths)
         project.load_closure(paths)
         models = project.models_fingerprint()
@@ -188,9 +194,12 @@ def fix_file(project: ProjectIndex, path: str, settings: Settings, unsafe: bool 
 
 
 def fix_files(files: list[Path], settings: Settings, root: Path | None = None,
-              unsafe: bool = False) -> list[FixOutcome]:
-    """`fix_file` for each file of one project (what `ormlens check --fix/--diff` runs)."""
+              unsafe: bool = False, project_files: list[Path] = ()) -> list[FixOutcome]:
+    """`fix_file` for each file of one project (what `ormlens check --fix/--diff` runs), with the
+    declarations of `project_files` known too (as `check_files`)."""
     project = ProjectIndex(root, settings)
     paths = [str(Path(file).resolve()) for file in files]
+    project.load([str(Path(file).resolve()) for file in project_files])
     project.load(paths)
+    project.load_closure(paths)
     return [fix_file(project, path, settings, unsafe) for path in paths]

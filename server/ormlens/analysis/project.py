@@ -60,6 +60,24 @@ class ParseFailure(Exception):
     """A module that cannot be read or parsed; the message is one line for the user."""
 
 
+def read_source(path: str) -> str:
+    """A file's text, decoded as Python does: a BOM, or a PEP 263 coding line, else UTF-8."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ParseFailure(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        raise ParseFailure(f"{path}: {exc.msg if hasattr(exc, 'msg') else exc}") from None
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise ParseFailure(f"{path}: not valid {encoding.upper()} (byte {exc.start})") from None
+    except LookupError:
+        raise ParseFailure(f"{path}: unknown encoding {encoding!r}") from None
+
+
 @dataclass
 class QueryTrace:
     """How a function ends up running a query: the call chain and the query at its end."""
@@ -172,14 +190,10 @@ class ProjectIndex:
 
     def disk_text(self, path: str) -> str | None:
         """The text of `path` on disk (not an editor buffer); None when it cannot be read."""
-        override = self._overrides.pop(path, None)
         try:
-            return self.read(path)
+            return read_source(path)
         except ParseFailure:
             return None
-        finally:
-            if override is not None:
-                self._overrides[path] = override
 
     def _changed(self, path: str) -> None:
         """The text of `path` changed: drop what was derived from it, and what read that, and so
@@ -239,21 +253,7 @@ class ProjectIndex:
     def read(self, path: str) -> str:
         if path in self._overrides:
             return self._overrides[path]
-        try:
-            data = Path(path).read_bytes()
-        except OSError as exc:
-            raise ParseFailure(f"{path}: cannot read: {exc.strerror or exc}") from None
-        # Decode as Python does: a BOM, or a PEP 263 coding line, else UTF-8.
-        try:
-            encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        except SyntaxError as exc:
-            raise ParseFailure(f"{path}: {exc.msg if hasattr(exc, 'msg') else exc}") from None
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError as exc:
-            raise ParseFailure(f"{path}: not valid {encoding.upper()} (byte {exc.start})") from None
-        except LookupError:
-            raise ParseFailure(f"{path}: unknown encoding {encoding!r}") from None
+        return read_source(path)
 
     def decl(self, path: str) -> ModuleDecl | None:
         """Declarations of a module (parsed once per content); None when it does not parse."""

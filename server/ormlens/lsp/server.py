@@ -25,11 +25,11 @@ from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
 from ormlens import __version__
-from ormlens.analysis.project import ParseFailure, ProjectIndex
+from ormlens.analysis.project import ParseFailure, ProjectIndex, read_source
 from ormlens.analysis.syntax_versions import newer_syntax_of
 from ormlens.cache import CACHE_DIR_NAME, FirstLook
 from ormlens.config import Settings, load_settings, settings_from_mapping
-from ormlens.discovery import excluded
+from ormlens.discovery import excluded, project_modules
 from ormlens.engine import analyze, deep_recursion, fix_file
 from ormlens.findings import Finding
 from ormlens.fixes import fix_for
@@ -106,6 +106,9 @@ class OrmlensServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("ormlens", __version__, protocol_cls=OrmlensProtocol)
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ormlens-analysis")
+        # Reads the CLI's cache for a document just opened, while the worker may still be reading
+        # the project: never touches the project index.
+        self.reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ormlens-cache")
         self.project = ProjectIndex(None, Settings())
         self.settings = Settings()
         self.root: Path | None = None
@@ -211,7 +214,7 @@ class OrmlensServer(LanguageServer):
         document = self.texts.get(key)
         if state.analysed is None and document is not None:  # just opened: the CLI's cache may know it
             version = document.version
-            cached = await loop.run_in_executor(self.worker, self.first_look, state.path, document.text,
+            cached = await loop.run_in_executor(self.reader, self.first_look, state.path, document.text,
                                                 self.encoding, state.uri)
             if cached is not None and self.documents.get(key) is state and self.texts.get(key) is document \
                     and document.version == version and state.version is None:
@@ -266,7 +269,11 @@ class OrmlensServer(LanguageServer):
             if self.first_looks is None:
                 directory = Path(self.settings.cache_dir) if self.settings.cache_dir else self.root / CACHE_DIR_NAME
                 self.first_looks = FirstLook(directory, self.root, self.settings)
-            findings = self.first_looks.findings(path, text, self.project.disk_text(path))
+            try:
+                disk = read_source(path)
+            except ParseFailure:
+                return None
+            findings = self.first_looks.findings(path, text, disk)
         except Exception:  # noqa: BLE001 - a cache is an optimisation: never a failure
             log.exception("reading the cache failed")
             return None
@@ -370,6 +377,25 @@ class OrmlensServer(LanguageServer):
             state = self.documents.get(key)
         return None
 
+    def load_project(self) -> None:
+        """On the worker thread: read the declarations of every module of the project, so that its
+        models, relations and helpers count for an open file that does not import them (as in
+        `ormlens check`)."""
+        if self.root is None:
+            return
+        base = self.settings_base or self.root
+        modules, warning = project_modules(self.root, base, self.settings.exclude, self.settings.respect_gitignore)
+        if warning:
+            log.warning("ormlens: %s", warning)  # on the worker thread: not a message to the client
+        started = time.monotonic()
+        self.project.load([str(module) for module in modules])
+        log.info("read the declarations of %d modules in %.1f s", len(modules), time.monotonic() - started)
+
+    def reload_project(self) -> None:
+        """Files were created or deleted, or the settings changed: everything is read again."""
+        self.worker.submit(self.project.refresh, None)
+        self.worker.submit(self.load_project)
+
     def reanalyse_open_documents(self) -> None:
         for key, state in list(self.documents.items()):
             state.generation += 1
@@ -409,6 +435,7 @@ def initialized(ls: OrmlensServer, params: lsp.InitializedParams) -> None:
             id="ormlens-watch-python", method=lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES,
             register_options=lsp.DidChangeWatchedFilesRegistrationOptions(
                 watchers=[lsp.FileSystemWatcher(glob_pattern="**/*.py")]))]))
+    ls.worker.submit(ls.load_project)
     ls.log(f"ormlens {__version__} ready; root {ls.root}; positions in {ls.workspace.position_encoding}; "
            f"diagnostics by {'pull' if ls.pull else 'push'}")
 
@@ -470,7 +497,7 @@ def did_change_watched_files(ls: OrmlensServer, params: lsp.DidChangeWatchedFile
         if change.type == lsp.FileChangeType.Changed and path:
             ls.worker.submit(ls.project.refresh, path)
         else:  # created or deleted: what imports resolve to may change anywhere
-            ls.worker.submit(ls.project.refresh, None)
+            ls.reload_project()
     ls.reanalyse_open_documents()
 
 
@@ -497,7 +524,7 @@ def _rss_kb() -> int | None:
 @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
 def did_change_configuration(ls: OrmlensServer, params: lsp.DidChangeConfigurationParams) -> None:
     ls.apply_settings(params.settings)
-    ls.worker.submit(ls.project.refresh, None)
+    ls.reload_project()
     ls.reanalyse_open_documents()
 
 

@@ -1,5 +1,8 @@
 """How long does an editor wait for ormlens's diagnostics after a keystroke?
 
+This measures one generated, self-contained file; benchmarks/workspace_latency.py measures the same
+latency (and the first diagnostics, and a model edit's dependents) on a whole real project.
+
 Starts the real server (`python -m ormlens server`, stdio) and drives it as an editor does: opens a
 generated application module of 500, 2,000 and 10,000 lines (Flask-SQLAlchemy / SQLAlchemy 2.0
 code, with its models in a separate `models.py` in a temporary directory), then sends one-character

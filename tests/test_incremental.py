@@ -260,3 +260,33 @@ async def test_a_nullability_change_republishes_the_open_modules_that_use_the_mo
     await published(client, uris["models"], 2, after=before)
     await asyncio.sleep(0.5)
     assert not any(p.uri == uris["unrelated"] for p in client.published_log[before:])  # it read nothing of it
+
+
+def test_an_edit_inside_a_comment_recomputes_no_module_that_read_it(tmp_path: Path):
+    paths = make_project(tmp_path)
+    project = ProjectIndex(tmp_path, SETTINGS)
+    analyse_all(project, paths)
+    before = built(project, paths)
+    commented = SERVICES.replace("    return session.get(Customer, customer_id)",
+                                 "    return session.get(Customer, customer_id)  # one row")
+    project.set_source(paths["services"], commented)
+    assert analyse_all(project, paths)["views"] == [("ORM001", 9), ("ORM005", 10)]
+    assert built(project, paths) == {**before, "services": 2}
+    # A change of the code on that line is not one.
+    project.set_source(paths["services"], commented.replace("return session.get(Customer, customer_id)",
+                                                            "return customer_id"))
+    assert analyse_all(project, paths)["views"] == [("ORM005", 10)]
+    assert built(project, paths) == {**before, "services": 3, "views": 2}
+
+
+def test_same_tree_compares_positions_and_code_not_comments():
+    import ast as ast_module
+
+    from ormlens.analysis.project import same_tree
+
+    base = "import os\n\n\ndef f(x):\n    return x + 1  # add\n\n\nclass C:\n    y = 2\n"
+    for text, same in [(base.replace("# add", "# add one"), True), (base.replace("x + 1", "x + 2"), False),
+                       (base.replace("x + 1", "x  + 1"), False),  # a column moved
+                       (base.replace("y = 2", "y = 2  # two"), True), (base + "\n", False),
+                       (base.replace("import os", "import sys"), False)]:
+        assert same_tree(ast_module.parse(base), ast_module.parse(text), base, text) is same, text

@@ -56,6 +56,27 @@ def _star_exported(decl: ModuleDecl) -> frozenset[str] | None:
     return None
 
 
+def same_tree(old: ast.Module, new: ast.Module, old_source: str, new_source: str) -> bool:
+    """Do two texts of a module parse to the same tree, positions included? Cheap for an edit
+    within lines: the top-level statements must keep their places, and only those over the lines
+    that differ are compared (the others have the same text at the same place)."""
+    old_lines, new_lines = old_source.splitlines(), new_source.splitlines()
+    if len(old_lines) != len(new_lines) or len(old.body) != len(new.body):
+        return False
+    first = next((i for i, (a, b) in enumerate(zip(old_lines, new_lines)) if a != b), None)
+    if first is None:
+        return True
+    last = next(i for i in range(len(old_lines) - 1, -1, -1) if old_lines[i] != new_lines[i])
+    for a, b in zip(old.body, new.body):
+        if (a.lineno, a.col_offset, a.end_lineno, a.end_col_offset) != \
+                (b.lineno, b.col_offset, b.end_lineno, b.end_col_offset):
+            return False
+        if a.lineno - 1 <= last and (a.end_lineno or a.lineno) - 1 >= first and \
+                ast.dump(a, include_attributes=True) != ast.dump(b, include_attributes=True):
+            return False
+    return True
+
+
 class ParseFailure(Exception):
     """A module that cannot be read or parsed; the message is one line for the user."""
 
@@ -199,8 +220,19 @@ class ProjectIndex:
         """The text of `path` changed: drop what was derived from it, and what read that, and so
         on (dependencies.py); the rest stays. The list of all models is kept when the module
         declared no model before and declares none now."""
+        before = self._decls.get(path) if path in self._whole else None  # its tree still whole
         declared = self._declares_models(path)
         self._forget(path)
+        if before is not None and self.dependencies.readers(path) - {ALL_MODELS}:
+            after = self.decl(path)
+            if after is not None and same_tree(before.tree, after.tree, before.source, after.source):
+                # Comments or spacing inside a line: the tree, positions included, is what it was,
+                # and so is everything the modules that read it derived. Only its own facts (which
+                # read its text: `# noqa`, fix plans) are made again.
+                before.source = after.source
+                self._decls[path] = before
+                self._facts.pop(path, None)
+                return
         affected = self.dependencies.affected(path, skip=[(ALL_MODELS, path)])
         self._drop(affected)
         if declared or self._declares_models(path):

@@ -76,6 +76,8 @@ class ResultCache:
         self.modules: list[str] = []  # every module the last run read: the checked files and their imports
         self._entries: dict[str, Entry] = {}
         self._read_sets: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._changed: set[str] | None = None  # recorded modules whose digest differs now
+        self._sets: dict[int, bool] = {}       # id of a tuple of reads -> unchanged
         self._load()
 
     def digest(self, path: str) -> str | None:
@@ -89,6 +91,19 @@ class ResultCache:
 
     def forget_digests(self) -> None:
         self._digests.clear()
+        self._changed = None
+
+    def _unchanged(self, reads: tuple[str, ...]) -> bool:
+        """Is every module in `reads` as recorded? (The modules that changed are found once; many
+        entries share one tuple of reads.)"""
+        if self._changed is None:
+            self._changed = {path for path, digest in self.recorded.items() if self.digest(path) != digest}
+            self._sets = {}
+        known = self._sets.get(id(reads))
+        if known is None:
+            known = self._sets[id(reads)] = all(read in self.recorded and read not in self._changed
+                                                for read in reads)
+        return known
 
     def modules_unchanged(self) -> bool:
         """Is every module the last run read as it was (so the models are too)?"""
@@ -101,8 +116,7 @@ class ResultCache:
         digest now) is not given. `models_unchanged`: every module read last time is unchanged
         (every stored entry was computed or checked against the last run's models)."""
         entry = self._entries.get(path)
-        if entry is None or entry.digest != self.digest(path) or \
-                any(self.digest(read) != self.recorded.get(read, "?") for read in entry.reads):
+        if entry is None or entry.digest != self.digest(path) or not self._unchanged(entry.reads):
             return None
         if entry.models is not None and not models_unchanged and entry.models != models:
             return NEEDS_MODELS if models is None else None

@@ -247,11 +247,8 @@ def project_root(paths: list[Path], cwd: Path) -> Path:
     their common folder (or that folder). The order of the paths never matters."""
     cwd = cwd.resolve()
     roots = set()
-    for path in paths:
-        path = path.resolve()
-        found = find_root(path)
+    for folder, found in _per_folder(find_root, paths).items():
         if found is None:
-            folder = path if path.is_dir() else path.parent
             found = cwd if folder.is_relative_to(cwd) else folder
         roots.add(found)
     if len(roots) == 1:
@@ -260,13 +257,20 @@ def project_root(paths: list[Path], cwd: Path) -> Path:
     return find_root(common) or common
 
 
+def _per_folder(find, paths: list[Path]) -> dict[Path, Path | None]:
+    """`find` (find_root, find_config) of each path's folder (resolved), once per folder: a
+    pre-commit run names thousands of files in a few hundred folders."""
+    folders = {path if path.is_dir() else path.parent for path in paths}
+    return {folder: find(folder) for folder in {folder.resolve() for folder in folders}}
+
+
 def _configuration(paths: list[Path], root: Path, named: Path | None) -> tuple[LoadedSettings, list[str]]:
     """The run's settings: the file `--config` names, else the configuration nearest the paths
     (config.find_config) when they all share one, else the one found from the root, with a
     warning naming those left unused. One configuration per run, whatever the order of the paths."""
     if named is not None:
         return load_config(named), []
-    found = {find_config(path) for path in paths}
+    found = set(_per_folder(find_config, paths).values())
     if len(found) == 1:
         config = found.pop()
         return (load_config(config) if config else LoadedSettings(Settings())), []

@@ -4,6 +4,7 @@ reported, never fatal. Also where a project's root and its configuration file ar
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -168,6 +169,17 @@ def find_config(start: Path) -> Path | None:
 
 
 def _has_table(pyproject: Path) -> bool:
+    try:
+        stat = pyproject.stat()
+    except OSError:
+        return False
+    return _file_has_table(str(pyproject), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _file_has_table(path: str, mtime_ns: int, size: int) -> bool:
+    """(Keyed by modification time and size too: a file changed meanwhile is read again.)"""
+    pyproject = Path(path)
     try:
         raw = pyproject.read_bytes()
     except OSError:

@@ -442,6 +442,18 @@ class ProjectIndex:
         for path in paths:
             self.decl(path)
 
+    def load_more(self, paths: list[str]) -> None:
+        """`load` modules after others were analysed: what searched every model (a relationship
+        target by class name, backrefs) is computed again with theirs."""
+        new = [path for path in paths if path not in self._decls]
+        self.load(new)
+        if any(self._declares_models(path) for path in new):
+            self._drop(self.dependencies.affected(ALL_MODELS))
+
+    def analysed(self, path: str) -> bool:
+        """Are the facts of `path` at hand (not dropped by a change since they were made)?"""
+        return path in self._facts
+
     def error(self, path: str) -> str | None:
         return self._errors.get(path)
 

@@ -122,6 +122,9 @@ class OrmlensServer(LanguageServer):
         self.trimmed_at = 0.0
         self.first_looks: FirstLook | None = None  # the CLI's cache, read when a document opens
         self.from_cache = 0  # documents whose first diagnostics came from it (ormlens.stats)
+        # The project's other modules are read after the first document's first publish (a
+        # large project takes seconds): then the open documents are analysed again.
+        self.project_read = False
 
     @property
     def encoding(self) -> str:
@@ -251,6 +254,9 @@ class OrmlensServer(LanguageServer):
             state.analysed = version
             self.publish(state, version, outcome)
             state.wanted.clear()
+            if not self.project_read:
+                self.project_read = True
+                asyncio.ensure_future(self.read_project())
             # Only a change of this text changes what the modules importing it read: re-analysed
             # because of a change elsewhere, it has nothing new for them (and two open modules
             # importing each other would otherwise re-analyse each other forever).
@@ -377,6 +383,15 @@ class OrmlensServer(LanguageServer):
             state = self.documents.get(key)
         return None
 
+    async def read_project(self) -> None:
+        """Read the project's other modules (load_project), then analyse the open documents again
+        with what they declare."""
+        await asyncio.get_running_loop().run_in_executor(self.worker, self.load_project)
+        for key, state in list(self.documents.items()):
+            if state.path and not self.project.analysed(state.path):  # what it read changed
+                state.generation += 1
+                self.schedule(key)
+
     def load_project(self) -> None:
         """On the worker thread: read the declarations of every module of the project, so that its
         models, relations and helpers count for an open file that does not import them (as in
@@ -388,13 +403,14 @@ class OrmlensServer(LanguageServer):
         if warning:
             log.warning("ormlens: %s", warning)  # on the worker thread: not a message to the client
         started = time.monotonic()
-        self.project.load([str(module) for module in modules])
+        self.project.load_more([str(module) for module in modules])
         log.info("read the declarations of %d modules in %.1f s", len(modules), time.monotonic() - started)
 
     def reload_project(self) -> None:
         """Files were created or deleted, or the settings changed: everything is read again."""
         self.worker.submit(self.project.refresh, None)
-        self.worker.submit(self.load_project)
+        if self.project_read:
+            self.worker.submit(self.load_project)
 
     def reanalyse_open_documents(self) -> None:
         for key, state in list(self.documents.items()):
@@ -435,7 +451,6 @@ def initialized(ls: OrmlensServer, params: lsp.InitializedParams) -> None:
             id="ormlens-watch-python", method=lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES,
             register_options=lsp.DidChangeWatchedFilesRegistrationOptions(
                 watchers=[lsp.FileSystemWatcher(glob_pattern="**/*.py")]))]))
-    ls.worker.submit(ls.load_project)
     ls.log(f"ormlens {__version__} ready; root {ls.root}; positions in {ls.workspace.position_encoding}; "
            f"diagnostics by {'pull' if ls.pull else 'push'}")
 

@@ -246,3 +246,24 @@ async def test_notifications_leave_no_futures_behind(client: LanguageClient, wor
     # What pygls holds while answering the stats request itself; without the fix, 300 more.
     assert before["pending_futures"] <= 2
     assert after["pending_futures"] == before["pending_futures"]
+
+
+async def test_exit_is_prompt_and_says_whether_shutdown_came_first(tmp_path: Path):
+    # The process ends with the specification's status (0 after shutdown, 1 without) at once, also
+    # with a project index in memory (freeing it object by object took seconds on a large project).
+    from lsp_wire import Wire, file_uri
+
+    seed_workspace(tmp_path)
+    for shutdown_first, status in ((True, 0), (False, 1)):
+        wire = await Wire.start(cwd=tmp_path)
+        await wire.initialize(tmp_path)
+        uri = file_uri(tmp_path / "original.py")
+        wire.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1,
+                                                              "text": ORIGINAL}})
+        assert await wire.wait_for(lambda: wire.latest(uri) is not None, DEADLINE)
+        if shutdown_first:
+            await wire.request("shutdown")
+        wire.notify("exit")
+        await wire.drain()
+        assert await asyncio.wait_for(wire.process.wait(), DEADLINE) == status
+        await wire.close()

@@ -282,7 +282,7 @@ def test_an_edit_inside_a_comment_recomputes_no_module_that_read_it(tmp_path: Pa
 def test_same_tree_compares_positions_and_code_not_comments():
     import ast as ast_module
 
-    from ormlens.analysis.project import same_tree
+    from ormlens.analysis.sources import same_tree
 
     base = "import os\n\n\ndef f(x):\n    return x + 1  # add\n\n\nclass C:\n    y = 2\n"
     for text, same in [(base.replace("# add", "# add one"), True), (base.replace("x + 1", "x + 2"), False),

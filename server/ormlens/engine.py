@@ -75,7 +75,7 @@ def check_files(files: list[Path], settings: Settings, root: Path | None = None,
             if found is not None:
                 results[path] = found
         pending = [path for path in pending if path not in results]
-        for analysed in analyse_all(project, pending, settings, jobs, reads=cache is not None):
+        for analysed in analyse_all(project, pending, settings, jobs, analyze, reads=cache is not None):
             results[analysed.path] = (analysed.findings, analysed.error)
             if cache is not None:
                 cache.store(analysed.path, analysed.findings, analysed.error, analysed.reads,

@@ -7,12 +7,16 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from ormlens.analysis.project import ProjectIndex
 from ormlens.config import Settings
 from ormlens.findings import Finding
+
+
+# engine.analyze: (project, path, settings) -> (findings, one-line error)
+Analyze = Callable[[ProjectIndex, str, Settings], tuple[list[Finding], "str | None"]]
 
 
 @dataclass
@@ -40,11 +44,12 @@ LINES_PER_JOB = 30_000
 # What a forked worker analyses with: set just before the fork, inherited by the children.
 _PROJECT: ProjectIndex | None = None
 _SETTINGS: Settings | None = None
+_ANALYZE = None
 _READS = False
 
 
 def analyse_all(project: ProjectIndex, paths: list[str], settings: Settings, jobs: int | None,
-                reads: bool = False) -> Iterator[Analysed]:
+                analyze: Analyze, reads: bool = False) -> Iterator[Analysed]:
     """Analyse `paths` (the project's declarations already loaded) in `jobs` processes (None: one
     per core, fewer for a small run)."""
     if jobs is None:
@@ -52,10 +57,10 @@ def analyse_all(project: ProjectIndex, paths: list[str], settings: Settings, job
         # it from about LINES_PER_JOB lines to analyse on.
         jobs = min(default_jobs(), sum(_lines(project, path) for path in paths) // LINES_PER_JOB)
     if jobs <= 1 or len(paths) < 2 or not can_fork():
-        yield from _analyse(project, paths, settings, reads)
+        yield from _analyse(project, paths, settings, analyze, reads)
         return
-    global _PROJECT, _SETTINGS, _READS
-    _PROJECT, _SETTINGS, _READS = project, settings, reads
+    global _PROJECT, _SETTINGS, _ANALYZE, _READS
+    _PROJECT, _SETTINGS, _ANALYZE, _READS = project, settings, analyze, reads
     # Every worker gets a share of the lines to analyse: largest modules first, each to the
     # share with the fewest lines so far.
     shares: list[list[str]] = [[] for _ in range(jobs * 4)]
@@ -72,7 +77,7 @@ def analyse_all(project: ProjectIndex, paths: list[str], settings: Settings, job
                 yield from share
     finally:
         gc.unfreeze()
-        _PROJECT = _SETTINGS = None
+        _PROJECT = _SETTINGS = _ANALYZE = None
 
 
 def _lines(project: ProjectIndex, path: str) -> int:
@@ -83,12 +88,11 @@ def _lines(project: ProjectIndex, path: str) -> int:
 def _analyse_share(paths: list[str]) -> list[Analysed]:
     assert _PROJECT is not None and _SETTINGS is not None
     _PROJECT.star_exports.forked()
-    return list(_analyse(_PROJECT, paths, _SETTINGS, _READS))
+    return list(_analyse(_PROJECT, paths, _SETTINGS, _ANALYZE, _READS))
 
 
-def _analyse(project: ProjectIndex, paths: list[str], settings: Settings, reads: bool) -> Iterator[Analysed]:
-    from ormlens.engine import analyze
-
+def _analyse(project: ProjectIndex, paths: list[str], settings: Settings, analyze: Analyze,
+             reads: bool) -> Iterator[Analysed]:
     # Analysed while their trees are still whole when possible (each other one is parsed again).
     done = [(path, *analyze(project, path, settings)) for path in project.whole_first(paths)]
     # What each one read, for the cache: all at once at the end (a superset of what each read

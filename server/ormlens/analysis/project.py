@@ -1,6 +1,7 @@
 """ProjectIndex: every module's declarations and facts, parsed once per content, with import
 resolution across files (imports.py: import roots, packages, relative imports), the ModelIndex, and
-function summaries ("runs a query, via these calls"). It reads files; it never imports them."""
+function summaries (summaries.py: "runs a query, via these calls"). It reads files; it never
+imports them."""
 
 from __future__ import annotations
 
@@ -8,17 +9,13 @@ import ast
 import builtins
 import gc
 import os
-import io
-import tokenize
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ormlens.analysis import queries
-from ormlens.analysis.guards import CallArguments, Guard, Signature, bind, translate
 from ormlens.analysis.declarations import ClassDecl, ImportRef, ModuleDecl, collect
 from ormlens.analysis.dependencies import ALL_MODELS, Dependencies
-from ormlens.analysis.flow import UNKNOWN, Kind, QueryInfo, Size, Value
+from ormlens.analysis.flow import UNKNOWN, Kind, Size, Value
 from ormlens.analysis.models import (
     ColumnInfo,
     ModelInfo,
@@ -33,10 +30,12 @@ from ormlens.analysis.models import (
 from ormlens.analysis.imports import ImportResolver
 from ormlens.analysis.jedi_names import StarExports
 from ormlens.analysis.residency import WholeTrees, index_stats, release_bodies, release_outside, restore_bodies
+from ormlens.analysis.sources import ParseFailure, read_source, same_tree
+from ormlens.analysis.summaries import FunctionSummaries, QuerySummary, QueryTrace  # noqa: F401 - QueryTrace: what rules get
 from ormlens.config import Settings
 
 if TYPE_CHECKING:
-    from ormlens.analysis.facts import FunctionFacts, FunctionRef, ModuleFacts, QueryCall
+    from ormlens.analysis.facts import FunctionRef, ModuleFacts
 
 BUILTIN_NAMES = frozenset(dir(builtins))
 # Flask-SQLAlchemy's `db` re-exports sqlalchemy and sqlalchemy.orm names.
@@ -56,88 +55,7 @@ def _star_exported(decl: ModuleDecl) -> frozenset[str] | None:
     return None
 
 
-def same_tree(old: ast.Module, new: ast.Module, old_source: str, new_source: str) -> bool:
-    """Do two texts of a module parse to the same tree, positions included? Cheap for an edit
-    within lines: the top-level statements must keep their places, and only those over the lines
-    that differ are compared (the others have the same text at the same place)."""
-    old_lines, new_lines = old_source.splitlines(), new_source.splitlines()
-    if len(old_lines) != len(new_lines) or len(old.body) != len(new.body):
-        return False
-    first = next((i for i, (a, b) in enumerate(zip(old_lines, new_lines)) if a != b), None)
-    if first is None:
-        return True
-    last = next(i for i in range(len(old_lines) - 1, -1, -1) if old_lines[i] != new_lines[i])
-    for a, b in zip(old.body, new.body):
-        if (a.lineno, a.col_offset, a.end_lineno, a.end_col_offset) != \
-                (b.lineno, b.col_offset, b.end_lineno, b.end_col_offset):
-            return False
-        if a.lineno - 1 <= last and (a.end_lineno or a.lineno) - 1 >= first and \
-                ast.dump(a, include_attributes=True) != ast.dump(b, include_attributes=True):
-            return False
-    return True
-
-
-class ParseFailure(Exception):
-    """A module that cannot be read or parsed; the message is one line for the user."""
-
-
-def read_source(path: str) -> str:
-    """A file's text, decoded as Python does: a BOM, or a PEP 263 coding line, else UTF-8."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise ParseFailure(f"{path}: cannot read: {exc.strerror or exc}") from None
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError as exc:
-        raise ParseFailure(f"{path}: {exc.msg if hasattr(exc, 'msg') else exc}") from None
-    try:
-        return data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise ParseFailure(f"{path}: not valid {encoding.upper()} (byte {exc.start})") from None
-    except LookupError:
-        raise ParseFailure(f"{path}: unknown encoding {encoding!r}") from None
-
-
-@dataclass
-class QueryTrace:
-    """How a function ends up running a query: the call chain and the query at its end."""
-
-    chain: list[str]          # qualified names of the functions, caller first
-    query: QueryCall
-    path: str
-    # The function at the end of the chain only writes (every query it runs, directly or through
-    # calls, is an INSERT/UPDATE/DELETE): calling it per item is a write per item.
-    writes_only: bool = False
-
-
-@dataclass(frozen=True)
-class QueryPath:
-    """One way calling a function reaches a query, and the tests on the function's own
-    parameters that must hold for it to (guards.py)."""
-
-    guards: tuple[Guard, ...]
-    chain: tuple[str, ...]   # qualified names of the functions, caller first
-    query: QueryCall
-    path: str
-
-
-@dataclass(frozen=True)
-class QuerySummary:
-    """What calling a function may run, computed once per function: its query paths in the order
-    a message names them (its own queries, then those of its calls), cut after the first one no
-    argument can switch off. `writes_only`: every query it may reach writes."""
-
-    paths: tuple[QueryPath, ...]
-    writes_only: bool
-    signature: Signature | None
-
-
-# Guarded paths kept per function; past it, one more is kept with its guards dropped (it may run).
-MAX_GUARDED_PATHS = 16
-
-
-class ProjectIndex:
+class ProjectIndex(FunctionSummaries):
     # Lines of source whose function bodies are kept parsed (about 1 KB of memory a line); past
     # it, the least recently used modules keep only their declarations (residency.py).
     WHOLE_TREE_LINES = 100_000
@@ -1021,151 +939,6 @@ class ProjectIndex:
         if any(target.references(column, model) for column in target.columns):
             return True   # the foreign key is on the target: one-to-many
         return None
-
-    # --- function summaries -------------------------------------------------------------------
-
-    def returns(self, ref: FunctionRef) -> Value:
-        """What calling `ref` gives, when it is a Django queryset or rows (facts.summarize_returns).
-        While its module's facts pass is running (an import cycle), from a walk of that function
-        alone: the answer must not depend on which module was analysed first."""
-        from ormlens.analysis.facts import summarize_returns
-
-        self.dependencies.read(ref.path)
-        if ref in self._returns:
-            return self._returns[ref]
-        self._returns[ref] = UNKNOWN  # in progress: a cycle of such walks answers unknown
-        with self.dependencies.computing(ref.path):
-            function = self.function_facts(ref)
-            value = summarize_returns(function) if function is not None else UNKNOWN
-        self._returns[ref] = value
-        return value
-
-    def function_facts(self, ref: FunctionRef) -> FunctionFacts | None:
-        """The facts of a module-level function or method: from its module's one pass (cached);
-        while that pass is running (an import cycle, a function defined further down), from a
-        walk of that function alone, so answers do not depend on which module came first."""
-        from ormlens.analysis.facts import function_alone
-
-        if ref.path in self._building:
-            decl = self.decl(ref.path)
-            return function_alone(decl, ref.qualname, self) if decl is not None else None
-        facts = self.facts(ref.path)
-        return facts.functions.get(ref.qualname) if facts is not None else None
-
-    def yields_chunks(self, ref: FunctionRef) -> bool:
-        """Is `ref` a generator that splits its iterable parameter into chunks (chunking.py)?"""
-        from ormlens.analysis.chunking import yields_chunks
-        from ormlens.analysis.facts import function_node
-
-        self.dependencies.read(ref.path)
-        if ref in self._chunkers:
-            return self._chunkers[ref]
-        decl = self.decl(ref.path)
-        node = function_node(self.whole(decl), ref.qualname)[0] if decl is not None else None
-        self._chunkers[ref] = answer = node is not None and yields_chunks(node)
-        self._release_over_budget()
-        return answer
-
-    def query_trace(self, ref: FunctionRef, arguments: CallArguments | None = None) -> QueryTrace | None:
-        """Does calling `ref` with `arguments` (None: unknown) run a query (directly or through
-        calls, to any depth)? How? The first of its query paths whose guards the literal
-        arguments (or omitted ones' defaults) do not switch off."""
-        summary = self.query_summary(ref)
-        if summary is None:
-            return None
-        bound = bind(summary.signature, arguments) if arguments is not None and summary.signature else None
-        for path in summary.paths:
-            if translate(path.guards, bound) is not None:
-                return QueryTrace(list(path.chain), path.query, path.path, summary.writes_only)
-        return None
-
-    def query_summary(self, ref: FunctionRef) -> QuerySummary | None:
-        """The query paths of `ref` (None: it runs none). Each function is answered once; a call
-        back into one still being answered (recursion) counts as no query on that path."""
-        self.dependencies.read(ref.path)
-        if ref in self._traces:
-            return self._traces[ref]
-        self._traces[ref] = None  # in progress
-        with self.dependencies.computing(ref.path):
-            summary = self._summarize_queries(ref)
-        self._traces[ref] = summary
-        return summary
-
-    def _summarize_queries(self, ref: FunctionRef) -> QuerySummary | None:
-        facts = self.facts(ref.path)
-        function = facts.functions.get(ref.qualname) if facts else None
-        summary = None
-        if function is not None and not function.cached:
-            inner = [self.query_summary(call.callee) for call in function.calls]
-            writes_only = all(query.write for query in function.query_calls) and \
-                all(s is None or s.writes_only for s in inner)
-            paths: list[QueryPath] = []
-
-            def add(path: QueryPath) -> bool:
-                """Keep a path; False once one that always runs is kept (later ones are not named)."""
-                if len(paths) >= MAX_GUARDED_PATHS:
-                    path = QueryPath((), path.chain, path.query, path.path)
-                paths.append(path)
-                return bool(path.guards)
-
-            def collect() -> None:
-                for query in function.query_calls:
-                    if not add(QueryPath(query.guards, (ref.qualname,), query, ref.path)):
-                        return
-                for call, callee in zip(function.calls, inner):
-                    if callee is None:
-                        continue
-                    bound = bind(callee.signature, call.arguments) \
-                        if call.arguments is not None and callee.signature is not None else None
-                    for path in callee.paths:
-                        guards = translate(path.guards, bound)
-                        if guards is not None and not add(QueryPath(
-                                call.guards + guards, (ref.qualname, *path.chain), path.query, path.path)):
-                            return
-
-            collect()
-            if paths:
-                summary = QuerySummary(tuple(paths), writes_only, function.signature)
-        return summary
-
-    def returned_query(self, ref: FunctionRef, function: FunctionFacts | None = None) -> Value | None:
-        """The unexecuted query (a Query, a select()) that calling `ref` returns, when every
-        `return` of it gives one of the same model; the caller decides when it runs. Only what
-        stays true outside the function is kept: the model, and whether it is a statement, yields
-        tuples, is limited or ordered. Its loader options are taken as unknown (they may load
-        anything), so rows from it are never reported by ORM002."""
-        self.dependencies.read(ref.path)
-        if ref in self._returned_queries:
-            return self._returned_queries[ref]
-        self._returned_queries[ref] = None  # in progress: a recursive call returns nothing known
-        with self.dependencies.computing(ref.path):
-            result = self._returned_query(ref, function)
-        self._returned_queries[ref] = result
-        return result
-
-    def _returned_query(self, ref: FunctionRef, function: FunctionFacts | None) -> Value | None:
-        from ormlens.analysis.facts import returns_always
-
-        decl = self.decl(ref.path)
-        values = None
-        if decl is not None and returns_always(decl, ref.qualname):
-            if function is None or not function.done:
-                function = self.function_facts(ref)
-            if function is not None and not function.generator:
-                values = function.returns
-        result = None
-        # Django querysets are summarised by `returns` (which knows a related manager's prefetch cache).
-        if values and all(v.kind is Kind.QUERY and v.query is not None and not v.query.django for v in values) and \
-                len({(v.model, v.statement, v.tuples) for v in values}) == 1:
-            first = values[0]
-            info = QueryInfo(first.model, eager=frozenset({("*",)}),
-                             limited=all(v.query.limited for v in values),
-                             ordered=all(v.query.ordered for v in values),
-                             not_null=frozenset.intersection(*(v.query.not_null for v in values)))
-            result = Value(kind=Kind.QUERY, model=first.model, query=info, statement=first.statement,
-                           tuples=first.tuples)
-        return result
-
 
 def _django_meta(cls: ClassDecl, option: str) -> object:
     """A literal option of a Django model's inner `class Meta`."""

@@ -27,7 +27,8 @@ from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
 from ormlens import __version__
-from ormlens.analysis.project import ParseFailure, ProjectIndex, read_source
+from ormlens.analysis.project import ProjectIndex
+from ormlens.analysis.sources import ParseFailure, read_source
 from ormlens.analysis.syntax_versions import newer_syntax_of
 from ormlens.cache import CACHE_DIR_NAME, FirstLook
 from ormlens.config import Settings, load_settings, settings_from_mapping

@@ -1,0 +1,51 @@
+"""Reading a module's text as Python does, and telling whether two texts of it parse alike."""
+
+from __future__ import annotations
+
+import ast
+import io
+import tokenize
+from pathlib import Path
+
+
+class ParseFailure(Exception):
+    """A module that cannot be read or parsed; the message is one line for the user."""
+
+
+def same_tree(old: ast.Module, new: ast.Module, old_source: str, new_source: str) -> bool:
+    """Do two texts of a module parse to the same tree, positions included? Cheap for an edit
+    within lines: the top-level statements must keep their places, and only those over the lines
+    that differ are compared (the others have the same text at the same place)."""
+    old_lines, new_lines = old_source.splitlines(), new_source.splitlines()
+    if len(old_lines) != len(new_lines) or len(old.body) != len(new.body):
+        return False
+    first = next((i for i, (a, b) in enumerate(zip(old_lines, new_lines)) if a != b), None)
+    if first is None:
+        return True
+    last = next(i for i in range(len(old_lines) - 1, -1, -1) if old_lines[i] != new_lines[i])
+    for a, b in zip(old.body, new.body):
+        if (a.lineno, a.col_offset, a.end_lineno, a.end_col_offset) != \
+                (b.lineno, b.col_offset, b.end_lineno, b.end_col_offset):
+            return False
+        if a.lineno - 1 <= last and (a.end_lineno or a.lineno) - 1 >= first and \
+                ast.dump(a, include_attributes=True) != ast.dump(b, include_attributes=True):
+            return False
+    return True
+
+
+def read_source(path: str) -> str:
+    """A file's text, decoded as Python does: a BOM, or a PEP 263 coding line, else UTF-8."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ParseFailure(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        raise ParseFailure(f"{path}: {exc.msg if hasattr(exc, 'msg') else exc}") from None
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise ParseFailure(f"{path}: not valid {encoding.upper()} (byte {exc.start})") from None
+    except LookupError:
+        raise ParseFailure(f"{path}: unknown encoding {encoding!r}") from None

@@ -99,6 +99,8 @@ class ResultCache:
         if self._changed is None:
             self._changed = {path for path, digest in self.recorded.items() if self.digest(path) != digest}
             self._sets = {}
+        if not self._changed:
+            return True  # every read is in the table, as stored
         known = self._sets.get(id(reads))
         if known is None:
             known = self._sets[id(reads)] = all(read in self.recorded and read not in self._changed
@@ -176,7 +178,7 @@ class ResultCache:
             _, files, table, digests, sets, modules, entries = data
             if self.files is not None and files != self.files:
                 return
-            reads = [tuple(table[index] for index in array("I", packed)) for packed in sets]
+            reads = [tuple(map(table.__getitem__, array("I", packed))) for packed in sets]
             self._entries = {path: Entry(digest, findings, error, reads[read_set], models)
                              for path, (digest, findings, error, read_set, models) in entries.items()}
             self.recorded = dict(zip(table, digests, strict=True))

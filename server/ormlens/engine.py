@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import io
 import logging
+import os
 import re
 import sys
 import tokenize
@@ -46,9 +47,9 @@ def check_files(files: list[Path], settings: Settings, root: Path | None = None,
     from ormlens.workers import analyse_all
 
     report = Report()
-    paths = [str(Path(file).resolve()) for file in files]
+    paths = resolved(files)
     checked = set(paths)
-    others = [path for path in (str(Path(file).resolve()) for file in project_files) if path not in checked]
+    others = [path for path in resolved(project_files) if path not in checked]
     cache = ResultCache(cache_dir, root, settings, [*paths, *others]) if cache_dir is not None else None
     results: dict[str, tuple[list[Finding], str | None]] = {}
     uncertain: list[str] = []  # valid if the models are what they were
@@ -90,6 +91,20 @@ def check_files(files: list[Path], settings: Settings, root: Path | None = None,
             report.errors.append(error)
     report.findings.sort(key=Finding.sort_key)
     return report
+
+
+def resolved(files: list[Path]) -> list[str]:
+    """`str(file.resolve())` of each, resolving each folder once (thousands of files, a few hundred
+    folders); a file that is itself a link is resolved whole."""
+    folders: dict[str, str] = {}
+    out = []
+    for file in files:
+        folder, name = os.path.split(os.path.abspath(file))
+        if folder not in folders:
+            folders[folder] = os.path.realpath(folder)
+        path = os.path.join(folders[folder], name)
+        out.append(os.path.realpath(path) if os.path.islink(path) else path)
+    return out
 
 
 def analyze(project: ProjectIndex, path: str, settings: Settings) -> tuple[list[Finding], str | None]:

@@ -18,6 +18,16 @@ from contextlib import contextmanager
 ALL_MODELS = "<all models>"
 
 
+def imports_node(path: str) -> str:
+    """The node of a module's import closure (what it imports, directly or not)."""
+    return f"<imports> {path}"
+
+
+def is_module(node: str) -> bool:
+    """Is `node` a module's path (not ALL_MODELS, not an import closure)?"""
+    return not node.startswith("<")
+
+
 class Dependencies:
     def __init__(self) -> None:
         self._reads: dict[str, set[str]] = {}    # node -> nodes it read

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from ormlens.analysis import queries
 from ormlens.analysis.declarations import ClassDecl, ImportRef, ModuleDecl, collect
-from ormlens.analysis.dependencies import ALL_MODELS, Dependencies
+from ormlens.analysis.dependencies import ALL_MODELS, Dependencies, imports_node, is_module
 from ormlens.analysis.flow import UNKNOWN, Kind, Size, Value
 from ormlens.analysis.models import (
     ColumnInfo,
@@ -163,11 +163,12 @@ class ProjectIndex(FunctionSummaries):
             for cls in decl.classes.values())
 
     def _drop(self, nodes: set[str]) -> None:
-        """Forget what was derived for `nodes` (module paths, `imports:` + a path, ALL_MODELS)."""
+        """Forget what was derived for `nodes` (module paths, import closures, ALL_MODELS)."""
         self.dependencies.forget(nodes)
-        for cache in (self._facts, self._imported):
-            for path in [path for path in cache if path in nodes or f"imports:{path}" in nodes]:
-                del cache[path]
+        for path in [path for path in self._facts if path in nodes]:
+            del self._facts[path]
+        for path in [path for path in self._imported if imports_node(path) in nodes]:
+            del self._imported[path]
         for cache in (self._models, self._bases, self._globals, self._django, self._queryset_classes,
                       self._historical):
             for key in [key for key in cache if key[0] in nodes]:
@@ -277,7 +278,7 @@ class ProjectIndex(FunctionSummaries):
 
     def imports(self, path: str) -> set[str]:
         """The project modules `path` imports, directly or through other project modules."""
-        node = f"imports:{path}"
+        node = imports_node(path)
         self.dependencies.read(node)
         if path not in self._imported:  # asked per open file on every keystroke (dependents, closure)
             with self.dependencies.computing(node):
@@ -286,15 +287,19 @@ class ProjectIndex(FunctionSummaries):
 
     def _walk_imports(self, path: str, limit: int | None = 500) -> set[str]:
         """The project modules `path` imports, directly or not (at most `limit` of them)."""
-        seen: set[str] = set()
-        pending = [path]
-        while pending and (limit is None or len(seen) < limit):
+        return self._reach([path], limit) - {path}
+
+    def _reach(self, paths: list[str], limit: int | None = None) -> set[str]:
+        """`paths` and the project modules they import, directly or not (reading each; at most
+        `limit` beyond them)."""
+        seen: set[str] = set(paths)
+        pending = list(paths)
+        while pending and (limit is None or len(seen) - len(paths) < limit):
             decl = self.decl(pending.pop())
             for module in self._imported_modules(decl) if decl is not None else ():
                 if module not in seen:
                     seen.add(module)
                     pending.append(module)
-        seen.discard(path)
         return seen
 
     def _imported_modules(self, decl: ModuleDecl) -> list[str]:
@@ -314,37 +319,27 @@ class ProjectIndex(FunctionSummaries):
     def reads(self, path: str) -> set[str]:
         """The modules whose text the analysis of `path` used, directly or through others
         (after `path` was analysed): what a cached result for `path` depends on."""
-        return self.reads_and_models(path)[0]
+        return {node for node in self.dependencies.reads(path, stop=ALL_MODELS) if is_module(node)} | {path}
 
     def reads_of(self, paths: list[str]) -> dict[str, tuple[tuple[str, ...], bool]]:
-        """`reads_and_models` of each of `paths` (the modules sorted), computed at once."""
+        """`reads` of each of `paths` (sorted), computed at once, and whether the analysis searched
+        every module (a model by class name, backrefs): then it depends on every model too
+        (models_fingerprint)."""
         out = {}
         sorted_modules: dict[int, tuple[tuple[str, ...], bool]] = {}  # by the identity of a closure
         for path, nodes in self.dependencies.closures(paths, stop=ALL_MODELS).items():
             found = sorted_modules.get(id(nodes))
             if found is None:  # the closure includes `path` itself
-                found = sorted_modules[id(nodes)] = (tuple(sorted(node for node in nodes if node.endswith(".py"))),
+                found = sorted_modules[id(nodes)] = (tuple(sorted(node for node in nodes if is_module(node))),
                                                      ALL_MODELS in nodes)
             out[path] = found
         return out
-
-    def reads_and_models(self, path: str) -> tuple[set[str], bool]:
-        """`reads(path)`, and whether the analysis searched every module (a model by class name,
-        backrefs): then it depends on every model too (models_fingerprint)."""
-        nodes = self.dependencies.reads(path, stop=ALL_MODELS)
-        return {node for node in nodes if node.endswith(".py")} | {path}, ALL_MODELS in nodes
 
     def load_closure(self, paths: list[str]) -> None:
         """`load` these modules and every project module they import, directly or not: then
         nothing is read for the first time while analysing (which would add models to the list
         of all models halfway through, and make findings depend on the order)."""
-        pending, seen = list(paths), set(paths)
-        while pending:
-            decl = self.decl(pending.pop())
-            for module in self._imported_modules(decl) if decl is not None else ():
-                if module not in seen:
-                    seen.add(module)
-                    pending.append(module)
+        self._reach(paths)
 
     def loaded(self) -> list[str]:
         """Every module read so far (parsed or not)."""

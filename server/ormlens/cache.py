@@ -32,6 +32,11 @@ CACHE_DIR_NAME = ".ormlens_cache"
 FORMAT = 1  # of the file's contents
 
 
+def cache_directory(settings: Settings, root: Path) -> Path:
+    """Where the cache of a project is kept: the `cache-dir` setting, else `.ormlens_cache` in its root."""
+    return Path(settings.cache_dir) if settings.cache_dir else root / CACHE_DIR_NAME
+
+
 @dataclass(frozen=True)
 class Entry:
     digest: str                  # of the module's own bytes

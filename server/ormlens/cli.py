@@ -16,7 +16,7 @@ from ormlens import __version__
 from ormlens.config import LoadedSettings, Settings, find_config, find_root, load_config, parse_codes
 from ormlens.discovery import EmptyFolder, IgnoreRule, find_files, project_modules
 from ormlens.engine import FixOutcome, check_files, fix_files  # module-level names: tests monkeypatch them
-from ormlens.cache import CACHE_DIR_NAME
+from ormlens.cache import cache_directory
 from ormlens.formatters import format_json, format_text, summary
 
 EXIT_OK = 0
@@ -225,7 +225,7 @@ def _cache_dir(args: argparse.Namespace, settings: Settings, root: Path) -> Path
         return None
     if args.cache_dir is not None:
         return args.cache_dir.resolve()
-    return Path(settings.cache_dir) if settings.cache_dir else root / CACHE_DIR_NAME
+    return cache_directory(settings, root)
 
 
 def _apply_flags(settings: Settings, args: argparse.Namespace) -> Settings:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pathspec import GitIgnoreSpec
 
-from ormlens.config import ROOT_MARKERS
+from ormlens.config import find_root
 
 # Never worth walking into: environments, caches, build output, VCS metadata.
 SKIP_DIRS = frozenset(
@@ -99,7 +99,7 @@ def project_modules(root: Path, base: Path, exclude: Sequence[str] = (),
     their models, relations and helpers count for the files analysed, also those the files do not
     import (a reverse relation declared in another app). None for a root that no marker makes (it
     may be any folder), and none past MAX_PROJECT_MODULES, with a warning to show."""
-    if not any((root / marker).exists() for marker in ROOT_MARKERS):
+    if find_root(root) != root:
         return [], None
     modules = find_files([root], base, exclude, respect_gitignore).files
     if len(modules) > MAX_PROJECT_MODULES:

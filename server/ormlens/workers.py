@@ -41,11 +41,9 @@ def can_fork() -> bool:
 
 LINES_PER_JOB = 30_000
 
-# What a forked worker analyses with: set just before the fork, inherited by the children.
-_PROJECT: ProjectIndex | None = None
-_SETTINGS: Settings | None = None
-_ANALYZE = None
-_READS = False
+# What a forked worker analyses with (project, settings, analyze, reads): set just before the
+# fork, inherited by the children.
+_WORK: tuple | None = None
 
 
 def analyse_all(project: ProjectIndex, paths: list[str], settings: Settings, jobs: int | None,
@@ -59,8 +57,8 @@ def analyse_all(project: ProjectIndex, paths: list[str], settings: Settings, job
     if jobs <= 1 or len(paths) < 2 or not can_fork():
         yield from _analyse(project, paths, settings, analyze, reads)
         return
-    global _PROJECT, _SETTINGS, _ANALYZE, _READS
-    _PROJECT, _SETTINGS, _ANALYZE, _READS = project, settings, analyze, reads
+    global _WORK
+    _WORK = (project, settings, analyze, reads)
     # Every worker gets a share of the lines to analyse: largest modules first, each to the
     # share with the fewest lines so far.
     shares: list[list[str]] = [[] for _ in range(jobs * 4)]
@@ -77,7 +75,7 @@ def analyse_all(project: ProjectIndex, paths: list[str], settings: Settings, job
                 yield from share
     finally:
         gc.unfreeze()
-        _PROJECT = _SETTINGS = _ANALYZE = None
+        _WORK = None
 
 
 def _lines(project: ProjectIndex, path: str) -> int:
@@ -86,9 +84,10 @@ def _lines(project: ProjectIndex, path: str) -> int:
 
 
 def _analyse_share(paths: list[str]) -> list[Analysed]:
-    assert _PROJECT is not None and _SETTINGS is not None
-    _PROJECT.star_exports.forked()
-    return list(_analyse(_PROJECT, paths, _SETTINGS, _ANALYZE, _READS))
+    assert _WORK is not None
+    project, settings, analyze, reads = _WORK
+    project.star_exports.forked()
+    return list(_analyse(project, paths, settings, analyze, reads))
 
 
 def _analyse(project: ProjectIndex, paths: list[str], settings: Settings, analyze: Analyze,

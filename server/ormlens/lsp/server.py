@@ -30,7 +30,7 @@ from ormlens import __version__
 from ormlens.analysis.project import ProjectIndex
 from ormlens.analysis.sources import ParseFailure, read_source
 from ormlens.analysis.syntax_versions import newer_syntax_of
-from ormlens.cache import CACHE_DIR_NAME, FirstLook
+from ormlens.cache import FirstLook, cache_directory
 from ormlens.config import Settings, load_settings, settings_from_mapping
 from ormlens.discovery import excluded, project_modules
 from ormlens.engine import analyze, deep_recursion, fix_file
@@ -270,15 +270,13 @@ class OrmlensServer(LanguageServer):
             return
 
     def first_look(self, path: str, text: str, encoding: str, uri: str | None) -> Outcome | None:
-        """On the worker thread: the findings `ormlens check` left in its cache for this text, if
-        it is the file on disk and nothing it read has changed (None otherwise)."""
-        if self.root is None or len(text) > self.settings.max_file_size or (
-                self.settings_base and excluded(Path(path), self.settings_base, self.settings.exclude)):
+        """On the cache thread: the findings `ormlens check` left in its cache for this text, if it
+        is the file on disk and nothing it read has changed (None otherwise)."""
+        if self.root is None or self.skipped(path, text) is not None:
             return None
         try:
             if self.first_looks is None:
-                directory = Path(self.settings.cache_dir) if self.settings.cache_dir else self.root / CACHE_DIR_NAME
-                self.first_looks = FirstLook(directory, self.root, self.settings)
+                self.first_looks = FirstLook(cache_directory(self.settings, self.root), self.root, self.settings)
             try:
                 disk = read_source(path)
             except ParseFailure:
@@ -296,14 +294,22 @@ class OrmlensServer(LanguageServer):
         return [convert.to_diagnostic(f, lines, encoding, self.settings.severity_of(f.code), self.lines_of, uri)
                 for f in findings]
 
-    def analyse(self, path: str, text: str, encoding: str, others: list[str],
-                uri: str | None = None) -> Outcome:
-        """On the worker thread: one document version through the engine."""
+    def skipped(self, path: str, text: str) -> Outcome | None:
+        """What a document the analysis skips gets instead (None: it is analysed): nothing when
+        `exclude` names it, one diagnostic saying so when it is over `maxFileSize`."""
         if self.settings_base and excluded(Path(path), self.settings_base, self.settings.exclude):
             return Outcome()  # the project says: not this file
         size = len(text.encode("utf-8", "surrogatepass"))
         if size > self.settings.max_file_size:
             return Outcome([convert.skipped_diagnostic(size, self.settings.max_file_size)])
+        return None
+
+    def analyse(self, path: str, text: str, encoding: str, others: list[str],
+                uri: str | None = None) -> Outcome:
+        """On the worker thread: one document version through the engine."""
+        skipped = self.skipped(path, text)
+        if skipped is not None:
+            return skipped
         self.project.set_source(path, text)
         with deep_recursion():
             findings, error = analyze(self.project, path, self.settings)
@@ -340,8 +346,7 @@ class OrmlensServer(LanguageServer):
 
     def fix_all(self, path: str | None, text: str) -> str | None:
         """On the worker thread: the document with every safe fix applied (as `check --fix`)."""
-        if path is None or (self.settings_base and excluded(Path(path), self.settings_base, self.settings.exclude)) or \
-                len(text.encode("utf-8", "surrogatepass")) > self.settings.max_file_size:
+        if path is None or self.skipped(path, text) is not None:
             return None  # what the analysis skips, fixing skips too
         self.project.set_source(path, text)
         outcome = fix_file(self.project, path, self.settings)

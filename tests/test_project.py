@@ -1077,3 +1077,47 @@ def test_helper_return_values_across_an_import_cycle_do_not_depend_on_the_order(
     found = sorted((Path(f.path).name, f.code, f.span.line) for f in report.findings)
     expected = [("b.py", "ORM002", 12)] if order == "b_alone" else [("a.py", "ORM001", 12), ("b.py", "ORM002", 12)]
     assert found == expected
+
+
+# --- bodies that cannot report are walked when a caller asks ------------------------------------
+
+
+def test_a_body_without_a_loop_is_walked_only_when_a_caller_asks(tmp_path: Path) -> None:
+    """The facts pass leaves a function body with no loop, comprehension, IN list or await to
+    its callers (facts.MAY_REPORT): walked when asked, with what it would have given in the
+    pass."""
+    from ormlens.analysis.facts import FactsBuilder, FunctionRef
+    from ormlens.analysis.project import ProjectIndex
+
+    paths = write(tmp_path, {**HELPER_PROJECT, "more.py": """
+        from models import Session
+
+
+        def unused(uid):
+            return Session.query.get(uid)
+
+
+        class Reports:
+            def latest(self, uid):
+                return Session.query.filter_by(user_id=uid).first()
+
+            def each(self, uids):
+                return [self.latest(uid) for uid in uids]
+    """})
+    project = ProjectIndex(tmp_path, Settings())
+    path = str(paths["more.py"].resolve())
+    facts = project.facts(path)
+    assert set(facts.deferred) == {"unused"}  # Reports.latest was asked for by Reports.each
+    assert set(facts.functions) == {"Reports.latest", "Reports.each"}
+    walked = facts.function("unused", project)
+    assert "unused" not in facts.deferred and facts.functions["unused"] is walked
+    whole = FactsBuilder(project.decl(path), project)
+    whole.defers = False
+    expected = whole.run().functions
+    for name in ("unused", "Reports.latest"):
+        assert [q.label for q in facts.functions[name].query_calls] == \
+            [q.label for q in expected[name].query_calls] != []
+    assert project.query_trace(FunctionRef(path, "unused")) is not None
+    report = check_files([paths["more.py"]], Settings(), tmp_path)
+    assert [(f.code, span_tuple(f)) for f in report.findings] == \
+        [("ORM001", locate(paths["more.py"], "self.latest(uid)"))]

@@ -209,10 +209,41 @@ class ModuleFacts:
     in_calls: list[InCall] = field(default_factory=list)
     sums: list[NullableSum] = field(default_factory=list)
     functions: dict[str, FunctionFacts] = field(default_factory=dict)
+    # Bodies the module's pass did not walk (see may_report): walked when a caller asks.
+    deferred: dict[str, DeferredBody] = field(default_factory=dict)
+    # What a deferred walk needs of the pass: the module's names (as they are once it has run,
+    # which is what a function sees when it is called), `RunPython` targets, the ids counter.
+    module_env: dict[str, Value] = field(default_factory=dict)
+    run_python: frozenset[str] = frozenset()
+    ids: Any = None
 
     @property
     def path(self) -> str:
         return self.decl.path
+
+    def function(self, qualname: str, project: ProjectIndex) -> FunctionFacts | None:
+        """The facts of one of its functions, walking a deferred body now."""
+        found = self.functions.get(qualname)
+        if found is None and qualname in self.deferred:
+            deferred = self.deferred.pop(qualname)
+            builder = FactsBuilder(self.decl, project, self)
+            if deferred.cls is not None:
+                builder.push_frame("class", None, deferred.cls[1].name, deferred.cls)
+            builder.exec_FunctionDef(deferred.node)
+            found = self.functions.get(qualname)
+        return found
+
+
+@dataclass(eq=False)
+class DeferredBody:
+    node: ast.FunctionDef
+    cls: tuple[str, ClassDecl] | None
+
+
+# Text without which a function body can hold no finding of its own: every rule reads a loop, a
+# comprehension, `map`/`filter`, an IN list or an await (a lazy load under an AsyncSession); a
+# body without any is walked only when a caller asks for its summary (returns, queries).
+MAY_REPORT = re.compile(r"\b(?:for|while|async|await|in_|not_in|notin_)\b|__in\b|(?<![.\w])(?:map|filter)\b")
 
 
 def build_facts(decl: ModuleDecl, project: ProjectIndex) -> ModuleFacts:
@@ -240,6 +271,7 @@ def function_alone(decl: ModuleDecl, qualname: str, project: ProjectIndex) -> Fu
     if node is None:
         return None
     builder = FactsBuilder(decl, project)
+    builder.defers = False
     if cls is not None:
         builder.push_frame("class", None, cls.name, (decl.path, cls))
     builder.exec_FunctionDef(node)
@@ -360,13 +392,15 @@ def _handler(cls: type, prefix: str, node_type: type):
 
 
 class FactsBuilder:
-    def __init__(self, decl: ModuleDecl, project: ProjectIndex):
+    def __init__(self, decl: ModuleDecl, project: ProjectIndex, deferred_of: ModuleFacts | None = None):
+        """`deferred_of`: the facts of the module's pass, to walk one of its deferred bodies into."""
         self.decl = decl
         self.project = project
-        self.facts = ModuleFacts(decl)
+        self.facts = deferred_of or ModuleFacts(decl, ids=itertools.count(1))
         self.values: dict[int, Value] = {}
-        self.frame = Frame("module", None, None, "")
-        self._ids = itertools.count(1)
+        self.frame = Frame("module", None, None, "", env=self.facts.module_env)
+        self._ids = self.facts.ids
+        self.defers = deferred_of is None  # leaves bodies that cannot report to their callers
         self._lines = source_lines(decl.source)
         self._encoded: dict[int, bytes] = {}
         self._scanned_loops: set[int] = set()
@@ -386,7 +420,10 @@ class FactsBuilder:
         # Names assigned a cache read (`x = cache.get(k)`): the value bound and the reads (see cache_miss).
         self._cache_reads: dict[str, tuple[Value, list[tuple[str, str, str]]]] = {}
         self.chunk_names = queries.DEFAULT_CHUNK_FUNCTIONS | project.settings.chunk_functions
-        self._run_python = self.run_python_functions()
+        if deferred_of is None:
+            self.facts.run_python = self.run_python_functions()
+        self._run_python = self.facts.run_python
+        self._line_starts: list[int] | None = None
 
     def run(self) -> ModuleFacts:
         self.exec_block(self.decl.tree.body)
@@ -398,7 +435,7 @@ class FactsBuilder:
         if "RunPython" not in self.decl.source:
             return frozenset()
         names = set()
-        for node in ast.walk(self.decl.tree):
+        for node in ast.walk(self.project.whole(self.decl).tree):
             if isinstance(node, ast.Call) and last_name(node.func) == "RunPython" and \
                     self.project.eval_static(self.decl, node.func).name in queries.DJANGO_RUN_PYTHON:
                 given = [*node.args[:2], *(kw.value for kw in node.keywords if kw.arg in ("code", "reverse_code"))]
@@ -1027,10 +1064,15 @@ class FactsBuilder:
         cached = any(queries.is_caching_decorator(last_name(d)) for d in stmt.decorator_list)
         function = FunctionFacts(ref, Span(stmt.lineno, stmt.col_offset, stmt.lineno, stmt.col_offset + 3),
                                  cached)
+        cls = outer.cls if outer.kind == "class" else None
+        if self.deferrable(stmt, outer):
+            self.facts.deferred[qualname] = DeferredBody(stmt, cls)
+            if outer.kind != "class":
+                self.assign_name(stmt.name, Value(kind=Kind.FUNCTION, ref=ref, name=qualname))
+            return
         self.facts.functions[qualname] = function
         if outer.kind != "class":
             self.assign_name(stmt.name, Value(kind=Kind.FUNCTION, ref=ref, name=qualname))
-        cls = outer.cls if outer.kind == "class" else None
         # Methods see the module (or enclosing function), not the class body.
         self.push_frame("function", function, qualname, cls)
         if outer.kind == "class":
@@ -1038,6 +1080,7 @@ class FactsBuilder:
         parameters = self.frame.parameters = branch.Parameters(stmt)
         try:
             self.bind_parameters(stmt, cls)
+            self.project.body(self.decl, stmt)  # released after the module was read: put back
             self.exec_block(stmt.body)
         finally:
             self.frame = outer
@@ -1045,6 +1088,21 @@ class FactsBuilder:
             function.signature = branch.signature(stmt, outer.kind == "class", parameters)
 
     exec_AsyncFunctionDef = exec_FunctionDef
+
+    def deferrable(self, stmt: ast.FunctionDef | ast.AsyncFunctionDef, outer: Frame) -> bool:
+        """A module-level function or a method of a top-level class whose text has nothing a
+        finding needs (MAY_REPORT): the pass leaves its body to a caller that asks."""
+        if not self.defers or not isinstance(stmt, ast.FunctionDef):
+            return False
+        if not (outer.kind == "module" or (outer.kind == "class" and outer.parent is not None
+                                           and outer.parent.kind == "module")):
+            return False
+        if self._line_starts is None:
+            self._line_starts = list(itertools.accumulate((len(line) + 1 for line in self._lines), initial=0))
+            self._text = "\n".join(self._lines)  # the offsets of source_lines' lines
+        starts = self._line_starts
+        end = starts[min(stmt.end_lineno, len(starts) - 1)]
+        return MAY_REPORT.search(self._text, starts[stmt.lineno - 1], end) is None
 
     def exec_ClassDef(self, stmt: ast.ClassDef) -> None:
         for node in [*stmt.bases, *(kw.value for kw in stmt.keywords), *stmt.decorator_list]:
@@ -1815,7 +1873,7 @@ class FactsBuilder:
         if value.call_of is None or value.kind is not Kind.UNKNOWN:
             return value
         ref = value.call_of
-        own = self.facts.functions.get(ref.qualname) if ref.path == self.decl.path else None
+        own = self.facts.function(ref.qualname, self.project) if ref.path == self.decl.path else None
         query = self.project.returned_query(ref, own if own is not None and own.done else None)
         return query.but(deps=query.deps | value.deps) if query is not None else value
 
@@ -2332,7 +2390,7 @@ class FactsBuilder:
         its `return`s give (a function of this module only once its body has been walked)."""
         if ref.path != self.decl.path:
             return self.project.returns(ref)
-        function = self.facts.functions.get(ref.qualname)
+        function = self.facts.function(ref.qualname, self.project)
         return summarize_returns(function) if function is not None and function.done else UNKNOWN
 
     def django_call(self, node: ast.Call, full: str, args: list[Value]) -> Value | None:

@@ -29,10 +29,20 @@ from ormlens.analysis.models import (
 )
 from ormlens.analysis.imports import ImportResolver
 from ormlens.analysis.jedi_names import StarExports
-from ormlens.analysis.residency import WholeTrees, index_stats, release_bodies, release_outside, restore_bodies
+from ormlens.analysis.residency import (
+    WholeTrees,
+    index_stats,
+    is_released,
+    release_bodies,
+    release_outside,
+    restore_bodies,
+    restore_body,
+    whole_tree,
+)
 from ormlens.analysis.sources import ParseFailure, read_source, same_tree
 from ormlens.analysis.summaries import FunctionSummaries, QuerySummary, QueryTrace  # noqa: F401 - QueryTrace: what rules get
 from ormlens.config import Settings
+from ormlens.positions import source_lines
 
 if TYPE_CHECKING:
     from ormlens.analysis.facts import FunctionRef, ModuleFacts
@@ -58,7 +68,7 @@ def _star_exported(decl: ModuleDecl) -> frozenset[str] | None:
 class ProjectIndex(FunctionSummaries):
     # Lines of source whose function bodies are kept parsed (about 1 KB of memory a line); past
     # it, the least recently used modules keep only their declarations (residency.py).
-    WHOLE_TREE_LINES = 100_000
+    WHOLE_TREE_LINES = 50_000
 
     def __init__(self, root: Path | None = None, settings: Settings = Settings()):
         self.root = root.resolve() if root else None
@@ -89,6 +99,7 @@ class ProjectIndex(FunctionSummaries):
         self.resolver = ImportResolver(self.root, settings.src)  # which file an import names
         self._imported: dict[str, frozenset[str]] = {}
         self._whole = WholeTrees(self.WHOLE_TREE_LINES)
+        self._lines_of: tuple[str | None, list[str]] = (None, [])  # the lines of the last text `body` read
         # Names that library star imports bind, asked of jedi; kept across edits (see jedi_names).
         self.star_exports = StarExports(self.root)
 
@@ -138,7 +149,9 @@ class ProjectIndex(FunctionSummaries):
         """The text of `path` changed: drop what was derived from it, and what read that, and so
         on (dependencies.py); the rest stays. The list of all models is kept when the module
         declared no model before and declares none now."""
-        before = self._decls.get(path) if path in self._whole else None  # its tree still whole
+        before = self._decls.get(path)
+        if before is not None and not whole_tree(before.tree):
+            before = None  # its tree no longer whole: nothing to compare
         declared = self._declares_models(path)
         self._forget(path)
         if before is not None and self.dependencies.readers(path) - {ALL_MODELS}:
@@ -246,12 +259,24 @@ class ProjectIndex(FunctionSummaries):
         return decl
 
     def whole(self, decl: ModuleDecl) -> ModuleDecl:
-        """`decl` with its function bodies (re-parsed if they were released)."""
-        if decl.path not in self._whole:
+        """`decl` with all its function bodies (re-parsed if any was released)."""
+        if not whole_tree(decl.tree):
             restore_bodies(decl.tree, decl.source, decl.path)
         self._whole.use(decl.path, decl.source.count("\n") + 1)
         self._release_over_budget(decl.path)
         return decl
+
+    def body(self, decl: ModuleDecl, function: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        """Put back the body of one of `decl`'s functions if it was released: from a parse of that
+        function's lines alone (the module's other bodies stay released)."""
+        if not is_released(function):
+            return
+        if self._lines_of[0] is not decl.source:  # a module's bodies are put back one after another
+            self._lines_of = (decl.source, source_lines(decl.source))
+        if not restore_body(function, self._lines_of[1], decl.path):
+            restore_bodies(decl.tree, decl.source, decl.path)
+        self._whole.use(decl.path, function.end_lineno - function.lineno + 1, add=True)
+        self._release_over_budget(decl.path)
 
     def _release_over_budget(self, *pinned: str) -> None:
         # Never the modules whose facts pass is running: it is walking their bodies.
@@ -384,7 +409,7 @@ class ProjectIndex(FunctionSummaries):
         self._building.add(path)
         try:
             with self.dependencies.computing(path):
-                facts = build_facts(self.whole(decl), self)
+                facts = build_facts(decl, self)  # restoring the bodies it walks (self.body)
         finally:
             self._building.discard(path)
         self.dependencies.facts_built[path] += 1

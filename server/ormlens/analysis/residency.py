@@ -78,20 +78,58 @@ def release_bodies(tree: ast.Module) -> None:
             function.body = ReleasedBody([type(function.body[-1])()])
 
 
-def restore_bodies(tree: ast.Module, source: str, path: str) -> None:
-    """Put back the bodies of a released tree from a new parse of the same text."""
+def is_released(function: Function) -> bool:
+    return isinstance(function.body, ReleasedBody)
+
+
+def whole_tree(tree: ast.Module) -> bool:
+    """No function body of `tree` is released."""
+    return not any(is_released(function) for function in declared_functions(tree.body))
+
+
+def _parse(source: str, path: str) -> ast.Module:
     collecting = gc.isenabled()
     gc.disable()  # as in ProjectIndex.decl: a parse allocates a whole tree
     try:
-        fresh = ast.parse(source, filename=path)
+        return ast.parse(source, filename=path)
     finally:
         if collecting:
             gc.enable()
+
+
+def restore_bodies(tree: ast.Module, source: str, path: str) -> None:
+    """Put back the released bodies of a tree from a new parse of the same text."""
+    fresh = _parse(source, path)
     held, parsed = declared_functions(tree.body), declared_functions(fresh.body)
     if len(held) != len(parsed):
         raise RuntimeError(f"{path}: re-parse found {len(parsed)} functions, not {len(held)}")
     for function, again in zip(held, parsed):
-        function.body = again.body
+        if is_released(function):
+            function.body = again.body
+
+
+def restore_body(function: Function, lines: list[str], path: str) -> bool:
+    """Put back the body of one released function from a parse of its own lines (source_lines),
+    at their places: blank lines before it keep the line numbers, and an indented one goes under
+    an `if 1:` on the line above its first (a line of its enclosing block's header or body), so
+    columns stay too. False when that parse does not give the same function back."""
+    first = min([function.lineno, *(d.lineno for d in function.decorator_list)])
+    text = lines[first - 1:function.end_lineno]
+    indented = text[0][:1] in (" ", "\t")
+    if indented and first < 2:
+        return False
+    header = ["if 1:"] if indented else []
+    try:
+        fresh = _parse("\n" * (first - 1 - len(header)) + "\n".join([*header, *text]), path)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    nodes = fresh.body[0].body if indented and fresh.body and isinstance(fresh.body[0], ast.If) else fresh.body
+    again = nodes[0] if len(nodes) == 1 else None
+    if type(again) is not type(function) or again.name != function.name or again.lineno != function.lineno \
+            or again.col_offset != function.col_offset or again.end_lineno != function.end_lineno:
+        return False
+    function.body = again.body
+    return True
 
 
 class WholeTrees:
@@ -122,13 +160,12 @@ class WholeTrees:
         whole = [path for path in reversed(self._lines) if path in wanted]
         return whole + [path for path in wanted if path not in self._lines]
 
-    def use(self, path: str, lines: int) -> None:
-        """`path` is whole and was just used."""
-        if path in self._lines:
-            self._lines.move_to_end(path)
-        else:
-            self._lines[path] = lines
-            self._total += lines
+    def use(self, path: str, lines: int, add: bool = False) -> None:
+        """`path` holds `lines` lines of bodies (`add`: `lines` more) and was just used."""
+        held = self._lines.pop(path, 0)
+        now = held + lines if add else max(held, lines)
+        self._lines[path] = now
+        self._total += now - held
 
     def forget(self, path: str) -> None:
         """`path` is released, or its tree is gone."""
@@ -180,7 +217,7 @@ def index_stats(project: ProjectIndex) -> dict[str, int]:
     return {
         "modules": parsed,                    # parsed modules (declarations held)
         "unparsable": len(project._decls) - parsed,
-        "whole_trees": len(project._whole),   # of which the function bodies are held too
+        "whole_trees": len(project._whole),   # of which some function bodies are held (whole_lines: how many lines)
         "whole_lines": project._whole.lines,
         "facts": len(project._facts),
         "summaries": len(project._traces) + len(project._returns) + len(project._returned_queries),

@@ -82,7 +82,7 @@ class FunctionSummaries:
             decl = self.decl(ref.path)
             return function_alone(decl, ref.qualname, self) if decl is not None else None
         facts = self.facts(ref.path)
-        return facts.functions.get(ref.qualname) if facts is not None else None
+        return facts.function(ref.qualname, self) if facts is not None else None
 
     def yields_chunks(self, ref: FunctionRef) -> bool:
         """Is `ref` a generator that splits its iterable parameter into chunks (chunking.py)?"""
@@ -93,7 +93,9 @@ class FunctionSummaries:
         if ref in self._chunkers:
             return self._chunkers[ref]
         decl = self.decl(ref.path)
-        node = function_node(self.whole(decl), ref.qualname)[0] if decl is not None else None
+        node = function_node(decl, ref.qualname)[0] if decl is not None else None
+        if node is not None:
+            self.body(decl, node)
         self._chunkers[ref] = answer = node is not None and yields_chunks(node)
         self._release_over_budget()
         return answer
@@ -125,7 +127,7 @@ class FunctionSummaries:
 
     def _summarize_queries(self, ref: FunctionRef) -> QuerySummary | None:
         facts = self.facts(ref.path)
-        function = facts.functions.get(ref.qualname) if facts else None
+        function = facts.function(ref.qualname, self) if facts else None
         summary = None
         if function is not None and not function.cached:
             inner = [self.query_summary(call.callee) for call in function.calls]

@@ -7,6 +7,8 @@ import asyncio
 import random
 from pathlib import Path
 
+import pytest
+
 from ormlens.analysis.project import ProjectIndex
 from ormlens.config import Settings
 from ormlens.engine import analyze
@@ -262,7 +264,11 @@ async def test_a_nullability_change_republishes_the_open_modules_that_use_the_mo
     assert not any(p.uri == uris["unrelated"] for p in client.published_log[before:])  # it read nothing of it
 
 
-def test_an_edit_inside_a_comment_recomputes_no_module_that_read_it(tmp_path: Path):
+@pytest.mark.parametrize("budget", [ProjectIndex.WHOLE_TREE_LINES, 0])
+def test_an_edit_inside_a_comment_recomputes_no_module_that_read_it(tmp_path: Path, monkeypatch, budget):
+    """Also when the edited module's function bodies were released (budget 0): its old tree is
+    made whole to be compared."""
+    monkeypatch.setattr(ProjectIndex, "WHOLE_TREE_LINES", budget)
     paths = make_project(tmp_path)
     project = ProjectIndex(tmp_path, SETTINGS)
     analyse_all(project, paths)

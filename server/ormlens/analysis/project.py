@@ -150,12 +150,13 @@ class ProjectIndex(FunctionSummaries):
         on (dependencies.py); the rest stays. The list of all models is kept when the module
         declared no model before and declares none now."""
         before = self._decls.get(path)
-        if before is not None and not whole_tree(before.tree):
-            before = None  # its tree no longer whole: nothing to compare
         declared = self._declares_models(path)
         self._forget(path)
         if before is not None and self.dependencies.readers(path) - {ALL_MODELS}:
             after = self.decl(path)
+            for decl in (before, after) if after is not None else ():
+                if not whole_tree(decl.tree):  # its released bodies, to compare the trees
+                    restore_bodies(decl.tree, decl.source, path)
             if after is not None and same_tree(before.tree, after.tree, before.source, after.source):
                 # Comments or spacing inside a line: the tree, positions included, is what it was,
                 # and so is everything the modules that read it derived. Only its own facts (which

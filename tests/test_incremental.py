@@ -124,9 +124,11 @@ def test_a_body_edit_recomputes_that_module_alone(tmp_path: Path):
     assert after["views"] == [("ORM001", 9), ("ORM005", 10)]
 
 
-def test_an_edit_of_a_called_function_recomputes_its_callers_only(tmp_path: Path):
+@pytest.mark.parametrize("keep_units", [False, True])
+def test_an_edit_of_a_called_function_recomputes_its_callers_only(tmp_path: Path, keep_units: bool):
     paths = make_project(tmp_path)
     project = ProjectIndex(tmp_path, SETTINGS)
+    project.keep_units = keep_units  # the editor's index: an edit inside a body keeps the declarations
     analyse_all(project, paths)
     before = built(project, paths)
     # customer_of no longer runs a query: the view's ORM001 goes, the reports are not recomputed.
@@ -203,10 +205,13 @@ EDITS = [
 ]
 
 
-def test_random_edits_give_what_a_fresh_index_gives(tmp_path: Path):
+@pytest.mark.parametrize("keep_units", [False, True])
+def test_random_edits_give_what_a_fresh_index_gives(tmp_path: Path, keep_units: bool):
+    """Also when the edited modules' facts are taken back function by function (units.py)."""
     paths = make_project(tmp_path)
     texts = {name: Path(path).read_text() for name, path in paths.items()}
     project = ProjectIndex(tmp_path, SETTINGS)
+    project.keep_units = keep_units
     rng = random.Random(12)
     for step in range(60):
         name, old, new = rng.choice(EDITS)
@@ -296,3 +301,96 @@ def test_same_tree_compares_positions_and_code_not_comments():
                        (base.replace("y = 2", "y = 2  # two"), True), (base + "\n", False),
                        (base.replace("import os", "import sys"), False)]:
         assert same_tree(ast_module.parse(base), ast_module.parse(text), base, text) is same, text
+
+
+# --- function by function (units.py): the editor's index --------------------------------------------
+
+UNITS = '''from sqlalchemy import select
+
+from shop.models import Customer, Order
+
+
+def customer_of(session, customer_id):
+    return session.get(Customer, customer_id)
+
+
+def names(session, ids):
+    return [customer_of(session, i).name for i in ids]
+
+
+class Report:
+    def totals(self, session):
+        orders = session.scalars(select(Order)).all()
+        return sum(o.amount for o in orders)
+
+    def lines(self, session):
+        return [o.id for o in session.scalars(select(Order)).all()]
+'''
+
+
+def units_project(tmp_path: Path) -> tuple[ProjectIndex, str]:
+    paths = make_project(tmp_path)
+    path = str((tmp_path / "shop" / "units.py").resolve())
+    Path(path).write_text(UNITS)
+    project = ProjectIndex(tmp_path, SETTINGS)
+    project.keep_units = True
+    for other in paths.values():
+        codes(project, other)
+    return project, path
+
+
+def test_a_body_edit_walks_that_function_alone(tmp_path: Path):
+    project, path = units_project(tmp_path)
+    assert codes(project, path) == [("ORM001", 11), ("ORM005", 17)]
+    before = dict(project.facts(path).units)
+    assert set(before) == {"customer_of", "names", "Report.totals", "Report.lines"}
+    project.set_source(path, UNITS.replace("return sum(o.amount for o in orders)",
+                                           "return sum(o.amount or 0 for o in orders)"))
+    assert codes(project, path) == [("ORM001", 11)]
+    after = project.facts(path).units
+    assert [name for name in before if after[name] is not before[name]] == ["Report.totals"]
+    assert project.dependencies.facts_built[path] == 2
+
+
+def test_an_edit_of_a_function_walks_again_the_functions_that_read_it(tmp_path: Path):
+    project, path = units_project(tmp_path)
+    codes(project, path)
+    before = dict(project.facts(path).units)
+    assert before["names"].own == {"customer_of"}
+    project.set_source(path, UNITS.replace("return session.get(Customer, customer_id)", "return customer_id"))
+    assert codes(project, path) == [("ORM005", 17)]  # names() no longer runs a query per id
+    after = project.facts(path).units
+    assert sorted(name for name in before if after[name] is not before[name]) == ["customer_of", "names"]
+
+
+def test_a_change_of_what_a_function_read_elsewhere_walks_it_again(tmp_path: Path):
+    project, path = units_project(tmp_path)
+    services = str((tmp_path / "shop" / "services.py").resolve())
+    remote = UNITS.replace("from shop.models import", "from shop.services import customer_of as remote\nfrom shop.models import")
+    remote += "\n\ndef remote_names(session, ids):\n    return [remote(session, i) for i in ids]\n"
+    project.set_source(path, remote)
+    assert codes(project, path) == [("ORM001", 12), ("ORM001", 25), ("ORM005", 18)]  # remote(): ORM001
+    before = dict(project.facts(path).units)
+    project.set_source(path, remote.replace("return sum(", "return  sum("))  # an edit of the module...
+    project.set_source(services, SERVICES.replace("return session.get(Customer, customer_id)", "return customer_id"))
+    # ...and of the body of a function it calls elsewhere: remote() runs no query now
+    assert codes(project, path) == [("ORM001", 12), ("ORM005", 18)]
+    after = project.facts(path).units
+    assert sorted(name for name in before if after[name] is not before[name]) == ["Report.totals", "remote_names"]
+    # A change of the declarations of a module it imports: its names may mean something else.
+    project.set_source(path, remote)
+    project.set_source(str((tmp_path / "shop" / "models.py").resolve()),
+                       MODELS.replace("amount: Mapped[Optional[int]]", "amount: Mapped[int]"))
+    assert ("ORM005", 18) not in codes(project, path)  # amount is NOT NULL now
+    again = project.facts(path).units
+    assert not any(again[name] is after[name] for name in after)
+
+
+def test_module_level_code_edited_walks_every_function_again(tmp_path: Path):
+    project, path = units_project(tmp_path)
+    codes(project, path)
+    before = dict(project.facts(path).units)
+    project.set_source(path, UNITS.replace("from sqlalchemy import select", "from sqlalchemy import select as select"))
+    codes(project, path)
+    after = project.facts(path).units
+    assert not any(after[name] is before[name] for name in before)

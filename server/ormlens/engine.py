@@ -13,10 +13,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ormlens.analysis.dependencies import facts_node
 from ormlens.analysis.project import ProjectIndex
 from ormlens.config import Settings
 from ormlens.findings import Finding
-from ormlens.positions import source_lines
+from ormlens.positions import shared_lines
 from ormlens.rules import REGISTRY
 from ormlens.rules.base import RuleContext
 
@@ -120,7 +121,7 @@ def analyze(project: ProjectIndex, path: str, settings: Settings) -> tuple[list[
     ctx = RuleContext(facts, project, settings)
     findings: list[Finding] = []
     failures: list[str] = []
-    with project.dependencies.computing(path):  # what the rules ask the index is read by `path` too
+    with project.dependencies.computing(facts_node(path)):  # what the rules ask the index is read by its facts too
         for code, rule in REGISTRY.items():
             if not settings.enabled(code):
                 continue
@@ -132,7 +133,7 @@ def analyze(project: ProjectIndex, path: str, settings: Settings) -> tuple[list[
                                 "its findings are missing")
                 continue
             findings.extend(found)
-    lines = source_lines(facts.decl.source)
+    lines = shared_lines(facts.decl.source)
     return [f for f in findings if not suppressed(f, lines)], "; ".join(failures) or None
 
 

@@ -45,6 +45,11 @@ class ModuleDecl:
     classes: dict[str, ClassDecl] = field(default_factory=dict)
     functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=dict)
     star_imports: list[ImportRef] = field(default_factory=list)
+    # Set by sources.outline when parsed: a hash of the text outside the function bodies (what
+    # the declarations come from), and the lines of each body (residency.declared_functions'
+    # order; None: the body starts on a line of its header).
+    outline: int = 0
+    bodies: list[tuple[int, int] | None] = field(default_factory=list)
 
 
 def collect(path: str, source: str, tree: ast.Module) -> ModuleDecl:

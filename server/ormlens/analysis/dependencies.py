@@ -23,6 +23,14 @@ def imports_node(path: str) -> str:
     return f"<imports> {path}"
 
 
+def facts_node(path: str) -> str:
+    """The node of what is derived from a module's function bodies: its facts, its functions'
+    summaries and its findings. Its module's node stands for the text and what is derived from
+    the declarations (models, resolved names), which the list of all models reads: a change of
+    what a module's functions do never reaches that list."""
+    return f"<facts> {path}"
+
+
 def is_module(node: str) -> bool:
     """Is `node` a module's path (not ALL_MODELS, not an import closure)?"""
     return not node.startswith("<")
@@ -33,6 +41,9 @@ class Dependencies:
         self._reads: dict[str, set[str]] = {}    # node -> nodes it read
         self._readers: dict[str, set[str]] = {}  # node -> nodes that read it
         self._stack: list[str] = []
+        # (owner, nodes): also collect what `owner` itself reads (tap), for a finer record of one
+        # part of its computation (facts.FunctionUnit).
+        self._tap: tuple[str, set[str]] | None = None
         # Facts passes run per module since the index was made: what the early-cutoff tests check.
         self.facts_built: Counter[str] = Counter()
 
@@ -45,12 +56,24 @@ class Dependencies:
         finally:
             self._stack.pop()
 
+    @contextmanager
+    def tap(self, owner: str) -> Iterator[set[str]]:
+        """Also collect, into the set it gives, what `owner` reads (directly) inside."""
+        outer = self._tap
+        self._tap = (owner, set())
+        try:
+            yield self._tap[1]
+        finally:
+            self._tap = outer
+
     def read(self, node: str) -> None:
         if self._stack:
             reader = self._stack[-1]
             if reader != node:
                 self._reads.setdefault(reader, set()).add(node)
                 self._readers.setdefault(node, set()).add(reader)
+                if self._tap is not None and self._tap[0] == reader:
+                    self._tap[1].add(node)
 
     def readers(self, node: str) -> set[str]:
         return set(self._readers.get(node, ()))

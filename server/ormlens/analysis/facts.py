@@ -11,13 +11,15 @@ from __future__ import annotations
 import ast
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ormlens.analysis import guards as branch
-from ormlens.analysis import queries
+from ormlens.analysis import queries, units
 from ormlens.analysis.astutil import and_parts, guarded_attributes, is_none, last_name, unquote
 from ormlens.analysis.declarations import ClassDecl, ImportRef, ModuleDecl, read_class
+from ormlens.analysis.dependencies import facts_node
 from ormlens.analysis.flow import (
     UNKNOWN,
     Kind,
@@ -32,10 +34,11 @@ from ormlens.analysis.flow import (
 )
 from ormlens.analysis.models import ModelInfo, RelationshipInfo, annotation_is_optional, collection_item
 from ormlens.findings import Span
-from ormlens.positions import source_lines
+from ormlens.positions import shared_lines
 
 if TYPE_CHECKING:
     from ormlens.analysis.project import ProjectIndex
+    from ormlens.analysis.units import FunctionUnit
 
 
 # --- the facts ------------------------------------------------------------------------------------
@@ -216,6 +219,14 @@ class ModuleFacts:
     module_env: dict[str, Value] = field(default_factory=dict)
     run_python: frozenset[str] = frozenset()
     ids: Any = None
+    # What the module's next pass may take back after an edit (units.py; the editor's index only).
+    units: dict[str, FunctionUnit] = field(default_factory=dict)
+    texts: dict[str, tuple[int, int, int] | None] = field(default_factory=dict)
+    skeleton: int = 0
+    module_own: set[str] = field(default_factory=set)  # own functions read outside any unit
+    module_reads: set[str] = field(default_factory=set)  # dependency nodes read outside any unit
+    reusable: dict[str, FunctionUnit] = field(default_factory=dict)  # from the previous facts
+    dropped: set[str] = field(default_factory=set)     # dependency nodes dropped since the pass
 
     @property
     def path(self) -> str:
@@ -223,13 +234,22 @@ class ModuleFacts:
 
     def function(self, qualname: str, project: ProjectIndex) -> FunctionFacts | None:
         """The facts of one of its functions, walking a deferred body now."""
+        project.read_function(FunctionRef(self.decl.path, qualname))
         found = self.functions.get(qualname)
         if found is None and qualname in self.deferred:
             deferred = self.deferred.pop(qualname)
+            unit = self.reusable.pop(qualname, None)
+            if unit is not None:  # what it read is as it was (units.py): its facts are
+                self.functions.update(unit.functions)
+                self.units[qualname] = unit
+                return self.functions.get(qualname)
             builder = FactsBuilder(self.decl, project, self)
             if deferred.cls is not None:
                 builder.push_frame("class", None, deferred.cls[1].name, deferred.cls)
-            builder.exec_FunctionDef(deferred.node)
+            if project.keep_units:
+                self.units[qualname] = builder.record_unit(qualname, lambda: builder.exec_FunctionDef(deferred.node))
+            else:
+                builder.exec_FunctionDef(deferred.node)
             found = self.functions.get(qualname)
         return found
 
@@ -246,8 +266,9 @@ class DeferredBody:
 MAY_REPORT = re.compile(r"\b(?:for|while|async|await|in_|not_in|notin_)\b|__in\b|(?<![.\w])(?:map|filter)\b")
 
 
-def build_facts(decl: ModuleDecl, project: ProjectIndex) -> ModuleFacts:
-    return FactsBuilder(decl, project).run()
+def build_facts(decl: ModuleDecl, project: ProjectIndex, previous: ModuleFacts | None = None) -> ModuleFacts:
+    """The facts of a module; `previous`: its facts before an edit, whose units may be taken back."""
+    return FactsBuilder(decl, project, previous=previous).run()
 
 
 def function_node(decl: ModuleDecl, qualname: str) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef | None, Any]:
@@ -392,16 +413,25 @@ def _handler(cls: type, prefix: str, node_type: type):
 
 
 class FactsBuilder:
-    def __init__(self, decl: ModuleDecl, project: ProjectIndex, deferred_of: ModuleFacts | None = None):
-        """`deferred_of`: the facts of the module's pass, to walk one of its deferred bodies into."""
+    def __init__(self, decl: ModuleDecl, project: ProjectIndex, deferred_of: ModuleFacts | None = None,
+                 previous: ModuleFacts | None = None):
+        """`deferred_of`: the facts of the module's pass, to walk one of its deferred bodies for
+        (what it adds to the lists is dropped: such a body can report nothing)."""
         self.decl = decl
         self.project = project
-        self.facts = deferred_of or ModuleFacts(decl, ids=itertools.count(1))
+        if deferred_of is not None:
+            self.facts = ModuleFacts(decl, functions=deferred_of.functions, deferred=deferred_of.deferred,
+                                     module_env=deferred_of.module_env, run_python=deferred_of.run_python,
+                                     ids=deferred_of.ids)
+        else:  # ids go on from the previous pass's: a unit taken back keeps its loops' ids
+            self.facts = ModuleFacts(decl, ids=itertools.count(next(previous.ids) if previous else 1))
+        self.previous = previous
+        self._in_unit = False
         self.values: dict[int, Value] = {}
         self.frame = Frame("module", None, None, "", env=self.facts.module_env)
         self._ids = self.facts.ids
         self.defers = deferred_of is None  # leaves bodies that cannot report to their callers
-        self._lines = source_lines(decl.source)
+        self._lines = shared_lines(decl.source)
         self._encoded: dict[int, bytes] = {}
         self._scanned_loops: set[int] = set()
         # Calls that take the next item in a draining `while` loop: id(call) -> (loop, collection).
@@ -426,7 +456,22 @@ class FactsBuilder:
         self._line_starts: list[int] | None = None
 
     def run(self) -> ModuleFacts:
-        self.exec_block(self.decl.tree.body)
+        project = self.project
+        saved = project.own_reads
+        if project.keep_units:
+            body = self.decl.tree.body
+            facts = self.facts
+            facts.texts = units.function_texts(body, self._lines)
+            facts.skeleton = units.skeleton(self._lines, facts.texts, body)
+            facts.reusable = units.reusable(self.previous, facts.texts, facts.skeleton)
+            project.own_reads = (self.decl.path, facts.module_own)
+            try:  # a unit's walk taps its own reads (record_unit): these are the rest
+                with project.dependencies.tap(facts_node(self.decl.path)) as facts.module_reads:
+                    self.exec_block(body)
+            finally:
+                project.own_reads = saved
+        else:
+            self.exec_block(self.decl.tree.body)
         return self.facts
 
     def run_python_functions(self) -> frozenset[str]:
@@ -1053,28 +1098,67 @@ class FactsBuilder:
         for default in [*args.defaults, *(d for d in args.kw_defaults if d is not None)]:
             self.eval(default)
         outer = self.frame
-        qualname = f"{outer.qualname}.{stmt.name}" if outer.qualname else stmt.name
-        if outer.kind == "function":
-            qualname = f"{outer.qualname}.<locals>.{stmt.name}"
-        accessor = next((d.attr for d in stmt.decorator_list if isinstance(d, ast.Attribute)
-                         and d.attr in ("setter", "deleter")), None)
-        if accessor:  # `@total.setter def total(...)`: the getter keeps the name
-            qualname = f"{qualname}:{accessor}"
+        # `@total.setter def total(...)`: the getter keeps the name (`total:setter`)
+        qualname = units.qualname_of(f"{outer.qualname}.<locals>" if outer.kind == "function" else outer.qualname,
+                                     stmt)
         ref = FunctionRef(self.decl.path, qualname)
         cached = any(queries.is_caching_decorator(last_name(d)) for d in stmt.decorator_list)
         function = FunctionFacts(ref, Span(stmt.lineno, stmt.col_offset, stmt.lineno, stmt.col_offset + 3),
                                  cached)
         cls = outer.cls if outer.kind == "class" else None
-        if self.deferrable(stmt, outer):
-            self.facts.deferred[qualname] = DeferredBody(stmt, cls)
-            if outer.kind != "class":
-                self.assign_name(stmt.name, Value(kind=Kind.FUNCTION, ref=ref, name=qualname))
-            return
-        self.facts.functions[qualname] = function
         if outer.kind != "class":
             self.assign_name(stmt.name, Value(kind=Kind.FUNCTION, ref=ref, name=qualname))
+        if self.deferrable(stmt, outer):
+            self.facts.deferred[qualname] = DeferredBody(stmt, cls)
+            return
+        if self.defers and not self._in_unit and self.top_level(outer):
+            self.exec_unit(stmt, qualname, function, outer, cls)
+            return
+        self.facts.functions[qualname] = function
+        self.walk_function(stmt, function, outer, cls)
+
+    def exec_unit(self, stmt: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, function: FunctionFacts,
+                  outer: Frame, cls: tuple[str, ClassDecl] | None) -> None:
+        """A function at module level or in a top-level class (units.py): taken back from the
+        module's previous pass, or walked with nothing carried over from the walks before it."""
+        self._cache_reads = {}
+        self._evaluated_querysets = {}
+        unit = self.facts.reusable.pop(qualname, None)
+        if unit is not None:
+            units.reuse(self.facts, unit)
+            self.facts.units[qualname] = unit
+            return
+
+        def walk() -> None:
+            self.facts.functions[qualname] = function
+            self.walk_function(stmt, function, outer, cls)
+
+        self._in_unit = True
+        try:
+            if self.project.keep_units:
+                self.facts.units[qualname] = self.record_unit(qualname, walk)
+            else:
+                walk()
+        finally:
+            self._in_unit = False
+
+    def record_unit(self, qualname: str, walk: Callable[[], None]) -> units.FunctionUnit:
+        """Run `walk` (of function `qualname`), recording what it adds and reads (units.py)."""
+        marks = units.Marks(self.facts)
+        project = self.project
+        saved, own = project.own_reads, set()
+        project.own_reads = (self.decl.path, own)
+        try:
+            with project.dependencies.tap(facts_node(self.decl.path)) as reads:
+                walk()
+        finally:
+            project.own_reads = saved
+        return marks.unit(self.facts, qualname, reads, own)
+
+    def walk_function(self, stmt: ast.FunctionDef | ast.AsyncFunctionDef, function: FunctionFacts, outer: Frame,
+                      cls: tuple[str, ClassDecl] | None) -> None:
         # Methods see the module (or enclosing function), not the class body.
-        self.push_frame("function", function, qualname, cls)
+        self.push_frame("function", function, function.ref.qualname, cls)
         if outer.kind == "class":
             self.frame.parent = outer.parent
         parameters = self.frame.parameters = branch.Parameters(stmt)
@@ -1087,15 +1171,18 @@ class FactsBuilder:
             function.done = True
             function.signature = branch.signature(stmt, outer.kind == "class", parameters)
 
+    @staticmethod
+    def top_level(outer: Frame) -> bool:
+        """Is a function defined in `outer` one at module level or in a top-level class?"""
+        return outer.kind == "module" or (outer.kind == "class" and outer.parent is not None
+                                          and outer.parent.kind == "module")
+
     exec_AsyncFunctionDef = exec_FunctionDef
 
     def deferrable(self, stmt: ast.FunctionDef | ast.AsyncFunctionDef, outer: Frame) -> bool:
         """A module-level function or a method of a top-level class whose text has nothing a
         finding needs (MAY_REPORT): the pass leaves its body to a caller that asks."""
-        if not self.defers or not isinstance(stmt, ast.FunctionDef):
-            return False
-        if not (outer.kind == "module" or (outer.kind == "class" and outer.parent is not None
-                                           and outer.parent.kind == "module")):
+        if not self.defers or not isinstance(stmt, ast.FunctionDef) or not self.top_level(outer):
             return False
         if self._line_starts is None:
             self._line_starts = list(itertools.accumulate((len(line) + 1 for line in self._lines), initial=0))

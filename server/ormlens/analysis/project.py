@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from ormlens.analysis import queries
 from ormlens.analysis.declarations import ClassDecl, ImportRef, ModuleDecl, collect
-from ormlens.analysis.dependencies import ALL_MODELS, Dependencies, imports_node, is_module
+from ormlens.analysis.dependencies import ALL_MODELS, Dependencies, facts_node, imports_node, is_module
 from ormlens.analysis.flow import UNKNOWN, Kind, Size, Value
 from ormlens.analysis.models import (
     ColumnInfo,
@@ -31,6 +31,7 @@ from ormlens.analysis.imports import ImportResolver
 from ormlens.analysis.jedi_names import StarExports
 from ormlens.analysis.residency import (
     WholeTrees,
+    declared_functions,
     index_stats,
     is_released,
     release_bodies,
@@ -39,10 +40,10 @@ from ormlens.analysis.residency import (
     restore_body,
     whole_tree,
 )
-from ormlens.analysis.sources import ParseFailure, read_source, same_tree
+from ormlens.analysis.sources import ParseFailure, outline, read_source, same_body, same_tree
 from ormlens.analysis.summaries import FunctionSummaries, QuerySummary, QueryTrace  # noqa: F401 - QueryTrace: what rules get
 from ormlens.config import Settings
-from ormlens.positions import source_lines
+from ormlens.positions import shared_lines
 
 if TYPE_CHECKING:
     from ormlens.analysis.facts import FunctionRef, ModuleFacts
@@ -96,10 +97,13 @@ class ProjectIndex(FunctionSummaries):
         self._app_labels: dict[str, str] = {}
         self._returns: dict[FunctionRef, Value] = {}
         self._building: set[str] = set()  # modules whose facts pass is running
+        # Record each module's facts function by function, and keep an edited module's previous
+        # facts for its next pass to take unchanged functions back (units.py): the editor's index.
+        self.keep_units = False
+        self._previous: dict[str, ModuleFacts] = {}
         self.resolver = ImportResolver(self.root, settings.src)  # which file an import names
         self._imported: dict[str, frozenset[str]] = {}
         self._whole = WholeTrees(self.WHOLE_TREE_LINES)
-        self._lines_of: tuple[str | None, list[str]] = (None, [])  # the lines of the last text `body` read
         # Names that library star imports bind, asked of jedi; kept across edits (see jedi_names).
         self.star_exports = StarExports(self.root)
 
@@ -120,6 +124,14 @@ class ProjectIndex(FunctionSummaries):
         # An editor buffer changes one module's text, not which files exist: the directory
         # listings and import paths stay (no I/O on the keystroke path).
         self._changed(key)
+
+    def set_settings(self, settings: Settings) -> None:
+        """Analyse with `settings` from now on; what was derived with other chunk functions is
+        dropped (the rest of the settings choose rules and how findings are shown)."""
+        before = (self.settings.chunk_size, self.settings.chunk_functions)
+        self.settings = settings
+        if (settings.chunk_size, settings.chunk_functions) != before:
+            self._invalidate()
 
     def refresh(self, path: str | Path | None = None) -> None:
         """The file at `path` changed on disk (None: files were created or deleted anywhere)."""
@@ -152,8 +164,21 @@ class ProjectIndex(FunctionSummaries):
         before = self._decls.get(path)
         declared = self._declares_models(path)
         self._forget(path)
-        if before is not None and self.dependencies.readers(path) - {ALL_MODELS}:
-            after = self.decl(path)
+        after = self.decl(path) if before is not None and before.outline else None
+        if after is not None and after.outline == before.outline:
+            edited = self._edit_bodies(before, after)
+            if edited is not None:
+                # Only function bodies changed: the declarations, and all that other modules
+                # derived from them, stay; what was derived from the bodies (these facts, the
+                # summaries of its functions and what read them) is made again, unless no body's
+                # code changed (comments).
+                self._decls[path] = before
+                self._keep_previous(path)
+                if edited:
+                    self._drop(self.dependencies.affected(facts_node(path)))
+                return
+        if before is not None and self.dependencies.readers(path) - {ALL_MODELS, facts_node(path)}:
+            after = after or self.decl(path)
             for decl in (before, after) if after is not None else ():
                 if not whole_tree(decl.tree):  # its released bodies, to compare the trees
                     restore_bodies(decl.tree, decl.source, path)
@@ -163,12 +188,41 @@ class ProjectIndex(FunctionSummaries):
                 # read its text: `# noqa`, fix plans) are made again.
                 before.source = after.source
                 self._decls[path] = before
-                self._facts.pop(path, None)
+                self._keep_previous(path)
                 return
+        self._keep_previous(path)
         affected = self.dependencies.affected(path, skip=[(ALL_MODELS, path)])
         self._drop(affected)
         if declared or self._declares_models(path):
             self._drop(self.dependencies.affected(ALL_MODELS))
+
+    def _edit_bodies(self, before: ModuleDecl, after: ModuleDecl) -> bool | None:
+        """Give `before` (the module's declarations other modules hold) the function bodies of
+        `after`, a text with the same outline; whether the code of one changed (not only its
+        comments). None: the functions do not line up (then nothing is changed)."""
+        old, new = declared_functions(before.tree.body), declared_functions(after.tree.body)
+        if len(old) != len(new) or before.bodies != after.bodies:
+            return None
+        old_lines, new_lines = shared_lines(before.source), shared_lines(after.source)
+        edited = False
+        for function, again, lines in zip(old, new, before.bodies):
+            if lines is None or old_lines[lines[0] - 1:lines[1]] == new_lines[lines[0] - 1:lines[1]]:
+                continue
+            if is_released(function) and not restore_body(function, old_lines, before.path):
+                return None
+            if is_released(again) and not restore_body(again, new_lines, after.path):
+                return None
+            edited = edited or not same_body(function.body, again.body)
+            function.body, function.end_col_offset = again.body, again.end_col_offset
+        before.source = after.source
+        return edited
+
+    def _keep_previous(self, path: str) -> None:
+        """Drop the facts of `path`, keeping them for its next pass when units are recorded."""
+        facts = self._facts.pop(path, None)
+        if facts is not None and self.keep_units:
+            facts.dropped = set()
+            self._previous[path] = facts
 
     def _declares_models(self, path: str) -> bool:
         decl = self.decl(path)
@@ -179,7 +233,9 @@ class ProjectIndex(FunctionSummaries):
     def _drop(self, nodes: set[str]) -> None:
         """Forget what was derived for `nodes` (module paths, import closures, ALL_MODELS)."""
         self.dependencies.forget(nodes)
-        for path in [path for path in self._facts if path in nodes]:
+        for previous in self._previous.values():
+            previous.dropped |= nodes
+        for path in [path for path in self._facts if facts_node(path) in nodes]:
             del self._facts[path]
         for path in [path for path in self._imported if imports_node(path) in nodes]:
             del self._imported[path]
@@ -188,7 +244,7 @@ class ProjectIndex(FunctionSummaries):
             for key in [key for key in cache if key[0] in nodes]:
                 del cache[key]
         for cache in (self._traces, self._chunkers, self._returned_queries, self._returns):
-            for ref in [ref for ref in cache if ref.path in nodes]:
+            for ref in [ref for ref in cache if facts_node(ref.path) in nodes]:
                 del cache[ref]
         for app in [app for app in self._app_labels if os.path.join(app, "apps.py") in nodes]:
             del self._app_labels[app]
@@ -199,6 +255,7 @@ class ProjectIndex(FunctionSummaries):
         # Files were created or deleted: any name may now resolve elsewhere. Drop everything
         # derived (facts, models, resolved names); the other modules' parses are kept.
         self.dependencies.clear()
+        self._previous.clear()
         self._all_models = self._models_named = None
         self._facts.clear()
         self._imported.clear()
@@ -250,6 +307,8 @@ class ProjectIndex(FunctionSummaries):
                 gc.enable()
         self._errors.pop(path, None)
         decl = collect(path, text, tree)
+        if self.keep_units:  # an edit inside function bodies keeps the declarations (_changed)
+            decl.outline, decl.bodies = outline(tree, shared_lines(text), declared_functions(tree.body))
         self._decls[path] = decl
         if path not in self._parsed:  # a new module may declare models, and backrefs onto known ones
             self._parsed.add(path)
@@ -272,9 +331,7 @@ class ProjectIndex(FunctionSummaries):
         function's lines alone (the module's other bodies stay released)."""
         if not is_released(function):
             return
-        if self._lines_of[0] is not decl.source:  # a module's bodies are put back one after another
-            self._lines_of = (decl.source, source_lines(decl.source))
-        if not restore_body(function, self._lines_of[1], decl.path):
+        if not restore_body(function, shared_lines(decl.source), decl.path):
             restore_bodies(decl.tree, decl.source, decl.path)
         self._whole.use(decl.path, function.end_lineno - function.lineno + 1, add=True)
         self._release_over_budget(decl.path)
@@ -345,7 +402,7 @@ class ProjectIndex(FunctionSummaries):
     def reads(self, path: str) -> set[str]:
         """The modules whose text the analysis of `path` used, directly or through others
         (after `path` was analysed): what a cached result for `path` depends on."""
-        return {node for node in self.dependencies.reads(path, stop=ALL_MODELS) if is_module(node)} | {path}
+        return {node for node in self.dependencies.reads(facts_node(path), stop=ALL_MODELS) if is_module(node)} | {path}
 
     def reads_of(self, paths: list[str]) -> dict[str, tuple[tuple[str, ...], bool]]:
         """`reads` of each of `paths` (sorted), computed at once, and whether the analysis searched
@@ -353,9 +410,11 @@ class ProjectIndex(FunctionSummaries):
         (models_fingerprint)."""
         out = {}
         sorted_modules: dict[int, tuple[tuple[str, ...], bool]] = {}  # by the identity of a closure
-        for path, nodes in self.dependencies.closures(paths, stop=ALL_MODELS).items():
+        closures = self.dependencies.closures([facts_node(path) for path in paths], stop=ALL_MODELS)
+        for path in paths:
+            nodes = closures[facts_node(path)]
             found = sorted_modules.get(id(nodes))
-            if found is None:  # the closure includes `path` itself
+            if found is None:  # the closure includes `path` itself (its facts read its text)
                 found = sorted_modules[id(nodes)] = (tuple(sorted(node for node in nodes if is_module(node))),
                                                      ALL_MODELS in nodes)
             out[path] = found
@@ -399,7 +458,7 @@ class ProjectIndex(FunctionSummaries):
     def facts(self, path: str) -> ModuleFacts | None:
         from ormlens.analysis.facts import build_facts
 
-        self.dependencies.read(path)
+        self.dependencies.read(facts_node(path))
         cached = self._facts.get(path)  # dropped when something it read changes: valid while here
         if cached is not None:
             return cached
@@ -409,8 +468,10 @@ class ProjectIndex(FunctionSummaries):
             return None
         self._building.add(path)
         try:
-            with self.dependencies.computing(path):
-                facts = build_facts(decl, self)  # restoring the bodies it walks (self.body)
+            with self.dependencies.computing(facts_node(path)):
+                self.dependencies.read(path)  # its own text
+                # Restoring the bodies it walks (self.body); taking back units of its previous facts.
+                facts = build_facts(decl, self, self._previous.pop(path, None))
         finally:
             self._building.discard(path)
         self.dependencies.facts_built[path] += 1

@@ -198,8 +198,9 @@ def release_outside(project: ProjectIndex, keep: set[str]) -> None:
     `ast.dump` call makes one), and a server's high GC threshold (100,000 net allocations, which
     an analysis that frees what it allocates rarely reaches) lets them pile up for hundreds of
     analyses: the RSS creep of a long editing session."""
-    for path in [path for path in project._facts if path not in keep]:
-        del project._facts[path]
+    for facts in (project._facts, project._previous):
+        for path in [path for path in facts if path not in keep]:
+            del facts[path]
     for summaries in (project._traces, project._returns, project._returned_queries, project._chunkers):
         for ref in [ref for ref in summaries if ref.path not in keep]:
             del summaries[ref]

@@ -33,6 +33,30 @@ def same_tree(old: ast.Module, new: ast.Module, old_source: str, new_source: str
     return True
 
 
+def outline(tree: ast.Module, lines: list[str], functions: list) -> tuple[int, list[tuple[int, int] | None]]:
+    """A hash of a module's text with the lines of its function bodies emptied (`functions`:
+    residency.declared_functions of the whole tree), and those lines per function. Two texts
+    with the same outline differ only inside function bodies: same declarations, same lines."""
+    outside = list(lines)
+    bodies: list[tuple[int, int] | None] = []
+    for function in functions:
+        first = function.body[0]
+        line = lines[first.lineno - 1] if first.lineno <= len(lines) else ""
+        if first.lineno > function.lineno and not line[:first.col_offset].strip():
+            bodies.append((first.lineno, function.end_lineno))
+            for index in range(first.lineno - 1, function.end_lineno):
+                outside[index] = ""
+        else:
+            bodies.append(None)
+    return hash("\n".join(outside)), bodies
+
+
+def same_body(old: list[ast.stmt], new: list[ast.stmt]) -> bool:
+    """Do two function bodies parse alike, positions included?"""
+    return len(old) == len(new) and all(
+        ast.dump(a, include_attributes=True) == ast.dump(b, include_attributes=True) for a, b in zip(old, new))
+
+
 def read_source(path: str) -> str:
     """A file's text, decoded as Python does: a BOM, or a PEP 263 coding line, else UTF-8."""
     try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ormlens.analysis.dependencies import facts_node
 from ormlens.analysis.flow import UNKNOWN, Kind, QueryInfo, Value
 from ormlens.analysis.guards import CallArguments, Guard, Signature, bind, translate
 
@@ -56,17 +57,27 @@ class FunctionSummaries:
     """The function-summary half of ProjectIndex (which it is mixed into: it uses the index's
     facts, declarations and caches)."""
 
+    # While a module's facts pass runs with units (units.py): (its path, the qualified names of its
+    # own functions whose facts were read), for the unit being walked.
+    own_reads: tuple[str, set[str]] | None = None
+
+    def read_function(self, ref: FunctionRef) -> None:
+        """What is being computed reads what is derived from function `ref`."""
+        self.dependencies.read(facts_node(ref.path))
+        if self.own_reads is not None and self.own_reads[0] == ref.path:
+            self.own_reads[1].add(ref.qualname)
+
     def returns(self, ref: FunctionRef) -> Value:
         """What calling `ref` gives, when it is a Django queryset or rows (facts.summarize_returns).
         While its module's facts pass is running (an import cycle), from a walk of that function
         alone: the answer must not depend on which module was analysed first."""
         from ormlens.analysis.facts import summarize_returns
 
-        self.dependencies.read(ref.path)
+        self.read_function(ref)
         if ref in self._returns:
             return self._returns[ref]
         self._returns[ref] = UNKNOWN  # in progress: a cycle of such walks answers unknown
-        with self.dependencies.computing(ref.path):
+        with self.dependencies.computing(facts_node(ref.path)):
             function = self.function_facts(ref)
             value = summarize_returns(function) if function is not None else UNKNOWN
         self._returns[ref] = value
@@ -78,6 +89,7 @@ class FunctionSummaries:
         walk of that function alone, so answers do not depend on which module came first."""
         from ormlens.analysis.facts import function_alone
 
+        self.read_function(ref)
         if ref.path in self._building:
             decl = self.decl(ref.path)
             return function_alone(decl, ref.qualname, self) if decl is not None else None
@@ -89,7 +101,7 @@ class FunctionSummaries:
         from ormlens.analysis.chunking import yields_chunks
         from ormlens.analysis.facts import function_node
 
-        self.dependencies.read(ref.path)
+        self.read_function(ref)
         if ref in self._chunkers:
             return self._chunkers[ref]
         decl = self.decl(ref.path)
@@ -116,11 +128,11 @@ class FunctionSummaries:
     def query_summary(self, ref: FunctionRef) -> QuerySummary | None:
         """The query paths of `ref` (None: it runs none). Each function is answered once; a call
         back into one still being answered (recursion) counts as no query on that path."""
-        self.dependencies.read(ref.path)
+        self.read_function(ref)
         if ref in self._traces:
             return self._traces[ref]
         self._traces[ref] = None  # in progress
-        with self.dependencies.computing(ref.path):
+        with self.dependencies.computing(facts_node(ref.path)):
             summary = self._summarize_queries(ref)
         self._traces[ref] = summary
         return summary
@@ -168,11 +180,11 @@ class FunctionSummaries:
         stays true outside the function is kept: the model, and whether it is a statement, yields
         tuples, is limited or ordered. Its loader options are taken as unknown (they may load
         anything), so rows from it are never reported by ORM002."""
-        self.dependencies.read(ref.path)
+        self.read_function(ref)
         if ref in self._returned_queries:
             return self._returned_queries[ref]
         self._returned_queries[ref] = None  # in progress: a recursive call returns nothing known
-        with self.dependencies.computing(ref.path):
+        with self.dependencies.computing(facts_node(ref.path)):
             result = self._returned_query(ref, function)
         self._returned_queries[ref] = result
         return result

@@ -113,6 +113,7 @@ class OrmlensServer(LanguageServer):
         # the project: never touches the project index.
         self.reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ormlens-cache")
         self.project = ProjectIndex(None, Settings())
+        self.project.keep_units = True  # an edit re-walks the functions it changed (units.py)
         self.settings = Settings()
         self.root: Path | None = None
         # `exclude` patterns are relative to the configuration file's folder, else to the root.
@@ -177,7 +178,7 @@ class OrmlensServer(LanguageServer):
         loaded = load_settings(self.root) if self.root else None
         settings, problems = settings_from_mapping(merged, loaded.settings if loaded else Settings())
         self.settings = settings
-        self.project.settings = settings
+        self.project.set_settings(settings)
         self.first_looks = None  # another cache file may answer for these settings
         self.settings_base = loaded.source.parent if loaded and loaded.source else self.root
         if self.project.resolver.set_src(settings.src):
@@ -449,6 +450,7 @@ def initialize(ls: OrmlensServer, params: lsp.InitializeParams) -> None:
     # (analysis/imports.py), as in the command line.
     ls.root = Path(root).resolve() if root else None
     ls.project = ProjectIndex(ls.root, Settings())
+    ls.project.keep_units = True
     capabilities = params.capabilities.text_document
     ls.pull = bool(capabilities and capabilities.diagnostic)
     ls.apply_settings(params.initialization_options, initialization=True)

@@ -1,0 +1,138 @@
+"""A module's facts, function by function: what an edit inside one function body lets the next
+facts pass of that module keep.
+
+The pass records, for each function it walks at module level or in a top-level class (a unit),
+the entries its walk added to the module's facts, what it read of other modules (dependency
+nodes, through Dependencies.tap) and which of the module's own functions' facts it read. The next
+pass of the same module (after an edit, in the editor) takes a unit back as it was instead of
+walking it again when
+
+- the text outside every unit is the same, line for line (imports, module-level code, class
+  bodies: what the module's names are), and so is the unit's own text and first line;
+- nothing it read of other modules was dropped since (dependencies.py), nor anything module-level
+  code read (the values of the module's names: imports);
+- none of the module's functions it read was edited, or is walked again for these reasons.
+
+Walks share no other state: the builder starts each unit afresh (facts.FactsBuilder). So a pass
+that takes units back gives the facts a pass from scratch gives: what the incremental tests check.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ormlens.analysis.facts import FunctionFacts, LoopScope, ModuleFacts
+
+Function = ast.FunctionDef | ast.AsyncFunctionDef
+
+# The ModuleFacts lists a walk appends to.
+LISTS = ("query_calls", "calls", "relationship_reads", "scans", "in_calls", "sums")
+
+
+def qualname_of(parent: str, function: Function) -> str:
+    """The name the facts give a function defined directly in `parent` (a class's qualified
+    name, or "" for the module); a property's setter or deleter is `name:setter`."""
+    qualname = f"{parent}.{function.name}" if parent else function.name
+    accessor = next((d.attr for d in function.decorator_list if isinstance(d, ast.Attribute)
+                     and d.attr in ("setter", "deleter")), None)
+    return f"{qualname}:{accessor}" if accessor else qualname
+
+
+def top_level_functions(body: list[ast.stmt], cls: str = "") -> Iterator[tuple[str, Function]]:
+    """The units of a module: its functions outside any function body or nested class (through
+    `if`/`try`/`with`/loop blocks), and the methods of its top-level classes; by qualified name."""
+    for stmt in body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            yield qualname_of(cls, stmt), stmt
+        elif isinstance(stmt, ast.ClassDef):
+            if not cls:
+                yield from top_level_functions(stmt.body, stmt.name)
+        else:
+            blocks = [getattr(stmt, "body", None), getattr(stmt, "orelse", None), getattr(stmt, "finalbody", None)]
+            blocks += [handler.body for handler in getattr(stmt, "handlers", ())]
+            blocks += [case.body for case in getattr(stmt, "cases", ())]
+            for block in blocks:
+                if isinstance(block, list):
+                    yield from top_level_functions(block, cls)
+
+
+def first_line(function: Function) -> int:
+    return min([function.lineno, *(d.lineno for d in function.decorator_list)])
+
+
+def function_texts(body: list[ast.stmt], lines: list[str]) -> dict[str, tuple[int, int, int] | None]:
+    """Each unit's first and last line and a hash of its text (None: two units of that name)."""
+    out: dict[str, tuple[int, int, int] | None] = {}
+    for qualname, function in top_level_functions(body):
+        first = first_line(function)
+        entry = (first, function.end_lineno, hash("\n".join(lines[first - 1:function.end_lineno])))
+        out[qualname] = None if qualname in out else entry
+    return out
+
+
+def skeleton(lines: list[str], texts: dict[str, tuple[int, int, int] | None], body: list[ast.stmt]) -> int:
+    """A hash of the module's text outside its units (their lines emptied, so positions count)."""
+    outside = list(lines)
+    for _, function in top_level_functions(body):
+        for line in range(first_line(function) - 1, function.end_lineno):
+            outside[line] = ""
+    return hash("\n".join(outside))
+
+
+@dataclass(eq=False)
+class FunctionUnit:
+    entries: dict[str, list]                    # a ModuleFacts list's name -> what the walk added
+    loops: list[tuple[int, LoopScope]]
+    functions: list[tuple[str, FunctionFacts]]  # the function and those defined in it
+    reads: frozenset[str]                       # dependency nodes it read
+    own: frozenset[str]                         # the module's functions whose facts it read
+
+
+class Marks:
+    """Where a unit's walk starts in each of the module's facts."""
+
+    def __init__(self, facts: ModuleFacts):
+        self.lengths = {name: len(getattr(facts, name)) for name in LISTS}
+        self.loops = len(facts.loops)
+        self.functions = len(facts.functions)
+
+    def unit(self, facts: ModuleFacts, qualname: str, reads: set[str], own: set[str]) -> FunctionUnit:
+        inner = qualname + ".<locals>."
+        return FunctionUnit(
+            {name: getattr(facts, name)[start:] for name, start in self.lengths.items()},
+            list(facts.loops.items())[self.loops:],
+            [(name, function) for name, function in list(facts.functions.items())[self.functions:]
+             if name == qualname or name.startswith(inner)],
+            frozenset(reads), frozenset(own) - {qualname})
+
+
+def reuse(facts: ModuleFacts, unit: FunctionUnit) -> None:
+    """Add a unit taken back to the module's facts, as its walk would."""
+    for name, entries in unit.entries.items():
+        getattr(facts, name).extend(entries)
+    facts.loops.update(unit.loops)
+    facts.functions.update(unit.functions)
+
+
+def reusable(previous: ModuleFacts | None, texts: dict[str, tuple[int, int, int] | None],
+             outside: int) -> dict[str, FunctionUnit]:
+    """The units of `previous` (the module's facts before an edit) the new pass may take back."""
+    if previous is None or previous.skeleton != outside:
+        return {}
+    again = {name for name in texts.keys() | previous.texts.keys()
+             if texts.get(name) is None or texts.get(name) != previous.texts.get(name)}
+    again |= {name for name, unit in previous.units.items() if unit.reads & previous.dropped}
+    grew = True
+    while grew:  # a unit that read a function walked again is walked again
+        grew = False
+        for name, unit in previous.units.items():
+            if name not in again and unit.own & again:
+                again.add(name)
+                grew = True
+    if previous.module_own & again or previous.module_reads & previous.dropped:
+        return {}  # module-level code read one, or read what changed: the module's names may differ
+    return {name: unit for name, unit in previous.units.items() if name not in again}

@@ -394,3 +394,18 @@ def test_module_level_code_edited_walks_every_function_again(tmp_path: Path):
     codes(project, path)
     after = project.facts(path).units
     assert not any(after[name] is before[name] for name in before)
+
+
+def test_settings_that_change_the_facts_drop_them(tmp_path: Path):
+    from dataclasses import replace
+
+    paths = make_project(tmp_path)
+    project = ProjectIndex(tmp_path, SETTINGS)
+    analyse_all(project, paths)
+    before = built(project, paths)
+    project.set_settings(replace(SETTINGS, select=frozenset({"ORM001"})))  # which rules run: the facts stay
+    analyse_all(project, paths)
+    assert built(project, paths) == before
+    project.set_settings(replace(SETTINGS, chunk_functions=frozenset({"in_batches"})))
+    analyse_all(project, paths)
+    assert built(project, paths) == {name: count + 1 for name, count in before.items()}

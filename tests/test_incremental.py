@@ -409,3 +409,39 @@ def test_settings_that_change_the_facts_drop_them(tmp_path: Path):
     project.set_settings(replace(SETTINGS, chunk_functions=frozenset({"in_batches"})))
     analyse_all(project, paths)
     assert built(project, paths) == {name: count + 1 for name, count in before.items()}
+
+
+def test_a_comment_typed_in_a_body_recomputes_nothing(tmp_path: Path):
+    """The editor's index: an edit inside function bodies that leaves their trees as they were
+    (positions included) keeps the module's facts too."""
+    project, path = units_project(tmp_path)
+    found = codes(project, path)
+    built_before = project.dependencies.facts_built[path]
+    commented = UNITS.replace("        orders = session.scalars(select(Order)).all()",
+                              "        orders = session.scalars(select(Order)).all()  # every order")
+    project.set_source(path, commented)
+    assert codes(project, path) == found
+    assert project.dependencies.facts_built[path] == built_before
+    project.set_source(path, commented.replace("# every order", "# all orders, for sure"))
+    assert codes(project, path) == found and project.dependencies.facts_built[path] == built_before
+    project.set_source(path, commented.replace("return sum(o.amount for o in orders)",
+                                               "return sum(o.amount or 0 for o in orders)"))
+    assert codes(project, path) == [("ORM001", 11)]  # code: the facts are made again
+    assert project.dependencies.facts_built[path] == built_before + 1
+
+
+def test_same_code_compares_the_changed_lines_and_positions():
+    import ast as ast_module
+
+    from ormlens.analysis.sources import same_code
+
+    base = "def f(a):\n    x = a + 1  # one\n    if x:\n        return [y for y in a]\n    return x\n"
+
+    def same(text: str, first: int, last: int) -> bool:
+        return same_code(ast_module.parse(base).body[0].body, ast_module.parse(text).body[0].body, first, last)
+
+    assert same(base.replace("# one", "# two"), 2, 2)
+    assert not same(base.replace("a + 1", "a + 2"), 2, 2)
+    assert not same(base.replace("a + 1", "a  + 1"), 2, 2)           # a position moved
+    assert not same(base.replace("for y in a", "for y in x"), 4, 4)  # deep in a nested node
+    assert same(base.replace("for y in a]", "for y in a]  # z"), 4, 4)

@@ -40,7 +40,7 @@ from ormlens.analysis.residency import (
     restore_body,
     whole_tree,
 )
-from ormlens.analysis.sources import ParseFailure, outline, read_source, same_body, same_tree
+from ormlens.analysis.sources import ParseFailure, outline, read_source, same_code, same_tree
 from ormlens.analysis.summaries import FunctionSummaries, QuerySummary, QueryTrace  # noqa: F401 - QueryTrace: what rules get
 from ormlens.config import Settings
 from ormlens.positions import shared_lines
@@ -173,9 +173,11 @@ class ProjectIndex(FunctionSummaries):
                 # summaries of its functions and what read them) is made again, unless no body's
                 # code changed (comments).
                 self._decls[path] = before
-                self._keep_previous(path)
                 if edited:
+                    self._keep_previous(path)
                     self._drop(self.dependencies.affected(facts_node(path)))
+                # else: the same trees, positions included: the facts are what they were (they
+                # hold no text but that of nodes; `# noqa` is read from the text by the engine)
                 return
         if before is not None and self.dependencies.readers(path) - {ALL_MODELS, facts_node(path)}:
             after = after or self.decl(path)
@@ -206,13 +208,16 @@ class ProjectIndex(FunctionSummaries):
         old_lines, new_lines = shared_lines(before.source), shared_lines(after.source)
         edited = False
         for function, again, lines in zip(old, new, before.bodies):
-            if lines is None or old_lines[lines[0] - 1:lines[1]] == new_lines[lines[0] - 1:lines[1]]:
+            if lines is None:
+                continue
+            changed = [line for line in range(lines[0], lines[1] + 1) if old_lines[line - 1] != new_lines[line - 1]]
+            if not changed:
                 continue
             if is_released(function) and not restore_body(function, old_lines, before.path):
                 return None
             if is_released(again) and not restore_body(again, new_lines, after.path):
                 return None
-            edited = edited or not same_body(function.body, again.body)
+            edited = edited or not same_code(function.body, again.body, changed[0], changed[-1])
             function.body, function.end_col_offset = again.body, again.end_col_offset
         before.source = after.source
         return edited

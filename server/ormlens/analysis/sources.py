@@ -51,10 +51,34 @@ def outline(tree: ast.Module, lines: list[str], functions: list) -> tuple[int, l
     return hash("\n".join(outside)), bodies
 
 
-def same_body(old: list[ast.stmt], new: list[ast.stmt]) -> bool:
-    """Do two function bodies parse alike, positions included?"""
-    return len(old) == len(new) and all(
-        ast.dump(a, include_attributes=True) == ast.dump(b, include_attributes=True) for a, b in zip(old, new))
+def same_code(old: list, new: list, first: int, last: int) -> bool:
+    """Do two lists of nodes (a function body) parse alike, positions included, given that their
+    texts differ only on lines `first`..`last`? A node that lies outside those lines at the same
+    place on both sides has the same text there, so it is not compared further."""
+    if len(old) != len(new):
+        return False
+    for a, b in zip(old, new):
+        if type(a) is not type(b):
+            return False
+        if not isinstance(a, ast.AST):
+            if a != b:
+                return False
+            continue
+        line = getattr(a, "lineno", None)
+        if line is not None:
+            if (line, a.col_offset, a.end_lineno, a.end_col_offset) != \
+                    (b.lineno, b.col_offset, b.end_lineno, b.end_col_offset):
+                return False
+            if a.end_lineno < first or line > last:
+                continue
+        for name in a._fields:
+            x, y = getattr(a, name, None), getattr(b, name, None)
+            if isinstance(x, list) or isinstance(y, list):
+                if not (isinstance(x, list) and isinstance(y, list) and same_code(x, y, first, last)):
+                    return False
+            elif not same_code([x], [y], first, last):
+                return False
+    return True
 
 
 def read_source(path: str) -> str:

@@ -10,9 +10,10 @@ JSON-RPC client) with the workspace root = the project's root, and prints:
    `ast.parse` of that module in this process (median of 5);
 2. time to first diagnostics after `didOpen` of that module: cold (no `<root>/.ormlens_cache`),
    then after `ormlens check <its package>` has filled that cache (a fresh server each time);
-3. keystroke -> publishDiagnostics for one-character edits in a comment (or else a string) inside
-   a function body of the module: a character inserted, then deleted, alternating; each edit waits
-   for its version's publish; 3 warm-up edits, then `--edits` (default 40): p50/p95/max and
+3. keystroke -> publishDiagnostics for one-character edits inside a function body of the module:
+   (a) in a comment (or else a string), (b) in a string literal (a change of the code, as most
+   typing is); a character inserted, then deleted, alternating; each edit waits for its
+   version's publish; 3 warm-up edits, then `--edits` (default 40) each: p50/p95/max and
    p95 / ast.parse (target <= 3x);
 4. after opening the models module the typed module imports (the one it imports most names from)
    and up to 10 other modules importing it (the largest non-test ones), and waiting for all their
@@ -161,10 +162,11 @@ def choose_dependents(root: Path, files: list[Path], names: dict[str, Path], mod
 
 # --- where to type ----------------------------------------------------------------------------
 
-def edit_spot(text: str) -> tuple[int, str]:
+def edit_spot(text: str, code: bool = False) -> tuple[int, str]:
     """(offset, what): where one character can be inserted and deleted inside a function body
     without changing the code: the end of a comment, else just inside a string's opening quote;
-    the one nearest the middle of the module."""
+    the one nearest the middle of the module. `code`: just inside a string's opening quote (a
+    change of the code, as typing is)."""
     tree = ast.parse(text)
     bodies = [(node.body[0].lineno, node.end_lineno, node.name) for node in ast.walk(tree)
               if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
@@ -181,9 +183,10 @@ def edit_spot(text: str) -> tuple[int, str]:
         function = inside(line)
         if function is None or line != token.end[0]:
             continue
-        if token.type == tokenize.COMMENT and not re.search(r"noqa|type:|pragma", token.string, re.IGNORECASE):
+        if token.type == tokenize.COMMENT and not code and \
+                not re.search(r"noqa|type:|pragma", token.string, re.IGNORECASE):
             spots.append((0, abs(line - middle), f"a comment in {function}() (line {line})", token.end))
-        elif token.type == tokenize.STRING:
+        elif token.type == tokenize.STRING and not (code and token.string[:1] in "fFrRbBuU"):
             quote = re.match(r"[A-Za-z]*('''|\"\"\"|'|\")", token.string)
             spots.append((1, abs(line - middle), f"a string in {function}() (line {line})",
                           (line, column + quote.end())))
@@ -229,10 +232,12 @@ async def first_diagnostics(root: Path, module: Path, text: str, label: str) -> 
     return wire
 
 
-async def keystrokes(wire: Wire, module: Path, text: str, edits: int, parse_median: float) -> None:
-    offset, what = edit_spot(text)
-    print(f"\n3. keystroke -> publishDiagnostics: one character in {what}, inserted then deleted, "
-          f"{WARMUP} warm-up + {edits} edits", flush=True)
+async def keystrokes(wire: Wire, module: Path, text: str, edits: int, parse_median: float, code: bool,
+                     version: int) -> int:
+    """Type and untype one character (in a comment, or in a string of the code); the next version."""
+    offset, what = edit_spot(text, code)
+    print(f"\n3{'b' if code else 'a'}. keystroke -> publishDiagnostics: one character in {what}, inserted then "
+          f"deleted, {WARMUP} warm-up + {edits} edits", flush=True)
     uri, model = file_uri(module), TextModel(text)
     latencies, timeouts = [], 0
     total = WARMUP + edits + (WARMUP + edits) % 2  # an even count: the text ends as it began
@@ -242,10 +247,10 @@ async def keystrokes(wire: Wire, module: Path, text: str, edits: int, parse_medi
         change = {"range": lsp_range(position, end), "text": "x" if edit % 2 == 0 else ""}
         model.apply(change)
         sent = time.monotonic()
-        wire.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": edit + 2},
+        wire.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version + edit},
                                                "contentChanges": [change]})
         await wire.drain()
-        took = await published(wire, uri, sent, edit + 2)
+        took = await published(wire, uri, sent, version + edit)
         timeouts += took is None
         if WARMUP <= edit < WARMUP + edits and took is not None:
             latencies.append(took)
@@ -256,6 +261,7 @@ async def keystrokes(wire: Wire, module: Path, text: str, edits: int, parse_medi
         print(f"  p95 / ast.parse median: {p95 / parse_median:.1f}x (target <= 3x)")
     if timeouts:
         print(f"  timeouts: {timeouts} edits without a publish within {WAIT:g} s")
+    return version + total
 
 
 def model_edit(text: str) -> tuple[int, int, str, str]:
@@ -342,7 +348,8 @@ async def run(root: Path, module: Path, models: Path, others: list[Path], files:
           f"cache {size / 2 ** 20:.1f} MB" + (f"\n{done.stderr[-2000:]}" if done.returncode else ""), flush=True)
     wire = await first_diagnostics(root, module, text, f"with the cache ({CACHE_DIR_NAME} filled by the CLI)")
     try:
-        await keystrokes(wire, module, text, edits, parse_median)
+        version = await keystrokes(wire, module, text, edits, parse_median, False, 2)
+        await keystrokes(wire, module, text, edits, parse_median, True, version)
         await dependents_republish(wire, root, module, models, others)
         print(f"\n5. server RSS after all of it: {mb(rss_kb(wire.pid))}")
     finally:

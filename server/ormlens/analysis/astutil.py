@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 
 
 def last_name(node: ast.AST | None) -> str:
@@ -23,11 +24,18 @@ def is_none(node: ast.AST | None) -> bool:
 def unquote(node: ast.expr) -> ast.expr:
     """A string annotation (`"Optional[Decimal]"`) as the expression it spells; else unchanged."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        try:
-            return ast.parse(node.value, mode="eval").body
-        except SyntaxError:
-            return node
+        return _spelled(node.value) or node
     return node
+
+
+@functools.lru_cache(maxsize=4096)
+def _spelled(text: str) -> ast.expr | None:
+    """The expression a string annotation spells (parsed once per text: the same annotation is
+    read on every analysis of every module using it; the node is shared, never changed)."""
+    try:
+        return ast.parse(text, mode="eval").body
+    except (SyntaxError, ValueError):
+        return None
 
 
 def and_parts(condition: ast.expr) -> list[ast.expr]:

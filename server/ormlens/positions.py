@@ -39,6 +39,6 @@ def shared_lines(text: str) -> list[str]:
         return found[1]
     lines = source_lines(text)
     _RECENT[id(text)] = (text, lines)
-    if len(_RECENT) > 8:
+    if len(_RECENT) > 64:
         _RECENT.popitem(last=False)
     return lines

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from ormlens.analysis.dependencies import facts_node
 from ormlens.analysis.flow import UNKNOWN, Kind, QueryInfo, Value
 from ormlens.analysis.guards import CallArguments, Guard, Signature, bind, translate
+from ormlens.positions import shared_lines
 
 if TYPE_CHECKING:
     from ormlens.analysis.facts import FunctionFacts, FunctionRef, QueryCall
@@ -106,8 +107,11 @@ class FunctionSummaries:
             return self._chunkers[ref]
         decl = self.decl(ref.path)
         node = function_node(decl, ref.qualname)[0] if decl is not None else None
-        if node is not None:
+        # Only a generator can: most functions have no `yield` in their text (nor a body to walk).
+        if node is not None and any("yield" in line for line in shared_lines(decl.source)[node.lineno - 1:node.end_lineno]):
             self.body(decl, node)
+        else:
+            node = None
         self._chunkers[ref] = answer = node is not None and yields_chunks(node)
         self._release_over_budget()
         return answer

@@ -445,3 +445,16 @@ def test_same_code_compares_the_changed_lines_and_positions():
     assert not same(base.replace("a + 1", "a  + 1"), 2, 2)           # a position moved
     assert not same(base.replace("for y in a", "for y in x"), 4, 4)  # deep in a nested node
     assert same(base.replace("for y in a]", "for y in a]  # z"), 4, 4)
+
+
+def test_the_readers_of_an_edited_function_that_gives_what_it_gave_are_taken_back(tmp_path: Path):
+    """Function-level early cutoff: `names` reads `customer_of`; an edit of customer_of that
+    leaves what it returns as it was (its face) walks customer_of alone."""
+    project, path = units_project(tmp_path)
+    assert codes(project, path) == [("ORM001", 11), ("ORM005", 17)]
+    before = dict(project.facts(path).units)
+    project.set_source(path, UNITS.replace("session.get(Customer, customer_id)", "session.get(Customer, int(customer_id))"))
+    assert codes(project, path) == [("ORM001", 11), ("ORM005", 17)]
+    after = project.facts(path).units
+    assert [name for name in before if after[name] is not before[name]] == ["customer_of"]
+    assert "names" in project.facts(path).stable

@@ -66,6 +66,15 @@ class Dependencies:
         finally:
             self._tap = outer
 
+    @contextmanager
+    def untapped(self) -> Iterator[None]:
+        """What is read inside is not collected by the tap (it is read for another purpose)."""
+        outer, self._tap = self._tap, None
+        try:
+            yield
+        finally:
+            self._tap = outer
+
     def read(self, node: str) -> None:
         if self._stack:
             reader = self._stack[-1]

@@ -226,6 +226,15 @@ class ModuleFacts:
     module_own: set[str] = field(default_factory=set)  # own functions read outside any unit
     module_reads: set[str] = field(default_factory=set)  # dependency nodes read outside any unit
     reusable: dict[str, FunctionUnit] = field(default_factory=dict)  # from the previous facts
+    # Units of the previous facts taken back if the functions they read give what they gave; the
+    # previous faces; the functions of this pass known to give what they gave (units.py).
+    maybe: dict[str, FunctionUnit] = field(default_factory=dict)
+    previous_faces: dict[str, tuple | None] = field(default_factory=dict)
+    stable: set[str] = field(default_factory=set)
+    # Faces of functions walked alone during this pass (a call to one defined further down: see
+    # ProjectIndex.function_facts), and those of the previous pass.
+    alone_faces: dict[str, tuple] = field(default_factory=dict)
+    previous_alone_faces: dict[str, tuple] = field(default_factory=dict)
     dropped: set[str] = field(default_factory=set)     # dependency nodes dropped since the pass
 
     @property
@@ -238,20 +247,70 @@ class ModuleFacts:
         found = self.functions.get(qualname)
         if found is None and qualname in self.deferred:
             deferred = self.deferred.pop(qualname)
-            unit = self.reusable.pop(qualname, None)
+            unit = self.take_back(qualname, project)
             if unit is not None:  # what it read is as it was (units.py): its facts are
                 self.functions.update(unit.functions)
-                self.units[qualname] = unit
                 return self.functions.get(qualname)
             builder = FactsBuilder(self.decl, project, self)
             if deferred.cls is not None:
                 builder.push_frame("class", None, deferred.cls[1].name, deferred.cls)
             if project.keep_units:
-                self.units[qualname] = builder.record_unit(qualname, lambda: builder.exec_FunctionDef(deferred.node))
+                self.settle(qualname, builder.record_unit(
+                    qualname, deferred.node, self.texts.get(qualname), lambda: builder.exec_FunctionDef(deferred.node)))
             else:
                 builder.exec_FunctionDef(deferred.node)
             found = self.functions.get(qualname)
         return found
+
+    def take_back(self, qualname: str, project: ProjectIndex) -> FunctionUnit | None:
+        """The previous facts' unit of `qualname` when this pass may take it back (units.py)."""
+        unit = self.reusable.pop(qualname, None)
+        if unit is None and qualname in self.maybe:
+            unit = self.maybe.pop(qualname)
+            # What deciding reads is no read of the module-level code (nor of any unit).
+            sink, project.own_reads = project.own_reads, None
+            try:
+                with project.dependencies.untapped():
+                    given = all(self.gives_what_it_gave(name, project) for name in unit.own)
+            finally:
+                project.own_reads = sink
+            if not given:
+                return None
+        if unit is not None:
+            self.units[qualname] = unit
+            self.stable.add(qualname)
+        return unit
+
+    def gives_what_it_gave(self, qualname: str, project: ProjectIndex) -> bool:
+        """Do the facts of this pass for function `qualname` show its readers what the previous
+        facts did? A deferred one edited is walked now to tell."""
+        if qualname in self.stable or qualname in self.reusable:
+            return True
+        if qualname not in self.functions and qualname not in self.deferred and qualname not in self.units:
+            # Not defined yet at this point of the pass (further down, as in the previous one):
+            # the reader got nothing of it, or a walk of it alone (ProjectIndex.function_facts),
+            # which is made again and compared.
+            if qualname not in self.previous_alone_faces:
+                return True
+            project.function_facts(FunctionRef(self.decl.path, qualname))
+            return self.alone_faces.get(qualname) == self.previous_alone_faces[qualname]
+        if qualname in self.deferred and qualname in self.previous_faces:
+            self.function(qualname, project)
+            return qualname in self.stable
+        return False
+
+    def note_alone(self, qualname: str, function: FunctionFacts) -> None:
+        node, _ = function_node(self.decl, qualname)
+        if node is not None:
+            self.alone_faces[qualname] = units.face(function, node, self.texts.get(qualname),
+                                                    shared_lines(self.decl.source))
+
+    def settle(self, qualname: str, unit: FunctionUnit) -> None:
+        """Keep the unit of a function walked in this pass; it gives what it gave when its face
+        is the previous one."""
+        self.units[qualname] = unit
+        if unit.face is not None and self.previous_faces.get(qualname) == unit.face:
+            self.stable.add(qualname)
 
 
 @dataclass(eq=False)
@@ -463,13 +522,21 @@ class FactsBuilder:
             facts = self.facts
             facts.texts = units.function_texts(body, self._lines)
             facts.skeleton = units.skeleton(self._lines, facts.texts, body)
-            facts.reusable = units.reusable(self.previous, facts.texts, facts.skeleton)
+            facts.reusable, facts.maybe = units.reusable(self.previous, facts.texts, facts.skeleton)
+            if self.previous is not None:
+                facts.previous_faces = {name: unit.face for name, unit in self.previous.units.items()}
+                facts.previous_alone_faces = self.previous.alone_faces
+                facts.alone_faces = dict(self.previous.alone_faces)  # those made again replace theirs
+            project.passes[self.decl.path] = facts
             project.own_reads = (self.decl.path, facts.module_own)
             try:  # a unit's walk taps its own reads (record_unit): these are the rest
                 with project.dependencies.tap(facts_node(self.decl.path)) as facts.module_reads:
                     self.exec_block(body)
             finally:
                 project.own_reads = saved
+                project.passes.pop(self.decl.path, None)
+            for name, unit in facts.reusable.items():  # deferred, not asked for yet: still valid
+                facts.units.setdefault(name, unit)
         else:
             self.exec_block(self.decl.tree.body)
         return self.facts
@@ -1123,10 +1190,9 @@ class FactsBuilder:
         module's previous pass, or walked with nothing carried over from the walks before it."""
         self._cache_reads = {}
         self._evaluated_querysets = {}
-        unit = self.facts.reusable.pop(qualname, None)
+        unit = self.facts.take_back(qualname, self.project)
         if unit is not None:
             units.reuse(self.facts, unit)
-            self.facts.units[qualname] = unit
             return
 
         def walk() -> None:
@@ -1136,13 +1202,14 @@ class FactsBuilder:
         self._in_unit = True
         try:
             if self.project.keep_units:
-                self.facts.units[qualname] = self.record_unit(qualname, walk)
+                self.facts.settle(qualname, self.record_unit(qualname, stmt, self.facts.texts.get(qualname), walk))
             else:
                 walk()
         finally:
             self._in_unit = False
 
-    def record_unit(self, qualname: str, walk: Callable[[], None]) -> units.FunctionUnit:
+    def record_unit(self, qualname: str, node: ast.FunctionDef | ast.AsyncFunctionDef,
+                    text: tuple[int, int, int] | None, walk: Callable[[], None]) -> units.FunctionUnit:
         """Run `walk` (of function `qualname`), recording what it adds and reads (units.py)."""
         marks = units.Marks(self.facts)
         project = self.project
@@ -1153,7 +1220,11 @@ class FactsBuilder:
                 walk()
         finally:
             project.own_reads = saved
-        return marks.unit(self.facts, qualname, reads, own)
+        unit = marks.unit(self.facts, qualname, reads, own)
+        function = self.facts.functions.get(qualname)
+        if function is not None:
+            unit.face = units.face(function, node, text, self._lines)
+        return unit
 
     def walk_function(self, stmt: ast.FunctionDef | ast.AsyncFunctionDef, function: FunctionFacts, outer: Frame,
                       cls: tuple[str, ClassDecl] | None) -> None:

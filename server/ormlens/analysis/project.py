@@ -100,6 +100,7 @@ class ProjectIndex(FunctionSummaries):
         # Record each module's facts function by function, and keep an edited module's previous
         # facts for its next pass to take unchanged functions back (units.py): the editor's index.
         self.keep_units = False
+        self.passes: dict[str, ModuleFacts] = {}
         self._previous: dict[str, ModuleFacts] = {}
         self.resolver = ImportResolver(self.root, settings.src)  # which file an import names
         self._imported: dict[str, frozenset[str]] = {}
@@ -177,7 +178,7 @@ class ProjectIndex(FunctionSummaries):
                     self._keep_previous(path)
                     self._drop(self.dependencies.affected(facts_node(path)))
                 # else: the same trees, positions included: the facts are what they were (they
-                # hold no text but that of nodes; `# noqa` is read from the text by the engine)
+                # hold no text but that of nodes; noqa comments are read from the text by the engine)
                 return
         if before is not None and self.dependencies.readers(path) - {ALL_MODELS, facts_node(path)}:
             after = after or self.decl(path)
@@ -187,7 +188,7 @@ class ProjectIndex(FunctionSummaries):
             if after is not None and same_tree(before.tree, after.tree, before.source, after.source):
                 # Comments or spacing inside a line: the tree, positions included, is what it was,
                 # and so is everything the modules that read it derived. Only its own facts (which
-                # read its text: `# noqa`, fix plans) are made again.
+                # read its text: noqa comments, fix plans) are made again.
                 before.source = after.source
                 self._decls[path] = before
                 self._keep_previous(path)

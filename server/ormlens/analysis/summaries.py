@@ -61,6 +61,8 @@ class FunctionSummaries:
     # While a module's facts pass runs with units (units.py): (its path, the qualified names of its
     # own functions whose facts were read), for the unit being walked.
     own_reads: tuple[str, set[str]] | None = None
+    # The facts of the modules whose pass is running and records units, by path.
+    passes: dict
 
     def read_function(self, ref: FunctionRef) -> None:
         """What is being computed reads what is derived from function `ref`."""
@@ -93,7 +95,11 @@ class FunctionSummaries:
         self.read_function(ref)
         if ref.path in self._building:
             decl = self.decl(ref.path)
-            return function_alone(decl, ref.qualname, self) if decl is not None else None
+            function = function_alone(decl, ref.qualname, self) if decl is not None else None
+            running = self.passes.get(ref.path)  # its pass records units: what this walk gave
+            if running is not None and function is not None:
+                running.note_alone(ref.qualname, function)
+            return function
         facts = self.facts(ref.path)
         return facts.function(ref.qualname, self) if facts is not None else None
 

@@ -11,7 +11,9 @@ walking it again when
   bodies: what the module's names are), and so is the unit's own text and first line;
 - nothing it read of other modules was dropped since (dependencies.py), nor anything module-level
   code read (the values of the module's names: imports);
-- none of the module's functions it read was edited, or is walked again for these reasons.
+- none of the module's functions it read was edited, or is walked again for these reasons;
+  or each one that was gives its readers what it gave them before (its face: the value its
+  callers get, the shape of what it returns), checked once it has been walked again.
 
 Walks share no other state: the builder starts each unit afresh (facts.FactsBuilder). So a pass
 that takes units back gives the facts a pass from scratch gives: what the incremental tests check.
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -90,6 +92,7 @@ class FunctionUnit:
     functions: list[tuple[str, FunctionFacts]]  # the function and those defined in it
     reads: frozenset[str]                       # dependency nodes it read
     own: frozenset[str]                         # the module's functions whose facts it read
+    face: tuple | None = None                   # what the module's other functions read of it
 
 
 class Marks:
@@ -118,14 +121,41 @@ def reuse(facts: ModuleFacts, unit: FunctionUnit) -> None:
     facts.functions.update(unit.functions)
 
 
+def face(function: FunctionFacts, node: Function, text: tuple[int, int, int] | None, lines: list[str]) -> tuple:
+    """What the module's other functions read of a function's facts, comparable across walks
+    (FactsBuilder.returned, returned_query, yields_chunks): the value a call gives, the shape of
+    each value it returns, whether it is a generator and always returns; a function that yields
+    is compared by its text (chunking.py reads its body)."""
+    from ormlens.analysis.facts import summarize_returns
+
+    shapes = tuple((v.kind, v.model, v.statement, v.tuples, v.query is not None and (
+        v.query.django, v.query.limited, v.query.ordered, v.query.not_null)) for v in function.returns)
+    yields = any("yield" in line for line in lines[node.lineno - 1:node.end_lineno])
+    last = node.body[-1] if node.body else None
+    return (_structure(summarize_returns(function)), shapes, function.generator, function.literal_returns,
+            type(last).__name__, text if yields else None)
+
+
+def _structure(value: object) -> object:
+    """A value of the analysis (flow's dataclasses compare by identity) as nested tuples."""
+    if is_dataclass(value) and not isinstance(value, type) and type(value).__module__.endswith("flow"):
+        return (type(value).__name__, *(_structure(getattr(value, f.name)) for f in fields(value)))
+    if isinstance(value, tuple):
+        return tuple(_structure(item) for item in value)
+    return value
+
+
 def reusable(previous: ModuleFacts | None, texts: dict[str, tuple[int, int, int] | None],
-             outside: int) -> dict[str, FunctionUnit]:
-    """The units of `previous` (the module's facts before an edit) the new pass may take back."""
+             outside: int) -> tuple[dict[str, FunctionUnit], dict[str, FunctionUnit]]:
+    """The units of `previous` (the module's facts before an edit) the new pass may take back:
+    those it takes back, and those it takes back if every one of the module's functions they
+    read gives what it gave (FactsBuilder.exec_unit)."""
     if previous is None or previous.skeleton != outside:
-        return {}
-    again = {name for name in texts.keys() | previous.texts.keys()
-             if texts.get(name) is None or texts.get(name) != previous.texts.get(name)}
-    again |= {name for name, unit in previous.units.items() if unit.reads & previous.dropped}
+        return {}, {}
+    edited = {name for name in texts.keys() | previous.texts.keys()
+              if texts.get(name) is None or texts.get(name) != previous.texts.get(name)}
+    edited |= {name for name, unit in previous.units.items() if unit.reads & previous.dropped}
+    again = set(edited)
     grew = True
     while grew:  # a unit that read a function walked again is walked again
         grew = False
@@ -134,5 +164,6 @@ def reusable(previous: ModuleFacts | None, texts: dict[str, tuple[int, int, int]
                 again.add(name)
                 grew = True
     if previous.module_own & again or previous.module_reads & previous.dropped:
-        return {}  # module-level code read one, or read what changed: the module's names may differ
-    return {name: unit for name, unit in previous.units.items() if name not in again}
+        return {}, {}  # module-level code read one, or read what changed: the module's names may differ
+    return ({name: unit for name, unit in previous.units.items() if name not in again},
+            {name: unit for name, unit in previous.units.items() if name in again and name not in edited})

@@ -291,8 +291,14 @@ async def dependents_republish(wire: Wire, root: Path, module: Path, models: Pat
           + (f", {len(waits) - len(done)} timeouts" if len(done) < len(waits) else ""), flush=True)
     quiet_from = time.monotonic()
     await asyncio.sleep(IDLE)
-    idle = sum(1 for p in wire.publishes if p.at >= quiet_from)
-    print(f"  publishes during {IDLE:g} s of idle afterwards: {idle} (should be 0)")
+    late = [p for p in wire.publishes if p.at >= quiet_from]
+    firsts = {}  # how many publishes each of those documents had before the idle time
+    for p in wire.publishes:
+        if p.at < quiet_from:
+            firsts[p.uri] = firsts.get(p.uri, 0) + 1
+    print(f"  publishes during {IDLE:g} s of idle afterwards: {len(late)} (should be 0)"
+          + "".join(f"\n    {Path(p.uri).name} version {p.version}, {p.at - quiet_from:.2f} s in, after "
+                    f"{firsts.get(p.uri, 0)} publish(es) before" for p in late))
 
     start, end, replacement, description = model_edit(texts[models])
     model = TextModel(texts[models])

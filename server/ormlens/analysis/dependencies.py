@@ -186,6 +186,21 @@ class Dependencies:
         return out
 
 
+    def modules_read(self, paths: list[str]) -> dict[str, tuple[tuple[str, ...], bool]]:
+        """For each module of `paths`: the modules its facts read, directly or not (sorted), and
+        whether that reached ALL_MODELS. One closure computation for all of them."""
+        out = {}
+        sorted_modules: dict[int, tuple[tuple[str, ...], bool]] = {}  # by the identity of a closure
+        closures = self.closures([facts_node(path) for path in paths], stop=ALL_MODELS)
+        for path in paths:
+            nodes = closures[facts_node(path)]
+            found = sorted_modules.get(id(nodes))
+            if found is None:  # the closure includes `path` itself (its facts read its text)
+                found = sorted_modules[id(nodes)] = (tuple(sorted(node for node in nodes if is_module(node))),
+                                                     ALL_MODELS in nodes)
+            out[path] = found
+        return out
+
     def forget(self, nodes: set[str]) -> None:
         """`nodes` are computed again: what they read is recorded anew."""
         for node in nodes:

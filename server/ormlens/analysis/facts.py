@@ -302,8 +302,8 @@ class ModuleFacts:
     def note_alone(self, qualname: str, function: FunctionFacts) -> None:
         node, _ = function_node(self.decl, qualname)
         if node is not None:
-            self.alone_faces[qualname] = units.face(function, node, self.texts.get(qualname),
-                                                    shared_lines(self.decl.source))
+            self.alone_faces[qualname] = units.face(function, summarize_returns(function), node,
+                                                    self.texts.get(qualname), shared_lines(self.decl.source))
 
     def settle(self, qualname: str, unit: FunctionUnit) -> None:
         """Keep the unit of a function walked in this pass; it gives what it gave when its face
@@ -1223,7 +1223,7 @@ class FactsBuilder:
         unit = marks.unit(self.facts, qualname, reads, own)
         function = self.facts.functions.get(qualname)
         if function is not None:
-            unit.face = units.face(function, node, text, self._lines)
+            unit.face = units.face(function, summarize_returns(function), node, text, self._lines)
         return unit
 
     def walk_function(self, stmt: ast.FunctionDef | ast.AsyncFunctionDef, function: FunctionFacts, outer: Frame,

@@ -32,6 +32,7 @@ from ormlens.analysis.jedi_names import StarExports
 from ormlens.analysis.residency import (
     WholeTrees,
     declared_functions,
+    edit_bodies,
     index_stats,
     is_released,
     release_bodies,
@@ -40,7 +41,7 @@ from ormlens.analysis.residency import (
     restore_body,
     whole_tree,
 )
-from ormlens.analysis.sources import ParseFailure, outline, read_source, same_code, same_tree
+from ormlens.analysis.sources import ParseFailure, outline, read_source, same_tree
 from ormlens.analysis.summaries import FunctionSummaries, QuerySummary, QueryTrace  # noqa: F401 - QueryTrace: what rules get
 from ormlens.config import Settings
 from ormlens.positions import shared_lines
@@ -167,7 +168,7 @@ class ProjectIndex(FunctionSummaries):
         self._forget(path)
         after = self.decl(path) if before is not None and before.outline else None
         if after is not None and after.outline == before.outline:
-            edited = self._edit_bodies(before, after)
+            edited = edit_bodies(before, after)
             if edited is not None:
                 # Only function bodies changed: the declarations, and all that other modules
                 # derived from them, stay; what was derived from the bodies (these facts, the
@@ -198,30 +199,6 @@ class ProjectIndex(FunctionSummaries):
         self._drop(affected)
         if declared or self._declares_models(path):
             self._drop(self.dependencies.affected(ALL_MODELS))
-
-    def _edit_bodies(self, before: ModuleDecl, after: ModuleDecl) -> bool | None:
-        """Give `before` (the module's declarations other modules hold) the function bodies of
-        `after`, a text with the same outline; whether the code of one changed (not only its
-        comments). None: the functions do not line up (then nothing is changed)."""
-        old, new = declared_functions(before.tree.body), declared_functions(after.tree.body)
-        if len(old) != len(new) or before.bodies != after.bodies:
-            return None
-        old_lines, new_lines = shared_lines(before.source), shared_lines(after.source)
-        edited = False
-        for function, again, lines in zip(old, new, before.bodies):
-            if lines is None:
-                continue
-            changed = [line for line in range(lines[0], lines[1] + 1) if old_lines[line - 1] != new_lines[line - 1]]
-            if not changed:
-                continue
-            if is_released(function) and not restore_body(function, old_lines, before.path):
-                return None
-            if is_released(again) and not restore_body(again, new_lines, after.path):
-                return None
-            edited = edited or not same_code(function.body, again.body, changed[0], changed[-1])
-            function.body, function.end_col_offset = again.body, again.end_col_offset
-        before.source = after.source
-        return edited
 
     def _keep_previous(self, path: str) -> None:
         """Drop the facts of `path`, keeping them for its next pass when units are recorded."""
@@ -414,17 +391,7 @@ class ProjectIndex(FunctionSummaries):
         """`reads` of each of `paths` (sorted), computed at once, and whether the analysis searched
         every module (a model by class name, backrefs): then it depends on every model too
         (models_fingerprint)."""
-        out = {}
-        sorted_modules: dict[int, tuple[tuple[str, ...], bool]] = {}  # by the identity of a closure
-        closures = self.dependencies.closures([facts_node(path) for path in paths], stop=ALL_MODELS)
-        for path in paths:
-            nodes = closures[facts_node(path)]
-            found = sorted_modules.get(id(nodes))
-            if found is None:  # the closure includes `path` itself (its facts read its text)
-                found = sorted_modules[id(nodes)] = (tuple(sorted(node for node in nodes if is_module(node))),
-                                                     ALL_MODELS in nodes)
-            out[path] = found
-        return out
+        return self.dependencies.modules_read(paths)
 
     def load_closure(self, paths: list[str]) -> None:
         """`load` these modules and every project module they import, directly or not: then

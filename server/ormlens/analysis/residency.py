@@ -18,7 +18,11 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from ormlens.analysis.sources import same_code
+from ormlens.positions import shared_lines
+
 if TYPE_CHECKING:
+    from ormlens.analysis.declarations import ModuleDecl
     from ormlens.analysis.project import ProjectIndex
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef
@@ -130,6 +134,31 @@ def restore_body(function: Function, lines: list[str], path: str) -> bool:
         return False
     function.body = again.body
     return True
+
+
+def edit_bodies(before: ModuleDecl, after: ModuleDecl) -> bool | None:
+    """Give `before` (the module's declarations other modules hold) the function bodies of
+    `after`, a text with the same outline (sources.outline); whether the code of one changed (not
+    only its comments). None: the functions do not line up (then the caller drops `before`)."""
+    old, new = declared_functions(before.tree.body), declared_functions(after.tree.body)
+    if len(old) != len(new) or before.bodies != after.bodies:
+        return None
+    old_lines, new_lines = shared_lines(before.source), shared_lines(after.source)
+    edited = False
+    for function, again, lines in zip(old, new, before.bodies):
+        if lines is None:
+            continue
+        changed = [line for line in range(lines[0], lines[1] + 1) if old_lines[line - 1] != new_lines[line - 1]]
+        if not changed:
+            continue
+        if is_released(function) and not restore_body(function, old_lines, before.path):
+            return None
+        if is_released(again) and not restore_body(again, new_lines, after.path):
+            return None
+        edited = edited or not same_code(function.body, again.body, changed[0], changed[-1])
+        function.body, function.end_col_offset = again.body, again.end_col_offset
+    before.source = after.source
+    return edited
 
 
 class WholeTrees:

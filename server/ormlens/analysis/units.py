@@ -121,18 +121,17 @@ def reuse(facts: ModuleFacts, unit: FunctionUnit) -> None:
     facts.functions.update(unit.functions)
 
 
-def face(function: FunctionFacts, node: Function, text: tuple[int, int, int] | None, lines: list[str]) -> tuple:
+def face(function: FunctionFacts, returned: object, node: Function, text: tuple[int, int, int] | None,
+         lines: list[str]) -> tuple:
     """What the module's other functions read of a function's facts, comparable across walks
     (FactsBuilder.returned, returned_query, yields_chunks): the value a call gives, the shape of
     each value it returns, whether it is a generator and always returns; a function that yields
-    is compared by its text (chunking.py reads its body)."""
-    from ormlens.analysis.facts import summarize_returns
-
+    is compared by its text (chunking.py reads its body). `returned`: facts.summarize_returns of it."""
     shapes = tuple((v.kind, v.model, v.statement, v.tuples, v.query is not None and (
         v.query.django, v.query.limited, v.query.ordered, v.query.not_null)) for v in function.returns)
     yields = any("yield" in line for line in lines[node.lineno - 1:node.end_lineno])
     last = node.body[-1] if node.body else None
-    return (_structure(summarize_returns(function)), shapes, function.generator, function.literal_returns,
+    return (_structure(returned), shapes, function.generator, function.literal_returns,
             type(last).__name__, text if yields else None)
 
 

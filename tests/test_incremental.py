@@ -458,3 +458,21 @@ def test_the_readers_of_an_edited_function_that_gives_what_it_gave_are_taken_bac
     after = project.facts(path).units
     assert [name for name in before if after[name] is not before[name]] == ["customer_of"]
     assert "names" in project.facts(path).stable
+
+
+def test_an_edit_of_a_signature_walks_every_function_again_and_answers_as_a_fresh_index(tmp_path: Path):
+    """A def line is part of the declarations: the outline changes, a new parse replaces the
+    module's declarations, what read them is dropped, so no function is taken back (they would
+    hold nodes of the old parse)."""
+    project, path = units_project(tmp_path)
+    codes(project, path)
+    before = dict(project.facts(path).units)
+    edited = UNITS.replace("def names(session, ids):", "def names(session, ids=()):")
+    project.set_source(path, edited)
+    found = analyze(project, path, SETTINGS)
+    after = project.facts(path).units
+    assert not any(after[name] is before[name] for name in before)
+    fresh = ProjectIndex(tmp_path, SETTINGS)
+    fresh.set_source(path, edited)
+    assert found == analyze(fresh, path, SETTINGS)
+    assert sorted((f.code, f.span.line) for f in found[0]) == [("ORM001", 11), ("ORM005", 17)]

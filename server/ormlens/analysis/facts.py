@@ -531,6 +531,9 @@ class FactsBuilder:
             project.own_reads = (self.decl.path, facts.module_own)
             try:  # a unit's walk taps its own reads (record_unit): these are the rest
                 with project.dependencies.tap(facts_node(self.decl.path)) as facts.module_reads:
+                    # Its own declarations: when they change (a new parse), no unit is taken back
+                    # (units hold nodes of the parse they were walked on).
+                    project.dependencies.read(self.decl.path)
                     self.exec_block(body)
             finally:
                 project.own_reads = saved

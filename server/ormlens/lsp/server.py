@@ -40,7 +40,7 @@ from ormlens.fixes.base import SourceText
 from ormlens.lsp import convert
 from ormlens.lsp.documents import Document, normalise_uri, units, uri_to_path
 from ormlens.lsp.protocol import OrmlensProtocol
-from ormlens.positions import source_lines
+from ormlens.positions import shared_lines, source_lines
 
 log = logging.getLogger("ormlens.lsp")
 # A version is published once its document has had no change for this long: edits sent in a
@@ -355,6 +355,11 @@ class OrmlensServer(LanguageServer):
         return outcome.fixed
 
     def lines_of(self, path: str) -> list[str]:
+        """The lines of a module a diagnostic points into (related locations): those of the text
+        the analysis parsed, split once for many keystrokes; else read now."""
+        decl = self.project.decl(path)
+        if decl is not None:
+            return shared_lines(decl.source)
         try:
             return source_lines(self.project.read(path))
         except ParseFailure:

@@ -512,7 +512,6 @@ class FactsBuilder:
         if deferred_of is None:
             self.facts.run_python = self.run_python_functions()
         self._run_python = self.facts.run_python
-        self._line_starts: list[int] | None = None
 
     def run(self) -> ModuleFacts:
         project = self.project
@@ -1258,12 +1257,7 @@ class FactsBuilder:
         finding needs (MAY_REPORT): the pass leaves its body to a caller that asks."""
         if not self.defers or not isinstance(stmt, ast.FunctionDef) or not self.top_level(outer):
             return False
-        if self._line_starts is None:
-            self._line_starts = list(itertools.accumulate((len(line) + 1 for line in self._lines), initial=0))
-            self._text = "\n".join(self._lines)  # the offsets of source_lines' lines
-        starts = self._line_starts
-        end = starts[min(stmt.end_lineno, len(starts) - 1)]
-        return MAY_REPORT.search(self._text, starts[stmt.lineno - 1], end) is None
+        return not units.text_matches(self._lines, stmt, MAY_REPORT)
 
     def exec_ClassDef(self, stmt: ast.ClassDef) -> None:
         for node in [*stmt.bases, *(kw.value for kw in stmt.keywords), *stmt.decorator_list]:

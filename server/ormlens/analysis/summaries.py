@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from ormlens.analysis.dependencies import facts_node
 from ormlens.analysis.flow import UNKNOWN, Kind, QueryInfo, Value
 from ormlens.analysis.guards import CallArguments, Guard, Signature, bind, translate
+from ormlens.analysis.units import YIELD, text_matches
 from ormlens.positions import shared_lines
 
 if TYPE_CHECKING:
@@ -114,7 +115,7 @@ class FunctionSummaries:
         decl = self.decl(ref.path)
         node = function_node(decl, ref.qualname)[0] if decl is not None else None
         # Only a generator can: most functions have no `yield` in their text (nor a body to walk).
-        if node is not None and any("yield" in line for line in shared_lines(decl.source)[node.lineno - 1:node.end_lineno]):
+        if node is not None and text_matches(shared_lines(decl.source), node, YIELD):
             self.body(decl, node)
         else:
             node = None

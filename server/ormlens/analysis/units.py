@@ -22,6 +22,7 @@ that takes units back gives the facts a pass from scratch gives: what the increm
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, fields, is_dataclass
 from typing import TYPE_CHECKING
@@ -60,6 +61,15 @@ def top_level_functions(body: list[ast.stmt], cls: str = "") -> Iterator[tuple[s
             for block in blocks:
                 if isinstance(block, list):
                     yield from top_level_functions(block, cls)
+
+
+YIELD = re.compile(r"\byield\b")
+
+
+def text_matches(lines: list[str], function: Function, pattern: re.Pattern) -> bool:
+    """Does the text of `function`, from its def line to its last (source_lines' `lines`), match
+    `pattern`? A cheap look before walking (or putting back) its body."""
+    return pattern.search("\n".join(lines[function.lineno - 1:function.end_lineno])) is not None
 
 
 def first_line(function: Function) -> int:
@@ -129,7 +139,7 @@ def face(function: FunctionFacts, returned: object, node: Function, text: tuple[
     is compared by its text (chunking.py reads its body). `returned`: facts.summarize_returns of it."""
     shapes = tuple((v.kind, v.model, v.statement, v.tuples, v.query is not None and (
         v.query.django, v.query.limited, v.query.ordered, v.query.not_null)) for v in function.returns)
-    yields = any("yield" in line for line in lines[node.lineno - 1:node.end_lineno])
+    yields = text_matches(lines, node, YIELD)
     last = node.body[-1] if node.body else None
     return (_structure(returned), shapes, function.generator, function.literal_returns,
             type(last).__name__, text if yields else None)

@@ -227,14 +227,13 @@ class ModuleFacts:
     module_reads: set[str] = field(default_factory=set)  # dependency nodes read outside any unit
     reusable: dict[str, FunctionUnit] = field(default_factory=dict)  # from the previous facts
     # Units of the previous facts taken back if the functions they read give what they gave; the
-    # previous faces; the functions of this pass known to give what they gave (units.py).
+    # functions of this pass known to give what they gave (units.py).
     maybe: dict[str, FunctionUnit] = field(default_factory=dict)
-    previous_faces: dict[str, tuple | None] = field(default_factory=dict)
     stable: set[str] = field(default_factory=set)
     # Faces of functions walked alone during this pass (a call to one defined further down: see
-    # ProjectIndex.function_facts), and those of the previous pass.
+    # ProjectIndex.function_facts), with those of earlier passes not walked again.
     alone_faces: dict[str, tuple] = field(default_factory=dict)
-    previous_alone_faces: dict[str, tuple] = field(default_factory=dict)
+    previous: ModuleFacts | None = None  # the facts this pass took units from, while it runs
     dropped: set[str] = field(default_factory=set)     # dependency nodes dropped since the pass
 
     @property
@@ -290,11 +289,12 @@ class ModuleFacts:
             # Not defined yet at this point of the pass (further down, as in the previous one):
             # the reader got nothing of it, or a walk of it alone (ProjectIndex.function_facts),
             # which is made again and compared.
-            if qualname not in self.previous_alone_faces:
+            before = self.previous.alone_faces.get(qualname) if self.previous is not None else None
+            if before is None:
                 return True
             project.function_facts(FunctionRef(self.decl.path, qualname))
-            return self.alone_faces.get(qualname) == self.previous_alone_faces[qualname]
-        if qualname in self.deferred and qualname in self.previous_faces:
+            return self.alone_faces.get(qualname) == before
+        if qualname in self.deferred and self.previous_face(qualname) is not None:
             self.function(qualname, project)
             return qualname in self.stable
         return False
@@ -309,8 +309,12 @@ class ModuleFacts:
         """Keep the unit of a function walked in this pass; it gives what it gave when its face
         is the previous one."""
         self.units[qualname] = unit
-        if unit.face is not None and self.previous_faces.get(qualname) == unit.face:
+        if unit.face is not None and self.previous_face(qualname) == unit.face:
             self.stable.add(qualname)
+
+    def previous_face(self, qualname: str) -> tuple | None:
+        unit = self.previous.units.get(qualname) if self.previous is not None else None
+        return unit.face if unit is not None else None
 
 
 @dataclass(eq=False)
@@ -523,8 +527,7 @@ class FactsBuilder:
             facts.skeleton = units.skeleton(self._lines, facts.texts, body)
             facts.reusable, facts.maybe = units.reusable(self.previous, facts.texts, facts.skeleton)
             if self.previous is not None:
-                facts.previous_faces = {name: unit.face for name, unit in self.previous.units.items()}
-                facts.previous_alone_faces = self.previous.alone_faces
+                facts.previous, self.previous.previous = self.previous, None  # a chain of one, not of every pass
                 facts.alone_faces = dict(self.previous.alone_faces)  # those made again replace theirs
             project.passes[self.decl.path] = facts
             project.own_reads = (self.decl.path, facts.module_own)

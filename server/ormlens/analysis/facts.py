@@ -523,8 +523,7 @@ class FactsBuilder:
         if project.keep_units:
             body = self.decl.tree.body
             facts = self.facts
-            facts.texts = units.function_texts(body, self._lines)
-            facts.skeleton = units.skeleton(self._lines, facts.texts, body)
+            facts.texts, facts.skeleton = units.function_texts(body, self._lines)
             facts.reusable, facts.maybe = units.reusable(self.previous, facts.texts, facts.skeleton)
             if self.previous is not None:
                 facts.previous, self.previous.previous = self.previous, None  # a chain of one, not of every pass

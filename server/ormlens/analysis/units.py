@@ -76,23 +76,17 @@ def first_line(function: Function) -> int:
     return min([function.lineno, *(d.lineno for d in function.decorator_list)])
 
 
-def function_texts(body: list[ast.stmt], lines: list[str]) -> dict[str, tuple[int, int, int] | None]:
-    """Each unit's first and last line and a hash of its text (None: two units of that name)."""
-    out: dict[str, tuple[int, int, int] | None] = {}
+def function_texts(body: list[ast.stmt], lines: list[str]) -> tuple[dict[str, tuple[int, int, int] | None], int]:
+    """Each unit's first and last line and a hash of its text (None: two units of that name), and
+    a hash of the module's text outside its units (their lines emptied, so positions count)."""
+    texts: dict[str, tuple[int, int, int] | None] = {}
+    outside = list(lines)
     for qualname, function in top_level_functions(body):
         first = first_line(function)
         entry = (first, function.end_lineno, hash("\n".join(lines[first - 1:function.end_lineno])))
-        out[qualname] = None if qualname in out else entry
-    return out
-
-
-def skeleton(lines: list[str], texts: dict[str, tuple[int, int, int] | None], body: list[ast.stmt]) -> int:
-    """A hash of the module's text outside its units (their lines emptied, so positions count)."""
-    outside = list(lines)
-    for _, function in top_level_functions(body):
-        for line in range(first_line(function) - 1, function.end_lineno):
-            outside[line] = ""
-    return hash("\n".join(outside))
+        texts[qualname] = None if qualname in texts else entry
+        outside[first - 1:function.end_lineno] = [""] * (function.end_lineno - first + 1)
+    return texts, hash("\n".join(outside))
 
 
 @dataclass(eq=False)

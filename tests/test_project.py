@@ -1084,9 +1084,10 @@ def test_helper_return_values_across_an_import_cycle_do_not_depend_on_the_order(
 
 def test_a_body_without_a_loop_is_walked_only_when_a_caller_asks(tmp_path: Path) -> None:
     """The facts pass leaves a function body with no loop, comprehension, IN list or await to
-    its callers (facts.MAY_REPORT): walked when asked, with what it would have given in the
+    its callers (interpreter.MAY_REPORT): walked when asked, with what it would have given in the
     pass."""
-    from ormlens.analysis.facts import FactsBuilder, FunctionRef
+    from ormlens.analysis.facts import FunctionRef
+    from ormlens.analysis.interpreter import FactsBuilder
     from ormlens.analysis.project import ProjectIndex
 
     paths = write(tmp_path, {**HELPER_PROJECT, "more.py": """

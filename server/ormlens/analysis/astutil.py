@@ -57,3 +57,16 @@ def guarded_attributes(conditions: list[ast.expr], name: str) -> set[str]:
             if isinstance(part, ast.Attribute) and isinstance(part.value, ast.Name) and part.value.id == name:
                 found.add(part.attr)
     return found
+
+
+def inside(node: ast.AST, outer: ast.AST) -> bool:
+    """Is `node` within `outer`'s span?"""
+    return (outer.lineno, outer.col_offset) <= (node.lineno, node.col_offset) and \
+        (node.end_lineno, node.end_col_offset) <= (outer.end_lineno, outer.end_col_offset)
+
+
+def eq_compares(test: ast.expr):
+    """The `a == b` parts of a condition (through `and`)."""
+    for part in and_parts(test):
+        if isinstance(part, ast.Compare) and len(part.ops) == 1 and isinstance(part.ops[0], ast.Eq):
+            yield part

@@ -51,6 +51,13 @@ class ModuleDecl:
     outline: int = 0
     bodies: list[tuple[int, int] | None] = field(default_factory=list)
 
+    def function_node(self, qualname: str) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef | None, ClassDecl | None]:
+        """A module-level function (`name`) or a method (`Class.name`), and its class."""
+        parts = qualname.split(".")
+        cls = self.classes.get(parts[0]) if len(parts) == 2 else None
+        node = self.functions.get(parts[0]) if len(parts) == 1 else cls.methods.get(parts[1]) if cls else None
+        return node, cls
+
 
 def collect(path: str, source: str, tree: ast.Module) -> ModuleDecl:
     decl = ModuleDecl(path, tree, source)

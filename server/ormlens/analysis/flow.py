@@ -161,6 +161,12 @@ class Value:
     def is_rowlike(self) -> bool:
         return self.kind in (Kind.ROWS, Kind.ROW) and self.model is not None
 
+    @property
+    def project_methods(self) -> bool:
+        """A query object that is an instance of the project's classes too (a Django manager or
+        queryset: the project's own methods are called on it, with it as `self`)."""
+        return self.kind is Kind.QUERY and self.query is not None and self.query.django
+
 
 UNKNOWN = Value()
 
@@ -187,3 +193,9 @@ def eager_below(eager: frozenset[tuple[str, ...]] | None, attr: str) -> frozense
 
 def eager_covers(eager: frozenset[tuple[str, ...]], attr: str) -> bool:
     return (attr,) in eager or ("*",) in eager
+
+
+def schema_collection(deps: frozenset[int]) -> Value:
+    """A collection of schema objects (a model's fields, a MetaData's tables): as large as the
+    program's code, not the data."""
+    return Value(kind=Kind.COLLECTION, size=Size.BOUNDED, deps=deps, inner=Value(kind=Kind.SCHEMA, deps=deps))

@@ -429,7 +429,7 @@ class ProjectIndex(FunctionSummaries):
         return self._errors.get(path)
 
     def facts(self, path: str) -> ModuleFacts | None:
-        from ormlens.analysis.facts import build_facts
+        from ormlens.analysis.interpreter import build_facts
 
         self.dependencies.read(facts_node(path))
         cached = self._facts.get(path)  # dropped when something it read changes: valid while here

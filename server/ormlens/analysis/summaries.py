@@ -91,7 +91,7 @@ class FunctionSummaries:
         """The facts of a module-level function or method: from its module's one pass (cached);
         while that pass is running (an import cycle, a function defined further down), from a
         walk of that function alone, so answers do not depend on which module came first."""
-        from ormlens.analysis.facts import function_alone
+        from ormlens.analysis.interpreter import function_alone
 
         self.read_function(ref)
         if ref.path in self._building:
@@ -107,13 +107,12 @@ class FunctionSummaries:
     def yields_chunks(self, ref: FunctionRef) -> bool:
         """Is `ref` a generator that splits its iterable parameter into chunks (chunking.py)?"""
         from ormlens.analysis.chunking import yields_chunks
-        from ormlens.analysis.facts import function_node
 
         self.read_function(ref)
         if ref in self._chunkers:
             return self._chunkers[ref]
         decl = self.decl(ref.path)
-        node = function_node(decl, ref.qualname)[0] if decl is not None else None
+        node = decl.function_node(ref.qualname)[0] if decl is not None else None
         # Only a generator can: most functions have no `yield` in their text (nor a body to walk).
         if node is not None and text_matches(shared_lines(decl.source), node, YIELD):
             self.body(decl, node)
@@ -201,7 +200,7 @@ class FunctionSummaries:
         return result
 
     def _returned_query(self, ref: FunctionRef, function: FunctionFacts | None) -> Value | None:
-        from ormlens.analysis.facts import returns_always
+        from ormlens.analysis.interpreter import returns_always
 
         decl = self.decl(ref.path)
         values = None

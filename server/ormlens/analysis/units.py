@@ -15,7 +15,7 @@ walking it again when
   or each one that was gives its readers what it gave them before (its face: the value its
   callers get, the shape of what it returns), checked once it has been walked again.
 
-Walks share no other state: the builder starts each unit afresh (facts.FactsBuilder). So a pass
+Walks share no other state: the builder starts each unit afresh (interpreter.FactsBuilder). So a pass
 that takes units back gives the facts a pass from scratch gives: what the incremental tests check.
 """
 

@@ -1,0 +1,454 @@
+"""Django: models' managers and querysets, related managers, `Prefetch`, `apps.get_model` (also
+in migrations), and when a queryset runs (iterated, listed, counted, tested, indexed)."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from ormlens.analysis import queries
+from ormlens.analysis.astutil import inside, is_none, last_name
+from ormlens.analysis.declarations import ClassDecl
+from ormlens.analysis.facts import InCall, LoopScope, RelationshipRead
+from ormlens.analysis.flow import (
+    UNKNOWN, Kind, QueryInfo, RelatedManager, Size, Value, eager_below, eager_covers, merge_deps, schema_collection,
+    unknown)
+from ormlens.analysis.models import ModelInfo
+from ormlens.findings import Span
+
+if TYPE_CHECKING:
+    from ormlens.analysis.interpreter import FactsBuilder
+
+
+# --- the hooks (orm/__init__.py) ------------------------------------------------------------------
+
+
+def method_call(b: FactsBuilder, node: ast.Call, base: Value, method: str, args: list[Value],
+                kwargs: dict[str | None, Value]) -> Value | None:
+    if is_queryset(base):
+        return django_method(b, node, base, method, args)
+    if base.kind is Kind.SCHEMA and method in queries.SCHEMA_COLLECTION_METHODS:  # `_meta.get_fields()`
+        return schema_collection(base.deps)
+    return None
+
+
+def function_call(b: FactsBuilder, node: ast.Call, name: str, args: list[Value]) -> Value | None:
+    return django_call(b, node, name, args) if name.startswith("django.") else None
+
+
+def attribute(b: FactsBuilder, node: ast.Attribute, base: Value, attr: str) -> Value | None:
+    if attr == queries.DJANGO_OPTIONS:  # a model's or a row's `_meta`: the schema, not data
+        return Value(kind=Kind.SCHEMA, deps=base.deps)
+    if base.kind is Kind.MODEL_CLASS and base.model is not None and base.model.django:
+        managers = base.model.managers
+        if attr in managers or attr in queries.DJANGO_IMPLICIT_MANAGERS:
+            return django_manager(b, node, base.model, managers.get(attr, ()))
+    return None
+
+
+def relationship(b: FactsBuilder, node: ast.Attribute, row: Value, rel, target) -> Value | None:
+    if rel.django != "many":
+        return None
+    # A related manager: reading it runs nothing.
+    if target is None:
+        return unknown(row.deps)
+    model = row.model
+    manager = django_manager(b, node, target, target.managers.get("objects", ()))
+    # A reverse ForeignKey manager's querysets (through any filter/select_related clone) give
+    # rows whose parent is already set (Django's known related objects).
+    return manager.but(deps=row.deps, via=model.name if rel.reverse_fk else None, query=replace(
+        manager.query, related=RelatedManager(row, model, rel)))
+
+
+def evaluate(b: FactsBuilder, node: ast.AST, value: Value, how: str, expression: ast.AST,
+             header: Span | None = None) -> Value | None:
+    if not is_queryset(value):
+        return None
+    if how == "iter":  # iter(qs) / reversed(qs): its rows, as an iterator
+        return django_execute(b, node, value, "list", expression).but(iterator=True)
+    return django_execute(b, node, value, how, expression, header=header)
+
+
+def subscript(b: FactsBuilder, node: ast.Subscript, base: Value, deps: frozenset[int]) -> Value | None:
+    if not is_queryset(base) or not isinstance(node.ctx, ast.Load):
+        return None
+    if not isinstance(node.slice, ast.Slice):  # qs[0]: runs a query for one row
+        if id(base) in b.evaluated_querysets:  # ... unless its result cache is filled
+            return Value(kind=Kind.ROW, model=base.model, deps=deps) if base.model and not base.tuples \
+                else unknown(deps)
+        return django_execute(b, node, base.but(deps=deps), "index", node)
+    if b.constant_width(node.slice):  # qs[:10]: still lazy, now bounded
+        return base.but(size=Size.BOUNDED, deps=deps, query=replace(base.query, limited=True))
+    return base.but(deps=deps)
+
+
+def self_value(b: FactsBuilder, cls: tuple[str, ClassDecl]) -> Value | None:
+    return queryset_self(b, cls) if b.project.is_queryset_class(*cls) else None
+
+
+# --- querysets ------------------------------------------------------------------------------------
+
+
+def is_queryset(value: Value) -> bool:
+    return value.kind is Kind.QUERY and value.query is not None and value.query.django
+
+
+def queryset_self(b: FactsBuilder, cls: tuple[str, ClassDecl]) -> Value:
+    """`self` (or `super()`) in a method of a manager or queryset class: the caller's queryset,
+    of a model known only at the call (see rebase)."""
+    return Value(kind=Kind.QUERY, label="self", query=QueryInfo(
+        None, django=True, from_self=True, managers=(cls,), made_in=b.loop_ids()))
+
+
+def django_manager(b: FactsBuilder, node: ast.expr, model: ModelInfo, classes) -> Value:
+    """`Book.objects`: a queryset of all rows; a custom manager's `get_queryset()` may narrow
+    it or load relations, so its returned queryset is what the manager starts from."""
+    info = QueryInfo(model, start=node, django=True, managers=tuple(classes), made_in=b.loop_ids())
+    manager = Value(kind=Kind.QUERY, model=model, query=info)
+    for cls in classes:
+        method = b.method_value(cls, "get_queryset")
+        if method is not None:
+            return rebase(b, manager, b.returned(method.ref), node)
+    return manager
+
+
+def rebase(b: FactsBuilder, base: Value, returned: Value, node: ast.expr) -> Value:
+    """What a manager/queryset method returned, seen from the queryset it was called on."""
+    info = base.query
+    assert info is not None
+    if is_queryset(returned) and returned.query.from_self:
+        inner = returned.query
+        return base.but(tuples=base.tuples or returned.tuples, query=replace(
+            info, eager=info.eager | inner.eager, ordered=info.ordered or inner.ordered,
+            limited=info.limited or inner.limited, made_in=b.loop_ids(), related=None, custom=True))
+    if is_queryset(returned) or (returned.is_rowlike and returned.model.django):
+        return returned
+    # Anything else: a queryset that may load anything, or not a queryset at all.
+    return unknown(base.deps)
+
+
+def django_call(b: FactsBuilder, node: ast.Call, full: str, args: list[Value]) -> Value | None:
+    """Django functions that matter here: `Prefetch(...)`, `Q(...)`, `get_object_or_404(...)`."""
+    if full in queries.DJANGO_PREFETCH:
+        return prefetch_option(b, node, args)
+    if full in queries.DJANGO_GET_MODEL:
+        return django_get_model(b, node, historical=queries.DJANGO_GET_MODEL[full])
+    if full in queries.DJANGO_Q:
+        django_lookups(b, node, QueryInfo(None, django=True), "filter")
+        return UNKNOWN
+    terminal = queries.DJANGO_GET_OR_404.get(full)
+    if terminal is not None and args:
+        first = args[0]
+        if first.kind is Kind.MODEL_CLASS and first.model is not None and first.model.django:
+            first = django_manager(b, node.args[0], first.model, first.model.managers.get("objects", ()))
+        if is_queryset(first):
+            info = django_lookups(b, node, first.query, "get")
+            keywords = [b.values.get(id(kw.value), UNKNOWN) for kw in node.keywords]
+            query = first.but(query=info, deps=first.deps | merge_deps([*args, *keywords]))
+            return django_execute(b, node, query, terminal, node)
+    return None
+
+
+def django_get_model(b: FactsBuilder, node: ast.Call, historical: bool) -> Value:
+    """`apps.get_model("app_label", "Model")` / `apps.get_model("app_label.Model")`: the project's
+    model of that app label and class name; in a migration, its historical model."""
+    given = {kw.arg: kw.value for kw in node.keywords if kw.arg in ("app_label", "model_name")}
+    texts = [_literal(arg) for arg in [*node.args[:2], *given.values()]]
+    if not texts or not all(isinstance(text, str) for text in texts):
+        return UNKNOWN
+    if len(texts) == 1:
+        app_label, _, name = texts[0].rpartition(".")
+    else:
+        app_label, name = texts[0], texts[1]
+    model = b.project.django_model_by_label(app_label, name, b.decl.path) if app_label else None
+    if model is None:
+        return UNKNOWN
+    return Value(kind=Kind.MODEL_CLASS, model=b.project.historical(model) if historical else model,
+                 label=b.short(node))
+
+
+def prefetch_option(b: FactsBuilder, node: ast.Call, args: list[Value]) -> Value:
+    """`Prefetch("books", queryset=Book.objects.select_related("author"))`: the lookup and what
+    its queryset loads below it. With `to_attr`, the rows go to that attribute, not the manager."""
+    lookup = node.args[0] if node.args else next((kw.value for kw in node.keywords if kw.arg == "lookup"), None)
+    if not (isinstance(lookup, ast.Constant) and isinstance(lookup.value, str)):
+        return Value(kind=Kind.LOADER_OPTION, eager=frozenset({("*",)}))
+    path = tuple(lookup.value.split("__"))
+    eager = set(_prefixes(path[:-1]))
+    to_attr = any(kw.arg == "to_attr" for kw in node.keywords)
+    if not to_attr:
+        eager.add(path)
+        queryset = next((kw.value for kw in node.keywords if kw.arg == "queryset"), None)
+        inner = b.values.get(id(queryset), UNKNOWN) if queryset is not None else UNKNOWN
+        if is_queryset(inner):
+            eager |= {path + sub for sub in inner.query.eager}
+        elif queryset is not None:
+            eager.add(path + ("*",))
+    return Value(kind=Kind.LOADER_OPTION, eager=frozenset(eager))
+
+
+def django_method(b: FactsBuilder, node: ast.Call, base: Value, method: str, args: list[Value]) -> Value:
+    info = base.query
+    assert info is not None
+    if method in queries.DJANGO_WRITE_METHODS:
+        # A write, one statement by design (like session.add()); create() gives the new row.
+        if method in ("create", "acreate") and base.model is not None:
+            return Value(kind=Kind.ROW, model=base.model, deps=base.deps)
+        return unknown(base.deps)
+    if method in queries.DJANGO_QUERYSET_TERMINALS:
+        args = [*args, *(b.values.get(id(kw.value), UNKNOWN) for kw in node.keywords)]
+        if method in ("get", "aget", "get_or_create", "aget_or_create", "update_or_create",
+                      "aupdate_or_create"):
+            info = django_lookups(b, node, info, "filter")
+        return django_execute(b, node, base.but(query=info, deps=base.deps | merge_deps(args)),
+                                   method.removeprefix("a") if method.startswith("a") and
+                                   method[1:] in queries.DJANGO_QUERYSET_TERMINALS else method, node)
+    if method in queries.DJANGO_QUERYSET_BUILDERS:
+        return base.but(tuples=base.tuples or method in queries.DJANGO_VALUES_METHODS,
+                        via=None if method in queries.DJANGO_VALUES_METHODS else base.via,
+                        size=Size.BOUNDED if method == "none" else base.size,
+                        query=django_builder(b, node, info, method, args))
+    # A method of the project's own manager or queryset class.
+    for cls in info.managers:
+        callee = b.method_value(cls, method)
+        if callee is not None and not callee.is_property:
+            b.record_call(node, callee)
+            return rebase(b, base, b.returned(callee.ref), node)
+    return unknown(base.deps)
+
+
+def django_builder(b: FactsBuilder, node: ast.Call, info: QueryInfo, method: str, args: list[Value]) -> QueryInfo:
+    changes: dict = dict(made_in=b.loop_ids())
+    if method != "all":
+        changes["related"] = None  # a new query: the prefetch cache no longer answers it
+    if method in ("filter", "exclude", "get_queryset", "complex_filter"):
+        info = django_lookups(b, node, info, method)
+    elif method in ("select_related", "prefetch_related"):
+        eager = set(info.eager)
+        if method == "select_related" and not node.args:
+            eager.add(("*",))  # every non-null ForeignKey: we do not follow which
+        for arg_node, value in zip(node.args, args):
+            if isinstance(arg_node, ast.Constant) and isinstance(arg_node.value, str):
+                eager |= _prefixes(tuple(arg_node.value.split("__")))
+            elif value.kind is Kind.LOADER_OPTION:
+                eager |= value.option_eager()
+            elif not is_none(arg_node):
+                eager.add(("*",))  # a lookup we cannot read may load anything
+        changes["eager"] = frozenset(eager)
+    else:
+        varying = [(None, arg) for arg in [*node.args, *(kw.value for kw in node.keywords)]
+                   if b.values.get(id(arg), UNKNOWN).deps]
+        changes["varying"] = info.varying + tuple(varying)
+        if method == "order_by":
+            changes["ordered"] = True
+    return replace(info, **changes)
+
+
+def django_lookups(b: FactsBuilder, node: ast.Call, info: QueryInfo, method: str) -> QueryInfo:
+    """The keyword lookups of filter()/exclude()/get()/Q(): equalities (`author_id=a.id`),
+    what changes per loop item, `__in` lists (ORM004), and fields kept NOT NULL."""
+    equalities, varying = list(info.equalities), list(info.varying)
+    in_filters, not_null = list(info.in_filters), set(info.not_null)
+    negated = method == "exclude"
+    for arg in node.args:  # Q(...), expressions
+        if b.values.get(id(arg), UNKNOWN).deps:
+            varying.append((None, arg))
+    for kw in node.keywords:
+        value = b.values.get(id(kw.value), UNKNOWN)
+        if kw.arg is None:  # **lookups
+            if value.deps:
+                varying.append((None, kw.value))
+            continue
+        parts = kw.arg.split("__")
+        operator = parts[-1] if len(parts) > 1 and parts[-1] in _LOOKUP_OPERATORS else "exact"
+        field = parts[:-1] if operator != "exact" or parts[-1] == "exact" else parts
+        lookup = "__".join(field)
+        # Django turns a queryset given to `__in` into a subquery: an unannotated parameter may
+        # be one (callers often pass one), so it is not taken for an unbounded list.
+        if operator == "in" and method != "get_queryset":
+            span = Span.of(kw)
+            if id(value) not in b.untyped_parameters:
+                b.facts.in_calls.append(InCall(
+                    span, b.short(kw), b.short(kw.value), value.size, value.kind, "__in",
+                    Span.of(kw.value), keyword=kw.arg, values=b.segment(kw.value)))
+            in_filters.append(span)
+        if operator == "exact" and not negated:
+            equalities.append((lookup, kw.value))
+        if value.deps:
+            varying.append((lookup if operator == "exact" and not negated else None, kw.value))
+        if len(field) == 1:
+            keeps_set = _literal(kw.value) is negated if operator == "isnull" \
+                else (not negated and operator in queries.DJANGO_NULL_EXCLUDING_LOOKUPS
+                      and not is_none(kw.value)) or (negated and operator == "exact" and is_none(kw.value))
+            if keeps_set:
+                not_null.add(field[0])
+    return replace(info, equalities=tuple(equalities), varying=tuple(varying), in_filters=tuple(in_filters),
+                   not_null=frozenset(not_null))
+
+
+def django_execute(b: FactsBuilder, node: ast.AST, query: Value, terminal: str, expression: ast.AST,
+                   header: Span | None = None) -> Value:
+    """A Django queryset runs here (`terminal`: "__iter__", "list", "len", "bool", "index", or a
+    QuerySet method). Records the query (or, for a related manager a prefetch may answer, the
+    relationship read) and gives what it returns."""
+    info = query.query
+    assert info is not None
+    model = query.model
+    if info.related is not None and terminal in queries.DJANGO_CACHED_EVALUATIONS | {"first", "last"}:
+        return related_evaluation(b, node, query, terminal, expression)
+    loops = b.effective_loops()
+    if isinstance(expression, ast.Name) and terminal in ("__iter__", "list", "len", "bool"):
+        # A queryset in a variable fills its result cache on the first evaluation: it runs
+        # again only in the loops that build it anew, and `qs[0]` after it reads the cache.
+        loops = tuple(loop for loop in loops if loop.id in info.made_in)
+        b.evaluated_querysets[id(query)] = query
+    statement, shape = None, None
+    if terminal == "__iter__" and header is not None:
+        statement, shape = header, "iterate"
+    elif terminal == "list" and b.assignment is not None and b.assignment.value is node \
+            and isinstance(node, ast.Call) and last_name(node.func) == "list":
+        statement, shape = Span.of(b.assignment), "list"
+    key = django_key(b, query, loops)
+    b.record_query(node, query, terminal, loops, expression=Span.of(expression), statement=statement,
+                      shape=shape, django_key=key,
+                      count_name=annotatable_count(b, query, key, loops)
+                      if terminal == "count" and _only_filter(node) else None)
+    gives = {"__iter__": "rows", "list": "rows", "index": "row"}.get(
+        terminal, queries.DJANGO_QUERYSET_TERMINALS.get(terminal, "scalar"))
+    if model is None or query.tuples:
+        return Value(kind=Kind.COLLECTION, size=Size.UNBOUNDED, deps=query.deps) if gives == "rows" \
+            else unknown(query.deps)
+    fixed = frozenset(column for column, _ in info.equalities)
+    # The rows come from here when the queryset is built here (what a rewrite can extend).
+    built_here = info.local and info.start is not None and inside(info.start, expression)
+    common = dict(model=model, eager=info.eager, deps=query.deps, via=query.via,
+                  source=Span.of(expression) if built_here else None, not_null=info.not_null, fixed=fixed)
+    if gives == "rows":
+        return Value(kind=Kind.ROWS, size=Size.BOUNDED if info.limited else Size.UNBOUNDED, **common)
+    if gives == "row":
+        return Value(kind=Kind.ROW, **common)
+    if gives == "dict":
+        return Value(kind=Kind.DICT_OF_ROWS, size=Size.UNBOUNDED, **common)
+    if gives == "pair":  # (obj, created)
+        return Value(kind=Kind.COLLECTION, size=Size.BOUNDED, deps=query.deps,
+                     items=(Value(kind=Kind.ROW, **common), Value(kind=Kind.SCALAR)))
+    return Value(kind=Kind.SCALAR, deps=query.deps)
+
+
+def related_evaluation(b: FactsBuilder, node: ast.AST, query: Value, terminal: str, expression: ast.AST) -> Value:
+    """`author.books.all()` iterated, listed, counted: answered by `prefetch_related("books")`
+    when the rows were loaded with it; else a query per row. Iterating is the lazy load ORM002
+    reports; a count or exists() per row is ORM001's."""
+    related = query.query.related
+    row, rel, owner = related.row, related.relationship, related.owner
+    path = row.rel_path + (rel.name,)
+    rows = Value(kind=Kind.ROWS, model=query.model, size=Size.UNBOUNDED, deps=query.deps,
+                 via=owner.name if rel.reverse_fk else None, rel_path=path, through_many=True)
+    if row.eager is None:
+        return rows  # rows of unknown origin: they may have been prefetched
+    if eager_covers(row.eager, rel.name):
+        return rows.but(eager=eager_below(row.eager, rel.name))
+    if row.loop is None:
+        # One row from a query that did not prefetch it: this runs its own queryset, whose
+        # rows load nothing else (what `.select_related()` on it would add).
+        rows = rows.but(eager=frozenset(), rel_path=(), through_many=False,
+                        source=None if isinstance(expression, ast.Name) else Span.of(expression))
+    if terminal in ("__iter__", "list", "len", "bool"):
+        b.facts.relationship_reads.append(RelationshipRead(
+            Span.of(expression), b.short(expression), owner, rel, True, row.eager, row.loop,
+            b.effective_loops(), row.source, False, rel_path=row.rel_path,
+            through_many=row.through_many))
+    else:
+        b.record_query(node, query, terminal, expression=Span.of(expression),
+                          count_name=rel.query_name if terminal == "count" else None)
+    return rows
+
+
+def annotatable_count(b: FactsBuilder, query: Value, key: tuple | None, loops: tuple[LoopScope, ...]) -> str | None:
+    """`for a in Author.objects.all(): Book.objects.filter(author=a).count()`: the reverse
+    relation (`book`) that `.annotate(n=Count("book"))` on the loop's queryset would count;
+    None unless the loop's rows are of the model the foreign key points to, and that model has
+    exactly one reverse relation from it."""
+    loop = next((candidate for candidate in reversed(loops) if candidate.repeats), None)
+    if key is None or loop is None or loop.target is None or query.model is None:
+        return None
+    field = key[0].split("__")[0]
+    rel = query.model.relationships.get(field) or query.model.relationships.get(field.removesuffix("_id"))
+    row = b.lookup(loop.target)
+    if rel is None or rel.django != "one" or row.kind is not Kind.ROW or row.model is None or \
+            row.model.name != rel.target:
+        return None
+    reverse = [other for other in query.model.relationships.values()
+               if other.django == "one" and other.target == rel.target]
+    if len(reverse) != 1:
+        return None  # two foreign keys to that model: which reverse relation is not clear
+    backref = next((b for target, b in query.model.extra_backrefs if target == rel.target), None)
+    return backref.query_name if backref is not None else None
+
+
+def django_key(b: FactsBuilder, query: Value, loops: tuple[LoopScope, ...]) -> tuple[str, str] | None:
+    """When the query depends on its innermost repeating `for` loop through one lookup whose
+    value is the loop item or an attribute of it: (lookup, value source). What a batch
+    rewrite keys on."""
+    loop = next((candidate for candidate in reversed(loops) if candidate.repeats), None)
+    info = query.query
+    if loop is None or loop.target is None or loop.kind != "for" or info is None or \
+            query.model is None or query.tuples or info.related is not None or not info.local or \
+            info.custom or info.limited:
+        return None
+    keyed = [(lookup, value) for lookup, value in info.varying
+             if loop.id in b.values.get(id(value), UNKNOWN).deps]
+    if len(keyed) != 1 or keyed[0][0] is None:
+        return None
+    lookup, value = keyed[0]
+    item = value.value if isinstance(value, ast.Attribute) else value
+    if isinstance(item, ast.Name) and item.id == loop.target and isinstance(info.start, ast.Attribute):
+        key = b.values.get(id(value), UNKNOWN)
+        return (lookup, b.segment(value), b.segment(info.start), _row_attribute(query.model, lookup),
+                key.kind is Kind.ROW and key.model is not None)
+    return None
+
+
+def _only_filter(node: ast.AST) -> bool:
+    """`Book.objects.filter(author=a).count()`: the chain before the terminal has exactly one
+    condition (other conditions would need `Count(..., filter=Q(...))`, not a plain count)."""
+    conditions = 0
+    call = node.func.value if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) else None
+    while isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute):
+        conditions += len(call.args) + len(call.keywords)
+        call = call.func.value
+    return conditions == 1
+
+
+def _row_attribute(model: ModelInfo, lookup: str) -> str | None:
+    """The attribute of a row a lookup compares: `pk` -> the primary key, `author` / `author__id`
+    (a ForeignKey) -> `author_id`, a column -> itself."""
+    parts = lookup.split("__")
+    if parts[0] == "pk":
+        parts[0] = model.primary_key or ""
+    if len(parts) == 1 and parts[0] in model.columns:
+        return parts[0]
+    rel = model.relationships.get(parts[0])
+    if rel is not None and rel.django == "one" and f"{parts[0]}_id" in model.columns and \
+            (len(parts) == 1 or parts[1:] in (["id"], ["pk"])):
+        return f"{parts[0]}_id"
+    return None
+
+
+_LOOKUP_OPERATORS = frozenset({
+    "exact", "iexact", "contains", "icontains", "in", "gt", "gte", "lt", "lte", "startswith", "istartswith",
+    "endswith", "iendswith", "range", "date", "year", "iso_year", "month", "day", "week", "week_day",
+    "iso_week_day", "quarter", "time", "hour", "minute", "second", "isnull", "regex", "iregex",
+    "contained_by", "overlap", "has_key", "has_keys", "has_any_keys", "search", "trigram_similar",
+    "unaccent",
+})
+
+
+def _prefixes(path: tuple[str, ...]) -> set[tuple[str, ...]]:
+    """("a", "b") -> {("a",), ("a", "b")}: loading `a__b` loads `a` too."""
+    return {path[:i] for i in range(1, len(path) + 1)}
+
+
+def _literal(node: ast.expr) -> object:
+    return node.value if isinstance(node, ast.Constant) else None

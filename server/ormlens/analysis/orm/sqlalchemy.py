@@ -1,0 +1,323 @@
+"""SQLAlchemy (Core, ORM 1.x `Query` and 2.0 `select()`, async), Flask-SQLAlchemy and SQLModel:
+sessions, queries and statements, results, loader options, schema objects."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from ormlens.analysis import queries
+from ormlens.analysis.astutil import eq_compares, is_none, last_name
+from ormlens.analysis.declarations import ClassDecl
+from ormlens.analysis.flow import UNKNOWN, Kind, QueryInfo, Size, Value, merge_deps, schema_collection, unknown
+from ormlens.analysis.models import ModelInfo
+from ormlens.findings import Span
+
+if TYPE_CHECKING:
+    from ormlens.analysis.interpreter import FactsBuilder
+
+
+# --- the hooks (orm/__init__.py) ------------------------------------------------------------------
+
+
+def _django(value: Value) -> bool:
+    return value.query is not None and value.query.django
+
+
+def method_call(b: FactsBuilder, node: ast.Call, base: Value, method: str, args: list[Value],
+                kwargs: dict[str | None, Value]) -> Value | None:
+    kind = base.kind
+    if kind is Kind.QUERY and not _django(base):
+        return query_method(b, node, base, method, args)
+    if kind is Kind.SESSION:
+        return session_method(b, node, base, method, args)
+    if kind is Kind.FLASK_DB and method in queries.FLASK_DB_QUERY_METHODS:
+        return session_method(b, node, base.but(kind=Kind.SESSION), method, args)
+    if kind is Kind.RESULT:
+        produced = queries.RESULT_METHODS.get(method)
+        if produced == "result":
+            return base if method == "unique" else base.but(kind=Kind.ROWS, size=Size.UNBOUNDED)
+        if produced in ("rows", "row") and base.scalars:
+            return base.but(kind=Kind.ROWS if produced == "rows" else Kind.ROW)
+        return unknown(base.deps)
+    if kind is Kind.LOADER_OPTION:
+        return loader_option(b, method, node.args, args, base)
+    return None
+
+
+def function_call(b: FactsBuilder, node: ast.Call, name: str, args: list[Value]) -> Value | None:
+    first = args[0] if args else UNKNOWN
+    short = name.rsplit(".", 1)[-1]
+    if name in queries.SELECT_CONSTRUCTORS:
+        model = first.model if first.kind in (Kind.MODEL_CLASS, Kind.COLUMN) else None
+        entity = first.kind is Kind.MODEL_CLASS and len(args) == 1
+        return Value(kind=Kind.QUERY, model=model, query=QueryInfo(model, start=node), statement=True,
+                     tuples=not entity, capped=from_capped_subquery(args))
+    if name in queries.WRITE_CONSTRUCTORS:
+        return Value(write=queries.WRITE_CONSTRUCTORS[name],
+                     model=first.model if first.kind is Kind.MODEL_CLASS else None)
+    if name.startswith(queries.LOADER_MODULES) and short in (
+            queries.EAGER_LOADERS | queries.PATH_ONLY_LOADERS | queries.LAZY_LOADERS):
+        return loader_option(b, short, node.args, args, None)
+    if name.startswith(queries.LOADER_MODULES) and short in queries.COLUMN_OPTIONS:
+        return Value(kind=Kind.LOADER_OPTION, eager=frozenset())
+    if name in queries.SCHEMA_INSPECT and first.kind in (Kind.MODEL_CLASS, Kind.ROW, Kind.SCHEMA):
+        return Value(kind=Kind.SCHEMA, deps=first.deps)  # a Mapper / an InstanceState
+    return None
+
+
+def attribute(b: FactsBuilder, node: ast.Attribute, base: Value, attr: str) -> Value | None:
+    kind = base.kind
+    if kind is Kind.ROW and base.model is not None:
+        return None  # a row's relationships and columns: the interpreter reads them
+    if kind is Kind.MODEL_CLASS and attr == "query" and base.model is not None and not base.model.django \
+            and attr not in base.model.columns:
+        return Value(kind=Kind.QUERY, model=base.model, query=QueryInfo(base.model, start=node))
+    return schema_attribute(b, node, base, attr)
+
+
+def relationship(b: FactsBuilder, node: ast.Attribute, row: Value, rel, target) -> Value | None:
+    return None
+
+
+def evaluate(b: FactsBuilder, node: ast.AST, value: Value, how: str, expression: ast.AST,
+             header: Span | None = None) -> Value | None:
+    if value.kind is not Kind.QUERY or value.statement or _django(value):
+        return None
+    if how == "__iter__":  # iterating a Query runs it: its rows come from here
+        b.record_query(node, value, "__iter__")
+        return value.but(source=Span.of(node))
+    if how in ("list", "iter"):
+        return run_query(b, node, value, "all")
+    return None
+
+
+def subscript(b: FactsBuilder, node: ast.Subscript, base: Value, deps: frozenset[int]) -> Value | None:
+    return None
+
+
+def self_value(b: FactsBuilder, cls: tuple[str, ClassDecl]) -> Value | None:
+    return None
+
+
+# --- queries and sessions -------------------------------------------------------------------------
+
+
+def query_method(b: FactsBuilder, node: ast.Call, base: Value, method: str, args: list[Value]) -> Value:
+    info = base.query or QueryInfo(base.model)
+    if method in queries.QUERY_TERMINALS and not base.statement:
+        # `.get(uid)`: the terminal's own arguments can tie the query to the loop item.
+        return run_query(b, node, base.but(deps=base.deps | merge_deps(args)), method)
+    if method in queries.QUERY_BUILDERS:
+        eager, equalities, limited, not_null = info.eager, list(info.equalities), info.limited, set(info.not_null)
+        if method == "options":
+            for arg_node, value in zip(node.args, args):
+                if value.kind is Kind.LOADER_OPTION:
+                    eager = eager | value.option_eager()
+                else:
+                    # `*LOADERS`, `Load(User).selectinload(...)`, an option from elsewhere: it may
+                    # load anything, so no relationship of these rows is reported.
+                    eager = eager | {("*",)}
+        varying = list(info.varying)
+        if method == "filter_by":
+            equalities += [(kw.arg, kw.value) for kw in node.keywords if kw.arg]
+            varying += [(kw.arg, kw.value) for kw in node.keywords
+                        if kw.arg and b.values.get(id(kw.value), UNKNOWN).deps]
+        elif method in ("filter", "where"):
+            in_filters = list(info.in_filters)
+            for arg in node.args:
+                if isinstance(arg, ast.Call) and last_name(arg.func) in queries.IN_METHODS:
+                    in_filters.append(Span.of(arg))
+                found = column_equalities(b, arg, info.model)
+                equalities += found
+                not_null |= not_null_columns(b, arg, info.model)
+                if b.values.get(id(arg), UNKNOWN).deps:
+                    simple = found if len(found) == 1 and isinstance(arg, ast.Compare) else []
+                    varying += simple or [(None, arg)]
+        else:
+            varying += [(None, arg) for arg in [*node.args, *(kw.value for kw in node.keywords)]
+                        if b.values.get(id(arg), UNKNOWN).deps]
+            if method == "limit" and args and args[0].size is Size.BOUNDED:
+                limited = True
+            if method == "limit" and node.args and not is_none(node.args[0]):
+                base = base.but(capped=True)
+        if method in queries.ENTITY_METHODS:
+            base = base.but(tuples=True)
+        return base.but(query=replace(info, eager=eager, equalities=tuple(equalities), limited=limited,
+                                      not_null=frozenset(not_null), varying=tuple(varying),
+                                      ordered=info.ordered or method == "order_by",
+                                      in_filters=tuple(in_filters) if method in ("filter", "where")
+                                      else info.in_filters))
+    if method in queries.SUBQUERY_METHODS:
+        return base.but(statement=True)
+    if base.statement and base.via is not None and method in queries.WRITE_ONLY_STATEMENTS:
+        # `author.notes.select()`: a select() of the notes; insert/update/delete return no rows.
+        return base.but(tuples=method != "select", deps=base.deps | merge_deps(args))
+    return unknown(base.deps)
+
+
+def column_equalities(b: FactsBuilder, condition: ast.expr, model: ModelInfo | None) -> list[tuple[str, ast.expr]]:
+    """`M.col == value` parts of a filter: (col, value node)."""
+    found = []
+    for compare in eq_compares(condition):
+        for side, other in ((compare.left, compare.comparators[0]), (compare.comparators[0], compare.left)):
+            column = b.values.get(id(side), UNKNOWN)
+            if column.kind is Kind.COLUMN and column.model is model:
+                found.append((column.name, other))
+                break
+    return found
+
+
+def not_null_columns(b: FactsBuilder, condition: ast.expr, model: ModelInfo | None) -> set[str]:
+    """Columns a SQL filter keeps NOT NULL: a comparison never matches NULL (`M.c >= 100`,
+    `M.c == x`, `M.c.in_(...)`, `M.c.like(...)`), nor does `M.c.isnot(None)`; through `and_`."""
+    found: set[str] = set()
+    parts = [condition]
+    while parts:
+        part = parts.pop()
+        if isinstance(part, ast.BoolOp) and isinstance(part.op, ast.And):
+            parts.extend(part.values)
+            continue
+        if isinstance(part, ast.Call) and last_name(part.func) in queries.AND_FUNCTIONS:
+            parts.extend(part.args)
+            continue
+        column_node = None
+        if isinstance(part, ast.Compare) and len(part.ops) == 1:
+            op, other = part.ops[0], part.comparators[0]
+            if is_none(other):  # `== None` means IS NULL; `!= None` means IS NOT NULL
+                column_node = part.left if isinstance(op, (ast.NotEq, ast.IsNot)) else None
+            elif not isinstance(op, (ast.Is, ast.IsNot)):
+                column_node = part.left
+        elif isinstance(part, ast.Call) and isinstance(part.func, ast.Attribute):
+            method = part.func.attr
+            if method in queries.IS_NOT_METHODS and part.args and is_none(part.args[0]):
+                column_node = part.func.value
+            elif method in queries.NULL_EXCLUDING_METHODS:
+                column_node = part.func.value
+        column = b.values.get(id(column_node), UNKNOWN) if column_node is not None else UNKNOWN
+        if column.kind is Kind.COLUMN and column.model is model:
+            found.add(column.name)
+    return found
+
+
+def run_query(b: FactsBuilder, node: ast.Call, query: Value, terminal: str) -> Value:
+    b.record_query(node, query, terminal)
+    info = query.query or QueryInfo(query.model)
+    produced = queries.QUERY_TERMINALS.get(terminal, "rows")
+    # Columns every row shares (`filter_by(user_id=uid)`): their many-to-one parent is one row.
+    fixed = frozenset(column for column, _ in info.equalities)
+    common = dict(model=query.model, eager=info.eager, deps=query.deps,
+                  source=Span.of(node), not_null=info.not_null, fixed=fixed, asynchronous=query.asynchronous)
+    if query.model is None or query.tuples:
+        rows = produced == "rows"
+        return Value(kind=Kind.COLLECTION if rows else Kind.UNKNOWN, deps=query.deps, capped=rows and query.capped,
+                     size=Size.BOUNDED if rows and info.limited else Size.UNBOUNDED)
+    if produced == "rows":
+        return Value(kind=Kind.ROWS, size=Size.BOUNDED if info.limited else Size.UNBOUNDED, capped=query.capped,
+                     **common)
+    if produced == "row":
+        return Value(kind=Kind.ROW, **common)
+    if produced == "page":
+        return Value(kind=Kind.PAGE, size=Size.BOUNDED, **common)
+    return Value(kind=Kind.SCALAR, deps=query.deps)
+
+
+def session_method(b: FactsBuilder, node: ast.Call, session: Value, method: str, args: list[Value]) -> Value:
+    first = b.as_query(args[0]) if args else UNKNOWN
+    if method == "query":
+        model = first.model if first.kind in (Kind.MODEL_CLASS, Kind.COLUMN) else None
+        if model is None and not session.certain:
+            return UNKNOWN
+        # query(M.id) or query(A, B) return tuples: the query is about M, its rows are not Ms.
+        entity = first.kind is Kind.MODEL_CLASS and len(args) == 1
+        return Value(kind=Kind.QUERY, model=model, query=QueryInfo(model, start=node), tuples=not entity,
+                     capped=from_capped_subquery(args))
+    if method == "refresh" and node.args and isinstance(node.args[0], ast.Name) and first.kind is Kind.ROW:
+        # `session.refresh(row, ["books"])` loads what it names: the row's eager loads are unknown now.
+        b.rebind(node.args[0].id, first.but(eager=None))
+        return UNKNOWN
+    if method in queries.SESSION_GET_METHODS and first.kind is Kind.MODEL_CLASS:
+        eager: frozenset[tuple[str, ...]] = frozenset()
+        for kw in node.keywords:
+            if kw.arg == "options":  # session.get(M, pk, options=[selectinload(M.rel)])
+                elements = kw.value.elts if isinstance(kw.value, (ast.List, ast.Tuple)) else None
+                options = [b.values.get(id(e), UNKNOWN) for e in elements or ()]
+                if elements is None or any(o.kind is not Kind.LOADER_OPTION for o in options):
+                    eager = eager | {("*",)}
+                for option in options:
+                    eager = eager | option.option_eager()
+        query = Value(kind=Kind.QUERY, model=first.model, query=QueryInfo(first.model, eager=eager, start=node),
+                      deps=merge_deps(args), asynchronous=session.asynchronous)
+        return run_query(b, node, query, "get")
+    gives = queries.SESSION_STATEMENT_METHODS.get(method)
+    if gives is None:
+        return UNKNOWN
+    if first.kind is Kind.QUERY:
+        # The session runs it: from here on it is an executed query, not a statement.
+        executed = first.but(statement=False, deps=merge_deps(args), asynchronous=session.asynchronous)
+        if gives == "scalars":
+            rows = run_query(b, node, executed, "all")
+            return rows.but(kind=Kind.RESULT, scalars=True) if rows.kind is Kind.ROWS else rows
+        if gives == "result":
+            b.record_query(node, executed, method)
+            return Value(kind=Kind.RESULT, model=first.model, eager=first.query.eager if first.query
+                         else frozenset(), deps=first.deps, source=Span.of(node),
+                         asynchronous=session.asynchronous, capped=first.capped)
+        return run_query(b, node, executed, gives)
+    if session.certain and method not in queries.FLASK_DB_QUERY_METHODS:
+        # session.execute(text(...)), a statement we cannot read: still one round-trip.
+        # Its parameters (`session.execute(stmt, rows)`) count: they may come from the item.
+        b.record_query(node, Value(kind=Kind.QUERY, deps=merge_deps(args), write=first.write,
+                                      model=first.model if first.write else None), method)
+    return UNKNOWN
+
+
+def loader_option(b: FactsBuilder, method: str, nodes: list[ast.expr], args: list[Value],
+                  base: Value | None) -> Value:
+    """selectinload(User.posts).joinedload(Post.author) -> eager paths ("posts",), ("posts", "author")."""
+    path = base.loader_path if base is not None else ()
+    eager = set(base.option_eager()) if base is not None else set()
+    if method == "options" and base is not None:
+        for value in args:
+            eager |= {path + sub for sub in value.option_eager()}
+        return Value(kind=Kind.LOADER_OPTION, loader_path=path, eager=frozenset(eager))
+    for node, value in zip(nodes, args):
+        if value.kind is Kind.RELATIONSHIP_ATTR:
+            path += (value.name,)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            path += tuple(node.value.split("."))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr == "of_type":
+            inner = b.values.get(id(node.func.value), UNKNOWN)
+            if inner.kind is Kind.RELATIONSHIP_ATTR:
+                path += (inner.name,)
+    if path and method in queries.EAGER_LOADERS:
+        eager.add(path)
+    if method in queries.LAZY_LOADERS:
+        eager.discard(path)
+    return Value(kind=Kind.LOADER_OPTION, loader_path=path, eager=frozenset(eager))
+
+
+def from_capped_subquery(args: list[Value]) -> bool:
+    """`query(sub.c.id)` / `select(sub.c.id)` where `sub` has a `.limit(n)`: at most n rows."""
+    return bool(args) and all(a.kind is Kind.COLUMN and a.model is None and a.capped for a in args)
+
+
+def schema_attribute(b: FactsBuilder, node: ast.Attribute, base: Value, attr: str) -> Value | None:
+    """MetaData, Table, Mapper and what they hold: their collections are as large as the
+    schema (the program's code), not the data, so loops over them are bounded."""
+    kind = base.kind
+    # Values are built only when returned: this runs on every attribute read.
+    if kind is Kind.SCHEMA:
+        if attr in queries.SCHEMA_COLLECTIONS:
+            return schema_collection(base.deps)
+        return Value(kind=Kind.SCHEMA, deps=base.deps) if attr in queries.SCHEMA_OBJECTS else unknown(base.deps)
+    mapped = kind in (Kind.MODEL_CLASS, Kind.MODEL_BASE, Kind.FLASK_DB) or (
+        kind is Kind.EXTERNAL and base.name in queries.SQLMODEL_BASES)
+    if (mapped and attr in queries.SCHEMA_ENTRIES and (base.model is None or attr not in base.model.columns)) \
+            or attr == "__table__":
+        return Value(kind=Kind.SCHEMA, deps=base.deps)
+    if attr == "sorted_tables" or (attr == "tables" and last_name(node.value) == "metadata"):
+        return schema_collection(base.deps)
+    return None

@@ -202,9 +202,9 @@ class ModuleFacts:
     # Bodies the module's pass did not walk (see may_report): walked when a caller asks.
     deferred: dict[str, DeferredBody] = field(default_factory=dict)
     # What a deferred walk needs of the pass: the module's names (as they are once it has run,
-    # which is what a function sees when it is called), `RunPython` targets, the ids counter.
+    # which is what a function sees when it is called), what plugins keep, the ids counter.
     module_env: dict[str, Value] = field(default_factory=dict)
-    run_python: frozenset[str] = frozenset()
+    plugin_data: dict[str, Any] = field(default_factory=dict)  # what ORM plugins keep per module
     ids: Any = None
     # What the module's next pass may take back after an edit (units.py; the editor's index only).
     units: dict[str, FunctionUnit] = field(default_factory=dict)

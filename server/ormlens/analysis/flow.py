@@ -33,7 +33,7 @@ class Kind(enum.Enum):
     PAGE = "page"                    # Flask-SQLAlchemy Pagination (.items are rows)
     SESSION = "session"
     SESSION_FACTORY = "session_factory"
-    FLASK_DB = "flask_db"            # flask_sqlalchemy.SQLAlchemy() instance
+    ORM_NAMESPACE = "orm_namespace"  # a namespace of ORM names that is a session too: Flask-SQLAlchemy `db`
     EXTERNAL = "external"            # something imported from outside the project, by full name
     MODULE = "module"                # a project module
     FUNCTION = "function"            # a project function or method

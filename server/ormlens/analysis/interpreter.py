@@ -194,7 +194,7 @@ class FactsBuilder:
         self.project = project
         if deferred_of is not None:
             self.facts = ModuleFacts(decl, functions=deferred_of.functions, deferred=deferred_of.deferred,
-                                     module_env=deferred_of.module_env, run_python=deferred_of.run_python,
+                                     module_env=deferred_of.module_env, plugin_data=deferred_of.plugin_data,
                                      ids=deferred_of.ids, walk_deferred=walk_deferred)
         else:  # ids go on from the previous pass's: a unit taken back keeps its loops' ids
             self.facts = ModuleFacts(decl, ids=itertools.count(next(previous.ids) if previous else 1),
@@ -215,7 +215,7 @@ class FactsBuilder:
         self.assignment: ast.Assign | None = None
         # Values of parameters with no annotation (what a caller passes: a list, a queryset...).
         self.untyped_parameters: dict[int, Value] = {}  # by id; the values kept so ids stay theirs
-        # Django querysets (the values variables hold) already evaluated, so their cache is filled.
+        # Lazy query objects (the values variables hold) already evaluated: their result cache is filled.
         self.evaluated_querysets: dict[int, Value] = {}
         self._arms: tuple[tuple[int, int], ...] = ()  # the `if` arms being walked (QueryCall.arms)
         # Per `for` loop: the target name whose items an equality guard can single out, the value
@@ -224,9 +224,7 @@ class FactsBuilder:
         # Names assigned a cache read (`x = cache.get(k)`): the value bound and the reads (see cache_miss).
         self._cache_reads: dict[str, tuple[Value, list[tuple[str, str, str]]]] = {}
         self.chunk_names = queries.DEFAULT_CHUNK_FUNCTIONS | project.settings.chunk_functions
-        if deferred_of is None:
-            self.facts.run_python = self.run_python_functions()
-        self._run_python = self.facts.run_python
+        self.plugin_data = self.facts.plugin_data
 
     def run(self) -> ModuleFacts:
         project = self.project
@@ -256,18 +254,6 @@ class FactsBuilder:
             self.exec_block(self.decl.tree.body)
         return self.facts
 
-    def run_python_functions(self) -> frozenset[str]:
-        """Module functions a migration runs with `RunPython(f)`: their first parameter is the
-        registry of historical models (`apps.get_model(...)`)."""
-        if "RunPython" not in self.decl.source:
-            return frozenset()
-        names = set()
-        for node in ast.walk(self.project.whole(self.decl).tree):
-            if isinstance(node, ast.Call) and last_name(node.func) == "RunPython" and \
-                    self.project.eval_static(self.decl, node.func).name in queries.DJANGO_RUN_PYTHON:
-                given = [*node.args[:2], *(kw.value for kw in node.keywords if kw.arg in ("code", "reverse_code"))]
-                names.update(arg.id for arg in given if isinstance(arg, ast.Name))
-        return frozenset(names)
 
     # --- helpers ---------------------------------------------------------------------------------
 
@@ -358,7 +344,9 @@ class FactsBuilder:
     # --- recording -------------------------------------------------------------------------------
 
     def record_query(self, node: ast.AST, query: Value, terminal: str,
-                     loops: tuple[LoopScope, ...] | None = None, **django) -> QueryCall:
+                     loops: tuple[LoopScope, ...] | None = None, evaluation: str | None = None,
+                     **details) -> QueryCall:
+        """A query runs at `node` (orm.api.Interpreter.record_query)."""
         info = query.query
         label = self.short(node)
         if len(self.segment(node)) > 60 and info is not None and info.start is not None:
@@ -369,13 +357,12 @@ class FactsBuilder:
                 within = any(inside(info.start, arg) for arg in node.args)
                 label = f"{self.short(node.func, 30)}({self.short(info.start, 40)}…)" if within else \
                     self.short(node)
-            if info.django and terminal in _EVALUATIONS:  # list(qs), len(qs), qs[0], for x in qs
-                label = _EVALUATIONS[terminal].format(f"{self.short(info.start, 40)}…")
+            if evaluation is not None:  # list(qs), len(qs), qs[0], for x in qs
+                label = evaluation.format(f"{self.short(info.start, 40)}…")
         if loops is None:
             loops = self.effective_loops()
-        batch_column = None if info is not None and info.django else self.batch_column(node, query, loops)
         call = QueryCall(Span.of(node), label, query.model, terminal, loops,
-                         self.frame.qualname or None, query.deps, info, batch_column, **django)
+                         self.frame.qualname or None, query.deps, info, **details)
         call.guards = self.frame.guards
         call.arms = self._arms
         call.write = query.write or (queries.WRITE_TERMINALS.get(terminal, "") if not query.statement else "")
@@ -386,23 +373,6 @@ class FactsBuilder:
             self.frame.function.query_calls.append(call)
         return call
 
-    def batch_column(self, node: ast.AST, query: Value, loops: tuple[LoopScope, ...]) -> str | None:
-        loop = next((candidate for candidate in reversed(loops) if candidate.repeats), None)
-        info = query.query
-        if loop is None or loop.target is None or info is None or query.model is None or query.tuples:
-            return None
-        item = lambda value: isinstance(value, ast.Name) and value.id == loop.target  # noqa: E731
-        keyed = [(column, value) for column, value in info.varying
-                 if loop.id in self.values.get(id(value), UNKNOWN).deps]
-        if isinstance(node, ast.Call) and last_name(node.func) == "get" and node.args:  # .get(uid)
-            first = self.values.get(id(node.args[0]), UNKNOWN)
-            keys = node.args[1:] if first.kind is Kind.MODEL_CLASS else node.args  # session.get(M, pk)
-            if not keys or any(loop.id in self.values.get(id(a), UNKNOWN).deps for a in keys[1:]):
-                return None
-            keyed.append((query.model.primary_key, keys[0]))
-        if len(keyed) == 1 and keyed[0][0] in query.model.columns and item(keyed[0][1]):
-            return keyed[0][0]  # a column: `filter_by(user=u)` on a relationship is not one
-        return None
 
     def record_call(self, node: ast.Call | ast.Attribute, callee: Value, named: ast.expr | None = None) -> None:
         """A call of a project function (or a read of a property, which runs one); `named`: the
@@ -534,7 +504,7 @@ class FactsBuilder:
         return value.kind is Kind.COLLECTION and value.size is Size.BOUNDED and not value.batched
 
     def exec_Assign(self, stmt: ast.Assign) -> None:
-        # `rows = list(<queryset>)`: a statement a rewrite can replace whole (see django_execute).
+        # `rows = list(<queryset>)`: a statement a rewrite can replace whole (see the plugins' evaluate).
         if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             self.assignment = stmt
         value = self.eval(stmt.value)
@@ -996,10 +966,9 @@ class FactsBuilder:
             if index == 0 and cls is not None and "staticmethod" not in decorators and arg in positional:
                 self.assign_name(arg.arg, self.self_value(cls, "classmethod" in decorators))
                 continue
-            if index == 0 and cls is None and stmt.name in self._run_python and \
-                    self.decl.functions.get(stmt.name) is stmt:
-                self.assign_name(arg.arg, Value(kind=Kind.EXTERNAL, name=queries.DJANGO_HISTORICAL_APPS,
-                                                label=arg.arg))
+            given = self.plugin_parameter(stmt, index, arg) if cls is None else None
+            if given is not None:
+                self.assign_name(arg.arg, given)
                 continue
             value = self.parameter_value(arg)
             if value.size is Size.UNBOUNDED and self.length_validated(arg.annotation, defaults.get(arg.arg)):
@@ -1094,8 +1063,11 @@ class FactsBuilder:
                 return Value(kind=Kind.ROW, model=value.model)
             if value.kind is Kind.CLASS and value.ref is not None:  # `repo: OrderRepository`
                 return Value(kind=Kind.INSTANCE, ref=value.ref)
-            if value.kind is Kind.EXTERNAL and value.name in queries.SESSION_CLASSES:
-                return Value(kind=Kind.SESSION, asynchronous=value.name in queries.ASYNC_SESSION_CLASSES)
+            if value.kind is Kind.EXTERNAL:  # a library's class: a session class
+                for plugin in PLUGINS:
+                    annotated = plugin.annotation(self, value)
+                    if annotated is not None:
+                        return annotated
         return None
 
     def static_value(self, node: ast.expr) -> Value:
@@ -1280,7 +1252,7 @@ class FactsBuilder:
             return Value(kind=Kind.COLUMN, capped=True, deps=base.deps)  # `sub.c.id` of a capped subquery
         if kind is Kind.PAGE and attr == "items":
             return base.but(kind=Kind.ROWS, size=Size.BOUNDED)
-        if kind in (Kind.EXTERNAL, Kind.MODULE, Kind.FLASK_DB, Kind.MODEL_CLASS):
+        if kind in (Kind.EXTERNAL, Kind.MODULE, Kind.ORM_NAMESPACE, Kind.MODEL_CLASS):
             value = self.project.attribute(base, attr)
             if value is not UNKNOWN:
                 return value
@@ -1297,8 +1269,6 @@ class FactsBuilder:
     def row_attribute(self, node: ast.Attribute, base: Value, attr: str, load: bool) -> Value:
         model = base.model
         assert model is not None
-        if attr == queries.AWAITABLE_ATTRS and not base.awaitable:
-            return base.but(awaitable=True)
         rel = self.project.relationship(model, attr)
         if rel is not None:
             target = self.project.find_model(rel.target, model.module_path, rel.app_label)
@@ -1331,8 +1301,7 @@ class FactsBuilder:
             return Value(kind=Kind.ROW, model=target, eager=eager, loop=base.loop, deps=base.deps,
                          maybe_rows=uselist is None, via=model.name, asynchronous=base.asynchronous,
                          rel_path=base.rel_path + (attr,), through_many=base.through_many)
-        if attr == "pk" and model.django and model.primary_key:
-            attr = model.primary_key
+        attr = model.column_name(attr)
         column = model.columns.get(attr)
         if column is not None:
             nullable = column.nullable and attr not in base.not_null
@@ -1350,8 +1319,8 @@ class FactsBuilder:
         the foreign key to it (`filter_by(user_id=uid)`, then `o.user`)."""
         if target is None or row.model is None:
             return False
-        if row.model.django:
-            # No identity map: only rows from a reverse ForeignKey manager know their parent.
+        if not row.model.identity_map:
+            # Only rows reached from the parent's collection know it (a reverse foreign key's manager).
             return row.via == target.name
         if row.via == target.name:
             return True
@@ -1672,7 +1641,7 @@ class FactsBuilder:
                                                                      deps=item.deps))
                 element = self.eval(function.body)
                 self.values[id(function)] = UNKNOWN
-            elif terminal is not None:  # `map(User.query.get, ids)`: the item is the terminal's argument
+            elif terminal is not None:  # `map(User.query.get, ids)`: the terminal called with each item
                 assert isinstance(function, ast.Attribute)
                 element = self.call_method(node, terminal, function.attr, [item], {})
             elif callee.kind is Kind.FUNCTION and not callee.is_property:
@@ -1732,7 +1701,7 @@ class FactsBuilder:
                 return values if method == "values" else Value(kind=Kind.ENUMERATE, size=base.size,
                                                                  deps=base.deps, inner=values)
             return Value(kind=Kind.COLLECTION, size=base.size, deps=base.deps)
-        if kind in (Kind.EXTERNAL, Kind.MODULE, Kind.MODEL_CLASS, Kind.CLASS, Kind.INSTANCE, Kind.FLASK_DB,
+        if kind in (Kind.EXTERNAL, Kind.MODULE, Kind.MODEL_CLASS, Kind.CLASS, Kind.INSTANCE, Kind.ORM_NAMESPACE,
                     Kind.ROW):
             callee = self.attribute(node.func, base, method)
             return self.call_value(node, callee, args, kwargs)
@@ -1910,6 +1879,15 @@ class FactsBuilder:
                 return result
         return None
 
+    def plugin_parameter(self, function: ast.FunctionDef | ast.AsyncFunctionDef, index: int,
+                         arg: ast.arg) -> Value | None:
+        """What a library passes a module-level function's parameter, when a plugin knows."""
+        for plugin in PLUGINS:
+            value = plugin.parameter(self, function, index, arg)
+            if value is not None:
+                return value
+        return None
+
     def plugin_self(self, cls: tuple[str, ClassDecl]) -> Value | None:
         """`self` / `super()` in a method of `cls`, when an ORM gives the class a meaning."""
         for plugin in PLUGINS:
@@ -1975,7 +1953,7 @@ class FactsBuilder:
 
 
     def returned(self, ref: FunctionRef) -> Value:
-        """What calling a project function gives, when it is a Django queryset or rows: what
+        """What calling a project function gives, when it is a lazy query object or rows: what
         its `return`s give (a function of this module only once its body has been walked)."""
         if ref.path != self.decl.path:
             return self.project.returns(ref)
@@ -2026,7 +2004,6 @@ _BRANCHING = (ast.IfExp, ast.BoolOp, ast.Lambda, ast.ListComp, ast.SetComp, ast.
 # Values a mutation (`append`, `d[k] = v`) can make depend on a loop item: never a session or a query.
 _CONTAINER_KINDS = frozenset({Kind.COLLECTION, Kind.ROWS, Kind.DICT_OF_ROWS, Kind.DICT_OF_LISTS, Kind.UNKNOWN})
 
-_EVALUATIONS = {"__iter__": "{}", "list": "list({})", "len": "len({})", "bool": "bool({})", "index": "{}[…]"}
 
 
 

@@ -72,6 +72,16 @@ class ModelInfo:
         return self.style == "django"
 
     @property
+    def identity_map(self) -> bool:
+        """Does the ORM look a row up by primary key in its session's identity map before loading
+        it (SQLAlchemy), so a many-to-one read of a parent already loaded runs nothing?"""
+        return not self.django
+
+    def column_name(self, attr: str) -> str:
+        """The column an attribute of a row names: Django's `pk` is the primary key."""
+        return self.primary_key or attr if attr == "pk" and self.django else attr
+
+    @property
     def primary_key(self) -> str | None:
         keys = [name for name, column in self.columns.items() if column.primary_key]
         return keys[0] if len(keys) == 1 else None

@@ -553,7 +553,7 @@ class ProjectIndex(FunctionSummaries):
         if callee.kind is Kind.EXTERNAL:
             full = callee.name
             if full in queries.FLASK_SQLALCHEMY:
-                return Value(kind=Kind.FLASK_DB)
+                return Value(kind=Kind.ORM_NAMESPACE)
             if full in queries.SESSION_FACTORIES:
                 # async_sessionmaker(engine), or the 1.4 spelling sessionmaker(engine, class_=AsyncSession)
                 session_class = (keywords or {}).get("class_")
@@ -581,7 +581,7 @@ class ProjectIndex(FunctionSummaries):
                 if sub is not None and sub != base.ref:
                     return Value(kind=Kind.MODULE, ref=sub, name=attr)
             return value
-        if base.kind is Kind.FLASK_DB:
+        if base.kind is Kind.ORM_NAMESPACE:
             if attr == "Model":
                 return Value(kind=Kind.MODEL_BASE)
             if attr == "session":

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from ormlens.analysis import queries
 from ormlens.analysis.astutil import inside, is_none, last_name
@@ -15,16 +14,15 @@ from ormlens.analysis.flow import (
     UNKNOWN, Kind, QueryInfo, RelatedManager, Size, Value, eager_below, eager_covers, merge_deps, schema_collection,
     unknown)
 from ormlens.analysis.models import ModelInfo
+from ormlens.analysis.orm.api import Interpreter
 from ormlens.findings import Span
 
-if TYPE_CHECKING:
-    from ormlens.analysis.interpreter import FactsBuilder
 
 
 # --- the hooks (orm/__init__.py) ------------------------------------------------------------------
 
 
-def method_call(b: FactsBuilder, node: ast.Call, base: Value, method: str, args: list[Value],
+def method_call(b: Interpreter, node: ast.Call, base: Value, method: str, args: list[Value],
                 kwargs: dict[str | None, Value]) -> Value | None:
     if is_queryset(base):
         return django_method(b, node, base, method, args)
@@ -33,11 +31,11 @@ def method_call(b: FactsBuilder, node: ast.Call, base: Value, method: str, args:
     return None
 
 
-def function_call(b: FactsBuilder, node: ast.Call, name: str, args: list[Value]) -> Value | None:
+def function_call(b: Interpreter, node: ast.Call, name: str, args: list[Value]) -> Value | None:
     return django_call(b, node, name, args) if name.startswith("django.") else None
 
 
-def attribute(b: FactsBuilder, node: ast.Attribute, base: Value, attr: str) -> Value | None:
+def attribute(b: Interpreter, node: ast.Attribute, base: Value, attr: str) -> Value | None:
     if attr == queries.DJANGO_OPTIONS:  # a model's or a row's `_meta`: the schema, not data
         return Value(kind=Kind.SCHEMA, deps=base.deps)
     if base.kind is Kind.MODEL_CLASS and base.model is not None and base.model.django:
@@ -47,7 +45,7 @@ def attribute(b: FactsBuilder, node: ast.Attribute, base: Value, attr: str) -> V
     return None
 
 
-def relationship(b: FactsBuilder, node: ast.Attribute, row: Value, rel, target) -> Value | None:
+def relationship(b: Interpreter, node: ast.Attribute, row: Value, rel, target) -> Value | None:
     if rel.django != "many":
         return None
     # A related manager: reading it runs nothing.
@@ -61,7 +59,7 @@ def relationship(b: FactsBuilder, node: ast.Attribute, row: Value, rel, target) 
         manager.query, related=RelatedManager(row, model, rel)))
 
 
-def evaluate(b: FactsBuilder, node: ast.AST, value: Value, how: str, expression: ast.AST,
+def evaluate(b: Interpreter, node: ast.AST, value: Value, how: str, expression: ast.AST,
              header: Span | None = None) -> Value | None:
     if not is_queryset(value):
         return None
@@ -70,7 +68,7 @@ def evaluate(b: FactsBuilder, node: ast.AST, value: Value, how: str, expression:
     return django_execute(b, node, value, how, expression, header=header)
 
 
-def subscript(b: FactsBuilder, node: ast.Subscript, base: Value, deps: frozenset[int]) -> Value | None:
+def subscript(b: Interpreter, node: ast.Subscript, base: Value, deps: frozenset[int]) -> Value | None:
     if not is_queryset(base) or not isinstance(node.ctx, ast.Load):
         return None
     if not isinstance(node.slice, ast.Slice):  # qs[0]: runs a query for one row
@@ -83,8 +81,46 @@ def subscript(b: FactsBuilder, node: ast.Subscript, base: Value, deps: frozenset
     return base.but(deps=deps)
 
 
-def self_value(b: FactsBuilder, cls: tuple[str, ClassDecl]) -> Value | None:
+def self_value(b: Interpreter, cls: tuple[str, ClassDecl]) -> Value | None:
     return queryset_self(b, cls) if b.project.is_queryset_class(*cls) else None
+
+
+def parameter(b: Interpreter, function: ast.FunctionDef | ast.AsyncFunctionDef, index: int,
+              arg: ast.arg) -> Value | None:
+    """A data migration's `RunPython(f)`: f's first parameter is the registry of historical
+    models (`apps.get_model(...)`)."""
+    if index != 0 or b.decl.functions.get(function.name) is not function or \
+            function.name not in run_python_functions(b):
+        return None
+    return Value(kind=Kind.EXTERNAL, name=queries.DJANGO_HISTORICAL_APPS, label=arg.arg)
+
+
+def annotation(b: Interpreter, value: Value) -> Value | None:
+    return None
+
+
+def run_python_functions(b: Interpreter) -> frozenset[str]:
+    """The module's functions its migrations run with `RunPython(...)` (found once per module)."""
+    names = b.plugin_data.get("django.run_python")
+    if names is None:
+        names = b.plugin_data["django.run_python"] = _run_python_functions(b)
+    return names
+
+
+def _run_python_functions(b: Interpreter) -> frozenset[str]:
+    if "RunPython" not in b.decl.source:
+        return frozenset()
+    names = set()
+    for node in ast.walk(b.project.whole(b.decl).tree):
+        if isinstance(node, ast.Call) and last_name(node.func) == "RunPython" and \
+                b.project.eval_static(b.decl, node.func).name in queries.DJANGO_RUN_PYTHON:
+            given = [*node.args[:2], *(kw.value for kw in node.keywords if kw.arg in ("code", "reverse_code"))]
+            names.update(arg.id for arg in given if isinstance(arg, ast.Name))
+    return frozenset(names)
+
+
+# How a long queryset expression evaluated whole is named in a message.
+EVALUATION_LABELS = {"__iter__": "{}", "list": "list({})", "len": "len({})", "bool": "bool({})", "index": "{}[…]"}
 
 
 # --- querysets ------------------------------------------------------------------------------------
@@ -94,14 +130,14 @@ def is_queryset(value: Value) -> bool:
     return value.kind is Kind.QUERY and value.query is not None and value.query.django
 
 
-def queryset_self(b: FactsBuilder, cls: tuple[str, ClassDecl]) -> Value:
+def queryset_self(b: Interpreter, cls: tuple[str, ClassDecl]) -> Value:
     """`self` (or `super()`) in a method of a manager or queryset class: the caller's queryset,
     of a model known only at the call (see rebase)."""
     return Value(kind=Kind.QUERY, label="self", query=QueryInfo(
         None, django=True, from_self=True, managers=(cls,), made_in=b.loop_ids()))
 
 
-def django_manager(b: FactsBuilder, node: ast.expr, model: ModelInfo, classes) -> Value:
+def django_manager(b: Interpreter, node: ast.expr, model: ModelInfo, classes) -> Value:
     """`Book.objects`: a queryset of all rows; a custom manager's `get_queryset()` may narrow
     it or load relations, so its returned queryset is what the manager starts from."""
     info = QueryInfo(model, start=node, django=True, managers=tuple(classes), made_in=b.loop_ids())
@@ -113,7 +149,7 @@ def django_manager(b: FactsBuilder, node: ast.expr, model: ModelInfo, classes) -
     return manager
 
 
-def rebase(b: FactsBuilder, base: Value, returned: Value, node: ast.expr) -> Value:
+def rebase(b: Interpreter, base: Value, returned: Value, node: ast.expr) -> Value:
     """What a manager/queryset method returned, seen from the queryset it was called on."""
     info = base.query
     assert info is not None
@@ -128,7 +164,7 @@ def rebase(b: FactsBuilder, base: Value, returned: Value, node: ast.expr) -> Val
     return unknown(base.deps)
 
 
-def django_call(b: FactsBuilder, node: ast.Call, full: str, args: list[Value]) -> Value | None:
+def django_call(b: Interpreter, node: ast.Call, full: str, args: list[Value]) -> Value | None:
     """Django functions that matter here: `Prefetch(...)`, `Q(...)`, `get_object_or_404(...)`."""
     if full in queries.DJANGO_PREFETCH:
         return prefetch_option(b, node, args)
@@ -150,7 +186,7 @@ def django_call(b: FactsBuilder, node: ast.Call, full: str, args: list[Value]) -
     return None
 
 
-def django_get_model(b: FactsBuilder, node: ast.Call, historical: bool) -> Value:
+def django_get_model(b: Interpreter, node: ast.Call, historical: bool) -> Value:
     """`apps.get_model("app_label", "Model")` / `apps.get_model("app_label.Model")`: the project's
     model of that app label and class name; in a migration, its historical model."""
     given = {kw.arg: kw.value for kw in node.keywords if kw.arg in ("app_label", "model_name")}
@@ -168,7 +204,7 @@ def django_get_model(b: FactsBuilder, node: ast.Call, historical: bool) -> Value
                  label=b.short(node))
 
 
-def prefetch_option(b: FactsBuilder, node: ast.Call, args: list[Value]) -> Value:
+def prefetch_option(b: Interpreter, node: ast.Call, args: list[Value]) -> Value:
     """`Prefetch("books", queryset=Book.objects.select_related("author"))`: the lookup and what
     its queryset loads below it. With `to_attr`, the rows go to that attribute, not the manager."""
     lookup = node.args[0] if node.args else next((kw.value for kw in node.keywords if kw.arg == "lookup"), None)
@@ -188,7 +224,7 @@ def prefetch_option(b: FactsBuilder, node: ast.Call, args: list[Value]) -> Value
     return Value(kind=Kind.LOADER_OPTION, eager=frozenset(eager))
 
 
-def django_method(b: FactsBuilder, node: ast.Call, base: Value, method: str, args: list[Value]) -> Value:
+def django_method(b: Interpreter, node: ast.Call, base: Value, method: str, args: list[Value]) -> Value:
     info = base.query
     assert info is not None
     if method in queries.DJANGO_WRITE_METHODS:
@@ -218,7 +254,7 @@ def django_method(b: FactsBuilder, node: ast.Call, base: Value, method: str, arg
     return unknown(base.deps)
 
 
-def django_builder(b: FactsBuilder, node: ast.Call, info: QueryInfo, method: str, args: list[Value]) -> QueryInfo:
+def django_builder(b: Interpreter, node: ast.Call, info: QueryInfo, method: str, args: list[Value]) -> QueryInfo:
     changes: dict = dict(made_in=b.loop_ids())
     if method != "all":
         changes["related"] = None  # a new query: the prefetch cache no longer answers it
@@ -245,7 +281,7 @@ def django_builder(b: FactsBuilder, node: ast.Call, info: QueryInfo, method: str
     return replace(info, **changes)
 
 
-def django_lookups(b: FactsBuilder, node: ast.Call, info: QueryInfo, method: str) -> QueryInfo:
+def django_lookups(b: Interpreter, node: ast.Call, info: QueryInfo, method: str) -> QueryInfo:
     """The keyword lookups of filter()/exclude()/get()/Q(): equalities (`author_id=a.id`),
     what changes per loop item, `__in` lists (ORM004), and fields kept NOT NULL."""
     equalities, varying = list(info.equalities), list(info.varying)
@@ -287,7 +323,7 @@ def django_lookups(b: FactsBuilder, node: ast.Call, info: QueryInfo, method: str
                    not_null=frozenset(not_null))
 
 
-def django_execute(b: FactsBuilder, node: ast.AST, query: Value, terminal: str, expression: ast.AST,
+def django_execute(b: Interpreter, node: ast.AST, query: Value, terminal: str, expression: ast.AST,
                    header: Span | None = None) -> Value:
     """A Django queryset runs here (`terminal`: "__iter__", "list", "len", "bool", "index", or a
     QuerySet method). Records the query (or, for a related manager a prefetch may answer, the
@@ -310,10 +346,10 @@ def django_execute(b: FactsBuilder, node: ast.AST, query: Value, terminal: str, 
             and isinstance(node, ast.Call) and last_name(node.func) == "list":
         statement, shape = Span.of(b.assignment), "list"
     key = django_key(b, query, loops)
-    b.record_query(node, query, terminal, loops, expression=Span.of(expression), statement=statement,
-                      shape=shape, django_key=key,
-                      count_name=annotatable_count(b, query, key, loops)
-                      if terminal == "count" and _only_filter(node) else None)
+    b.record_query(node, query, terminal, loops, EVALUATION_LABELS.get(terminal), expression=Span.of(expression),
+                   statement=statement, shape=shape, django_key=key,
+                   count_name=annotatable_count(b, query, key, loops)
+                   if terminal == "count" and _only_filter(node) else None)
     gives = {"__iter__": "rows", "list": "rows", "index": "row"}.get(
         terminal, queries.DJANGO_QUERYSET_TERMINALS.get(terminal, "scalar"))
     if model is None or query.tuples:
@@ -336,7 +372,7 @@ def django_execute(b: FactsBuilder, node: ast.AST, query: Value, terminal: str, 
     return Value(kind=Kind.SCALAR, deps=query.deps)
 
 
-def related_evaluation(b: FactsBuilder, node: ast.AST, query: Value, terminal: str, expression: ast.AST) -> Value:
+def related_evaluation(b: Interpreter, node: ast.AST, query: Value, terminal: str, expression: ast.AST) -> Value:
     """`author.books.all()` iterated, listed, counted: answered by `prefetch_related("books")`
     when the rows were loaded with it; else a query per row. Iterating is the lazy load ORM002
     reports; a count or exists() per row is ORM001's."""
@@ -360,12 +396,12 @@ def related_evaluation(b: FactsBuilder, node: ast.AST, query: Value, terminal: s
             b.effective_loops(), row.source, False, rel_path=row.rel_path,
             through_many=row.through_many))
     else:
-        b.record_query(node, query, terminal, expression=Span.of(expression),
-                          count_name=rel.query_name if terminal == "count" else None)
+        b.record_query(node, query, terminal, evaluation=EVALUATION_LABELS.get(terminal),
+                       expression=Span.of(expression), count_name=rel.query_name if terminal == "count" else None)
     return rows
 
 
-def annotatable_count(b: FactsBuilder, query: Value, key: tuple | None, loops: tuple[LoopScope, ...]) -> str | None:
+def annotatable_count(b: Interpreter, query: Value, key: tuple | None, loops: tuple[LoopScope, ...]) -> str | None:
     """`for a in Author.objects.all(): Book.objects.filter(author=a).count()`: the reverse
     relation (`book`) that `.annotate(n=Count("book"))` on the loop's queryset would count;
     None unless the loop's rows are of the model the foreign key points to, and that model has
@@ -387,7 +423,7 @@ def annotatable_count(b: FactsBuilder, query: Value, key: tuple | None, loops: t
     return backref.query_name if backref is not None else None
 
 
-def django_key(b: FactsBuilder, query: Value, loops: tuple[LoopScope, ...]) -> tuple[str, str] | None:
+def django_key(b: Interpreter, query: Value, loops: tuple[LoopScope, ...]) -> tuple[str, str] | None:
     """When the query depends on its innermost repeating `for` loop through one lookup whose
     value is the loop item or an attribute of it: (lookup, value source). What a batch
     rewrite keys on."""

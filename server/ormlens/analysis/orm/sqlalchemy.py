@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import ast
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from ormlens.analysis import queries
 from ormlens.analysis.astutil import eq_compares, is_none, last_name
 from ormlens.analysis.declarations import ClassDecl
+from ormlens.analysis.facts import LoopScope, QueryCall
 from ormlens.analysis.flow import UNKNOWN, Kind, QueryInfo, Size, Value, merge_deps, schema_collection, unknown
 from ormlens.analysis.models import ModelInfo
+from ormlens.analysis.orm.api import Interpreter
 from ormlens.findings import Span
 
-if TYPE_CHECKING:
-    from ormlens.analysis.interpreter import FactsBuilder
 
 
 # --- the hooks (orm/__init__.py) ------------------------------------------------------------------
@@ -25,14 +24,14 @@ def _django(value: Value) -> bool:
     return value.query is not None and value.query.django
 
 
-def method_call(b: FactsBuilder, node: ast.Call, base: Value, method: str, args: list[Value],
+def method_call(b: Interpreter, node: ast.Call, base: Value, method: str, args: list[Value],
                 kwargs: dict[str | None, Value]) -> Value | None:
     kind = base.kind
     if kind is Kind.QUERY and not _django(base):
         return query_method(b, node, base, method, args)
     if kind is Kind.SESSION:
         return session_method(b, node, base, method, args)
-    if kind is Kind.FLASK_DB and method in queries.FLASK_DB_QUERY_METHODS:
+    if kind is Kind.ORM_NAMESPACE and method in queries.FLASK_DB_QUERY_METHODS:
         return session_method(b, node, base.but(kind=Kind.SESSION), method, args)
     if kind is Kind.RESULT:
         produced = queries.RESULT_METHODS.get(method)
@@ -46,7 +45,7 @@ def method_call(b: FactsBuilder, node: ast.Call, base: Value, method: str, args:
     return None
 
 
-def function_call(b: FactsBuilder, node: ast.Call, name: str, args: list[Value]) -> Value | None:
+def function_call(b: Interpreter, node: ast.Call, name: str, args: list[Value]) -> Value | None:
     first = args[0] if args else UNKNOWN
     short = name.rsplit(".", 1)[-1]
     if name in queries.SELECT_CONSTRUCTORS:
@@ -67,9 +66,11 @@ def function_call(b: FactsBuilder, node: ast.Call, name: str, args: list[Value])
     return None
 
 
-def attribute(b: FactsBuilder, node: ast.Attribute, base: Value, attr: str) -> Value | None:
+def attribute(b: Interpreter, node: ast.Attribute, base: Value, attr: str) -> Value | None:
     kind = base.kind
     if kind is Kind.ROW and base.model is not None:
+        if attr == queries.AWAITABLE_ATTRS and not base.awaitable:  # `await row.awaitable_attrs.books`
+            return base.but(awaitable=True)
         return None  # a row's relationships and columns: the interpreter reads them
     if kind is Kind.MODEL_CLASS and attr == "query" and base.model is not None and not base.model.django \
             and attr not in base.model.columns:
@@ -77,34 +78,72 @@ def attribute(b: FactsBuilder, node: ast.Attribute, base: Value, attr: str) -> V
     return schema_attribute(b, node, base, attr)
 
 
-def relationship(b: FactsBuilder, node: ast.Attribute, row: Value, rel, target) -> Value | None:
+def relationship(b: Interpreter, node: ast.Attribute, row: Value, rel, target) -> Value | None:
     return None
 
 
-def evaluate(b: FactsBuilder, node: ast.AST, value: Value, how: str, expression: ast.AST,
+def evaluate(b: Interpreter, node: ast.AST, value: Value, how: str, expression: ast.AST,
              header: Span | None = None) -> Value | None:
     if value.kind is not Kind.QUERY or value.statement or _django(value):
         return None
     if how == "__iter__":  # iterating a Query runs it: its rows come from here
-        b.record_query(node, value, "__iter__")
+        record(b, node, value, "__iter__")
         return value.but(source=Span.of(node))
     if how in ("list", "iter"):
         return run_query(b, node, value, "all")
     return None
 
 
-def subscript(b: FactsBuilder, node: ast.Subscript, base: Value, deps: frozenset[int]) -> Value | None:
+def subscript(b: Interpreter, node: ast.Subscript, base: Value, deps: frozenset[int]) -> Value | None:
     return None
 
 
-def self_value(b: FactsBuilder, cls: tuple[str, ClassDecl]) -> Value | None:
+def self_value(b: Interpreter, cls: tuple[str, ClassDecl]) -> Value | None:
+    return None
+
+
+def parameter(b: Interpreter, function: ast.FunctionDef | ast.AsyncFunctionDef, index: int,
+              arg: ast.arg) -> Value | None:
+    return None
+
+
+def annotation(b: Interpreter, value: Value) -> Value | None:
+    if value.name in queries.SESSION_CLASSES:  # `session: Session`
+        return Value(kind=Kind.SESSION, asynchronous=value.name in queries.ASYNC_SESSION_CLASSES)
+    return None
+
+
+def record(b: Interpreter, node: ast.AST, query: Value, terminal: str) -> QueryCall:
+    """A query runs at `node`, with the column a batch rewrite of it would key on (ORM001's fix)."""
+    loops = b.effective_loops()
+    return b.record_query(node, query, terminal, loops, batch_column=batch_column(b, node, query, loops))
+
+
+def batch_column(b: Interpreter, node: ast.AST, query: Value, loops: tuple[LoopScope, ...]) -> str | None:
+    """The column of the query's model that its innermost repeating loop's item is compared to,
+    alone (`filter_by(user_id=uid)`, `.get(uid)`, `session.get(M, uid)`)."""
+    loop = next((candidate for candidate in reversed(loops) if candidate.repeats), None)
+    info = query.query
+    if loop is None or loop.target is None or info is None or query.model is None or query.tuples:
+        return None
+    item = lambda value: isinstance(value, ast.Name) and value.id == loop.target  # noqa: E731
+    keyed = [(column, value) for column, value in info.varying
+             if loop.id in b.values.get(id(value), UNKNOWN).deps]
+    if isinstance(node, ast.Call) and last_name(node.func) == "get" and node.args:  # .get(uid)
+        first = b.values.get(id(node.args[0]), UNKNOWN)
+        keys = node.args[1:] if first.kind is Kind.MODEL_CLASS else node.args  # session.get(M, pk)
+        if not keys or any(loop.id in b.values.get(id(a), UNKNOWN).deps for a in keys[1:]):
+            return None
+        keyed.append((query.model.primary_key, keys[0]))
+    if len(keyed) == 1 and keyed[0][0] in query.model.columns and item(keyed[0][1]):
+        return keyed[0][0]  # a column: `filter_by(user=u)` on a relationship is not one
     return None
 
 
 # --- queries and sessions -------------------------------------------------------------------------
 
 
-def query_method(b: FactsBuilder, node: ast.Call, base: Value, method: str, args: list[Value]) -> Value:
+def query_method(b: Interpreter, node: ast.Call, base: Value, method: str, args: list[Value]) -> Value:
     info = base.query or QueryInfo(base.model)
     if method in queries.QUERY_TERMINALS and not base.statement:
         # `.get(uid)`: the terminal's own arguments can tie the query to the loop item.
@@ -157,7 +196,7 @@ def query_method(b: FactsBuilder, node: ast.Call, base: Value, method: str, args
     return unknown(base.deps)
 
 
-def column_equalities(b: FactsBuilder, condition: ast.expr, model: ModelInfo | None) -> list[tuple[str, ast.expr]]:
+def column_equalities(b: Interpreter, condition: ast.expr, model: ModelInfo | None) -> list[tuple[str, ast.expr]]:
     """`M.col == value` parts of a filter: (col, value node)."""
     found = []
     for compare in eq_compares(condition):
@@ -169,7 +208,7 @@ def column_equalities(b: FactsBuilder, condition: ast.expr, model: ModelInfo | N
     return found
 
 
-def not_null_columns(b: FactsBuilder, condition: ast.expr, model: ModelInfo | None) -> set[str]:
+def not_null_columns(b: Interpreter, condition: ast.expr, model: ModelInfo | None) -> set[str]:
     """Columns a SQL filter keeps NOT NULL: a comparison never matches NULL (`M.c >= 100`,
     `M.c == x`, `M.c.in_(...)`, `M.c.like(...)`), nor does `M.c.isnot(None)`; through `and_`."""
     found: set[str] = set()
@@ -201,8 +240,8 @@ def not_null_columns(b: FactsBuilder, condition: ast.expr, model: ModelInfo | No
     return found
 
 
-def run_query(b: FactsBuilder, node: ast.Call, query: Value, terminal: str) -> Value:
-    b.record_query(node, query, terminal)
+def run_query(b: Interpreter, node: ast.Call, query: Value, terminal: str) -> Value:
+    record(b, node, query, terminal)
     info = query.query or QueryInfo(query.model)
     produced = queries.QUERY_TERMINALS.get(terminal, "rows")
     # Columns every row shares (`filter_by(user_id=uid)`): their many-to-one parent is one row.
@@ -223,7 +262,7 @@ def run_query(b: FactsBuilder, node: ast.Call, query: Value, terminal: str) -> V
     return Value(kind=Kind.SCALAR, deps=query.deps)
 
 
-def session_method(b: FactsBuilder, node: ast.Call, session: Value, method: str, args: list[Value]) -> Value:
+def session_method(b: Interpreter, node: ast.Call, session: Value, method: str, args: list[Value]) -> Value:
     first = b.as_query(args[0]) if args else UNKNOWN
     if method == "query":
         model = first.model if first.kind in (Kind.MODEL_CLASS, Kind.COLUMN) else None
@@ -260,7 +299,7 @@ def session_method(b: FactsBuilder, node: ast.Call, session: Value, method: str,
             rows = run_query(b, node, executed, "all")
             return rows.but(kind=Kind.RESULT, scalars=True) if rows.kind is Kind.ROWS else rows
         if gives == "result":
-            b.record_query(node, executed, method)
+            record(b, node, executed, method)
             return Value(kind=Kind.RESULT, model=first.model, eager=first.query.eager if first.query
                          else frozenset(), deps=first.deps, source=Span.of(node),
                          asynchronous=session.asynchronous, capped=first.capped)
@@ -268,12 +307,12 @@ def session_method(b: FactsBuilder, node: ast.Call, session: Value, method: str,
     if session.certain and method not in queries.FLASK_DB_QUERY_METHODS:
         # session.execute(text(...)), a statement we cannot read: still one round-trip.
         # Its parameters (`session.execute(stmt, rows)`) count: they may come from the item.
-        b.record_query(node, Value(kind=Kind.QUERY, deps=merge_deps(args), write=first.write,
+        record(b, node, Value(kind=Kind.QUERY, deps=merge_deps(args), write=first.write,
                                       model=first.model if first.write else None), method)
     return UNKNOWN
 
 
-def loader_option(b: FactsBuilder, method: str, nodes: list[ast.expr], args: list[Value],
+def loader_option(b: Interpreter, method: str, nodes: list[ast.expr], args: list[Value],
                   base: Value | None) -> Value:
     """selectinload(User.posts).joinedload(Post.author) -> eager paths ("posts",), ("posts", "author")."""
     path = base.loader_path if base is not None else ()
@@ -304,7 +343,7 @@ def from_capped_subquery(args: list[Value]) -> bool:
     return bool(args) and all(a.kind is Kind.COLUMN and a.model is None and a.capped for a in args)
 
 
-def schema_attribute(b: FactsBuilder, node: ast.Attribute, base: Value, attr: str) -> Value | None:
+def schema_attribute(b: Interpreter, node: ast.Attribute, base: Value, attr: str) -> Value | None:
     """MetaData, Table, Mapper and what they hold: their collections are as large as the
     schema (the program's code), not the data, so loops over them are bounded."""
     kind = base.kind
@@ -313,7 +352,7 @@ def schema_attribute(b: FactsBuilder, node: ast.Attribute, base: Value, attr: st
         if attr in queries.SCHEMA_COLLECTIONS:
             return schema_collection(base.deps)
         return Value(kind=Kind.SCHEMA, deps=base.deps) if attr in queries.SCHEMA_OBJECTS else unknown(base.deps)
-    mapped = kind in (Kind.MODEL_CLASS, Kind.MODEL_BASE, Kind.FLASK_DB) or (
+    mapped = kind in (Kind.MODEL_CLASS, Kind.MODEL_BASE, Kind.ORM_NAMESPACE) or (
         kind is Kind.EXTERNAL and base.name in queries.SQLMODEL_BASES)
     if (mapped and attr in queries.SCHEMA_ENTRIES and (base.model is None or attr not in base.model.columns)) \
             or attr == "__table__":

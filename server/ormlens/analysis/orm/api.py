@@ -1,0 +1,95 @@
+"""The two sides of the plugin protocol: what the interpreter asks a plugin (OrmPlugin), and what
+a plugin may use of the interpreter while it answers (Interpreter).
+
+Each hook gets the interpreter and answers a Value, or None when the value or call is not its
+ORM's: then the next plugin is asked, and after the last one the interpreter goes on with what
+Python alone says. The hooks are modelled on mypy's plugin hooks (get_method_hook,
+get_function_hook, get_attribute_hook): the interpreter knows Python, plugins know libraries."""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ormlens.analysis.declarations import ClassDecl, ModuleDecl
+from ormlens.analysis.facts import FunctionRef, LoopScope, ModuleFacts, QueryCall
+from ormlens.analysis.flow import Value
+from ormlens.findings import Span
+
+if TYPE_CHECKING:
+    from ormlens.analysis.models import ModelInfo, RelationshipInfo
+    from ormlens.analysis.project import ProjectIndex
+
+# How Python evaluates a value whole (OrmPlugin.evaluate): iterating it, `list()` of it, `iter()`
+# or `reversed()` of it, `len()`, its truth, indexing it.
+EVALUATIONS = ("__iter__", "list", "iter", "len", "bool", "index")
+
+
+class Interpreter(Protocol):
+    """What plugins use of the interpreter (interpreter.FactsBuilder)."""
+
+    decl: ModuleDecl                    # the module being walked
+    project: ProjectIndex               # the whole project: models, functions' summaries
+    facts: ModuleFacts                  # what the walk records
+    values: dict[int, Value]            # the value of each node evaluated so far, by id(node)
+    assignment: ast.Assign | None       # the assignment statement being executed
+    untyped_parameters: dict[int, Value]  # values of parameters without an annotation, by id
+    evaluated_querysets: dict[int, Value]  # lazy query objects already evaluated (result cache filled)
+    plugin_data: dict[str, Any]         # per module, for plugins (keyed by the plugin's name)
+
+    def segment(self, node: ast.AST) -> str: ...
+    def short(self, node: ast.AST, limit: int = 60) -> str: ...
+    def effective_loops(self) -> tuple[LoopScope, ...]: ...
+    def loop_ids(self) -> frozenset[int]: ...
+    def lookup(self, name: str) -> Value: ...
+    def rebind(self, name: str, value: Value) -> None: ...
+    def as_query(self, value: Value) -> Value: ...
+    def constant_width(self, part: ast.Slice) -> bool: ...
+    def returned(self, ref: FunctionRef) -> Value: ...
+    def method_value(self, start: tuple[str, ClassDecl], attr: str) -> Value | None: ...
+    def record_call(self, node: ast.Call | ast.Attribute, callee: Value, named: ast.expr | None = None) -> None: ...
+
+    def record_query(self, node: ast.AST, query: Value, terminal: str, loops: tuple[LoopScope, ...] | None = None,
+                     evaluation: str | None = None, **details: Any) -> QueryCall:
+        """A query runs at `node`. `evaluation`: how its label reads when it runs by being
+        evaluated (`"list({})"`); `details`: QueryCall fields a fix plan reads."""
+
+
+class OrmPlugin(Protocol):
+    """One ORM (a module with these functions, registered in orm/__init__.py)."""
+
+    def method_call(self, b: Interpreter, node: ast.Call, base: Value, method: str, args: list[Value],
+                    kwargs: dict[str | None, Value]) -> Value | None:
+        """`base.method(...)` where `base` is one of this ORM's values (a query, a session, a
+        result, a loader option...)."""
+
+    def function_call(self, b: Interpreter, node: ast.Call, name: str, args: list[Value]) -> Value | None:
+        """A call of the library function or class `name` (dotted: `sqlalchemy.select`)."""
+
+    def attribute(self, b: Interpreter, node: ast.Attribute, base: Value, attr: str) -> Value | None:
+        """`base.attr`, before the interpreter reads a row's relationship or column: a manager or a
+        query of a model class, a schema object."""
+
+    def relationship(self, b: Interpreter, node: ast.Attribute, row: Value, rel: RelationshipInfo,
+                     target: ModelInfo | None) -> Value | None:
+        """A relationship read on a row that this ORM answers without running anything (a
+        related manager); None: the interpreter records the read (a lazy load unless loaded)."""
+
+    def evaluate(self, b: Interpreter, node: ast.AST, value: Value, how: str, expression: ast.AST,
+                 header: Span | None = None) -> Value | None:
+        """Python evaluates `value` whole (`how`: one of EVALUATIONS): when that runs a query,
+        record it and give what it yields. `header`: the `for` statement's header, iterating."""
+
+    def subscript(self, b: Interpreter, node: ast.Subscript, base: Value, deps: frozenset[int]) -> Value | None:
+        """`base[...]` read."""
+
+    def self_value(self, b: Interpreter, cls: tuple[str, ClassDecl]) -> Value | None:
+        """`self` (or `super()`) in a method of project class `cls`, when this ORM gives it a meaning."""
+
+    def parameter(self, b: Interpreter, function: ast.FunctionDef | ast.AsyncFunctionDef, index: int,
+                  arg: ast.arg) -> Value | None:
+        """The value of a module-level function's parameter that a library passes (a migration's
+        `apps`), before its annotation is read."""
+
+    def annotation(self, b: Interpreter, value: Value) -> Value | None:
+        """A parameter annotated with library class `value` (a session class)."""

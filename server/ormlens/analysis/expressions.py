@@ -1,0 +1,475 @@
+"""The interpreter's expressions: binding names and targets, attributes (of rows, classes,
+instances), subscripts, comprehensions and the scans in them (ORM003), `sum()` (ORM005)."""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING
+
+from ormlens.analysis import queries
+from ormlens.analysis.astutil import eq_compares, guarded_attributes, last_name
+from ormlens.analysis.declarations import ClassDecl
+from ormlens.analysis.facts import (
+    FunctionRef, LoopScope, RelationshipRead, Scan)
+from ormlens.analysis.flow import (
+    UNKNOWN, Kind, QueryInfo, Size, Value, eager_below, merge_deps, unknown)
+from ormlens.analysis.models import ModelInfo
+from ormlens.analysis.orm import PLUGINS
+from ormlens.findings import Span
+
+if TYPE_CHECKING:
+    pass
+from ormlens.analysis.shapes import CONSTANT, node_handler, holding, is_constant_scalar, looks_like_session
+
+
+class Expressions:
+    """Evaluating expressions (a part of interpreter.FactsBuilder)."""
+
+    # --- binding ---------------------------------------------------------------------------------
+
+    def bind(self, target: ast.expr, value: Value) -> None:
+        if isinstance(target, ast.Name):
+            self.assign_name(target.id, value)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            items = value.items
+            for index, element in enumerate(target.elts):
+                if isinstance(element, ast.Starred):
+                    element = element.value
+                    part = unknown(value.deps)
+                elif index < len(items):
+                    part = items[index]
+                else:
+                    part = unknown(value.deps)
+                self.bind(element, part)
+        elif isinstance(target, ast.Subscript):
+            container = self.eval(target.value)
+            self.eval(target.slice)
+            # `index[key] = row` makes `index` a dict of rows.
+            if isinstance(target.value, ast.Name) and value.kind is Kind.ROW and value.model is not None and \
+                    container.kind in (Kind.COLLECTION, Kind.DICT_OF_ROWS):
+                self.rebind(target.value.id, Value(
+                    kind=Kind.DICT_OF_ROWS, size=Size.UNBOUNDED if self.in_repeating_loop() else container.size,
+                    label=target.value.id, **holding(container, value)))
+            self.taint_container(target, value.deps)
+        elif isinstance(target, ast.Attribute):
+            self.eval(target.value)
+        elif isinstance(target, ast.Starred):
+            self.bind(target.value, unknown(value.deps))
+
+    def element_of(self, it: Value, loop: LoopScope) -> Value:
+        """The value a loop target takes on each item of `it`."""
+        deps = it.deps | {loop.id}
+        if it.kind in (Kind.ROWS, Kind.QUERY, Kind.PAGE) or (it.kind is Kind.ROW and it.maybe_rows) \
+                or (it.kind is Kind.RESULT and it.scalars):
+            if it.model is not None and not it.statement:
+                eager = it.query.eager if it.kind is Kind.QUERY and it.query is not None else it.eager
+                return Value(kind=Kind.ROW, model=it.model, eager=eager, loop=loop.id, deps=deps,
+                             **it.provenance())
+            return unknown(deps)
+        if it.batched:
+            return Value(kind=Kind.COLLECTION, size=Size.BOUNDED, deps=deps)
+        if it.zipped is not None:
+            return Value(kind=Kind.COLLECTION, size=Size.BOUNDED, deps=deps,
+                         items=tuple(self.element_of(iterable, loop) for iterable in it.zipped))
+        if it.kind is Kind.ENUMERATE and it.inner is not None:
+            return Value(kind=Kind.COLLECTION, size=Size.BOUNDED, deps=deps,
+                         items=(unknown(deps), self.element_of(it.inner, loop)))
+        if it.kind is Kind.COLLECTION and it.inner is not None:
+            inner = it.inner
+            return inner.but(deps=inner.deps | deps, loop=loop.id if inner.kind is Kind.ROW else inner.loop)
+        return unknown(deps)
+
+    # --- expressions -----------------------------------------------------------------------------
+
+    def eval(self, node: ast.expr) -> Value:
+        handler = node_handler(type(self), "eval_", type(node))
+        value = handler(self, node) if handler is not None else self.eval_children(node)
+        self.values[id(node)] = value
+        return value
+
+    def eval_children(self, node: ast.AST) -> Value:
+        deps: frozenset[int] = frozenset()
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr):
+                value = self.eval(child)
+            elif isinstance(child, ast.keyword):
+                value = self.eval(child.value)
+            else:
+                continue
+            if value.deps:
+                deps = deps | value.deps
+        return unknown(deps)
+
+    def eval_Constant(self, node: ast.Constant) -> Value:
+        return CONSTANT
+
+    def eval_BinOp(self, node: ast.BinOp) -> Value:
+        left, right = self.eval(node.left), self.eval(node.right)
+        if is_constant_scalar(left) and is_constant_scalar(right):
+            return Value(kind=Kind.SCALAR, size=Size.BOUNDED)  # MAX_ATTEMPTS + 1
+        return unknown(left.deps | right.deps)
+
+    def eval_UnaryOp(self, node: ast.UnaryOp) -> Value:
+        operand = self.eval(node.operand)
+        if isinstance(node.op, ast.Not) and self.evaluate(node.operand, operand, "bool", node.operand) is not None:
+            return unknown(operand.deps)  # `not qs` runs a queryset
+        if is_constant_scalar(operand):
+            return operand  # -6
+        return unknown(operand.deps)
+
+    def eval_Name(self, node: ast.Name) -> Value:
+        if not isinstance(node.ctx, ast.Load):
+            return UNKNOWN
+        return self.lookup(node.id)
+
+    def eval_NamedExpr(self, node: ast.NamedExpr) -> Value:
+        value = self.eval(node.value)
+        reads = self.cache_reads(node.value)
+        if reads:  # `if (x := cache.get(k)) is None:` reads a cache, as `x = cache.get(k)` does
+            value = value.but()
+            self._cache_reads[node.target.id] = (value, reads)
+        frame = self.frame
+        while frame.kind == "comprehension" and frame.parent is not None:  # PEP 572: not the comprehension
+            frame = frame.parent
+        frame.env[node.target.id] = value
+        return value
+
+    def eval_Yield(self, node: ast.Yield | ast.YieldFrom) -> Value:
+        # The walk reaches every `yield` of the function it is in: that makes it a generator.
+        if self.frame.kind == "function" and self.frame.function is not None:
+            self.frame.function.generator = True
+        return self.eval_children(node)
+
+    eval_YieldFrom = eval_Yield
+
+    def eval_Await(self, node: ast.Await) -> Value:
+        value = self.eval(node.value)
+        if value.kind in (Kind.RESULT, Kind.ROWS, Kind.ROW) and isinstance(node.value, ast.Call) \
+                and value.source == Span.of(node.value):
+            # `await session.scalars(...)`: only an AsyncSession's methods are awaited.
+            return value.but(asynchronous=True)
+        return value
+
+    def eval_List(self, node: ast.List | ast.Tuple | ast.Set) -> Value:
+        elements = [self.eval(e) for e in node.elts]
+        deps = merge_deps(elements)
+        size = Size.UNKNOWN if any(isinstance(e, ast.Starred) for e in node.elts) else Size.BOUNDED
+        models = {e.model for e in elements if e.kind is Kind.ROW}
+        if elements and len(models) == 1 and all(e.kind is Kind.ROW for e in elements):
+            return Value(kind=Kind.ROWS, model=models.pop(), size=size, deps=deps, eager=None)
+        return Value(kind=Kind.COLLECTION, size=size, deps=deps)
+
+    eval_Tuple = eval_List
+    eval_Set = eval_List
+
+    def eval_Dict(self, node: ast.Dict) -> Value:
+        deps = self.eval_children(node).deps
+        return Value(kind=Kind.COLLECTION, size=Size.BOUNDED, deps=deps)
+
+    def eval_Lambda(self, node: ast.Lambda) -> Value:
+        for default in [*node.args.defaults, *(d for d in node.args.kw_defaults if d is not None)]:
+            self.eval(default)
+        outer = self.frame
+        # A lambda's body runs when (and if) it is called, not here: its queries belong to no loop
+        # and do not make the defining function one that runs a query.
+        self.push_frame("function", None, outer.qualname, outer.cls)
+        self.frame.kind = "lambda"
+        try:
+            for arg in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]:
+                self.assign_name(arg.arg, UNKNOWN)
+            self.eval(node.body)
+        finally:
+            self.frame = outer
+        return UNKNOWN
+
+    def eval_Attribute(self, node: ast.Attribute) -> Value:
+        base = self.eval(node.value)
+        return self.attribute(node, base, node.attr, isinstance(node.ctx, ast.Load))
+
+    def attribute(self, node: ast.Attribute, base: Value, attr: str, load: bool = True) -> Value:
+        kind = base.kind
+        for plugin in PLUGINS:
+            value = plugin.attribute(self, node, base, attr)
+            if value is not None:
+                return value
+        if kind is Kind.ROW and base.model is not None:
+            return self.row_attribute(node, base, attr, load)
+        if base.capped and ((kind is Kind.QUERY and base.statement and attr in ("c", "columns")) or
+                            (kind is Kind.COLUMN and base.model is None)):
+            return Value(kind=Kind.COLUMN, capped=True, deps=base.deps)  # `sub.c.id` of a capped subquery
+        if kind is Kind.PAGE and attr == "items":
+            return base.but(kind=Kind.ROWS, size=Size.BOUNDED)
+        if kind in (Kind.EXTERNAL, Kind.MODULE, Kind.ORM_NAMESPACE, Kind.MODEL_CLASS):
+            value = self.project.attribute(base, attr)
+            if value is not UNKNOWN:
+                return value
+        if kind in (Kind.INSTANCE, Kind.CLASS, Kind.MODEL_CLASS):
+            method = self.member(node, base, attr, load)
+            if method is not None:
+                return method
+        if looks_like_session(attr):
+            return Value(kind=Kind.SESSION, certain=False, label=self.short(node), deps=base.deps)
+        return unknown(base.deps)
+
+
+
+    def row_attribute(self, node: ast.Attribute, base: Value, attr: str, load: bool) -> Value:
+        model = base.model
+        assert model is not None
+        rel = self.project.relationship(model, attr)
+        if rel is not None:
+            target = self.project.find_model(rel.target, model.module_path, rel.app_label)
+            if target is not None and model.current is not None:
+                target = self.project.historical(target)  # reached from a historical model
+            uselist = self.project.uselist(model, rel, target)
+            for plugin in PLUGINS:  # a relationship the ORM answers without a query (a related manager)
+                value = plugin.relationship(self, node, base, rel, target)
+                if value is not None:
+                    return value
+            if load:
+                self.facts.relationship_reads.append(RelationshipRead(
+                    Span.of(node), self.short(node), model, rel, uselist, base.eager, base.loop,
+                    self.effective_loops(), base.source,
+                    uselist is False and self.one_parent(base, target), base.asynchronous, base.awaitable,
+                    base.rel_path, base.through_many))
+            if target is None:
+                return unknown(base.deps)
+            eager = eager_below(base.eager, attr)
+            if rel.returns_query:
+                # A dynamic relationship is a Query (iterating it runs it); a write-only one is run
+                # only through the statements its .select() builds. `via`: reached from this model.
+                return Value(kind=Kind.QUERY, model=target, deps=base.deps, via=model.name,
+                             statement=rel.lazy == "write_only",
+                             query=QueryInfo(target, eager=eager or frozenset(), start=node))
+            # Rows reached from here remember their parent model (see one_parent).
+            if uselist:
+                return Value(kind=Kind.ROWS, model=target, size=Size.UNBOUNDED, eager=eager, deps=base.deps,
+                             via=model.name, asynchronous=base.asynchronous)
+            return Value(kind=Kind.ROW, model=target, eager=eager, loop=base.loop, deps=base.deps,
+                         maybe_rows=uselist is None, via=model.name, asynchronous=base.asynchronous,
+                         rel_path=base.rel_path + (attr,), through_many=base.through_many)
+        attr = model.column_name(attr)
+        column = model.columns.get(attr)
+        if column is not None:
+            nullable = column.nullable and attr not in base.not_null
+            return Value(kind=Kind.COLUMN_VALUE, model=model, name=attr, deps=base.deps, nullable=nullable)
+        if base.awaitable:
+            return unknown(base.deps)  # awaitable_attrs has attributes only
+        method = self.member(node, base, attr, load)
+        return method if method is not None else unknown(base.deps)
+
+    @staticmethod
+    def one_parent(row: Value, target: ModelInfo | None) -> bool:
+        """Do all rows of this loop share the many-to-one `target` row? A many-to-one load looks
+        in the identity map first, so then it runs once, not per row: rows reached from that
+        parent's collection (`for b in author.books: b.author`), or rows filtered by equality on
+        the foreign key to it (`filter_by(user_id=uid)`, then `o.user`)."""
+        if target is None or row.model is None:
+            return False
+        if not row.model.identity_map:
+            # Only rows reached from the parent's collection know it (a reverse foreign key's manager).
+            return row.via == target.name
+        if row.via == target.name:
+            return True
+        return any(row.model.references(column, target) for column in row.fixed)
+
+    def class_of(self, value: Value) -> tuple[str, ClassDecl] | None:
+        """The project class behind an instance, a class, a model class or a row."""
+        if value.kind in (Kind.INSTANCE, Kind.CLASS) or (value.kind is Kind.MODEL_BASE and value.ref):
+            return value.ref
+        if value.kind in (Kind.ROW, Kind.MODEL_CLASS) and value.model is not None:
+            return self.project.class_of(value.model)
+        return None
+
+    def method_value(self, start: tuple[str, ClassDecl], attr: str) -> Value | None:
+        """`attr` as a method of a project class (or a base class of it); properties are marked,
+        since reading one runs its body."""
+        pending = [start]
+        for _ in range(8):
+            if not pending:
+                break
+            path, cls = pending.pop(0)
+            function = cls.methods.get(attr)
+            if function is not None:
+                decorators = {last_name(d) for d in function.decorator_list}
+                return Value(kind=Kind.FUNCTION, ref=FunctionRef(path, f"{cls.name}.{attr}"), name=attr,
+                             is_property=bool(decorators & queries.PROPERTY_DECORATORS))
+            module = self.project.decl(path)
+            if module is None:
+                continue
+            for base_node in cls.bases:
+                parent = self.class_of(self.project.eval_static(module, base_node))
+                if parent is not None:
+                    pending.append(parent)
+        return None
+
+    def member(self, node: ast.Attribute, base: Value, attr: str, load: bool) -> Value | None:
+        """A method (to be called) or a property (read now: its body runs) of a project class."""
+        start = self.class_of(base)
+        method = self.method_value(start, attr) if start is not None else None
+        if method is None:
+            return None
+        if method.is_property:
+            if load and base.kind in (Kind.INSTANCE, Kind.ROW):  # on the class it is the descriptor
+                self.record_call(node, method)
+                return Value(deps=base.deps, call_of=method.ref)  # it may return a query
+            return unknown(base.deps)
+        return method
+
+    def eval_Subscript(self, node: ast.Subscript) -> Value:
+        base = self.eval(node.value)
+        index = self.eval(node.slice)
+        deps = base.deps | index.deps
+        for plugin in PLUGINS:
+            value = plugin.subscript(self, node, base, deps)
+            if value is not None:
+                return value
+        if isinstance(node.slice, ast.Slice):
+            if self.constant_width(node.slice):
+                if base.kind is Kind.ROWS:
+                    return base.but(size=Size.BOUNDED, deps=deps)
+                return Value(kind=Kind.COLLECTION, size=Size.BOUNDED, deps=deps)
+            return base.but(deps=deps) if base.kind in (Kind.ROWS, Kind.COLLECTION) else unknown(deps)
+        if base.kind is Kind.ROWS and base.model is not None:
+            return Value(kind=Kind.ROW, model=base.model, eager=base.eager, deps=deps, **base.provenance())
+        if base.kind is Kind.DICT_OF_ROWS:
+            return Value(kind=Kind.ROW, model=base.model, eager=base.eager, deps=deps, **base.provenance())
+        if base.kind is Kind.DICT_OF_LISTS:
+            return Value(kind=Kind.ROWS, model=base.model, eager=base.eager, size=Size.UNBOUNDED, deps=deps,
+                         **base.provenance())
+        if base.kind is Kind.COLLECTION and base.inner is not None:
+            return base.inner.but(deps=deps)
+        return unknown(deps)
+
+    def constant_width(self, part: ast.Slice) -> bool:
+        lower, upper = part.lower, part.upper
+        if upper is None or part.step is not None:
+            return False
+        if isinstance(upper, ast.BinOp) and isinstance(upper.op, ast.Add) and lower is not None \
+                and ast.dump(upper.left) == ast.dump(lower):
+            return True  # xs[i:i + K]
+        bounded = lambda n: self.values.get(id(n), UNKNOWN).size is Size.BOUNDED  # noqa: E731
+        return (lower is None or bounded(lower)) and bounded(upper) and (
+            lower is None or isinstance(lower, ast.Constant))
+
+    # --- comprehensions --------------------------------------------------------------------------
+
+    def eval_comprehension(self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp) -> Value:
+        self.push_frame("comprehension", None, "")
+        frame = self.frame
+        own: list[LoopScope] = []
+        first = UNKNOWN
+        inner_deps: frozenset[int] = frozenset()
+        try:
+            for index, generator in enumerate(node.generators):
+                it = self.as_query(self.eval(generator.iter))
+                if index == 0:
+                    first = it
+                it = self.evaluate(generator.iter, it, "__iter__", generator.iter) or it
+                loop = self.new_loop("comprehension", Span.of(generator.iter), generator.iter, it)
+                loop.iterable = Span.of(generator.iter)
+                loop.target = generator.target.id if isinstance(generator.target, ast.Name) else None
+                loop.yields_target = len(node.generators) == 1 and len(generator.ifs) == 1 and \
+                    isinstance(node, (ast.ListComp,)) and isinstance(node.elt, ast.Name) and node.elt.id == loop.target
+                frame.loops.append(loop)
+                own.append(loop)
+                self.bind(generator.target, self.element_of(it, loop))
+                for condition in generator.ifs:
+                    inner_deps |= self.eval(condition).deps
+                    self.check_scan(loop, condition, Span.of(node), "comprehension")
+            if isinstance(node, ast.DictComp):
+                self.eval(node.key)
+                element = self.eval(node.value)
+            else:
+                element = self.eval(node.elt)
+        finally:
+            del frame.loops[len(frame.loops) - len(own):]
+            self.pop_frame()
+        own_ids = {loop.id for loop in own}
+        deps = frozenset((first.deps | inner_deps | element.deps) - own_ids)
+        size = first.size if first.kind is not Kind.UNKNOWN or first.size is not Size.UNKNOWN else Size.UNKNOWN
+        if first.kind in (Kind.ROWS, Kind.QUERY, Kind.RESULT, Kind.PAGE) and size is Size.UNKNOWN:
+            size = Size.UNBOUNDED
+        if len(own) > 1:
+            size = Size.UNBOUNDED if any(loop.size is Size.UNBOUNDED for loop in own) else size
+        if isinstance(node, ast.DictComp):
+            if element.kind is Kind.ROW and element.model is not None:
+                return Value(kind=Kind.DICT_OF_ROWS, model=element.model, eager=element.eager, size=size,
+                             deps=deps, **element.provenance())
+            if element.kind is Kind.ROWS and element.model is not None:
+                return Value(kind=Kind.DICT_OF_LISTS, model=element.model, eager=element.eager, size=size,
+                             deps=deps, **element.provenance())
+            return Value(kind=Kind.COLLECTION, size=size, deps=deps)
+        if element.kind is Kind.ROW and element.model is not None:
+            carried = element.provenance()
+            carried["not_null"] = frozenset(self.guarded_columns(node) | element.not_null)
+            return Value(kind=Kind.ROWS, model=element.model, eager=element.eager, size=size, deps=deps,
+                         **carried)
+        if self.is_enum_member(node.elt):
+            # [Color(v) for v in xs]: its distinct values are members of the enumeration.
+            size = Size.BOUNDED
+        inner = element if element.kind is Kind.ROWS else None
+        # [xs[i:i + K] for i in range(0, len(xs), K)] is a list of chunks: loops over it are batched.
+        return Value(kind=Kind.COLLECTION, size=size, deps=deps, inner=inner,
+                     batched=first.batched and len(own) == 1, iterator=isinstance(node, ast.GeneratorExp),
+                     capped=first.capped and len(own) == 1)
+
+    def is_enum_member(self, node: ast.expr) -> bool:
+        """`Color[name]` / `Color(value)` where Color is a project enumeration."""
+        if isinstance(node, ast.Subscript):
+            cls = self.values.get(id(node.value), UNKNOWN)
+        elif isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords:
+            cls = self.values.get(id(node.func), UNKNOWN)
+        else:
+            return False
+        return cls.kind is Kind.CLASS and isinstance(cls.ref, tuple) and self.project.is_enum_class(*cls.ref)
+
+    eval_ListComp = eval_comprehension
+    eval_SetComp = eval_comprehension
+    eval_GeneratorExp = eval_comprehension
+    eval_DictComp = eval_comprehension
+
+    @staticmethod
+    def guarded_columns(node: ast.ListComp | ast.SetComp | ast.GeneratorExp) -> set[str]:
+        """`[o for o in rows if o.total is not None]` / `if o.total`: columns the filter keeps set."""
+        if len(node.generators) != 1 or not isinstance(node.elt, ast.Name):
+            return set()
+        return guarded_attributes(node.generators[0].ifs, node.elt.id)
+
+    def check_scan(self, loop: LoopScope, condition: ast.expr, span: Span, kind: str) -> bool:
+        """ORM003's fact: inside `loop` (a scan of a collection), an equality between the scanned
+        item and the item of an enclosing loop that repeats."""
+        loops = self.frame.loops
+        position = next((i for i, candidate in enumerate(loops) if candidate is loop), None)
+        if not position or loop.size is not Size.UNBOUNDED or not loop.rows_of:
+            return False
+        # Outer loops that repeat the scan: not those the scan's block leaves (return/break).
+        repeating = {candidate.id for candidate in self.effective_loops()}
+        outer = {candidate.id: candidate for candidate in loops[:position] if candidate.id in repeating}
+        if loop.iter_deps & outer.keys():
+            return False  # the collection is rebuilt per outer item: not the same scan repeated
+        for compare in eq_compares(condition):
+            left = self.values.get(id(compare.left), UNKNOWN)
+            right = self.values.get(id(compare.comparators[0]), UNKNOWN)
+            for inner, other in ((left, right), (right, left)):
+                if loop.id not in inner.deps or loop.id in other.deps:
+                    continue
+                repeating = [outer[i] for i in other.deps if i in outer and outer[i].repeats]
+                if repeating:
+                    outer_loop = max(repeating, key=lambda candidate: candidate.id)
+                    inner_node, outer_node = (compare.left, compare.comparators[0]) if inner is left \
+                        else (compare.comparators[0], compare.left)
+                    self.facts.scans.append(Scan(
+                        span, self.short_span(span), loop.label, self.short(compare), outer_loop, kind,
+                        loop.iterable, loop.target, Span.of(inner_node), Span.of(outer_node),
+                        loop.yields_target))
+                    return True
+                    return True
+        return False
+
+    def short_span(self, span: Span) -> str:
+        if span.line != span.end_line or not 0 < span.line <= len(self._lines):
+            return ""
+        data = self._lines[span.line - 1].encode("utf-8", "surrogatepass")
+        text = data[span.col:span.end_col].decode("utf-8", "replace")
+        return text if len(text) <= 60 else text[:59] + "…"

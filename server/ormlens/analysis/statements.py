@@ -1,0 +1,445 @@
+"""The interpreter's statements: blocks, assignments, imports, `if`, loops (`for`, `while`,
+the loops that drain a collection), `with`; the guards and cache reads that make a query run
+once instead of once per item."""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING
+
+from ormlens.analysis import guards as branch
+from ormlens.analysis import queries
+from ormlens.analysis.astutil import and_parts, is_none
+from ormlens.analysis.declarations import ImportRef
+from ormlens.analysis.facts import (
+    LoopScope)
+from ormlens.analysis.flow import (
+    UNKNOWN, Kind, Size, Value, unknown)
+from ormlens.findings import Span
+
+if TYPE_CHECKING:
+    pass
+from ormlens.analysis.shapes import calls_in, node_handler, is_constant_scalar, is_int_literal, unconditional_calls
+
+
+class Statements:
+    """Executing statements (a part of interpreter.FactsBuilder)."""
+
+    # --- statements ------------------------------------------------------------------------------
+
+    def exec_block(self, stmts: list[ast.stmt]) -> None:
+        exit_kind = None
+        for stmt in stmts:
+            if isinstance(stmt, (ast.Return, ast.Raise)):
+                exit_kind = "return"
+                break
+            if isinstance(stmt, ast.Break):
+                exit_kind = "break"
+                break
+        frame = self.frame
+        if exit_kind and frame.loops:
+            frame.exits.append((exit_kind, len(frame.loops)))
+            try:
+                self.exec_statements(stmts)
+            finally:
+                frame.exits.pop()
+        else:
+            self.exec_statements(stmts)
+
+    def exec_statements(self, stmts: list[ast.stmt]) -> None:
+        frame = self.frame
+        outer = frame.guards
+        try:
+            for stmt in stmts:
+                self.exec(stmt)
+                # `if not p: return`: the rest of the block runs only when p is true.
+                if isinstance(stmt, ast.If) and frame.parameters is not None and \
+                        branch.exits(stmt.body) != branch.exits(stmt.orelse):
+                    when_true, when_false = branch.condition(stmt.test, frame.parameters)
+                    frame.guards += when_false if branch.exits(stmt.body) else when_true
+        finally:
+            frame.guards = outer
+
+    def exec(self, stmt: ast.stmt) -> None:
+        handler = node_handler(type(self), "exec_", type(stmt))
+        if handler is not None:
+            handler(self, stmt)
+            return
+        # Anything else: evaluate its expressions, run its blocks.
+        for name, value in ast.iter_fields(stmt):
+            if isinstance(value, ast.expr):
+                self.eval(value)
+            elif isinstance(value, list) and value:
+                if isinstance(value[0], ast.stmt):
+                    self.exec_block(value)
+                elif isinstance(value[0], ast.expr):
+                    for item in value:
+                        self.eval(item)
+                elif isinstance(value[0], (ast.ExceptHandler, ast.match_case)):
+                    for item in value:
+                        self.exec_block(item.body)
+                elif isinstance(value[0], ast.withitem):
+                    for item in value:
+                        self.eval(item.context_expr)
+
+    def exec_Expr(self, stmt: ast.Expr) -> None:
+        self.eval(stmt.value)
+
+    def exec_Return(self, stmt: ast.Return) -> None:
+        value = self.eval(stmt.value) if stmt.value is not None else Value(kind=Kind.SCALAR)
+        if self.frame.kind == "function" and self.frame.function is not None:
+            if stmt.value is None or not self.literal_collection(stmt.value):
+                self.frame.function.literal_returns = False
+            self.frame.function.returns.append(value)
+
+    def literal_collection(self, node: ast.expr) -> bool:
+        """`["a", "b"]`, `("a",) + KEYS`, or a name no function binds whose value is a bounded
+        collection (a module constant, here or imported)."""
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            return not any(isinstance(e, ast.Starred) for e in node.elts)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            return self.literal_collection(node.left) and self.literal_collection(node.right)
+        if not isinstance(node, ast.Name):
+            return False
+        frame = self.frame
+        while frame is not None and frame.kind != "module":
+            if node.id in frame.env:
+                return False  # a local (or enclosing function's) name: it may have grown
+            frame = frame.parent
+        value = self.values.get(id(node), UNKNOWN)
+        return value.kind is Kind.COLLECTION and value.size is Size.BOUNDED and not value.batched
+
+    def exec_Assign(self, stmt: ast.Assign) -> None:
+        # `rows = list(<queryset>)`: a statement a rewrite can replace whole (see the plugins' evaluate).
+        if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            self.assignment = stmt
+        value = self.eval(stmt.value)
+        self.assignment = None
+        if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            reads = self.cache_reads(stmt.value)
+            if reads:
+                value = value.but()  # its own identity: a later rebinding of the name is told apart
+                self._cache_reads[stmt.targets[0].id] = (value, reads)
+        for target in stmt.targets:
+            self.bind(target, value)
+
+    def exec_AnnAssign(self, stmt: ast.AnnAssign) -> None:
+        if stmt.value is not None:
+            value = self.eval(stmt.value)
+        else:
+            value = self.annotation_value(stmt.annotation) or UNKNOWN
+        if stmt.simple or stmt.value is not None:
+            self.bind(stmt.target, value)
+
+    def exec_AugAssign(self, stmt: ast.AugAssign) -> None:
+        value = self.eval(stmt.value)
+        if isinstance(stmt.target, ast.Name):
+            old = self.lookup(stmt.target.id)
+            if isinstance(stmt.op, ast.Add) and value.kind is Kind.ROWS and value.model is not None and \
+                    old.kind in (Kind.COLLECTION, Kind.ROWS) and old.model in (None, value.model):
+                # `rows += query.all()` (chunked loading): still rows of that model, no longer bounded.
+                self.rebind(stmt.target.id, value.but(size=Size.UNBOUNDED, deps=old.deps | value.deps))
+                return
+            self.rebind(stmt.target.id, unknown(old.deps | value.deps))
+        else:
+            self.eval(stmt.target)
+            self.taint_container(stmt.target, value.deps)
+
+    def exec_Import(self, stmt: ast.Import) -> None:
+        for alias in stmt.names:
+            name = alias.asname or alias.name.split(".")[0]
+            module = alias.name if alias.asname else alias.name.split(".")[0]
+            self.assign_name(name, self.project.resolve_import(self.decl, ImportRef(module, None)))
+
+    def exec_ImportFrom(self, stmt: ast.ImportFrom) -> None:
+        for alias in stmt.names:
+            if alias.name != "*":
+                ref = ImportRef(stmt.module or "", alias.name, stmt.level)
+                self.assign_name(alias.asname or alias.name, self.project.resolve_import(self.decl, ref))
+
+    def exec_If(self, stmt: ast.If) -> None:
+        test = self.eval(stmt.test)
+        self.evaluate(stmt.test, test, "bool", stmt.test)  # `if qs:` runs a queryset
+        loops = self.frame.loops
+        if loops and loops[-1].kind == "for" and loops[-1].id not in self._scanned_loops:
+            if self.check_scan(loops[-1], stmt.test, loops[-1].span, "for"):
+                self._scanned_loops.add(loops[-1].id)
+        parameters = self.frame.parameters
+        when_true, when_false = branch.condition(stmt.test, parameters) if parameters is not None else ((), ())
+        entered = []
+        guarded = self.guarded_loop(stmt.test)
+        if guarded is not None:
+            entered.append(("once", guarded + 1))
+        if self.cache_miss(stmt.test, stmt.body):
+            entered.append(("memo", len(loops)))
+        self.frame.exits.extend(entered)
+        arms = self._arms
+        try:
+            self._arms = arms + ((id(stmt), 0),)
+            self.under(when_true, stmt.body)
+        finally:
+            del self.frame.exits[len(self.frame.exits) - len(entered):]
+            self._arms = arms
+        try:
+            self._arms = arms + ((id(stmt), 1),)
+            self.under(when_false, stmt.orelse)
+        finally:
+            self._arms = arms
+
+    def guarded_loop(self, test: ast.expr) -> int | None:
+        """The index (in this frame's loops) of a `for` loop whose body this `if` lets in for a
+        bounded number of items: the test requires the loop's item to equal a value fixed for the
+        loop (`k == "name"`, `k in ("a", "b")`, also in an `elif`). When the items are distinct
+        (a mapping's keys, a set) that is at most once (or once per listed constant). When the
+        facts know nothing of the iterable (not rows, not a list, not a parameter), the value must
+        be a constant: it runs once per item equal to that constant, and nothing says items repeat."""
+        loops = self.frame.loops
+        for part in and_parts(test):
+            if not (isinstance(part, ast.Compare) and len(part.ops) == 1):
+                continue
+            left, right = part.left, part.comparators[0]
+            if isinstance(part.ops[0], ast.Eq):
+                pairs = [(left, [right]), (right, [left])]
+            elif isinstance(part.ops[0], ast.In) and isinstance(right, (ast.Tuple, ast.List, ast.Set)):
+                pairs = [(left, right.elts)]
+            else:
+                continue
+            for item, others in pairs:
+                if not isinstance(item, ast.Name) or not others:
+                    continue
+                for index in range(len(loops) - 1, -1, -1):
+                    guard = self._item_guards.get(loops[index].id)
+                    if guard is None or guard[0] != item.id or self.lookup(item.id) is not guard[1]:
+                        continue
+                    inner = {loop.id for loop in loops[index:]}
+                    values = [self.values.get(id(other), UNKNOWN) for other in others]
+                    if all(is_constant_scalar(value) or (
+                            guard[2] and isinstance(other, (ast.Name, ast.Attribute)) and not value.deps & inner)
+                           for other, value in zip(others, values)):
+                        return index
+        return None
+
+    def item_guard(self, loop: LoopScope, stmt: ast.For | ast.AsyncFor, it: Value) -> None:
+        """Which loop target an equality guard can single out (see guarded_loop)."""
+        target, node = stmt.target, stmt.iter
+        pairs = isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+            node.func.attr == "items" and not node.args and not node.keywords
+        if pairs and isinstance(target, ast.Tuple) and len(target.elts) == 2 and isinstance(target.elts[0], ast.Name):
+            name = target.elts[0].id  # `for key, value in mapping.items()`: the keys are distinct
+            distinct = True
+        elif isinstance(target, ast.Name) and not pairs:
+            name = target.id
+            distinct = self.distinct_items(node, it)
+            if not distinct and not (it.kind is Kind.UNKNOWN and it.size is Size.UNKNOWN):
+                return  # a list, rows, a parameter...: the same item may come again
+        else:
+            return
+        self._item_guards[loop.id] = (name, self.frame.env.get(name, UNKNOWN), distinct)
+
+    def distinct_items(self, node: ast.expr, it: Value) -> bool:
+        """Does iterating `node` give distinct items: a dict's or mapping's keys, a set?"""
+        if isinstance(node, (ast.Dict, ast.Set, ast.DictComp, ast.SetComp)):
+            return True
+        if it.kind in (Kind.DICT_OF_ROWS, Kind.DICT_OF_LISTS):
+            return True
+        if isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Attribute) and node.func.attr == "keys" and not node.args:
+                return True  # the Mapping protocol
+            callee = self.values.get(id(node.func), UNKNOWN)
+            return callee.kind is Kind.EXTERNAL and callee.name in (
+                "builtins.set", "builtins.frozenset", "builtins.dict", "builtins.dict.fromkeys")
+        return False
+
+    def cache_reads(self, node: ast.expr) -> list[tuple[str, str, str]]:
+        """`cache.get(key)`, `getattr(obj, "attr", None)`, or an `or` of them: each read as
+        ("get", receiver, key) / ("attr", object, attribute name expression), by source text."""
+        parts = node.values if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or) else [node]
+        reads = []
+        for part in parts:
+            if not isinstance(part, ast.Call) or part.keywords:
+                return []
+            func = part.func
+            if isinstance(func, ast.Attribute) and func.attr == "get" and 1 <= len(part.args) <= 2:
+                reads.append(("get", ast.dump(func.value), ast.dump(part.args[0])))
+            elif isinstance(func, ast.Name) and len(part.args) == 3 and \
+                    self.lookup(func.id).name == "builtins.getattr":
+                reads.append(("attr", ast.dump(part.args[0]), ast.dump(part.args[1])))
+            else:
+                return []
+        return reads
+
+    def cache_miss(self, test: ast.expr, body: list[ast.stmt]) -> bool:
+        """Is this `if` the miss branch of a cache read-through: it tests that a name assigned a
+        cache read is empty (`x is None`, `not x`, `x == None`), and its block writes the value
+        back where it was read (`cache.set(key, ...)`, `cache[key] = ...`, `setattr(obj, attr, ...)`,
+        `obj.attr = ...`)? Then what the block runs, runs once per key, not once per call."""
+        for part in and_parts(test):
+            if isinstance(part, ast.UnaryOp) and isinstance(part.op, ast.Not):
+                name = part.operand
+            elif isinstance(part, ast.Compare) and len(part.ops) == 1 and \
+                    isinstance(part.ops[0], (ast.Is, ast.Eq)) and is_none(part.comparators[0]):
+                name = part.left
+            else:
+                continue
+            if isinstance(name, ast.NamedExpr):
+                name = name.target
+            if not isinstance(name, ast.Name) or name.id not in self._cache_reads:
+                continue
+            value, reads = self._cache_reads[name.id]
+            if self.lookup(name.id) is value and any(self.writes_back(read, body) for read in reads):
+                return True
+        return False
+
+    def writes_back(self, read: tuple[str, str, str], body: list[ast.stmt]) -> bool:
+        """Does a statement the block always runs (through `try:` / `with:`) write to `read`?"""
+        kind, receiver, key = read
+        for stmt in body:
+            if isinstance(stmt, ast.Try):
+                if self.writes_back(read, stmt.body) or self.writes_back(read, stmt.finalbody):
+                    return True
+            elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+                if self.writes_back(read, stmt.body):
+                    return True
+            elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+                call = stmt.value
+                func = call.func
+                if kind == "get" and isinstance(func, ast.Attribute) and func.attr in ("set", "setdefault") and \
+                        len(call.args) >= 2 and ast.dump(func.value) == receiver and ast.dump(call.args[0]) == key:
+                    return True
+                if kind == "attr" and isinstance(func, ast.Name) and len(call.args) == 3 and \
+                        self.lookup(func.id).name == "builtins.setattr" and \
+                        ast.dump(call.args[0]) == receiver and ast.dump(call.args[1]) == key:
+                    return True
+            elif isinstance(stmt, ast.Assign):
+                for target in stmt.targets:
+                    if kind == "get" and isinstance(target, ast.Subscript) and \
+                            ast.dump(target.value) == receiver and ast.dump(target.slice) == key:
+                        return True
+                    if kind == "attr" and isinstance(target, ast.Attribute) and \
+                            ast.dump(target.value) == receiver and ast.dump(ast.Constant(target.attr)) == key:
+                        return True
+        return False
+
+    def exec_While(self, stmt: ast.While) -> None:
+        drain = self.find_drain(stmt)
+        if drain is not None:
+            self.exec_draining_while(stmt, *drain)
+            return
+        # Any other `while` loop's count is not decided by items of a collection (a retry, a
+        # polling loop, pages): it is a scope (a `break` in it leaves it, not the enclosing
+        # `for`), never a loop that repeats a query (see LoopScope.repeats).
+        it = self.eval(stmt.test)
+        loop = self.new_loop("while", Span.of(stmt.test), stmt.test, unknown(it.deps))
+        self.frame.loops.append(loop)
+        try:
+            self.exec_block(stmt.body)
+        finally:
+            self.frame.loops.pop()
+        self.exec_block(stmt.orelse)
+
+    def exec_draining_while(self, stmt: ast.While, collection: ast.Name, takes: list[ast.Call]) -> None:
+        """`while todo: x = todo.pop()`, `while (row := next(it, None)) is not None`: a loop over
+        the items of `collection`, the calls in `takes` giving each item."""
+        it = self.lookup(collection.id)
+        worklist = self.grows(collection.id, stmt.body)
+        if worklist:
+            it = it.but(size=Size.UNBOUNDED)  # a work-list the loop adds to: as long as the data says
+        span = Span(stmt.lineno, stmt.col_offset, stmt.test.end_lineno or stmt.test.lineno,
+                    stmt.test.end_col_offset or 0)
+        loop = self.new_loop("while", span, collection, it)
+        loop.drains, loop.worklist = True, worklist
+        for call in takes:
+            self._drains[id(call)] = (loop, it)
+        self.frame.loops.append(loop)
+        try:
+            self.eval(stmt.test)  # it runs on every turn
+            self.exec_block(stmt.body)
+        finally:
+            self.frame.loops.pop()
+        self.exec_block(stmt.orelse)
+
+    def find_drain(self, stmt: ast.While) -> tuple[ast.Name, list[ast.Call]] | None:
+        """The collection a `while` loop takes the next item of on every turn, and the calls that
+        take it: in the test, or in a statement the body always runs (not under an `if`) when
+        the test is about that collection (`while todo:`, `while len(queue) > 0:`) or `while True:`."""
+        test = stmt.test
+        forever = isinstance(test, ast.Constant) and bool(test.value)
+        tested = {node.id for node in ast.walk(test) if isinstance(node, ast.Name)}
+        candidates = [(call, True) for call in calls_in(test)]
+        candidates += [(call, False) for call in unconditional_calls(stmt.body)]
+        found: ast.Name | None = None
+        takes: list[ast.Call] = []
+        for call, in_test in candidates:
+            name = self.drained_name(call)
+            if name is None or (found is not None and name.id != found.id):
+                continue
+            if in_test or forever or name.id in tested:
+                found = found or name
+                takes.append(call)
+        return (found, takes) if found is not None else None
+
+    def drained_name(self, call: ast.Call) -> ast.Name | None:
+        """`next(it)`, `todo.pop()`, `queue.popleft()`, `heappop(heap)`, `result.fetchone()`: the
+        name of the collection this call takes one item of (`d.pop(key)` takes no next item)."""
+        func = call.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and not call.keywords:
+            if func.attr in queries.DRAIN_METHODS and (not call.args or (
+                    len(call.args) == 1 and is_int_literal(call.args[0]))):
+                return func.value
+            if func.attr in queries.RESULT_DRAIN_METHODS and not call.args and \
+                    self.lookup(func.value.id).kind is Kind.RESULT:
+                return func.value
+        if call.args and isinstance(call.args[0], ast.Name) and isinstance(func, (ast.Name, ast.Attribute)):
+            callee = self.static_value(func)
+            if callee.kind is Kind.EXTERNAL and callee.name in queries.DRAIN_FUNCTIONS:
+                return call.args[0]
+        return None
+
+    def grows(self, name: str, body: list[ast.stmt]) -> bool:
+        """Does the loop body add items to `name` (`todo.append(x)`, `todo += children`)?"""
+        for stmt in body:
+            for node in ast.walk(stmt):
+                if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id == name:
+                    return True
+                if not isinstance(node, ast.Call):
+                    continue
+                func = node.func
+                if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and \
+                        func.value.id == name and func.attr in queries.GROW_METHODS:
+                    return True
+                if node.args and isinstance(node.args[0], ast.Name) and node.args[0].id == name and \
+                        isinstance(func, (ast.Name, ast.Attribute)) and \
+                        self.static_value(func).name in queries.GROW_FUNCTIONS:
+                    return True
+        return False
+
+    def exec_For(self, stmt: ast.For | ast.AsyncFor) -> None:
+        it = self.as_query(self.eval(stmt.iter))
+        span = Span(stmt.lineno, stmt.col_offset, stmt.iter.end_lineno or stmt.iter.lineno,
+                    stmt.iter.end_col_offset or 0)
+        it = self.evaluate(stmt.iter, it, "__iter__", stmt.iter, header=span) or it
+        loop = self.new_loop("for", span, stmt.iter, it)
+        loop.statement, loop.iterable = Span.of(stmt), Span.of(stmt.iter)
+        loop.asynchronous = isinstance(stmt, ast.AsyncFor)
+        loop.target = stmt.target.id if isinstance(stmt.target, ast.Name) else None
+        loop.reiterable = it.kind in (Kind.COLLECTION, Kind.ROWS) and not it.batched and not it.iterator
+        self.frame.loops.append(loop)
+        self._loop_bodies[loop.id] = stmt.body
+        try:
+            self.bind(stmt.target, self.element_of(it, loop))
+            self.item_guard(loop, stmt, it)
+            self.exec_block(stmt.body)
+        finally:
+            self.frame.loops.pop()
+        self.exec_block(stmt.orelse)
+
+    exec_AsyncFor = exec_For
+
+    def exec_With(self, stmt: ast.With | ast.AsyncWith) -> None:
+        for item in stmt.items:
+            value = self.eval(item.context_expr)
+            if item.optional_vars is not None:
+                self.bind(item.optional_vars, value if value.kind is Kind.SESSION else UNKNOWN)
+        self.exec_block(stmt.body)
+
+    exec_AsyncWith = exec_With

@@ -1,6 +1,6 @@
 """ProjectIndex: every module's declarations and facts, parsed once per content, with import
-resolution across files (imports.py: import roots, packages, relative imports), the ModelIndex, and
-function summaries (summaries.py: "runs a query, via these calls"). It reads files; it never
+resolution across files (imports.py: import roots, packages, relative imports), the models
+(model_index.py) and function summaries (summaries.py: "runs a query, via these calls"). It reads files; it never
 imports them."""
 
 from __future__ import annotations
@@ -8,27 +8,21 @@ from __future__ import annotations
 import ast
 import builtins
 import gc
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ormlens.analysis import queries
-from ormlens.analysis.declarations import ClassDecl, ImportRef, ModuleDecl, collect
+from ormlens.analysis.declarations import ImportRef, ModuleDecl, collect
 from ormlens.analysis.dependencies import ALL_MODELS, Dependencies, facts_node, imports_node, is_module
 from ormlens.analysis.flow import UNKNOWN, Kind, Size, Value
 from ormlens.analysis.models import (
-    ColumnInfo,
     ModelInfo,
     RelationshipInfo,
-    default_table_name,
     fingerprint_models,
-    is_mapping_call,
-    read_attribute,
-    read_django_field,
-    read_sqlmodel_attribute,
 )
 from ormlens.analysis.imports import ImportResolver
 from ormlens.analysis.jedi_names import StarExports
+from ormlens.analysis.model_index import ModelIndex
+from ormlens.analysis.orm import PLUGINS
 from ormlens.analysis.residency import (
     WholeTrees,
     declared_functions,
@@ -50,12 +44,6 @@ if TYPE_CHECKING:
     from ormlens.analysis.facts import FunctionRef, ModuleFacts
 
 BUILTIN_NAMES = frozenset(dir(builtins))
-# Flask-SQLAlchemy's `db` re-exports sqlalchemy and sqlalchemy.orm names.
-ORM_NAMES = frozenset({
-    "relationship", "relation", "backref", "mapped_column", "Mapped", "selectinload", "joinedload",
-    "subqueryload", "contains_eager", "raiseload", "noload", "lazyload", "immediateload", "defaultload",
-    "deferred", "column_property", "synonym", "aliased", "Session", "sessionmaker", "scoped_session",
-})
 
 
 def _star_exported(decl: ModuleDecl) -> frozenset[str] | None:
@@ -67,7 +55,7 @@ def _star_exported(decl: ModuleDecl) -> frozenset[str] | None:
     return None
 
 
-class ProjectIndex(FunctionSummaries):
+class ProjectIndex(FunctionSummaries, ModelIndex):
     # Lines of source whose function bodies are kept parsed (about 1 KB of memory a line); past
     # it, the least recently used modules keep only their declarations (residency.py).
     WHOLE_TREE_LINES = 50_000
@@ -80,7 +68,6 @@ class ProjectIndex(FunctionSummaries):
         self._facts: dict[str, ModuleFacts] = {}
         self._errors: dict[str, str] = {}
         self._models: dict[tuple[str, str], ModelInfo | None] = {}
-        self._bases: dict[tuple[str, str], bool] = {}
         self._globals: dict[tuple[str, str], Value] = {}
         self._backrefs: dict[str, list[tuple[RelationshipInfo, ModelInfo]]] | None = None
         self._all_models: list[ModelInfo] | None = None
@@ -92,10 +79,8 @@ class ProjectIndex(FunctionSummaries):
         self._traces: dict[FunctionRef, QuerySummary | None] = {}
         self._chunkers: dict[FunctionRef, bool] = {}
         self._returned_queries: dict[FunctionRef, Value | None] = {}
-        self._django: dict[tuple[str, str], ModelInfo | None] = {}
-        self._queryset_classes: dict[tuple[str, str], bool] = {}
         self._historical: dict[tuple[str, str], ModelInfo] = {}
-        self._app_labels: dict[str, str] = {}
+        self.plugin_caches: dict[str, dict] = {}  # what ORM plugins derive from declarations (orm/)
         self._returns: dict[FunctionRef, Value] = {}
         self._building: set[str] = set()  # modules whose facts pass is running
         # Record each module's facts function by function, and keep an edited module's previous
@@ -207,11 +192,6 @@ class ProjectIndex(FunctionSummaries):
             facts.dropped = set()
             self._previous[path] = facts
 
-    def _declares_models(self, path: str) -> bool:
-        decl = self.decl(path)
-        return decl is not None and any(
-            self.model_of(decl, cls) is not None or self.django_model(decl, cls) is not None
-            for cls in decl.classes.values())
 
     def _drop(self, nodes: set[str]) -> None:
         """Forget what was derived for `nodes` (module paths, import closures, ALL_MODELS)."""
@@ -222,15 +202,14 @@ class ProjectIndex(FunctionSummaries):
             del self._facts[path]
         for path in [path for path in self._imported if imports_node(path) in nodes]:
             del self._imported[path]
-        for cache in (self._models, self._bases, self._globals, self._django, self._queryset_classes,
-                      self._historical):
+        for cache in (self._models, self._globals, self._historical):
             for key in [key for key in cache if key[0] in nodes]:
                 del cache[key]
         for cache in (self._traces, self._chunkers, self._returned_queries, self._returns):
             for ref in [ref for ref in cache if facts_node(ref.path) in nodes]:
                 del cache[ref]
-        for app in [app for app in self._app_labels if os.path.join(app, "apps.py") in nodes]:
-            del self._app_labels[app]
+        for plugin in PLUGINS:
+            plugin.forget(self, nodes)
         if ALL_MODELS in nodes:
             self._all_models = self._models_named = self._backrefs = None
 
@@ -243,16 +222,14 @@ class ProjectIndex(FunctionSummaries):
         self._facts.clear()
         self._imported.clear()
         self._models.clear()
-        self._bases.clear()
         self._globals.clear()
         self._backrefs = None
         self._traces.clear()
         self._chunkers.clear()
         self._returned_queries.clear()
-        self._django.clear()
-        self._queryset_classes.clear()
         self._historical.clear()
-        self._app_labels.clear()
+        for plugin in PLUGINS:
+            plugin.forget(self, None)
         self._returns.clear()
 
     def read(self, path: str) -> str:
@@ -457,7 +434,7 @@ class ProjectIndex(FunctionSummaries):
     def module_file(self, from_path: str, ref: ImportRef) -> str | None:
         return self.resolver.module_file(from_path, ref)
 
-    def _entries(self, directory: str) -> frozenset[str]:
+    def entries(self, directory: str) -> frozenset[str]:
         return self.resolver.entries(directory)
 
     def resolve_import(self, decl: ModuleDecl, ref: ImportRef, depth: int = 0) -> Value:
@@ -548,27 +525,9 @@ class ProjectIndex(FunctionSummaries):
             return self.construct(callee, [self.eval_static(decl, a, depth + 1) for a in node.args[:1]], keywords)
         return UNKNOWN
 
-    def construct(self, callee: Value, args: list[Value], keywords: dict[str | None, Value] | None = None) -> Value:
-        """What calling a class or factory of the ORMs gives (shared with the facts pass)."""
-        if callee.kind is Kind.EXTERNAL:
-            full = callee.name
-            if full in queries.FLASK_SQLALCHEMY:
-                return Value(kind=Kind.ORM_NAMESPACE)
-            if full in queries.SESSION_FACTORIES:
-                # async_sessionmaker(engine), or the 1.4 spelling sessionmaker(engine, class_=AsyncSession)
-                session_class = (keywords or {}).get("class_")
-                return Value(kind=Kind.SESSION_FACTORY, asynchronous=full in queries.ASYNC_SESSION_FACTORIES or (
-                    session_class is not None and session_class.name in queries.ASYNC_SESSION_CLASSES))
-            if full in queries.SESSION_CLASSES:
-                return Value(kind=Kind.SESSION, asynchronous=full in queries.ASYNC_SESSION_CLASSES)
-            if full in queries.DECLARATIVE_BASE_FACTORIES:
-                return Value(kind=Kind.MODEL_BASE)
-        if callee.kind is Kind.SESSION_FACTORY:
-            return Value(kind=Kind.SESSION, asynchronous=callee.asynchronous)
-        return UNKNOWN
 
     def attribute(self, base: Value, attr: str) -> Value:
-        """Attribute semantics that need no flow facts: modules, externals, Flask-SQLAlchemy."""
+        """Attribute semantics that need no flow facts: modules, externals, an ORM's namespace object."""
         if base.kind is Kind.EXTERNAL:
             return Value(kind=Kind.EXTERNAL, name=f"{base.name}.{attr}")
         if base.kind is Kind.MODULE:
@@ -582,12 +541,10 @@ class ProjectIndex(FunctionSummaries):
                     return Value(kind=Kind.MODULE, ref=sub, name=attr)
             return value
         if base.kind is Kind.ORM_NAMESPACE:
-            if attr == "Model":
-                return Value(kind=Kind.MODEL_BASE)
-            if attr == "session":
-                return Value(kind=Kind.SESSION, label="db.session")
-            module = "sqlalchemy.orm" if attr in ORM_NAMES else "sqlalchemy"
-            return Value(kind=Kind.EXTERNAL, name=f"{module}.{attr}")
+            for plugin in PLUGINS:
+                value = plugin.namespace_attribute(self, attr)
+                if value is not None:
+                    return value
         if base.kind is Kind.MODEL_CLASS and base.model is not None:
             model = base.model
             if attr in model.columns:
@@ -598,416 +555,7 @@ class ProjectIndex(FunctionSummaries):
 
     # --- the ModelIndex -----------------------------------------------------------------------
 
-    def class_value(self, decl: ModuleDecl, cls: ClassDecl) -> Value:
-        model = self.model_of(decl, cls)
-        if model is not None:
-            return Value(kind=Kind.MODEL_CLASS, model=model, label=cls.name)
-        if self.django_model(decl, cls) is not None:  # an abstract Django model
-            return Value(kind=Kind.MODEL_BASE, ref=(decl.path, cls), label=cls.name)
-        if self._is_model_base(decl, cls):
-            return Value(kind=Kind.MODEL_BASE, label=cls.name)
-        # An Enum class iterates its members: a fixed, small number.
-        enum = any(self.eval_static(decl, base).name.startswith("enum.") for base in cls.bases)
-        return Value(kind=Kind.CLASS, ref=(decl.path, cls), name=cls.name, label=cls.name,
-                     size=Size.BOUNDED if enum else Size.UNKNOWN)
-
-    def _is_model_base(self, decl: ModuleDecl, cls: ClassDecl) -> bool:
-        key = (decl.path, cls.name)
-        self.dependencies.read(decl.path)
-        if key not in self._bases:
-            self._bases[key] = False
-            with self.dependencies.computing(decl.path):
-                self._bases[key] = any(
-                    self.eval_static(decl, base).name in queries.DECLARATIVE_BASE_CLASSES for base in cls.bases
-                ) or (self._is_abstract(decl, cls) and self._has_model_base(decl, cls))
-        return self._bases[key]
-
-    @staticmethod
-    def _is_abstract(decl: ModuleDecl, cls: ClassDecl) -> bool:
-        value = cls.attr_value("__abstract__")
-        return isinstance(value, ast.Constant) and value.value is True
-
-    def _has_model_base(self, decl: ModuleDecl, cls: ClassDecl) -> bool:
-        return any(self.eval_static(decl, b).kind in (Kind.MODEL_BASE, Kind.MODEL_CLASS) for b in cls.bases)
-
-    def is_enum_class(self, path: str, cls: ClassDecl, depth: int = 0) -> bool:
-        """Does the class derive (through project classes) from enum.Enum and its kin? Then
-        `Cls[name]` / `Cls(value)` is one of its members: a closed set."""
-        decl = self.decl(path)
-        if decl is None or depth > 8:
-            return False
-        for base in cls.bases:
-            value = self.eval_static(decl, base)
-            if value.kind is Kind.EXTERNAL and value.name in queries.ENUM_CLASSES:
-                return True
-            if value.kind is Kind.CLASS and isinstance(value.ref, tuple) and \
-                    self.is_enum_class(value.ref[0], value.ref[1], depth + 1):
-                return True
-        return False
-
-    def model_of(self, decl: ModuleDecl, cls: ClassDecl) -> ModelInfo | None:
-        key = (decl.path, cls.name)
-        self.dependencies.read(decl.path)
-        if key in self._models:
-            return self._models[key]
-        self._models[key] = None  # cycle guard
-        with self.dependencies.computing(decl.path):
-            django = self.django_model(decl, cls)
-            if django is not None:
-                model = None if django.abstract else django
-            else:
-                model = self._build_model(decl, cls)
-        self._models[key] = model
-        return model
-
-    def is_sqlmodel(self, decl: ModuleDecl, cls: ClassDecl, depth: int = 0) -> bool:
-        """A subclass of sqlmodel.SQLModel (directly, or through project classes such as `HeroBase`)."""
-        if depth > 8:
-            return False
-        for base in cls.bases:
-            value = self.eval_static(decl, base)
-            if value.kind is Kind.EXTERNAL and value.name in queries.SQLMODEL_BASES:
-                return True
-            if value.kind is Kind.CLASS and value.ref is not None:
-                base_decl = self.decl(value.ref[0])
-                if base_decl is not None and self.is_sqlmodel(base_decl, value.ref[1], depth + 1):
-                    return True
-        return False
 
     # --- Django models ------------------------------------------------------------------------
 
-    def django_model(self, decl: ModuleDecl, cls: ClassDecl) -> ModelInfo | None:
-        """The Django model a class declares (abstract ones too), None when it is not one: it
-        derives from `django.db.models.Model`, directly or through other models of the project."""
-        key = (decl.path, cls.name)
-        self.dependencies.read(decl.path)
-        if key not in self._django:
-            self._django[key] = None  # cycle guard
-            with self.dependencies.computing(decl.path):
-                self._django[key] = self._build_django_model(decl, cls)
-        return self._django[key]
 
-    def _build_django_model(self, decl: ModuleDecl, cls: ClassDecl) -> ModelInfo | None:
-        concrete: list[ModelInfo] = []
-        abstract: list[tuple[ModuleDecl, ClassDecl]] = []
-        rooted = False
-        for base in cls.bases:
-            value = self.eval_static(decl, base)
-            if value.kind is Kind.EXTERNAL and value.name in queries.DJANGO_MODEL_CLASSES:
-                rooted = True
-            elif value.kind is Kind.MODEL_CLASS and value.model is not None and value.model.django:
-                concrete.append(value.model)
-            elif value.kind is Kind.MODEL_BASE and value.ref is not None:
-                base_decl = self.decl(value.ref[0])
-                if base_decl is not None and self.django_model(base_decl, value.ref[1]) is not None:
-                    abstract.append((base_decl, value.ref[1]))
-        if not (rooted or concrete or abstract):
-            return None
-        model = ModelInfo(cls.name, decl.path, cls.node.lineno, cls.name.lower(), style="django",
-                          abstract=_django_meta(cls, "abstract") is True)
-        for parent in concrete:  # multi-table inheritance and proxies: the parent's fields
-            model.columns.update(parent.columns)
-            model.relationships.update(parent.relationships)
-            model.managers.update(parent.managers)
-        backrefs: list[tuple[str, RelationshipInfo]] = []
-        for base_decl, base_cls in abstract:  # an abstract base's fields, as this model's own
-            self._read_django_body(model, base_decl, base_cls, backrefs, depth=0)
-        if not any(column.primary_key for column in model.columns.values()):
-            model.columns["id"] = ColumnInfo("id", False, cls.node.lineno, primary_key=True)
-        self._read_django_body(model, decl, cls, backrefs, depth=None)
-        if not model.managers:
-            model.managers["objects"] = []
-        model.extra_backrefs = backrefs
-        return model
-
-    def _read_django_body(self, model: ModelInfo, decl: ModuleDecl, cls: ClassDecl,
-                          backrefs: list[tuple[str, RelationshipInfo]], depth: int | None) -> None:
-        if depth is not None:  # an abstract base: its own abstract bases first
-            for base in cls.bases:
-                value = self.eval_static(decl, base)
-                if value.kind is Kind.MODEL_BASE and value.ref is not None and depth < 8:
-                    base_decl = self.decl(value.ref[0])
-                    if base_decl is not None and self.django_model(base_decl, value.ref[1]) is not None:
-                        self._read_django_body(model, base_decl, value.ref[1], backrefs, depth + 1)
-        resolve = lambda node: self.eval_static(decl, node)  # noqa: E731
-        for attr, _, value, line in cls.attrs:
-            managed = self._django_manager(decl, value)
-            if managed is not None:
-                model.managers[attr] = managed
-            else:
-                read_django_field(model, attr, value, line, resolve, backrefs)
-
-    def _django_manager(self, decl: ModuleDecl, node: ast.expr | None) -> list | None:
-        """`models.Manager()`, `MyManager()`, `MyQuerySet.as_manager()`,
-        `Manager.from_queryset(MyQuerySet)()`: the project classes whose methods the manager has
-        (empty for Django's own); None when `node` is not a manager."""
-        if not isinstance(node, ast.Call):
-            return None
-        func = node.func
-        if isinstance(func, ast.Attribute) and func.attr == "as_manager" and not node.args:
-            classes = self._queryset_class_refs(decl, [func.value])
-            return classes if classes is not None else None
-        if isinstance(func, ast.Call) and isinstance(func.func, ast.Attribute) and \
-                func.func.attr == "from_queryset" and len(func.args) == 1:
-            return self._queryset_class_refs(decl, [func.func.value, func.args[0]])
-        return self._queryset_class_refs(decl, [func])
-
-    def _queryset_class_refs(self, decl: ModuleDecl, nodes: list[ast.expr]) -> list | None:
-        refs = []
-        for node in nodes:
-            value = self.eval_static(decl, node)
-            if value.kind is Kind.EXTERNAL and value.name in queries.DJANGO_QUERYSET_CLASSES:
-                continue
-            if value.kind is Kind.CLASS and value.ref is not None and self.is_queryset_class(*value.ref):
-                refs.append(value.ref)
-                continue
-            return None
-        return refs
-
-    def is_queryset_class(self, path: str, cls: ClassDecl) -> bool:
-        """Does this project class derive from Django's Manager or QuerySet?"""
-        key = (path, cls.name)
-        self.dependencies.read(path)
-        if key not in self._queryset_classes:
-            self._queryset_classes[key] = False  # cycle guard
-            with self.dependencies.computing(path):
-                self._queryset_classes[key] = self._derives_from_queryset(path, cls)
-        return self._queryset_classes[key]
-
-    def _derives_from_queryset(self, path: str, cls: ClassDecl) -> bool:
-        decl = self.decl(path)
-        for base in cls.bases if decl is not None else []:
-            if isinstance(base, ast.Call) and isinstance(base.func, ast.Attribute) and \
-                    base.func.attr == "from_queryset":  # class M(Manager.from_queryset(QS))
-                base = base.func.value
-            value = self.eval_static(decl, base)
-            if (value.kind is Kind.EXTERNAL and value.name in queries.DJANGO_QUERYSET_CLASSES) or (
-                    value.kind is Kind.CLASS and value.ref is not None and self.is_queryset_class(*value.ref)):
-                return True
-        return False
-
-    def _build_model(self, decl: ModuleDecl, cls: ClassDecl) -> ModelInfo | None:
-        parents: list[ModelInfo] = []
-        mixins: list[tuple[ModuleDecl, ClassDecl]] = []
-        mapped_base = False
-        sqlmodel = self.is_sqlmodel(decl, cls)
-        if sqlmodel:
-            # Only `class Hero(SQLModel, table=True)` is mapped; the other SQLModel classes are
-            # pydantic models (HeroCreate, HeroPublic), whose fields are plain values.
-            table = cls.keyword("table")
-            if not (isinstance(table, ast.Constant) and table.value is True):
-                return None
-            mapped_base = True
-        for base in cls.bases:
-            value = self.eval_static(decl, base)
-            if value.kind is Kind.MODEL_CLASS and value.model is not None:
-                parents.append(value.model)
-            elif value.kind is Kind.MODEL_BASE:
-                mapped_base = True
-            elif value.kind is Kind.EXTERNAL and value.name in queries.DECLARATIVE_BASE_CLASSES:
-                return None  # a declarative base itself is not mapped
-            elif value.kind is Kind.CLASS and value.ref is not None:
-                mixins.append(value.ref)
-        resolve = lambda node: self.eval_static(decl, node)  # noqa: E731
-        declares = cls.attr_value("__tablename__") is not None or any(
-            is_mapping_call(value, resolve) for _, _, value, _ in cls.attrs
-        )
-        if self._is_abstract(decl, cls) or not (parents or mapped_base or declares):
-            return None
-        table = cls.attr_value("__tablename__")
-        model = ModelInfo(cls.name, decl.path, cls.node.lineno,
-                          table.value if isinstance(table, ast.Constant) and isinstance(table.value, str)
-                          else cls.name.lower() if sqlmodel  # SQLModel's default: the class name, lower-cased
-                          else default_table_name(cls.name))
-        read = read_sqlmodel_attribute if sqlmodel else read_attribute
-        for parent in parents:
-            model.columns.update(parent.columns)
-            model.relationships.update(parent.relationships)
-        backrefs: list[tuple[str, RelationshipInfo]] = []
-        for mixin_path, mixin in mixins:
-            mixin_decl = self.decl(mixin_path)
-            if mixin_decl is not None:
-                mixin_resolve = lambda node, d=mixin_decl: self.eval_static(d, node)  # noqa: E731
-                for attr, annotation, value, line in mixin.attrs:
-                    read(model, attr, annotation, value, line, mixin_resolve, backrefs)
-        for attr, annotation, value, line in cls.attrs:
-            read(model, attr, annotation, value, line, resolve, backrefs)
-        model.extra_backrefs = backrefs
-        return model
-
-    def class_of(self, model: ModelInfo) -> tuple[str, ClassDecl] | None:
-        if model.current is not None:
-            return None  # a historical model has none of the class's methods or properties
-        decl = self.decl(model.module_path)
-        cls = decl.classes.get(model.name) if decl is not None else None
-        return (model.module_path, cls) if cls is not None else None
-
-    def all_models(self) -> list[ModelInfo]:
-        """Every model of the modules read so far (computed once until one of them changes)."""
-        self.dependencies.read(ALL_MODELS)
-        if self._all_models is not None:
-            return self._all_models
-        loads = self._loads
-        out = []
-        with self.dependencies.computing(ALL_MODELS):
-            for decl in list(self._decls.values()):
-                if decl is None:
-                    continue
-                for cls in decl.classes.values():
-                    model = self.model_of(decl, cls)
-                    if model is not None:
-                        out.append(model)
-        if loads == self._loads:  # else a module read meanwhile may declare more: not kept
-            self._all_models = out
-        return out
-
-    def models_named(self, name: str) -> list[ModelInfo]:
-        """The models whose class name is `name`, case-insensitively (Django's `get_model`)."""
-        models = self.all_models()
-        if self._models_named is None or self._all_models is not models:
-            named: dict[str, list[ModelInfo]] = {}
-            for model in models:
-                named.setdefault(model.name.lower(), []).append(model)
-            if self._all_models is not models:
-                return named.get(name.lower(), [])
-            self._models_named = named
-        return self._models_named.get(name.lower(), [])
-
-    def find_model(self, name: str, near_path: str, app_label: str = "") -> ModelInfo | None:
-        """A relationship target named by class name, as SQLAlchemy's registry resolves it (and
-        Django's "app_label.Model": by class name, the app label choosing among namesakes)."""
-        near = self.decl(near_path)
-        if app_label and near is not None and self.app_label(near_path) != app_label:
-            near = None
-        if near is not None and name in near.classes:
-            model = self.model_of(near, near.classes[name])
-            if model is not None:
-                return model
-        if near is not None and name in near.imports:
-            value = self.resolve_global(near, name)
-            if value.kind is Kind.MODEL_CLASS:
-                return value.model
-        matches = [m for m in self.models_named(name) if m.name == name]
-        if len(matches) > 1 and app_label:
-            matches = [m for m in matches if self.model_label(m) == app_label]
-        return matches[0] if len(matches) == 1 else None
-
-    def django_model_by_label(self, app_label: str, name: str, near_path: str) -> ModelInfo | None:
-        """`apps.get_model("app_label", "Model")`: the concrete Django model of that app label and
-        class name (Django matches the name case-insensitively); None unless exactly one."""
-        app = _app_dir(near_path)
-        if self.app_label(os.path.join(app, "models.py")) == app_label:
-            # The migration's own app: read its models (the editor may not have opened them).
-            for models in (os.path.join(app, "models.py"), os.path.join(app, "models", "__init__.py")):
-                if os.path.basename(models) in self._entries(os.path.dirname(models)) and \
-                        self.decl(models) is not None:
-                    self.imports(models)
-        lower = name.lower()
-        matches = [m for m in self.models_named(lower) if m.django and self.model_label(m) == app_label]
-        return matches[0] if len(matches) == 1 else None
-
-    def historical(self, model: ModelInfo) -> ModelInfo:
-        """The model a data migration gets from `apps.get_model(...)`: today's fields and relations
-        (an approximation of that migration's state), none of the class's methods, properties or
-        custom managers (only `objects`, a plain Manager), so nothing of them is followed."""
-        if model.current is not None:
-            return model
-        key = (model.module_path, model.name)
-        self.dependencies.read(model.module_path)
-        copy = self._historical.get(key)
-        if copy is None or copy.current is not model:
-            copy = ModelInfo(model.name, model.module_path, model.line, model.table, columns=model.columns,
-                             relationships=model.relationships, style=model.style,
-                             managers={"objects": []}, current=model)
-            self._historical[key] = copy
-        return copy
-
-    def model_label(self, model: ModelInfo) -> str:
-        """A Django model's app label: its `Meta.app_label`, else its app's."""
-        found = self.class_of(model.current or model)
-        label = _django_meta(found[1], "app_label") if found is not None else None
-        return label if isinstance(label, str) else self.app_label(model.module_path)
-
-    def app_label(self, module_path: str) -> str:
-        """The label of the Django app a module belongs to: the `label` of the AppConfig in the
-        app's apps.py, else the app package's name (the package of `models.py`, `models/`,
-        `migrations/`)."""
-        app = _app_dir(module_path)
-        node = os.path.join(app, "apps.py")
-        self.dependencies.read(node)
-        if app not in self._app_labels:
-            self._app_labels[app] = ""  # cycle guard
-            with self.dependencies.computing(node):
-                self._app_labels[app] = self._read_app_label(app)
-        return self._app_labels[app]
-
-    def _read_app_label(self, app: str) -> str:
-        labels: set[object] = set()
-        config = self.decl(os.path.join(app, "apps.py")) if "apps.py" in self._entries(app) else None
-        for cls in config.classes.values() if config is not None else []:
-            if any(self.eval_static(config, base).name in queries.DJANGO_APP_CONFIG_CLASSES
-                   for base in cls.bases):
-                label = cls.attr_value("label")
-                labels.add(label.value if isinstance(label, ast.Constant) else None)
-        found = next(iter(labels)) if len(labels) == 1 else None
-        return found if isinstance(found, str) else os.path.basename(app)
-
-    def relationship(self, model: ModelInfo, attr: str) -> RelationshipInfo | None:
-        rel = model.relationships.get(attr)
-        if rel is not None:
-            return rel
-        model = model.current or model  # a historical model: the reverse accessors of today's
-        self.dependencies.read(ALL_MODELS)
-        backrefs = self._backrefs
-        if backrefs is None:
-            # Built aside: building models may read a module for the first time, which resets
-            # the table (a new module may declare backrefs).
-            backrefs = {}
-            for other in self.all_models():
-                for target, backref in other.extra_backrefs:
-                    backrefs.setdefault(target, []).append((backref, other))
-            self._backrefs = backrefs if self._all_models is not None else None
-        return next((b for b, other in backrefs.get(model.name, [])
-                     if b.name == attr and self._reverse_of(b, other, model)), None)
-
-    def _reverse_of(self, backref: RelationshipInfo, declaring: ModelInfo, model: ModelInfo) -> bool:
-        """A Django reverse accessor belongs to the model its field's target resolves to (not to
-        every model of that class name)."""
-        if not backref.django:
-            return True
-        forward = next((rel for rel in declaring.relationships.values()
-                        if rel.line == backref.line and rel.django), None)
-        return forward is not None and self.find_model(forward.target, declaring.module_path,
-                                                       forward.app_label) is model
-
-    def uselist(self, model: ModelInfo, rel: RelationshipInfo, target: ModelInfo | None) -> bool | None:
-        """Does `model.rel` hold a collection? As SQLAlchemy decides it: `uselist=`, `Mapped[list[...]]`,
-        an association table, else the direction of the foreign key between the two tables."""
-        if rel.uselist is not None:
-            return rel.uselist
-        if rel.secondary:
-            return True
-        if target is None:
-            return None
-        if any(model.references(column, target) for column in model.columns):
-            return False  # the foreign key is here: many-to-one
-        if any(target.references(column, model) for column in target.columns):
-            return True   # the foreign key is on the target: one-to-many
-        return None
-
-def _django_meta(cls: ClassDecl, option: str) -> object:
-    """A literal option of a Django model's inner `class Meta`."""
-    for stmt in cls.node.body:
-        if isinstance(stmt, ast.ClassDef) and stmt.name == "Meta":
-            for inner in stmt.body:
-                if isinstance(inner, ast.Assign) and any(
-                        isinstance(t, ast.Name) and t.id == option for t in inner.targets):
-                    return inner.value.value if isinstance(inner.value, ast.Constant) else None
-    return None
-
-
-def _app_dir(module_path: str) -> str:
-    """The Django app package of a module: the package holding `models.py` (or the `models/` or
-    `migrations/` package)."""
-    parent = os.path.dirname(module_path)
-    return os.path.dirname(parent) if os.path.basename(parent) in ("models", "migrations") else parent

@@ -17,19 +17,37 @@ from ormlens.analysis.flow import Value
 from ormlens.findings import Span
 
 if TYPE_CHECKING:
+    from ormlens.analysis.dependencies import Dependencies
     from ormlens.analysis.models import ModelInfo, RelationshipInfo
-    from ormlens.analysis.project import ProjectIndex
 
 # How Python evaluates a value whole (OrmPlugin.evaluate): iterating it, `list()` of it, `iter()`
 # or `reversed()` of it, `len()`, its truth, indexing it.
 EVALUATIONS = ("__iter__", "list", "iter", "len", "bool", "index")
 
 
+class Index(Protocol):
+    """What plugins use of the project's index (project.ProjectIndex)."""
+
+    dependencies: Dependencies          # what is derived reads (read) what, while computing it (computing)
+    plugin_caches: dict[str, dict]      # per plugin, what it derives from declarations (see OrmPlugin.forget)
+
+    def decl(self, path: str) -> ModuleDecl | None: ...
+    def whole(self, decl: ModuleDecl) -> ModuleDecl: ...
+    def entries(self, directory: str) -> frozenset[str]: ...
+    def imports(self, path: str) -> set[str]: ...
+    def eval_static(self, decl: ModuleDecl, node: ast.expr, depth: int = 0, label: str = "") -> Value: ...
+    def declared_model(self, decl: ModuleDecl, cls: ClassDecl) -> ModelInfo | None: ...
+    def models_named(self, name: str) -> list[ModelInfo]: ...
+    def class_of(self, model: ModelInfo) -> tuple[str, ClassDecl] | None: ...
+    def historical(self, model: ModelInfo) -> ModelInfo: ...
+    def returns(self, ref: FunctionRef) -> Value: ...
+
+
 class Interpreter(Protocol):
     """What plugins use of the interpreter (interpreter.FactsBuilder)."""
 
     decl: ModuleDecl                    # the module being walked
-    project: ProjectIndex               # the whole project: models, functions' summaries
+    project: Index                      # the whole project: models, functions' summaries
     facts: ModuleFacts                  # what the walk records
     values: dict[int, Value]            # the value of each node evaluated so far, by id(node)
     assignment: ast.Assign | None       # the assignment statement being executed
@@ -93,3 +111,26 @@ class OrmPlugin(Protocol):
 
     def annotation(self, b: Interpreter, value: Value) -> Value | None:
         """A parameter annotated with library class `value` (a session class)."""
+
+    # --- declarations (asked by the project's index, model_index.py) ---
+
+    def declared_model(self, index: Index, decl: ModuleDecl, cls: ClassDecl) -> ModelInfo | None:
+        """The model class `cls` declares (abstract=True for an abstract one), or None."""
+
+    def is_model_base(self, index: Index, decl: ModuleDecl, cls: ClassDecl) -> bool:
+        """Is `cls` a base of models without being one (a declarative base)?"""
+
+    def construct(self, index: Index, name: str, args: list[Value], keywords: dict[str | None, Value]) -> Value | None:
+        """What calling the library class or factory `name` gives (a session, a session factory...)."""
+
+    def namespace_attribute(self, index: Index, attr: str) -> Value | None:
+        """`attr` of this ORM's namespace object (Kind.ORM_NAMESPACE: Flask-SQLAlchemy's `db`)."""
+
+    def model_label(self, index: Index, model: ModelInfo) -> str | None:
+        """The label telling models of one class name apart (a Django app label)."""
+
+    def module_label(self, index: Index, path: str) -> str | None:
+        """The label of the models module `path` would declare."""
+
+    def forget(self, index: Index, nodes: set[str] | None) -> None:
+        """Drop what was derived from `nodes` (module paths and dependency nodes; None: everything)."""

@@ -8,13 +8,15 @@ from dataclasses import replace
 
 from ormlens.analysis import queries
 from ormlens.analysis.astutil import inside, is_none, last_name
-from ormlens.analysis.declarations import ClassDecl
+from ormlens.analysis.declarations import ClassDecl, ModuleDecl
 from ormlens.analysis.facts import InCall, LoopScope, RelationshipRead
 from ormlens.analysis.flow import (
     UNKNOWN, Kind, QueryInfo, RelatedManager, Size, Value, eager_below, eager_covers, merge_deps, schema_collection,
     unknown)
 from ormlens.analysis.models import ModelInfo
-from ormlens.analysis.orm.api import Interpreter
+from ormlens.analysis.orm import django_models
+from ormlens.analysis.orm.api import Index, Interpreter
+from ormlens.analysis.orm.django_models import forget  # noqa: F401 - a hook
 from ormlens.findings import Span
 
 
@@ -82,7 +84,7 @@ def subscript(b: Interpreter, node: ast.Subscript, base: Value, deps: frozenset[
 
 
 def self_value(b: Interpreter, cls: tuple[str, ClassDecl]) -> Value | None:
-    return queryset_self(b, cls) if b.project.is_queryset_class(*cls) else None
+    return queryset_self(b, cls) if django_models.is_queryset_class(b.project, *cls) else None
 
 
 def parameter(b: Interpreter, function: ast.FunctionDef | ast.AsyncFunctionDef, index: int,
@@ -121,6 +123,33 @@ def _run_python_functions(b: Interpreter) -> frozenset[str]:
 
 # How a long queryset expression evaluated whole is named in a message.
 EVALUATION_LABELS = {"__iter__": "{}", "list": "list({})", "len": "len({})", "bool": "bool({})", "index": "{}[…]"}
+
+
+# --- declarations ------------------------------------------------------------------------------
+
+
+def declared_model(index: Index, decl: ModuleDecl, cls: ClassDecl) -> ModelInfo | None:
+    return django_models.build_django_model(index, decl, cls)
+
+
+def is_model_base(index: Index, decl: ModuleDecl, cls: ClassDecl) -> bool:
+    return False  # an abstract model is a declared model (abstract=True)
+
+
+def construct(index: Index, name: str, args: list[Value], keywords: dict[str | None, Value]) -> Value | None:
+    return None
+
+
+def namespace_attribute(index: Index, attr: str) -> Value | None:
+    return None
+
+
+def model_label(index: Index, model: ModelInfo) -> str | None:
+    return django_models.model_label(index, model)  # (any model: a namesake of another ORM too)
+
+
+def module_label(index: Index, path: str) -> str | None:
+    return django_models.app_label_of(index, path)
 
 
 # --- querysets ------------------------------------------------------------------------------------
@@ -197,7 +226,7 @@ def django_get_model(b: Interpreter, node: ast.Call, historical: bool) -> Value:
         app_label, _, name = texts[0].rpartition(".")
     else:
         app_label, name = texts[0], texts[1]
-    model = b.project.django_model_by_label(app_label, name, b.decl.path) if app_label else None
+    model = django_models.django_model_by_label(b.project, app_label, name, b.decl.path) if app_label else None
     if model is None:
         return UNKNOWN
     return Value(kind=Kind.MODEL_CLASS, model=b.project.historical(model) if historical else model,

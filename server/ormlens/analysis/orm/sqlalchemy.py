@@ -8,11 +8,13 @@ from dataclasses import replace
 
 from ormlens.analysis import queries
 from ormlens.analysis.astutil import eq_compares, is_none, last_name
-from ormlens.analysis.declarations import ClassDecl
+from ormlens.analysis.declarations import ClassDecl, ModuleDecl
 from ormlens.analysis.facts import LoopScope, QueryCall
 from ormlens.analysis.flow import UNKNOWN, Kind, QueryInfo, Size, Value, merge_deps, schema_collection, unknown
 from ormlens.analysis.models import ModelInfo
-from ormlens.analysis.orm.api import Interpreter
+from ormlens.analysis.orm import sqlalchemy_models
+from ormlens.analysis.orm.api import Index, Interpreter
+from ormlens.analysis.orm.sqlalchemy_models import forget  # noqa: F401 - a hook
 from ormlens.findings import Span
 
 
@@ -137,6 +139,59 @@ def batch_column(b: Interpreter, node: ast.AST, query: Value, loops: tuple[LoopS
         keyed.append((query.model.primary_key, keys[0]))
     if len(keyed) == 1 and keyed[0][0] in query.model.columns and item(keyed[0][1]):
         return keyed[0][0]  # a column: `filter_by(user=u)` on a relationship is not one
+    return None
+
+
+# --- declarations ------------------------------------------------------------------------------
+
+# Flask-SQLAlchemy's `db` re-exports sqlalchemy and sqlalchemy.orm names.
+NAMESPACE_ORM_NAMES = frozenset({
+    "relationship", "relation", "backref", "mapped_column", "Mapped", "selectinload", "joinedload",
+    "subqueryload", "contains_eager", "raiseload", "noload", "lazyload", "immediateload", "defaultload",
+    "deferred", "column_property", "synonym", "aliased", "Session", "sessionmaker", "scoped_session",
+})
+
+
+def declared_model(index: Index, decl: ModuleDecl, cls: ClassDecl) -> ModelInfo | None:
+    return sqlalchemy_models.build_model(index, decl, cls)
+
+
+def is_model_base(index: Index, decl: ModuleDecl, cls: ClassDecl) -> bool:
+    return sqlalchemy_models.is_model_base(index, decl, cls)
+
+
+def construct(index: Index, name: str, args: list[Value], keywords: dict[str | None, Value]) -> Value | None:
+    """What calling a class or factory of the library gives: Flask-SQLAlchemy's `db`, a session
+    factory, a session, a declarative base."""
+    if name in queries.FLASK_SQLALCHEMY:
+        return Value(kind=Kind.ORM_NAMESPACE)
+    if name in queries.SESSION_FACTORIES:
+        # async_sessionmaker(engine), or the 1.4 spelling sessionmaker(engine, class_=AsyncSession)
+        session_class = keywords.get("class_")
+        return Value(kind=Kind.SESSION_FACTORY, asynchronous=name in queries.ASYNC_SESSION_FACTORIES or (
+            session_class is not None and session_class.name in queries.ASYNC_SESSION_CLASSES))
+    if name in queries.SESSION_CLASSES:
+        return Value(kind=Kind.SESSION, asynchronous=name in queries.ASYNC_SESSION_CLASSES)
+    if name in queries.DECLARATIVE_BASE_FACTORIES:
+        return Value(kind=Kind.MODEL_BASE)
+    return None
+
+
+def namespace_attribute(index: Index, attr: str) -> Value | None:
+    """`db.Model`, `db.session`, `db.relationship`...: Flask-SQLAlchemy's `db` re-exports the library."""
+    if attr == "Model":
+        return Value(kind=Kind.MODEL_BASE)
+    if attr == "session":
+        return Value(kind=Kind.SESSION, label="db.session")
+    module = "sqlalchemy.orm" if attr in NAMESPACE_ORM_NAMES else "sqlalchemy"
+    return Value(kind=Kind.EXTERNAL, name=f"{module}.{attr}")
+
+
+def model_label(index: Index, model: ModelInfo) -> str | None:
+    return None
+
+
+def module_label(index: Index, path: str) -> str | None:
     return None
 
 

@@ -1,0 +1,204 @@
+"""The models of a project (a part of ProjectIndex): which classes are models, as the ORM plugins
+say (orm/), their relationships both ways, and finding a model by name."""
+
+from __future__ import annotations
+
+from ormlens.analysis import queries
+from ormlens.analysis.declarations import ClassDecl, ModuleDecl
+from ormlens.analysis.dependencies import ALL_MODELS
+from ormlens.analysis.flow import UNKNOWN, Kind, Size, Value
+from ormlens.analysis.models import ModelInfo, RelationshipInfo
+from ormlens.analysis.orm import PLUGINS
+
+
+class ModelIndex:
+    """Models and relationships (a part of ProjectIndex, which holds the caches it uses)."""
+
+    def class_value(self, decl: ModuleDecl, cls: ClassDecl) -> Value:
+        model = self.declared_model(decl, cls)
+        if model is not None and not model.abstract:
+            return Value(kind=Kind.MODEL_CLASS, model=model, label=cls.name)
+        if model is not None:  # an abstract model: its fields are its subclasses' own
+            return Value(kind=Kind.MODEL_BASE, ref=(decl.path, cls), label=cls.name)
+        if any(plugin.is_model_base(self, decl, cls) for plugin in PLUGINS):
+            return Value(kind=Kind.MODEL_BASE, label=cls.name)
+        # An Enum class iterates its members: a fixed, small number.
+        enum = any(self.eval_static(decl, base).name.startswith("enum.") for base in cls.bases)
+        return Value(kind=Kind.CLASS, ref=(decl.path, cls), name=cls.name, label=cls.name,
+                     size=Size.BOUNDED if enum else Size.UNKNOWN)
+
+    def is_enum_class(self, path: str, cls: ClassDecl, depth: int = 0) -> bool:
+        """Does the class derive (through project classes) from enum.Enum and its kin? Then
+        `Cls[name]` / `Cls(value)` is one of its members: a closed set."""
+        decl = self.decl(path)
+        if decl is None or depth > 8:
+            return False
+        for base in cls.bases:
+            value = self.eval_static(decl, base)
+            if value.kind is Kind.EXTERNAL and value.name in queries.ENUM_CLASSES:
+                return True
+            if value.kind is Kind.CLASS and isinstance(value.ref, tuple) and \
+                    self.is_enum_class(value.ref[0], value.ref[1], depth + 1):
+                return True
+        return False
+
+    def model_of(self, decl: ModuleDecl, cls: ClassDecl) -> ModelInfo | None:
+        """The model class `cls` declares; None when it declares none, or an abstract one."""
+        model = self.declared_model(decl, cls)
+        return model if model is not None and not model.abstract else None
+
+    def declared_model(self, decl: ModuleDecl, cls: ClassDecl) -> ModelInfo | None:
+        """The model `cls` declares, abstract ones too, as the first ORM plugin that knows it says."""
+        key = (decl.path, cls.name)
+        self.dependencies.read(decl.path)
+        if key in self._models:
+            return self._models[key]
+        self._models[key] = None  # cycle guard
+        model = None
+        with self.dependencies.computing(decl.path):
+            for plugin in PLUGINS:
+                model = plugin.declared_model(self, decl, cls)
+                if model is not None:
+                    break
+        self._models[key] = model
+        return model
+
+    def model_label(self, model: ModelInfo) -> str:
+        """The label that tells models of one class name apart (a Django app label), or ""."""
+        return next((label for plugin in PLUGINS if (label := plugin.model_label(self, model)) is not None), "")
+
+    def module_label(self, path: str) -> str:
+        """The label of the models a module declares (a Django app label), or ""."""
+        return next((label for plugin in PLUGINS if (label := plugin.module_label(self, path)) is not None), "")
+
+    def class_of(self, model: ModelInfo) -> tuple[str, ClassDecl] | None:
+        if model.current is not None:
+            return None  # a historical model has none of the class's methods or properties
+        decl = self.decl(model.module_path)
+        cls = decl.classes.get(model.name) if decl is not None else None
+        return (model.module_path, cls) if cls is not None else None
+
+    def all_models(self) -> list[ModelInfo]:
+        """Every model of the modules read so far (computed once until one of them changes)."""
+        self.dependencies.read(ALL_MODELS)
+        if self._all_models is not None:
+            return self._all_models
+        loads = self._loads
+        out = []
+        with self.dependencies.computing(ALL_MODELS):
+            for decl in list(self._decls.values()):
+                if decl is None:
+                    continue
+                for cls in decl.classes.values():
+                    model = self.model_of(decl, cls)
+                    if model is not None:
+                        out.append(model)
+        if loads == self._loads:  # else a module read meanwhile may declare more: not kept
+            self._all_models = out
+        return out
+
+    def models_named(self, name: str) -> list[ModelInfo]:
+        """The models whose class name is `name`, case-insensitively (Django's `get_model`)."""
+        models = self.all_models()
+        if self._models_named is None or self._all_models is not models:
+            named: dict[str, list[ModelInfo]] = {}
+            for model in models:
+                named.setdefault(model.name.lower(), []).append(model)
+            if self._all_models is not models:
+                return named.get(name.lower(), [])
+            self._models_named = named
+        return self._models_named.get(name.lower(), [])
+
+    def find_model(self, name: str, near_path: str, app_label: str = "") -> ModelInfo | None:
+        """A relationship target named by class name, as SQLAlchemy's registry resolves it (and
+        Django's "app_label.Model": by class name, the app label choosing among namesakes)."""
+        near = self.decl(near_path)
+        if app_label and near is not None and self.module_label(near_path) != app_label:
+            near = None
+        if near is not None and name in near.classes:
+            model = self.model_of(near, near.classes[name])
+            if model is not None:
+                return model
+        if near is not None and name in near.imports:
+            value = self.resolve_global(near, name)
+            if value.kind is Kind.MODEL_CLASS:
+                return value.model
+        matches = [m for m in self.models_named(name) if m.name == name]
+        if len(matches) > 1 and app_label:
+            matches = [m for m in matches if self.model_label(m) == app_label]
+        return matches[0] if len(matches) == 1 else None
+
+    def historical(self, model: ModelInfo) -> ModelInfo:
+        """The model a data migration gets from `apps.get_model(...)`: today's fields and relations
+        (an approximation of that migration's state), none of the class's methods, properties or
+        custom managers (only `objects`, a plain Manager), so nothing of them is followed."""
+        if model.current is not None:
+            return model
+        key = (model.module_path, model.name)
+        self.dependencies.read(model.module_path)
+        copy = self._historical.get(key)
+        if copy is None or copy.current is not model:
+            copy = ModelInfo(model.name, model.module_path, model.line, model.table, columns=model.columns,
+                             relationships=model.relationships, style=model.style,
+                             managers={"objects": []}, current=model)
+            self._historical[key] = copy
+        return copy
+
+    def relationship(self, model: ModelInfo, attr: str) -> RelationshipInfo | None:
+        rel = model.relationships.get(attr)
+        if rel is not None:
+            return rel
+        model = model.current or model  # a historical model: the reverse accessors of today's
+        self.dependencies.read(ALL_MODELS)
+        backrefs = self._backrefs
+        if backrefs is None:
+            # Built aside: building models may read a module for the first time, which resets
+            # the table (a new module may declare backrefs).
+            backrefs = {}
+            for other in self.all_models():
+                for target, backref in other.extra_backrefs:
+                    backrefs.setdefault(target, []).append((backref, other))
+            self._backrefs = backrefs if self._all_models is not None else None
+        return next((b for b, other in backrefs.get(model.name, [])
+                     if b.name == attr and self._reverse_of(b, other, model)), None)
+
+    def _reverse_of(self, backref: RelationshipInfo, declaring: ModelInfo, model: ModelInfo) -> bool:
+        """A Django reverse accessor belongs to the model its field's target resolves to (not to
+        every model of that class name)."""
+        if not backref.django:
+            return True
+        forward = next((rel for rel in declaring.relationships.values()
+                        if rel.line == backref.line and rel.django), None)
+        return forward is not None and self.find_model(forward.target, declaring.module_path,
+                                                       forward.app_label) is model
+
+    def uselist(self, model: ModelInfo, rel: RelationshipInfo, target: ModelInfo | None) -> bool | None:
+        """Does `model.rel` hold a collection? As SQLAlchemy decides it: `uselist=`, `Mapped[list[...]]`,
+        an association table, else the direction of the foreign key between the two tables."""
+        if rel.uselist is not None:
+            return rel.uselist
+        if rel.secondary:
+            return True
+        if target is None:
+            return None
+        if any(model.references(column, target) for column in model.columns):
+            return False  # the foreign key is here: many-to-one
+        if any(target.references(column, model) for column in target.columns):
+            return True   # the foreign key is on the target: one-to-many
+        return None
+
+    def construct(self, callee: Value, args: list[Value], keywords: dict[str | None, Value] | None = None) -> Value:
+        """What calling a class or factory of the ORMs gives (shared with the facts pass)."""
+        if callee.kind is Kind.EXTERNAL:
+            for plugin in PLUGINS:
+                value = plugin.construct(self, callee.name, args, keywords or {})
+                if value is not None:
+                    return value
+        if callee.kind is Kind.SESSION_FACTORY:
+            return Value(kind=Kind.SESSION, asynchronous=callee.asynchronous)
+        return UNKNOWN
+
+    def _declares_models(self, path: str) -> bool:
+        decl = self.decl(path)
+        return decl is not None and any(
+            self.declared_model(decl, cls) is not None for cls in decl.classes.values())

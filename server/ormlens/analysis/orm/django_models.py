@@ -1,0 +1,201 @@
+"""Django, what its declarations mean: which classes are models (and abstract ones), their fields
+and managers, manager and queryset classes, app labels (`apps.get_model("app", "Model")`)."""
+
+from __future__ import annotations
+
+import ast
+import os
+
+from ormlens.analysis import queries
+from ormlens.analysis.declarations import ClassDecl, ModuleDecl
+from ormlens.analysis.flow import Kind
+from ormlens.analysis.models import ColumnInfo, ModelInfo, RelationshipInfo, read_django_field
+from ormlens.analysis.orm.api import Index
+
+
+def _cache(index: Index, name: str) -> dict:
+    return index.plugin_caches.setdefault(name, {})
+
+
+def forget(index: Index, nodes: set[str] | None) -> None:
+    """Drop what was derived from `nodes` (module paths; None: everything)."""
+    classes, labels = _cache(index, "django.queryset_classes"), _cache(index, "django.app_labels")
+    if nodes is None:
+        classes.clear()
+        labels.clear()
+        return
+    for key in [key for key in classes if key[0] in nodes]:
+        del classes[key]
+    for app in [app for app in labels if os.path.join(app, "apps.py") in nodes]:
+        del labels[app]
+
+
+def build_django_model(index: Index, decl: ModuleDecl, cls: ClassDecl) -> ModelInfo | None:
+    concrete: list[ModelInfo] = []
+    abstract: list[tuple[ModuleDecl, ClassDecl]] = []
+    rooted = False
+    for base in cls.bases:
+        value = index.eval_static(decl, base)
+        if value.kind is Kind.EXTERNAL and value.name in queries.DJANGO_MODEL_CLASSES:
+            rooted = True
+        elif value.kind is Kind.MODEL_CLASS and value.model is not None and value.model.django:
+            concrete.append(value.model)
+        elif value.kind is Kind.MODEL_BASE and value.ref is not None:
+            base_decl = index.decl(value.ref[0])
+            if base_decl is not None and index.declared_model(base_decl, value.ref[1]) is not None:
+                abstract.append((base_decl, value.ref[1]))
+    if not (rooted or concrete or abstract):
+        return None
+    model = ModelInfo(cls.name, decl.path, cls.node.lineno, cls.name.lower(), style="django",
+                      abstract=django_meta(cls, "abstract") is True)
+    for parent in concrete:  # multi-table inheritance and proxies: the parent's fields
+        model.columns.update(parent.columns)
+        model.relationships.update(parent.relationships)
+        model.managers.update(parent.managers)
+    backrefs: list[tuple[str, RelationshipInfo]] = []
+    for base_decl, base_cls in abstract:  # an abstract base's fields, as this model's own
+        read_django_body(index, model, base_decl, base_cls, backrefs, depth=0)
+    if not any(column.primary_key for column in model.columns.values()):
+        model.columns["id"] = ColumnInfo("id", False, cls.node.lineno, primary_key=True)
+    read_django_body(index, model, decl, cls, backrefs, depth=None)
+    if not model.managers:
+        model.managers["objects"] = []
+    model.extra_backrefs = backrefs
+    return model
+
+
+def read_django_body(index: Index, model: ModelInfo, decl: ModuleDecl, cls: ClassDecl,
+                      backrefs: list[tuple[str, RelationshipInfo]], depth: int | None) -> None:
+    if depth is not None:  # an abstract base: its own abstract bases first
+        for base in cls.bases:
+            value = index.eval_static(decl, base)
+            if value.kind is Kind.MODEL_BASE and value.ref is not None and depth < 8:
+                base_decl = index.decl(value.ref[0])
+                if base_decl is not None and index.declared_model(base_decl, value.ref[1]) is not None:
+                    read_django_body(index, model, base_decl, value.ref[1], backrefs, depth + 1)
+    resolve = lambda node: index.eval_static(decl, node)  # noqa: E731
+    for attr, _, value, line in cls.attrs:
+        managed = django_manager(index, decl, value)
+        if managed is not None:
+            model.managers[attr] = managed
+        else:
+            read_django_field(model, attr, value, line, resolve, backrefs)
+
+
+def django_manager(index: Index, decl: ModuleDecl, node: ast.expr | None) -> list | None:
+    """`models.Manager()`, `MyManager()`, `MyQuerySet.as_manager()`,
+    `Manager.from_queryset(MyQuerySet)()`: the project classes whose methods the manager has
+    (empty for Django's own); None when `node` is not a manager."""
+    if not isinstance(node, ast.Call):
+        return None
+    func = node.func
+    if isinstance(func, ast.Attribute) and func.attr == "as_manager" and not node.args:
+        classes = queryset_class_refs(index, decl, [func.value])
+        return classes if classes is not None else None
+    if isinstance(func, ast.Call) and isinstance(func.func, ast.Attribute) and \
+            func.func.attr == "from_queryset" and len(func.args) == 1:
+        return queryset_class_refs(index, decl, [func.func.value, func.args[0]])
+    return queryset_class_refs(index, decl, [func])
+
+
+def queryset_class_refs(index: Index, decl: ModuleDecl, nodes: list[ast.expr]) -> list | None:
+    refs = []
+    for node in nodes:
+        value = index.eval_static(decl, node)
+        if value.kind is Kind.EXTERNAL and value.name in queries.DJANGO_QUERYSET_CLASSES:
+            continue
+        if value.kind is Kind.CLASS and value.ref is not None and is_queryset_class(index, *value.ref):
+            refs.append(value.ref)
+            continue
+        return None
+    return refs
+
+
+def is_queryset_class(index: Index, path: str, cls: ClassDecl) -> bool:
+    """Does this project class derive from Django's Manager or QuerySet?"""
+    key = (path, cls.name)
+    index.dependencies.read(path)
+    if key not in _cache(index, "django.queryset_classes"):
+        _cache(index, "django.queryset_classes")[key] = False  # cycle guard
+        with index.dependencies.computing(path):
+            _cache(index, "django.queryset_classes")[key] = derives_from_queryset(index, path, cls)
+    return _cache(index, "django.queryset_classes")[key]
+
+
+def derives_from_queryset(index: Index, path: str, cls: ClassDecl) -> bool:
+    decl = index.decl(path)
+    for base in cls.bases if decl is not None else []:
+        if isinstance(base, ast.Call) and isinstance(base.func, ast.Attribute) and \
+                base.func.attr == "from_queryset":  # class M(Manager.from_queryset(QS))
+            base = base.func.value
+        value = index.eval_static(decl, base)
+        if (value.kind is Kind.EXTERNAL and value.name in queries.DJANGO_QUERYSET_CLASSES) or (
+                value.kind is Kind.CLASS and value.ref is not None and is_queryset_class(index, *value.ref)):
+            return True
+    return False
+
+
+def django_model_by_label(index: Index, app_label: str, name: str, near_path: str) -> ModelInfo | None:
+    """`apps.get_model("app_label", "Model")`: the concrete Django model of that app label and
+    class name (Django matches the name case-insensitively); None unless exactly one."""
+    app = app_dir(near_path)
+    if app_label_of(index, os.path.join(app, "models.py")) == app_label:
+        # The migration's own app: read its models (the editor may not have opened them).
+        for models in (os.path.join(app, "models.py"), os.path.join(app, "models", "__init__.py")):
+            if os.path.basename(models) in index.entries(os.path.dirname(models)) and \
+                    index.decl(models) is not None:
+                index.imports(models)
+    lower = name.lower()
+    matches = [m for m in index.models_named(lower) if m.django and model_label(index, m) == app_label]
+    return matches[0] if len(matches) == 1 else None
+
+
+def model_label(index: Index, model: ModelInfo) -> str:
+    """A Django model's app label: its `Meta.app_label`, else its app's."""
+    found = index.class_of(model.current or model)
+    label = django_meta(found[1], "app_label") if found is not None else None
+    return label if isinstance(label, str) else app_label_of(index, model.module_path)
+
+
+def app_label_of(index: Index, module_path: str) -> str:
+    """The label of the Django app a module belongs to: the `label` of the AppConfig in the
+    app's apps.py, else the app package's name (the package of `models.py`, `models/`,
+    `migrations/`)."""
+    app = app_dir(module_path)
+    node = os.path.join(app, "apps.py")
+    index.dependencies.read(node)
+    if app not in _cache(index, "django.app_labels"):
+        _cache(index, "django.app_labels")[app] = ""  # cycle guard
+        with index.dependencies.computing(node):
+            _cache(index, "django.app_labels")[app] = read_app_label(index, app)
+    return _cache(index, "django.app_labels")[app]
+
+
+def read_app_label(index: Index, app: str) -> str:
+    labels: set[object] = set()
+    config = index.decl(os.path.join(app, "apps.py")) if "apps.py" in index.entries(app) else None
+    for cls in config.classes.values() if config is not None else []:
+        if any(index.eval_static(config, base).name in queries.DJANGO_APP_CONFIG_CLASSES
+               for base in cls.bases):
+            label = cls.attr_value("label")
+            labels.add(label.value if isinstance(label, ast.Constant) else None)
+    found = next(iter(labels)) if len(labels) == 1 else None
+    return found if isinstance(found, str) else os.path.basename(app)
+
+
+def django_meta(cls: ClassDecl, option: str) -> object:
+    """A literal option of a Django model's inner `class Meta`."""
+    for stmt in cls.node.body:
+        if isinstance(stmt, ast.ClassDef) and stmt.name == "Meta":
+            for inner in stmt.body:
+                if isinstance(inner, ast.Assign) and any(
+                        isinstance(t, ast.Name) and t.id == option for t in inner.targets):
+                    return inner.value.value if isinstance(inner.value, ast.Constant) else None
+    return None
+
+
+def app_dir(module_path: str) -> str:
+    """The Django app package of a module: the package holding `models.py` (or the `models/` or
+    `migrations/` package)."""
+    parent = os.path.dirname(module_path)
+    return os.path.dirname(parent) if os.path.basename(parent) in ("models", "migrations") else parent

@@ -11,12 +11,19 @@ from ormlens.analysis.astutil import inside, is_none, last_name
 from ormlens.analysis.declarations import ClassDecl, ModuleDecl
 from ormlens.analysis.facts import InCall, LoopScope, RelationshipRead
 from ormlens.analysis.flow import (
-    UNKNOWN, Kind, QueryInfo, RelatedManager, Size, Value, eager_below, eager_covers, merge_deps, schema_collection,
-    unknown)
+    UNKNOWN, Kind, QueryInfo, RelatedManager, Size, Value, eager_below, eager_covers, merge_deps,
+    schema_collection, unknown,
+)
 from ormlens.analysis.models import ModelInfo
 from ormlens.analysis.orm import django_models
 from ormlens.analysis.orm.api import Index, Interpreter
 from ormlens.analysis.orm.django_models import forget  # noqa: F401 - a hook
+from ormlens.analysis.orm.django_models import (
+    DJANGO_CACHED_EVALUATIONS, DJANGO_GET_OR_404, DJANGO_GET_MODEL, DJANGO_HISTORICAL_APPS, DJANGO_IMPLICIT_MANAGERS,
+    DJANGO_NULL_EXCLUDING_LOOKUPS, DJANGO_OPTIONS, DJANGO_PREFETCH, DJANGO_Q, DJANGO_QUERYSET_BUILDERS,
+    DJANGO_QUERYSET_TERMINALS, DJANGO_RUN_PYTHON, DJANGO_VALUES_METHODS, DJANGO_WRITE_METHODS,
+    SCHEMA_COLLECTION_METHODS,
+)
 from ormlens.findings import Span
 
 
@@ -28,7 +35,7 @@ def method_call(b: Interpreter, node: ast.Call, base: Value, method: str, args: 
                 kwargs: dict[str | None, Value]) -> Value | None:
     if is_queryset(base):
         return django_method(b, node, base, method, args)
-    if base.kind is Kind.SCHEMA and method in queries.SCHEMA_COLLECTION_METHODS:  # `_meta.get_fields()`
+    if base.kind is Kind.SCHEMA and method in SCHEMA_COLLECTION_METHODS:  # `_meta.get_fields()`
         return schema_collection(base.deps)
     return None
 
@@ -38,11 +45,11 @@ def function_call(b: Interpreter, node: ast.Call, name: str, args: list[Value]) 
 
 
 def attribute(b: Interpreter, node: ast.Attribute, base: Value, attr: str) -> Value | None:
-    if attr == queries.DJANGO_OPTIONS:  # a model's or a row's `_meta`: the schema, not data
+    if attr == DJANGO_OPTIONS:  # a model's or a row's `_meta`: the schema, not data
         return Value(kind=Kind.SCHEMA, deps=base.deps)
     if base.kind is Kind.MODEL_CLASS and base.model is not None and base.model.django:
         managers = base.model.managers
-        if attr in managers or attr in queries.DJANGO_IMPLICIT_MANAGERS:
+        if attr in managers or attr in DJANGO_IMPLICIT_MANAGERS:
             return django_manager(b, node, base.model, managers.get(attr, ()))
     return None
 
@@ -94,7 +101,7 @@ def parameter(b: Interpreter, function: ast.FunctionDef | ast.AsyncFunctionDef, 
     if index != 0 or b.decl.functions.get(function.name) is not function or \
             function.name not in run_python_functions(b):
         return None
-    return Value(kind=Kind.EXTERNAL, name=queries.DJANGO_HISTORICAL_APPS, label=arg.arg)
+    return Value(kind=Kind.EXTERNAL, name=DJANGO_HISTORICAL_APPS, label=arg.arg)
 
 
 def annotation(b: Interpreter, value: Value) -> Value | None:
@@ -115,7 +122,7 @@ def _run_python_functions(b: Interpreter) -> frozenset[str]:
     names = set()
     for node in ast.walk(b.project.whole(b.decl).tree):
         if isinstance(node, ast.Call) and last_name(node.func) == "RunPython" and \
-                b.project.eval_static(b.decl, node.func).name in queries.DJANGO_RUN_PYTHON:
+                b.project.eval_static(b.decl, node.func).name in DJANGO_RUN_PYTHON:
             given = [*node.args[:2], *(kw.value for kw in node.keywords if kw.arg in ("code", "reverse_code"))]
             names.update(arg.id for arg in given if isinstance(arg, ast.Name))
     return frozenset(names)
@@ -195,14 +202,14 @@ def rebase(b: Interpreter, base: Value, returned: Value, node: ast.expr) -> Valu
 
 def django_call(b: Interpreter, node: ast.Call, full: str, args: list[Value]) -> Value | None:
     """Django functions that matter here: `Prefetch(...)`, `Q(...)`, `get_object_or_404(...)`."""
-    if full in queries.DJANGO_PREFETCH:
+    if full in DJANGO_PREFETCH:
         return prefetch_option(b, node, args)
-    if full in queries.DJANGO_GET_MODEL:
-        return django_get_model(b, node, historical=queries.DJANGO_GET_MODEL[full])
-    if full in queries.DJANGO_Q:
+    if full in DJANGO_GET_MODEL:
+        return django_get_model(b, node, historical=DJANGO_GET_MODEL[full])
+    if full in DJANGO_Q:
         django_lookups(b, node, QueryInfo(None, django=True), "filter")
         return UNKNOWN
-    terminal = queries.DJANGO_GET_OR_404.get(full)
+    terminal = DJANGO_GET_OR_404.get(full)
     if terminal is not None and args:
         first = args[0]
         if first.kind is Kind.MODEL_CLASS and first.model is not None and first.model.django:
@@ -256,22 +263,22 @@ def prefetch_option(b: Interpreter, node: ast.Call, args: list[Value]) -> Value:
 def django_method(b: Interpreter, node: ast.Call, base: Value, method: str, args: list[Value]) -> Value:
     info = base.query
     assert info is not None
-    if method in queries.DJANGO_WRITE_METHODS:
+    if method in DJANGO_WRITE_METHODS:
         # A write, one statement by design (like session.add()); create() gives the new row.
         if method in ("create", "acreate") and base.model is not None:
             return Value(kind=Kind.ROW, model=base.model, deps=base.deps)
         return unknown(base.deps)
-    if method in queries.DJANGO_QUERYSET_TERMINALS:
+    if method in DJANGO_QUERYSET_TERMINALS:
         args = [*args, *(b.values.get(id(kw.value), UNKNOWN) for kw in node.keywords)]
         if method in ("get", "aget", "get_or_create", "aget_or_create", "update_or_create",
                       "aupdate_or_create"):
             info = django_lookups(b, node, info, "filter")
         return django_execute(b, node, base.but(query=info, deps=base.deps | merge_deps(args)),
                                    method.removeprefix("a") if method.startswith("a") and
-                                   method[1:] in queries.DJANGO_QUERYSET_TERMINALS else method, node)
-    if method in queries.DJANGO_QUERYSET_BUILDERS:
-        return base.but(tuples=base.tuples or method in queries.DJANGO_VALUES_METHODS,
-                        via=None if method in queries.DJANGO_VALUES_METHODS else base.via,
+                                   method[1:] in DJANGO_QUERYSET_TERMINALS else method, node)
+    if method in DJANGO_QUERYSET_BUILDERS:
+        return base.but(tuples=base.tuples or method in DJANGO_VALUES_METHODS,
+                        via=None if method in DJANGO_VALUES_METHODS else base.via,
                         size=Size.BOUNDED if method == "none" else base.size,
                         query=django_builder(b, node, info, method, args))
     # A method of the project's own manager or queryset class.
@@ -344,7 +351,7 @@ def django_lookups(b: Interpreter, node: ast.Call, info: QueryInfo, method: str)
             varying.append((lookup if operator == "exact" and not negated else None, kw.value))
         if len(field) == 1:
             keeps_set = _literal(kw.value) is negated if operator == "isnull" \
-                else (not negated and operator in queries.DJANGO_NULL_EXCLUDING_LOOKUPS
+                else (not negated and operator in DJANGO_NULL_EXCLUDING_LOOKUPS
                       and not is_none(kw.value)) or (negated and operator == "exact" and is_none(kw.value))
             if keeps_set:
                 not_null.add(field[0])
@@ -360,7 +367,7 @@ def django_execute(b: Interpreter, node: ast.AST, query: Value, terminal: str, e
     info = query.query
     assert info is not None
     model = query.model
-    if info.related is not None and terminal in queries.DJANGO_CACHED_EVALUATIONS | {"first", "last"}:
+    if info.related is not None and terminal in DJANGO_CACHED_EVALUATIONS | {"first", "last"}:
         return related_evaluation(b, node, query, terminal, expression)
     loops = b.effective_loops()
     if isinstance(expression, ast.Name) and terminal in ("__iter__", "list", "len", "bool"):
@@ -380,7 +387,7 @@ def django_execute(b: Interpreter, node: ast.AST, query: Value, terminal: str, e
                    count_name=annotatable_count(b, query, key, loops)
                    if terminal == "count" and _only_filter(node) else None)
     gives = {"__iter__": "rows", "list": "rows", "index": "row"}.get(
-        terminal, queries.DJANGO_QUERYSET_TERMINALS.get(terminal, "scalar"))
+        terminal, DJANGO_QUERYSET_TERMINALS.get(terminal, "scalar"))
     if model is None or query.tuples:
         return Value(kind=Kind.COLLECTION, size=Size.UNBOUNDED, deps=query.deps) if gives == "rows" \
             else unknown(query.deps)

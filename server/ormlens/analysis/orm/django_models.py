@@ -6,11 +6,89 @@ from __future__ import annotations
 import ast
 import os
 
-from ormlens.analysis import queries
 from ormlens.analysis.declarations import ClassDecl, ModuleDecl
 from ormlens.analysis.flow import Kind
-from ormlens.analysis.models import ColumnInfo, ModelInfo, RelationshipInfo, read_django_field
+from ormlens.analysis.models import NOT_LITERAL, ColumnInfo, const_kw, ModelInfo, RelationshipInfo, Resolver, external_name
 from ormlens.analysis.orm.api import Index
+
+
+# --- the library's names -------------------------------------------------------------------------
+
+# Django's model options: `X._meta` on anything is the Options of a model class or instance (the
+# name is Django's API), whose collections are as large as the code.
+DJANGO_OPTIONS = "_meta"
+
+DJANGO_MODEL_CLASSES = frozenset({"django.db.models.Model", "django.db.models.base.Model"})
+
+# Subclassing these makes a manager or queryset class: `self` in its methods is a queryset.
+DJANGO_QUERYSET_CLASSES = frozenset({
+    "django.db.models.Manager", "django.db.models.manager.Manager", "django.db.models.manager.BaseManager",
+    "django.db.models.QuerySet", "django.db.models.query.QuerySet",
+})
+
+DJANGO_MODULE_PREFIXES = ("django.db.models", "django.contrib.postgres.fields", "django.contrib.gis.db.models")
+
+# Relation fields, by what reading the attribute gives: one row ("one") or a related manager ("many").
+DJANGO_RELATION_FIELDS = {"ForeignKey": "one", "OneToOneField": "one", "ManyToManyField": "many"}
+
+# Managers every model has besides the declared ones (`objects` only when none is declared).
+DJANGO_IMPLICIT_MANAGERS = frozenset({"_default_manager", "_base_manager"})
+
+# QuerySet (and Manager) methods that return another QuerySet without running it.
+DJANGO_QUERYSET_BUILDERS = frozenset({
+    "all", "filter", "exclude", "order_by", "select_related", "prefetch_related", "annotate", "alias",
+    "values", "values_list", "only", "defer", "distinct", "using", "none", "union", "intersection",
+    "difference", "reverse", "extra", "select_for_update", "dates", "datetimes", "complex_filter",
+    "get_queryset", "db_manager",
+})
+
+# ... after which rows are dicts, tuples or values, not model instances.
+DJANGO_VALUES_METHODS = frozenset({"values", "values_list", "dates", "datetimes"})
+
+# Methods that run the query, by what they give back ("rows", "row", "scalar", "dict", "pair").
+DJANGO_QUERYSET_TERMINALS = {
+    "get": "row", "first": "row", "last": "row", "earliest": "row", "latest": "row",
+    "count": "scalar", "exists": "scalar", "contains": "scalar", "aggregate": "scalar", "explain": "scalar",
+    "update": "scalar", "delete": "scalar", "in_bulk": "dict", "iterator": "rows",
+    "get_or_create": "pair", "update_or_create": "pair",
+}
+# The async spellings (`aget`, `acount`...): the same terminals.
+DJANGO_QUERYSET_TERMINALS.update({f"a{name}": gives for name, gives in list(DJANGO_QUERYSET_TERMINALS.items())})
+
+# Writes: like session.add(), one statement each by design; not what ORM001 reports.
+DJANGO_WRITE_METHODS = frozenset({"create", "bulk_create", "bulk_update", "add", "remove", "set", "clear",
+                                  "acreate", "abulk_create", "abulk_update", "aadd", "aremove", "aset", "aclear"})
+
+# Evaluations a related manager answers from the prefetch cache (`prefetch_related`): iterating,
+# list()/len()/bool(), and count()/exists() (QuerySet.count() is len() of a filled cache).
+DJANGO_CACHED_EVALUATIONS = frozenset({"__iter__", "list", "len", "bool", "count", "exists"})
+
+DJANGO_PREFETCH = frozenset({"django.db.models.Prefetch", "django.db.models.query.Prefetch"})
+
+DJANGO_Q = frozenset({"django.db.models.Q", "django.db.models.query_utils.Q"})
+
+DJANGO_APP_CONFIG_CLASSES = frozenset({"django.apps.AppConfig", "django.apps.config.AppConfig"})
+
+DJANGO_RUN_PYTHON = frozenset({"django.db.migrations.RunPython", "django.db.migrations.operations.RunPython",
+                               "django.db.migrations.operations.special.RunPython"})
+
+# What a RunPython function's first parameter is: the registry of historical models.
+DJANGO_HISTORICAL_APPS = "django.db.migrations.state.StateApps"
+
+# `get_model(...)` of an app registry: True when it gives a historical model (a migration's).
+DJANGO_GET_MODEL = {"django.apps.apps.get_model": False, "django.apps.registry.apps.get_model": False,
+                    f"{DJANGO_HISTORICAL_APPS}.get_model": True}
+
+DJANGO_GET_OR_404 = {"django.shortcuts.get_object_or_404": "get", "django.shortcuts.get_list_or_404": "list"}
+
+# Lookups that never match NULL (`price__gt=0`), so the field is NOT NULL in the rows.
+DJANGO_NULL_EXCLUDING_LOOKUPS = frozenset({
+    "exact", "iexact", "gt", "gte", "lt", "lte", "in", "range", "contains", "icontains", "startswith",
+    "istartswith", "endswith", "iendswith", "regex", "iregex",
+})
+
+# Methods of a schema object that return one of its collections (Django `_meta.get_fields()`).
+SCHEMA_COLLECTION_METHODS = frozenset({"get_fields"})
 
 
 def _cache(index: Index, name: str) -> dict:
@@ -36,7 +114,7 @@ def build_django_model(index: Index, decl: ModuleDecl, cls: ClassDecl) -> ModelI
     rooted = False
     for base in cls.bases:
         value = index.eval_static(decl, base)
-        if value.kind is Kind.EXTERNAL and value.name in queries.DJANGO_MODEL_CLASSES:
+        if value.kind is Kind.EXTERNAL and value.name in DJANGO_MODEL_CLASSES:
             rooted = True
         elif value.kind is Kind.MODEL_CLASS and value.model is not None and value.model.django:
             concrete.append(value.model)
@@ -102,7 +180,7 @@ def queryset_class_refs(index: Index, decl: ModuleDecl, nodes: list[ast.expr]) -
     refs = []
     for node in nodes:
         value = index.eval_static(decl, node)
-        if value.kind is Kind.EXTERNAL and value.name in queries.DJANGO_QUERYSET_CLASSES:
+        if value.kind is Kind.EXTERNAL and value.name in DJANGO_QUERYSET_CLASSES:
             continue
         if value.kind is Kind.CLASS and value.ref is not None and is_queryset_class(index, *value.ref):
             refs.append(value.ref)
@@ -129,7 +207,7 @@ def derives_from_queryset(index: Index, path: str, cls: ClassDecl) -> bool:
                 base.func.attr == "from_queryset":  # class M(Manager.from_queryset(QS))
             base = base.func.value
         value = index.eval_static(decl, base)
-        if (value.kind is Kind.EXTERNAL and value.name in queries.DJANGO_QUERYSET_CLASSES) or (
+        if (value.kind is Kind.EXTERNAL and value.name in DJANGO_QUERYSET_CLASSES) or (
                 value.kind is Kind.CLASS and value.ref is not None and is_queryset_class(index, *value.ref)):
             return True
     return False
@@ -175,7 +253,7 @@ def read_app_label(index: Index, app: str) -> str:
     labels: set[object] = set()
     config = index.decl(os.path.join(app, "apps.py")) if "apps.py" in index.entries(app) else None
     for cls in config.classes.values() if config is not None else []:
-        if any(index.eval_static(config, base).name in queries.DJANGO_APP_CONFIG_CLASSES
+        if any(index.eval_static(config, base).name in DJANGO_APP_CONFIG_CLASSES
                for base in cls.bases):
             label = cls.attr_value("label")
             labels.add(label.value if isinstance(label, ast.Constant) else None)
@@ -199,3 +277,77 @@ def app_dir(module_path: str) -> str:
     `migrations/` package)."""
     parent = os.path.dirname(module_path)
     return os.path.dirname(parent) if os.path.basename(parent) in ("models", "migrations") else parent
+
+
+# --- reading model fields ----------------------------------------------------------------------------
+
+
+def django_field_type(call: ast.Call, resolve: Resolver) -> str:
+    """`models.ForeignKey(...)` -> "ForeignKey"; "" when the callee is not one of Django's fields."""
+    full = external_name(resolve(call.func))
+    if full.startswith(DJANGO_MODULE_PREFIXES):
+        return full.rsplit(".", 1)[-1]
+    return ""
+
+
+def _django_target(call: ast.Call, model_name: str) -> tuple[str, str]:
+    """(class name, app label) of a relation field's target: a class, "Model", "app.Model", "self"."""
+    node = call.args[0] if call.args else next((kw.value for kw in call.keywords if kw.arg == "to"), None)
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        if node.value == "self":
+            return model_name, ""
+        app, _, name = node.value.rpartition(".")
+        return name, app
+    if isinstance(node, ast.Name):
+        return node.id, ""
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id != "settings":
+        return node.attr, ""   # `other_app.models.Author`; not settings.AUTH_USER_MODEL
+    return "", ""
+
+
+def read_django_field(model: ModelInfo, attr: str, value: ast.expr | None, line: int, resolve: Resolver,
+                      backrefs_out: list[tuple[str, RelationshipInfo]]) -> None:
+    """One class-body attribute of a Django model: a field (a column, or a relation with its
+    `<name>_id` column and its reverse accessor on the target)."""
+    if not isinstance(value, ast.Call):
+        return
+    field_type = django_field_type(value, resolve)
+    if not field_type.endswith("Field") and field_type not in DJANGO_RELATION_FIELDS:
+        return
+    null = const_kw(value, "null", False) is True
+    reading = DJANGO_RELATION_FIELDS.get(field_type)
+    if const_kw(value, "primary_key") is True:
+        if model.columns.get("id") is not None and model.columns["id"].primary_key:
+            model.columns.pop("id")  # no automatic `id` then
+        if reading is None:
+            model.columns[attr] = ColumnInfo(attr, False, line, primary_key=True)
+            return
+    if reading is None:
+        model.columns[attr] = ColumnInfo(attr, null, line)
+        return
+    target, app_label = _django_target(value, model.name)
+    if not target:
+        return
+    many = reading == "many"
+    model.relationships[attr] = RelationshipInfo(attr, target, "select", many, line, secondary=many,
+                                                 django=reading, query_name=attr, app_label=app_label)
+    if not many:
+        model.columns[f"{attr}_id"] = ColumnInfo(f"{attr}_id", null, line, references=target)
+    related = const_kw(value, "related_name")
+    if related is NOT_LITERAL or (isinstance(related, str) and related.endswith("+")):
+        return  # no reverse accessor, or one we cannot name
+    lower = model.name.lower()
+    one_to_one = field_type == "OneToOneField"
+    if isinstance(related, str):
+        name = related.replace("%(class)s", lower)
+        if "%(" in name:
+            return  # %(app_label)s: the app is not known here
+    else:
+        name = lower if one_to_one else f"{lower}_set"
+    query_name = const_kw(value, "related_query_name")
+    if not isinstance(query_name, str):
+        query_name = name if isinstance(related, str) else lower
+    backrefs_out.append((target, RelationshipInfo(
+        name, model.name, "select", not one_to_one, line, secondary=many,
+        django="one" if one_to_one else "many", query_name=query_name,
+        reverse_fk=field_type == "ForeignKey")))

@@ -15,6 +15,14 @@ from ormlens.analysis.models import ModelInfo
 from ormlens.analysis.orm import sqlalchemy_models
 from ormlens.analysis.orm.api import Index, Interpreter
 from ormlens.analysis.orm.sqlalchemy_models import forget  # noqa: F401 - a hook
+from ormlens.analysis.orm.sqlalchemy_models import (
+    AND_FUNCTIONS, ASYNC_SESSION_CLASSES, ASYNC_SESSION_FACTORIES, AWAITABLE_ATTRS, COLUMN_OPTIONS,
+    DECLARATIVE_BASE_FACTORIES, EAGER_LOADERS, ENTITY_METHODS, FLASK_DB_QUERY_METHODS, FLASK_SQLALCHEMY,
+    IS_NOT_METHODS, LAZY_LOADERS, LOADER_MODULES, NULL_EXCLUDING_METHODS, PATH_ONLY_LOADERS, QUERY_BUILDERS,
+    RESULT_METHODS, SCHEMA_COLLECTIONS, SCHEMA_ENTRIES, SCHEMA_INSPECT, SCHEMA_OBJECTS, SELECT_CONSTRUCTORS,
+    SESSION_CLASSES, SESSION_FACTORIES, SESSION_GET_METHODS, SESSION_STATEMENT_METHODS, SQLMODEL_BASES,
+    SUBQUERY_METHODS, WRITE_CONSTRUCTORS, WRITE_ONLY_STATEMENTS,
+)
 from ormlens.findings import Span
 
 
@@ -33,10 +41,10 @@ def method_call(b: Interpreter, node: ast.Call, base: Value, method: str, args: 
         return query_method(b, node, base, method, args)
     if kind is Kind.SESSION:
         return session_method(b, node, base, method, args)
-    if kind is Kind.ORM_NAMESPACE and method in queries.FLASK_DB_QUERY_METHODS:
+    if kind is Kind.ORM_NAMESPACE and method in FLASK_DB_QUERY_METHODS:
         return session_method(b, node, base.but(kind=Kind.SESSION), method, args)
     if kind is Kind.RESULT:
-        produced = queries.RESULT_METHODS.get(method)
+        produced = RESULT_METHODS.get(method)
         if produced == "result":
             return base if method == "unique" else base.but(kind=Kind.ROWS, size=Size.UNBOUNDED)
         if produced in ("rows", "row") and base.scalars:
@@ -50,20 +58,20 @@ def method_call(b: Interpreter, node: ast.Call, base: Value, method: str, args: 
 def function_call(b: Interpreter, node: ast.Call, name: str, args: list[Value]) -> Value | None:
     first = args[0] if args else UNKNOWN
     short = name.rsplit(".", 1)[-1]
-    if name in queries.SELECT_CONSTRUCTORS:
+    if name in SELECT_CONSTRUCTORS:
         model = first.model if first.kind in (Kind.MODEL_CLASS, Kind.COLUMN) else None
         entity = first.kind is Kind.MODEL_CLASS and len(args) == 1
         return Value(kind=Kind.QUERY, model=model, query=QueryInfo(model, start=node), statement=True,
                      tuples=not entity, capped=from_capped_subquery(args))
-    if name in queries.WRITE_CONSTRUCTORS:
-        return Value(write=queries.WRITE_CONSTRUCTORS[name],
+    if name in WRITE_CONSTRUCTORS:
+        return Value(write=WRITE_CONSTRUCTORS[name],
                      model=first.model if first.kind is Kind.MODEL_CLASS else None)
-    if name.startswith(queries.LOADER_MODULES) and short in (
-            queries.EAGER_LOADERS | queries.PATH_ONLY_LOADERS | queries.LAZY_LOADERS):
+    if name.startswith(LOADER_MODULES) and short in (
+            EAGER_LOADERS | PATH_ONLY_LOADERS | LAZY_LOADERS):
         return loader_option(b, short, node.args, args, None)
-    if name.startswith(queries.LOADER_MODULES) and short in queries.COLUMN_OPTIONS:
+    if name.startswith(LOADER_MODULES) and short in COLUMN_OPTIONS:
         return Value(kind=Kind.LOADER_OPTION, eager=frozenset())
-    if name in queries.SCHEMA_INSPECT and first.kind in (Kind.MODEL_CLASS, Kind.ROW, Kind.SCHEMA):
+    if name in SCHEMA_INSPECT and first.kind in (Kind.MODEL_CLASS, Kind.ROW, Kind.SCHEMA):
         return Value(kind=Kind.SCHEMA, deps=first.deps)  # a Mapper / an InstanceState
     return None
 
@@ -71,7 +79,7 @@ def function_call(b: Interpreter, node: ast.Call, name: str, args: list[Value]) 
 def attribute(b: Interpreter, node: ast.Attribute, base: Value, attr: str) -> Value | None:
     kind = base.kind
     if kind is Kind.ROW and base.model is not None:
-        if attr == queries.AWAITABLE_ATTRS and not base.awaitable:  # `await row.awaitable_attrs.books`
+        if attr == AWAITABLE_ATTRS and not base.awaitable:  # `await row.awaitable_attrs.books`
             return base.but(awaitable=True)
         return None  # a row's relationships and columns: the interpreter reads them
     if kind is Kind.MODEL_CLASS and attr == "query" and base.model is not None and not base.model.django \
@@ -110,8 +118,8 @@ def parameter(b: Interpreter, function: ast.FunctionDef | ast.AsyncFunctionDef, 
 
 
 def annotation(b: Interpreter, value: Value) -> Value | None:
-    if value.name in queries.SESSION_CLASSES:  # `session: Session`
-        return Value(kind=Kind.SESSION, asynchronous=value.name in queries.ASYNC_SESSION_CLASSES)
+    if value.name in SESSION_CLASSES:  # `session: Session`
+        return Value(kind=Kind.SESSION, asynchronous=value.name in ASYNC_SESSION_CLASSES)
     return None
 
 
@@ -163,16 +171,16 @@ def is_model_base(index: Index, decl: ModuleDecl, cls: ClassDecl) -> bool:
 def construct(index: Index, name: str, args: list[Value], keywords: dict[str | None, Value]) -> Value | None:
     """What calling a class or factory of the library gives: Flask-SQLAlchemy's `db`, a session
     factory, a session, a declarative base."""
-    if name in queries.FLASK_SQLALCHEMY:
+    if name in FLASK_SQLALCHEMY:
         return Value(kind=Kind.ORM_NAMESPACE)
-    if name in queries.SESSION_FACTORIES:
+    if name in SESSION_FACTORIES:
         # async_sessionmaker(engine), or the 1.4 spelling sessionmaker(engine, class_=AsyncSession)
         session_class = keywords.get("class_")
-        return Value(kind=Kind.SESSION_FACTORY, asynchronous=name in queries.ASYNC_SESSION_FACTORIES or (
-            session_class is not None and session_class.name in queries.ASYNC_SESSION_CLASSES))
-    if name in queries.SESSION_CLASSES:
-        return Value(kind=Kind.SESSION, asynchronous=name in queries.ASYNC_SESSION_CLASSES)
-    if name in queries.DECLARATIVE_BASE_FACTORIES:
+        return Value(kind=Kind.SESSION_FACTORY, asynchronous=name in ASYNC_SESSION_FACTORIES or (
+            session_class is not None and session_class.name in ASYNC_SESSION_CLASSES))
+    if name in SESSION_CLASSES:
+        return Value(kind=Kind.SESSION, asynchronous=name in ASYNC_SESSION_CLASSES)
+    if name in DECLARATIVE_BASE_FACTORIES:
         return Value(kind=Kind.MODEL_BASE)
     return None
 
@@ -203,7 +211,7 @@ def query_method(b: Interpreter, node: ast.Call, base: Value, method: str, args:
     if method in queries.QUERY_TERMINALS and not base.statement:
         # `.get(uid)`: the terminal's own arguments can tie the query to the loop item.
         return run_query(b, node, base.but(deps=base.deps | merge_deps(args)), method)
-    if method in queries.QUERY_BUILDERS:
+    if method in QUERY_BUILDERS:
         eager, equalities, limited, not_null = info.eager, list(info.equalities), info.limited, set(info.not_null)
         if method == "options":
             for arg_node, value in zip(node.args, args):
@@ -236,16 +244,16 @@ def query_method(b: Interpreter, node: ast.Call, base: Value, method: str, args:
                 limited = True
             if method == "limit" and node.args and not is_none(node.args[0]):
                 base = base.but(capped=True)
-        if method in queries.ENTITY_METHODS:
+        if method in ENTITY_METHODS:
             base = base.but(tuples=True)
         return base.but(query=replace(info, eager=eager, equalities=tuple(equalities), limited=limited,
                                       not_null=frozenset(not_null), varying=tuple(varying),
                                       ordered=info.ordered or method == "order_by",
                                       in_filters=tuple(in_filters) if method in ("filter", "where")
                                       else info.in_filters))
-    if method in queries.SUBQUERY_METHODS:
+    if method in SUBQUERY_METHODS:
         return base.but(statement=True)
-    if base.statement and base.via is not None and method in queries.WRITE_ONLY_STATEMENTS:
+    if base.statement and base.via is not None and method in WRITE_ONLY_STATEMENTS:
         # `author.notes.select()`: a select() of the notes; insert/update/delete return no rows.
         return base.but(tuples=method != "select", deps=base.deps | merge_deps(args))
     return unknown(base.deps)
@@ -273,7 +281,7 @@ def not_null_columns(b: Interpreter, condition: ast.expr, model: ModelInfo | Non
         if isinstance(part, ast.BoolOp) and isinstance(part.op, ast.And):
             parts.extend(part.values)
             continue
-        if isinstance(part, ast.Call) and last_name(part.func) in queries.AND_FUNCTIONS:
+        if isinstance(part, ast.Call) and last_name(part.func) in AND_FUNCTIONS:
             parts.extend(part.args)
             continue
         column_node = None
@@ -285,9 +293,9 @@ def not_null_columns(b: Interpreter, condition: ast.expr, model: ModelInfo | Non
                 column_node = part.left
         elif isinstance(part, ast.Call) and isinstance(part.func, ast.Attribute):
             method = part.func.attr
-            if method in queries.IS_NOT_METHODS and part.args and is_none(part.args[0]):
+            if method in IS_NOT_METHODS and part.args and is_none(part.args[0]):
                 column_node = part.func.value
-            elif method in queries.NULL_EXCLUDING_METHODS:
+            elif method in NULL_EXCLUDING_METHODS:
                 column_node = part.func.value
         column = b.values.get(id(column_node), UNKNOWN) if column_node is not None else UNKNOWN
         if column.kind is Kind.COLUMN and column.model is model:
@@ -331,7 +339,7 @@ def session_method(b: Interpreter, node: ast.Call, session: Value, method: str, 
         # `session.refresh(row, ["books"])` loads what it names: the row's eager loads are unknown now.
         b.rebind(node.args[0].id, first.but(eager=None))
         return UNKNOWN
-    if method in queries.SESSION_GET_METHODS and first.kind is Kind.MODEL_CLASS:
+    if method in SESSION_GET_METHODS and first.kind is Kind.MODEL_CLASS:
         eager: frozenset[tuple[str, ...]] = frozenset()
         for kw in node.keywords:
             if kw.arg == "options":  # session.get(M, pk, options=[selectinload(M.rel)])
@@ -344,7 +352,7 @@ def session_method(b: Interpreter, node: ast.Call, session: Value, method: str, 
         query = Value(kind=Kind.QUERY, model=first.model, query=QueryInfo(first.model, eager=eager, start=node),
                       deps=merge_deps(args), asynchronous=session.asynchronous)
         return run_query(b, node, query, "get")
-    gives = queries.SESSION_STATEMENT_METHODS.get(method)
+    gives = SESSION_STATEMENT_METHODS.get(method)
     if gives is None:
         return UNKNOWN
     if first.kind is Kind.QUERY:
@@ -359,7 +367,7 @@ def session_method(b: Interpreter, node: ast.Call, session: Value, method: str, 
                          else frozenset(), deps=first.deps, source=Span.of(node),
                          asynchronous=session.asynchronous, capped=first.capped)
         return run_query(b, node, executed, gives)
-    if session.certain and method not in queries.FLASK_DB_QUERY_METHODS:
+    if session.certain and method not in FLASK_DB_QUERY_METHODS:
         # session.execute(text(...)), a statement we cannot read: still one round-trip.
         # Its parameters (`session.execute(stmt, rows)`) count: they may come from the item.
         record(b, node, Value(kind=Kind.QUERY, deps=merge_deps(args), write=first.write,
@@ -386,9 +394,9 @@ def loader_option(b: Interpreter, method: str, nodes: list[ast.expr], args: list
             inner = b.values.get(id(node.func.value), UNKNOWN)
             if inner.kind is Kind.RELATIONSHIP_ATTR:
                 path += (inner.name,)
-    if path and method in queries.EAGER_LOADERS:
+    if path and method in EAGER_LOADERS:
         eager.add(path)
-    if method in queries.LAZY_LOADERS:
+    if method in LAZY_LOADERS:
         eager.discard(path)
     return Value(kind=Kind.LOADER_OPTION, loader_path=path, eager=frozenset(eager))
 
@@ -404,12 +412,12 @@ def schema_attribute(b: Interpreter, node: ast.Attribute, base: Value, attr: str
     kind = base.kind
     # Values are built only when returned: this runs on every attribute read.
     if kind is Kind.SCHEMA:
-        if attr in queries.SCHEMA_COLLECTIONS:
+        if attr in SCHEMA_COLLECTIONS:
             return schema_collection(base.deps)
-        return Value(kind=Kind.SCHEMA, deps=base.deps) if attr in queries.SCHEMA_OBJECTS else unknown(base.deps)
+        return Value(kind=Kind.SCHEMA, deps=base.deps) if attr in SCHEMA_OBJECTS else unknown(base.deps)
     mapped = kind in (Kind.MODEL_CLASS, Kind.MODEL_BASE, Kind.ORM_NAMESPACE) or (
-        kind is Kind.EXTERNAL and base.name in queries.SQLMODEL_BASES)
-    if (mapped and attr in queries.SCHEMA_ENTRIES and (base.model is None or attr not in base.model.columns)) \
+        kind is Kind.EXTERNAL and base.name in SQLMODEL_BASES)
+    if (mapped and attr in SCHEMA_ENTRIES and (base.model is None or attr not in base.model.columns)) \
             or attr == "__table__":
         return Value(kind=Kind.SCHEMA, deps=base.deps)
     if attr == "sorted_tables" or (attr == "tables" and last_name(node.value) == "metadata"):

@@ -4,13 +4,214 @@ mapped classes and their columns and relationships, sessions and session factori
 from __future__ import annotations
 
 import ast
+import re
 
-from ormlens.analysis import queries
+from ormlens.analysis.astutil import last_name, unquote
 from ormlens.analysis.declarations import ClassDecl, ModuleDecl
 from ormlens.analysis.flow import Kind
 from ormlens.analysis.models import (
-    ModelInfo, RelationshipInfo, default_table_name, is_mapping_call, read_attribute, read_sqlmodel_attribute)
+    NOT_LITERAL, ModelInfo, const_kw, has_kw, Resolver, RelationshipInfo, ColumnInfo, annotation_is_optional,
+    class_name_of, collection_item, external_name,
+)
 from ormlens.analysis.orm.api import Index
+
+
+# --- the library's names -------------------------------------------------------------------------
+
+# Fully qualified names of things imported from the ORMs, by what they are.
+SESSION_CLASSES = frozenset({
+    "sqlalchemy.orm.Session",
+    "sqlalchemy.orm.session.Session",
+    "sqlalchemy.orm.scoping.scoped_session",
+    "sqlalchemy.orm.scoped_session",
+    "sqlalchemy.ext.asyncio.AsyncSession",
+    "sqlalchemy.ext.asyncio.session.AsyncSession",
+    "sqlalchemy.ext.asyncio.async_scoped_session",
+    "sqlmodel.Session",
+    "sqlmodel.orm.session.Session",
+    "sqlmodel.ext.asyncio.session.AsyncSession",
+    "flask_sqlalchemy.session.Session",
+})
+
+# Sessions whose lazy loads cannot run: reading an unloaded relationship raises MissingGreenlet.
+ASYNC_SESSION_CLASSES = frozenset({
+    "sqlalchemy.ext.asyncio.AsyncSession",
+    "sqlalchemy.ext.asyncio.session.AsyncSession",
+    "sqlalchemy.ext.asyncio.async_scoped_session",
+    "sqlalchemy.ext.asyncio.scoping.async_scoped_session",
+    "sqlmodel.ext.asyncio.session.AsyncSession",
+})
+
+SESSION_FACTORIES = frozenset({
+    "sqlalchemy.orm.sessionmaker",
+    "sqlalchemy.orm.session.sessionmaker",
+    "sqlalchemy.ext.asyncio.async_sessionmaker",
+    "sqlalchemy.ext.asyncio.session.async_sessionmaker",
+})
+
+ASYNC_SESSION_FACTORIES = frozenset({
+    "sqlalchemy.ext.asyncio.async_sessionmaker",
+    "sqlalchemy.ext.asyncio.session.async_sessionmaker",
+})
+
+# AsyncAttrs: `await row.awaitable_attrs.rel` loads `rel` (one query) without MissingGreenlet.
+AWAITABLE_ATTRS = "awaitable_attrs"
+
+FLASK_SQLALCHEMY = frozenset({
+    "flask_sqlalchemy.SQLAlchemy",
+    "flask_sqlalchemy.extension.SQLAlchemy",
+})
+
+# Calling these gives a declarative base class.
+DECLARATIVE_BASE_FACTORIES = frozenset({
+    "sqlalchemy.ext.declarative.declarative_base",
+    "sqlalchemy.orm.declarative_base",
+})
+
+# Subclassing these gives a declarative base (the subclass itself is not mapped).
+DECLARATIVE_BASE_CLASSES = frozenset({
+    "sqlalchemy.orm.DeclarativeBase",
+    "sqlalchemy.orm.DeclarativeBaseNoMeta",
+})
+
+COLUMN_CONSTRUCTORS = frozenset({
+    "sqlalchemy.Column",
+    "sqlalchemy.schema.Column",
+    "sqlalchemy.sql.schema.Column",
+    "sqlalchemy.orm.mapped_column",
+})
+
+RELATIONSHIP_CONSTRUCTORS = frozenset({
+    "sqlalchemy.orm.relationship",
+    "sqlalchemy.orm.relation",
+})
+
+BACKREF_CONSTRUCTORS = frozenset({"sqlalchemy.orm.backref"})
+
+# SQLModel: subclasses of SQLModel with `table=True` are mapped; every annotated field is a column
+# (Field(...) says how) unless it is a Relationship(...).
+SQLMODEL_BASES = frozenset({"sqlmodel.SQLModel", "sqlmodel.main.SQLModel"})
+
+SQLMODEL_FIELDS = frozenset({"sqlmodel.Field", "sqlmodel.main.Field"})
+
+SQLMODEL_RELATIONSHIPS = frozenset({"sqlmodel.Relationship", "sqlmodel.main.Relationship"})
+
+# Wrappers whose first argument is the real column.
+COLUMN_WRAPPERS = frozenset({"sqlalchemy.orm.deferred"})
+
+SELECT_CONSTRUCTORS = frozenset({
+    "sqlalchemy.select", "sqlalchemy.sql.select", "sqlalchemy.future.select", "sqlmodel.select",
+    "sqlmodel.sql.expression.select",
+})
+
+# Loader options, by effect on a relationship read later.
+EAGER_LOADERS = frozenset({
+    "selectinload", "joinedload", "subqueryload", "contains_eager", "immediateload",
+    # These stop a lazy load from happening at all (raise or return nothing).
+    "raiseload", "noload",
+})
+
+PATH_ONLY_LOADERS = frozenset({"defaultload"})
+
+LAZY_LOADERS = frozenset({"lazyload"})
+
+LOADER_MODULES = ("sqlalchemy.orm", "sqlalchemy.orm.strategy_options")
+
+COLUMN_OPTIONS = frozenset({"defer", "undefer", "undefer_group", "load_only", "with_expression",
+                            "selectin_polymorphic", "with_loader_criteria"})
+
+# Annotations that choose one of those strategies (whatever `lazy=` says).
+QUERY_ANNOTATIONS = {"WriteOnlyMapped": "write_only", "DynamicMapped": "dynamic"}
+
+# Methods of a write-only collection that build a statement (run by session.execute/scalars).
+WRITE_ONLY_STATEMENTS = frozenset({"select", "insert", "update", "delete"})
+
+# Methods of a 1.x Query that return another Query.
+QUERY_BUILDERS = frozenset({
+    "filter", "filter_by", "where", "order_by", "join", "outerjoin", "options", "limit", "offset",
+    "group_by", "having", "distinct", "with_entities", "add_columns", "add_entity", "select_from",
+    "execution_options", "enable_eagerloads", "populate_existing", "with_for_update", "yield_per",
+    "union", "union_all", "params", "correlate", "reset_joinpoint", "autoflush", "with_parent",
+    "from_self", "with_labels", "set_label_style", "slice",
+})
+
+# Session (and Flask-SQLAlchemy `db`) methods that run a statement, by what they give back:
+# "result" a Result of tuples, "scalars" rows, else the Query terminal with the same meaning.
+SESSION_STATEMENT_METHODS = {
+    "execute": "result",
+    "scalars": "scalars",
+    "exec": "scalars",          # SQLModel
+    "scalar": "first",
+    "first_or_404": "first",    # Flask-SQLAlchemy 3 `db.first_or_404(stmt)`
+    "one_or_404": "one",
+    "paginate": "paginate",
+    "stream": "result",         # AsyncSession: an AsyncResult, read with `async for`
+    "stream_scalars": "scalars",
+}
+
+# Write statement constructors, by what they write; a session runs them like a select().
+WRITE_CONSTRUCTORS = {
+    f"{module}.{verb}": verb
+    for module in ("sqlalchemy", "sqlalchemy.sql", "sqlalchemy.sql.expression", "sqlalchemy.sql.dml", "sqlmodel")
+    for verb in ("insert", "update", "delete")
+} | {f"sqlalchemy.dialects.{dialect}.insert": "insert" for dialect in ("postgresql", "sqlite", "mysql")}
+
+# Session methods that load one row by primary key: session.get(Model, pk).
+SESSION_GET_METHODS = frozenset({"get", "get_or_404"})
+
+FLASK_DB_QUERY_METHODS = frozenset({"get_or_404", "first_or_404", "one_or_404", "paginate"})
+
+# Query methods that turn it into a SQL construct for another statement (not run).
+SUBQUERY_METHODS = frozenset({"subquery", "scalar_subquery", "as_scalar", "cte", "exists", "label",
+                              "alias", "statement"})
+
+# Query methods after which its rows are tuples, not model instances.
+ENTITY_METHODS = frozenset({"with_entities", "add_columns", "add_entity"})
+
+# Column methods and functions in a filter that never match NULL (so the column is NOT NULL).
+IS_NOT_METHODS = frozenset({"isnot", "is_not"})
+
+NULL_EXCLUDING_METHODS = frozenset({"in_", "like", "ilike", "between", "startswith", "endswith",
+                                    "contains"})
+
+AND_FUNCTIONS = frozenset({"and_"})
+
+# What the rows that a 2.0 Result yields become, by method.
+RESULT_METHODS = {
+    "scalars": "result",
+    "all": "rows",
+    "first": "row",
+    "one": "row",
+    "one_or_none": "row",
+    "scalar": "scalar",
+    "scalar_one": "row",
+    "scalar_one_or_none": "row",
+    "unique": "result",
+    "fetchall": "rows",
+}
+
+# Attributes of a mapped class (or declarative base, SQLModel, Flask-SQLAlchemy `db`) that are
+# schema objects: its MetaData, Table, Mapper.
+SCHEMA_ENTRIES = frozenset({"metadata", "__table__", "__mapper__"})
+
+# Collections a schema object (MetaData, Table, Column, Constraint, Mapper, InstanceState) holds:
+# tables, columns, keys, constraints, mapped attributes. Their items are schema objects too.
+SCHEMA_COLLECTIONS = frozenset({
+    "tables", "sorted_tables", "columns", "c", "foreign_keys", "constraints", "indexes", "primary_key",
+    "foreign_key_constraints", "attrs", "relationships", "column_attrs", "all_orm_descriptors",
+    "synonyms", "composites", "iterate_properties", "elements", "remote_side", "local_columns",
+    # Django's Options (`Model._meta`): the model's fields and relations.
+    "fields", "concrete_fields", "local_fields", "local_concrete_fields", "many_to_many",
+    "local_many_to_many", "related_objects", "private_fields", "parents", "fields_map",
+})
+
+# Attributes of a schema object that are other schema objects (a key's column, a column's table).
+SCHEMA_OBJECTS = frozenset({"table", "column", "parent", "mapper", "metadata", "mapped_table",
+                            "local_table", "persist_selectable", "__table__", "property",
+                            "_meta", "concrete_model", "model", "remote_field", "related_model"})
+
+# inspect(Model) gives its Mapper, inspect(row) its InstanceState: schema objects.
+SCHEMA_INSPECT = frozenset({"sqlalchemy.inspect", "sqlalchemy.inspection.inspect"})
 
 
 def _cache(index: Index) -> dict:
@@ -34,7 +235,7 @@ def is_model_base(index: Index, decl: ModuleDecl, cls: ClassDecl) -> bool:
         _cache(index)[key] = False
         with index.dependencies.computing(decl.path):
             _cache(index)[key] = any(
-                index.eval_static(decl, base).name in queries.DECLARATIVE_BASE_CLASSES for base in cls.bases
+                index.eval_static(decl, base).name in DECLARATIVE_BASE_CLASSES for base in cls.bases
             ) or (is_abstract(decl, cls) and has_model_base(index, decl, cls))
     return _cache(index)[key]
 
@@ -54,7 +255,7 @@ def is_sqlmodel(index: Index, decl: ModuleDecl, cls: ClassDecl, depth: int = 0) 
         return False
     for base in cls.bases:
         value = index.eval_static(decl, base)
-        if value.kind is Kind.EXTERNAL and value.name in queries.SQLMODEL_BASES:
+        if value.kind is Kind.EXTERNAL and value.name in SQLMODEL_BASES:
             return True
         if value.kind is Kind.CLASS and value.ref is not None:
             base_decl = index.decl(value.ref[0])
@@ -81,7 +282,7 @@ def build_model(index: Index, decl: ModuleDecl, cls: ClassDecl) -> ModelInfo | N
             parents.append(value.model)
         elif value.kind is Kind.MODEL_BASE:
             mapped_base = True
-        elif value.kind is Kind.EXTERNAL and value.name in queries.DECLARATIVE_BASE_CLASSES:
+        elif value.kind is Kind.EXTERNAL and value.name in DECLARATIVE_BASE_CLASSES:
             return None  # a declarative base itself is not mapped
         elif value.kind is Kind.CLASS and value.ref is not None:
             mixins.append(value.ref)
@@ -111,3 +312,190 @@ def build_model(index: Index, decl: ModuleDecl, cls: ClassDecl) -> ModelInfo | N
         read(model, attr, annotation, value, line, resolve, backrefs)
     model.extra_backrefs = backrefs
     return model
+
+
+# --- reading class bodies -------------------------------------------------------------------------
+
+
+def _callee_kind(call: ast.Call, resolve: Resolver) -> str:
+    """'column' | 'relationship' | 'backref' | 'wrapper' | '' for the constructor called."""
+    full = external_name(resolve(call.func))
+    if full in COLUMN_CONSTRUCTORS:
+        return "column"
+    if full in RELATIONSHIP_CONSTRUCTORS:
+        return "relationship"
+    if full in BACKREF_CONSTRUCTORS:
+        return "backref"
+    if full in COLUMN_WRAPPERS:
+        return "wrapper"
+    if full:
+        return ""
+    # Unresolvable receiver (e.g. `db` imported from outside the project): the constructor's own
+    # name is distinctive enough inside a class body that is already a model candidate.
+    last = last_name(call.func)
+    return {"Column": "column", "mapped_column": "column", "relationship": "relationship",
+            "relation": "relationship", "backref": "backref", "deferred": "wrapper"}.get(last, "")
+
+
+
+
+
+
+def _mapped_inner(annotation: ast.expr | None) -> ast.expr | None:
+    """`Mapped[X]` (also `so.Mapped[X]`, or as a string) -> X."""
+    if annotation is None:
+        return None
+    annotation = unquote(annotation)
+    if isinstance(annotation, ast.Subscript):
+        if last_name(annotation.value) == "Mapped":
+            return annotation.slice
+    return None
+
+
+def _query_strategy(annotation: ast.expr | None) -> str | None:
+    """`WriteOnlyMapped[X]` / `DynamicMapped[X]` choose the relationship's loader: "write_only" /
+    "dynamic" (reading the attribute gives a collection to query, not the rows)."""
+    if annotation is None:
+        return None
+    annotation = unquote(annotation)
+    if isinstance(annotation, ast.Subscript):
+        return QUERY_ANNOTATIONS.get(last_name(annotation.value))
+    return None
+
+
+def is_mapping_call(value: ast.expr | None, resolve: Resolver) -> bool:
+    return isinstance(value, ast.Call) and _callee_kind(value, resolve) in ("column", "relationship", "wrapper")
+
+
+def read_attribute(model: ModelInfo, attr: str, annotation: ast.expr | None, value: ast.expr | None,
+                   line: int, resolve: Resolver, backrefs_out: list[tuple[str, RelationshipInfo]]) -> None:
+    """One class-body attribute: add the column or relationship it declares to `model`."""
+    mapped = _mapped_inner(annotation)
+    kind = _callee_kind(value, resolve) if isinstance(value, ast.Call) else ""
+    if kind == "wrapper" and value.args and isinstance(value.args[0], ast.Call):
+        value = value.args[0]
+        kind = _callee_kind(value, resolve)
+    if kind == "relationship":
+        strategy = _query_strategy(annotation)
+        if strategy is not None:
+            mapped = annotation  # WriteOnlyMapped["Note"]: a collection of Notes
+        target = class_name_of(value.args[0]) if value.args else class_name_of(mapped)
+        lazy = strategy or const_kw(value, "lazy", "select")
+        lazy = "select" if lazy is True else lazy
+        uselist = const_kw(value, "uselist")
+        if uselist is NOT_LITERAL:
+            uselist = None
+        if uselist is None and mapped is not None:
+            uselist = collection_item(mapped) is not None
+        model.relationships[attr] = RelationshipInfo(attr, target, lazy, uselist, line,
+                                                     secondary=has_kw(value, "secondary"))
+        _read_backref(model, value, resolve, line, backrefs_out)
+        return
+    if kind == "column":
+        nullable = const_kw(value, "nullable")
+        if nullable is NOT_LITERAL:
+            nullable = False  # cannot tell: say nothing
+        if not isinstance(nullable, bool):
+            if const_kw(value, "primary_key") is True:
+                nullable = False
+            elif mapped is not None:
+                nullable = annotation_is_optional(mapped)
+            else:
+                nullable = True  # Column() is nullable unless told otherwise
+        model.columns[attr] = ColumnInfo(attr, nullable, line, _foreign_table(value),
+                                         const_kw(value, "primary_key") is True)
+        return
+    if value is None and mapped is not None:
+        # `x: Mapped[Optional[int]]` alone declares a column; `Mapped[list["B"]]` needs relationship().
+        if collection_item(mapped) is None:
+            model.columns[attr] = ColumnInfo(attr, annotation_is_optional(mapped), line)
+
+
+def _foreign_table(call: ast.Call) -> str | None:
+    """`Column(Integer, ForeignKey("user.id"))` -> "user"."""
+    for arg in call.args:
+        if isinstance(arg, ast.Call) and arg.args and last_name(arg.func) == "ForeignKey":
+            target = arg.args[0]
+            if isinstance(target, ast.Constant) and isinstance(target.value, str) and "." in target.value:
+                return target.value.rsplit(".", 1)[0]
+            if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+                return target.value.id  # ForeignKey(User.id): the class name stands for its table
+    return None
+
+
+def default_table_name(class_name: str) -> str:
+    """Flask-SQLAlchemy's default `__tablename__`: CamelCase -> camel_case."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", class_name).lower()
+
+
+def _read_backref(model: ModelInfo, call: ast.Call, resolve: Resolver, line: int,
+                  backrefs_out: list[tuple[str, RelationshipInfo]]) -> None:
+    """`relationship(..., backref="owner")` adds `Target.owner`, lazily loaded unless `backref(...)`
+    says otherwise."""
+    for kw in call.keywords:
+        if kw.arg != "backref":
+            continue
+        name, lazy = None, "select"
+        if isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str):
+            name = kw.value.value
+        elif isinstance(kw.value, ast.Call) and _callee_kind(kw.value, resolve) == "backref":
+            if kw.value.args and isinstance(kw.value.args[0], ast.Constant):
+                name = kw.value.args[0].value
+            lazy = const_kw(kw.value, "lazy", "select")
+            lazy = "select" if lazy is True else lazy
+        if isinstance(name, str):
+            target = class_name_of(call.args[0]) if call.args else ""
+            backrefs_out.append((target, RelationshipInfo(name, model.name, lazy, None, line)))
+
+
+def read_sqlmodel_attribute(model: ModelInfo, attr: str, annotation: ast.expr | None, value: ast.expr | None,
+                            line: int, resolve: Resolver, backrefs_out: list[tuple[str, RelationshipInfo]]) -> None:
+    """One field of a `table=True` SQLModel class, as sqlmodel maps it: `Relationship(...)` is a
+    relationship, anything else annotated is a column (nullable when the annotation is Optional and
+    it is not the primary key, unless `nullable=` says otherwise)."""
+    if annotation is None or attr.startswith("_") or attr == "model_config":
+        return
+    declared = unquote(annotation)
+    if isinstance(declared, ast.Subscript) and last_name(declared.value) == "ClassVar":
+        return
+    full = external_name(resolve(value.func)) if isinstance(value, ast.Call) else ""
+    if isinstance(value, ast.Call) and (full in SQLMODEL_RELATIONSHIPS or
+                                        (not full and last_name(value.func) == "Relationship")):
+        explicit = next((kw.value for kw in value.keywords if kw.arg == "sa_relationship"), None)
+        if isinstance(explicit, ast.Call):  # Relationship(sa_relationship=relationship(...))
+            read_attribute(model, attr, None, explicit, line, resolve, backrefs_out)
+            return
+        options = next((kw.value for kw in value.keywords if kw.arg == "sa_relationship_kwargs"), None)
+        lazy: object = "select"
+        uselist: object = None
+        if isinstance(options, ast.Dict):
+            for key, item in zip(options.keys, options.values):
+                if isinstance(key, ast.Constant) and key.value in ("lazy", "uselist"):
+                    literal = item.value if isinstance(item, ast.Constant) else NOT_LITERAL
+                    if key.value == "lazy":
+                        lazy = "select" if literal is True else literal
+                    else:
+                        uselist = None if literal is NOT_LITERAL else literal
+        elif options is not None:
+            lazy = NOT_LITERAL  # kwargs built elsewhere: the strategy is unknown
+        if uselist is None:
+            uselist = collection_item(annotation) is not None
+        model.relationships[attr] = RelationshipInfo(attr, class_name_of(annotation), lazy, uselist, line,
+                                                     secondary=has_kw(value, "link_model"))
+        return
+    if isinstance(value, ast.Call) and (full in SQLMODEL_FIELDS or (not full and last_name(value.func) == "Field")):
+        column = next((kw.value for kw in value.keywords if kw.arg == "sa_column"), None)
+        if isinstance(column, ast.Call):  # Field(sa_column=Column(...)): that Column says it all
+            read_attribute(model, attr, None, column, line, resolve, backrefs_out)
+            return
+        primary_key = const_kw(value, "primary_key") is True
+        nullable = const_kw(value, "nullable")
+        if nullable is NOT_LITERAL:
+            nullable = False  # cannot tell: say nothing
+        if not isinstance(nullable, bool):
+            nullable = not primary_key and annotation_is_optional(annotation)
+        foreign = const_kw(value, "foreign_key")
+        references = foreign.rsplit(".", 1)[0] if isinstance(foreign, str) and "." in foreign else None
+        model.columns[attr] = ColumnInfo(attr, nullable, line, references, primary_key)
+        return
+    model.columns[attr] = ColumnInfo(attr, annotation_is_optional(annotation), line)

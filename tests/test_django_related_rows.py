@@ -104,7 +104,7 @@ def test_what_django_runs(n: int) -> None:
 
 
 def test_the_fix_runs_one_query(tmp_path: Path) -> None:
-    from ormlens.fixes import fix_text
+    from ormlens.fixes.registry import fix_text
 
     shutil.copytree(APP, tmp_path / "django_app", ignore=shutil.ignore_patterns("__pycache__"))
     path = tmp_path / "example.py"

@@ -34,7 +34,7 @@ from helpers import locate  # noqa: E402
 from ormlens.config import Settings  # noqa: E402
 from ormlens.engine import check_files, fix_files  # noqa: E402
 from ormlens.findings import Finding, Span  # noqa: E402
-from ormlens.fixes import fix_text  # noqa: E402
+from ormlens.fixes.registry import fix_text  # noqa: E402
 from ormlens.fixes.base import SourceText, UnfixableError  # noqa: E402
 from ormlens.fixes.django_batch import build as build_batch  # noqa: E402
 
@@ -508,7 +508,7 @@ def test_eager_refuses_what_it_cannot_merge(tmp_path):
 
 
 def fixes_of(path: Path, data: dict):
-    from ormlens.fixes import BUILDERS
+    from ormlens.fixes.registry import BUILDERS
 
     return BUILDERS[data["kind"]](SourceText(path.read_text(encoding="utf-8")), data, Settings())
 

@@ -120,6 +120,12 @@ def test_from_json_never_raises_on_damaged_plans(plan):
             assert "queries" in variant and variant != data, variant
 
 
+def test_every_kind_has_a_builder():
+    from ormlens.fixes.registry import BUILDERS
+
+    assert set(BUILDERS) == set(PLANS.values())
+
+
 def test_extra_keys_are_ignored():
     assert from_json({"kind": "or_zero", "element": [1, 2, 3, 4], "later": "a newer server's key"}) == \
         OrZeroPlan(Span(1, 2, 3, 4))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import libcst as cst
 
@@ -11,30 +12,33 @@ from ormlens.findings import Finding
 from ormlens.fixes import (
     django_batch, django_chunk, django_eager, orm001_batch, orm002_eager, orm003_group, orm004_chunk, orm005_or_zero)
 from ormlens.fixes.base import Fix, SourceText, UnfixableError, apply_edits
+from ormlens.fixes.plans import (
+    BatchQueryPlan, ChunkInPlan, DjangoBatchPlan, DjangoChunkPlan, DjangoEagerPlan, EagerLoadPlan, FixPlan,
+    GroupOncePlan, OrZeroPlan)
 
 log = logging.getLogger("ormlens.fixes")
 
-BUILDERS = {
-    "batch_query": orm001_batch.build,
-    "eager_load": orm002_eager.build,
-    "group_once": orm003_group.build,
-    "chunk_in": orm004_chunk.build,
-    "or_zero": orm005_or_zero.build,
-    "django_batch": django_batch.build,
-    "django_eager": django_eager.build,
-    "django_chunk": django_chunk.build,
+# The builder of each kind of plan: build(source, plan, settings) -> Fix, or UnfixableError.
+BUILDERS: dict[type[FixPlan], Callable[..., Fix]] = {
+    BatchQueryPlan: orm001_batch.build,
+    EagerLoadPlan: orm002_eager.build,
+    GroupOncePlan: orm003_group.build,
+    ChunkInPlan: orm004_chunk.build,
+    OrZeroPlan: orm005_or_zero.build,
+    DjangoBatchPlan: django_batch.build,
+    DjangoEagerPlan: django_eager.build,
+    DjangoChunkPlan: django_chunk.build,
 }
 
 
 def fix_for(finding: Finding, source: SourceText, settings: Settings) -> Fix | None:
     """The fix a finding offers, or None (not fixable here, or the code is not in a shape the
     rewrite handles: then the diagnostic stays and no fix is offered)."""
-    data = finding.data.get("fix")
-    builder = BUILDERS.get(data.get("kind")) if isinstance(data, dict) else None
+    builder = BUILDERS.get(type(finding.fix))
     if builder is None:
         return None
     try:
-        return builder(source, data, settings)
+        return builder(source, finding.fix, settings)
     except (UnfixableError, cst.ParserSyntaxError) as exc:
         log.info("no %s fix for %s:%s: %s", finding.code, finding.path, finding.span.line, exc)
         return None

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from ormlens.config import Settings
 from ormlens.engine import check_files
+from ormlens.findings import Span
+from ormlens.fixes.plans import DjangoBatchPlan, DjangoBatchQuery, DjangoChunkPlan, DjangoEagerPlan, OrZeroPlan
 
 from helpers import locate
 
@@ -161,18 +163,17 @@ def test_lazy_loads_across_apps(tmp_path: Path) -> None:
         "`Book.objects.filter(pages__gt=100)` (N extra queries); load it with the rows: "
         "`.select_related(\"author\")` on the queryset that loads them")
     query = locate(target, "Book.objects.filter(pages__gt=100)")
-    assert author.data["fix"] == {"kind": "django_eager", "query": list(query), "model": "Book",
-                                  "relation": "author", "loader": "select_related"}
+    assert author.fix == DjangoEagerPlan(Span(*query), "Book", "author", "select_related")
     # A path: the rewrite would be select_related("author__profile") on the loop's queryset.
     assert "`.select_related(\"author__profile\")`" in profile.message
-    assert "fix" not in profile.data
+    assert profile.fix is None
     # A ForeignKey declared on an abstract base in another module, to "people.Person".
     assert reviewer.data["relationship"] == "reviewer"
     assert tags.message.startswith("`book.tags.all()` evaluates `Book.tags` with a query once per item")
     assert tags.data["loader"] == "prefetch_related"
     # A helper's queryset: reported (no rewrite: it is built elsewhere).
     assert helper.span.line == line_of(target, "print(book.author.name)\n    for book in Book")
-    assert "fix" not in helper.data
+    assert helper.fix is None
 
 
 def test_reverse_accessors(tmp_path: Path) -> None:
@@ -226,17 +227,13 @@ def test_queries_per_item(tmp_path: Path) -> None:
         "`Author.objects.all()` (2 queries per item, 2·N round-trips); load the rows for all items "
         "before the loop with `Book.objects.filter(author_id__in=...)` in chunks and look them up by key")
     loop = locate(target, "for author in Author.objects.all():")
-    assert listed.data["fix"] == {
-        "kind": "django_batch",
-        "loop": [loop[0], loop[1], line_of(target, "print(books, count_books"), listed.data["fix"]["loop"][3]],
-        "iterable": list(locate(target, "Author.objects.all()")),
-        "target": "author", "reiterable": True,
-        "queries": [{"span": list(locate(target, 'Book.objects.filter(author_id=author.id).order_by("title")')),
-                     "model": "Book", "manager": "Book.objects", "lookup": "author_id", "key": "author.id",
-                     "terminal": "iterate", "ordered": True}],
-    }
+    assert listed.fix == DjangoBatchPlan(
+        Span(loop[0], loop[1], line_of(target, "print(books, count_books"), listed.fix.loop.end_col),
+        Span(*locate(target, "Author.objects.all()")), "author", True,
+        (DjangoBatchQuery(Span(*locate(target, 'Book.objects.filter(author_id=author.id).order_by("title")')),
+                          "Book", "Book.objects", "author_id", "author.id", "iterate", True),))
     assert "`count_books()` → " not in helper.message and "services.py" in helper.message
-    assert "fix" not in custom.data  # through a custom queryset method: not rewritten
+    assert custom.fix is None  # through a custom queryset method: not rewritten
 
 
 def test_unchunked_in_and_nullable_sum(tmp_path: Path) -> None:
@@ -258,16 +255,13 @@ def test_unchunked_in_and_nullable_sum(tmp_path: Path) -> None:
     ]
     chunk, total = found
     statement = locate(target, "books = list(Book.objects.filter(author_id__in=author_ids))")
-    assert chunk.data["fix"] == {
-        "kind": "django_chunk", "statement": list(statement),
-        "query": list(locate(target, "Book.objects.filter(author_id__in=author_ids)")),
-        "keyword": list(locate(target, "author_id__in=author_ids")), "lookup": "author_id__in",
-        "values": "author_ids", "terminal": "list"}
+    assert chunk.fix == DjangoChunkPlan(
+        Span(*statement), Span(*locate(target, "Book.objects.filter(author_id__in=author_ids)")),
+        Span(*locate(target, "author_id__in=author_ids")), "author_id__in", "author_ids", "list")
     assert chunk.message.startswith("`author_id__in=author_ids` binds one parameter per item of `author_ids`")
     assert total.message.startswith("`sum(b.price for b in books)` adds `Book.price`, which is nullable")
-    assert total.data["fix"] == {"kind": "or_zero", "element": list(locate(target, "b.price for b in books")[:2])
-                                 + [locate(target, "b.price for b in books")[0],
-                                    locate(target, "b.price for b in books")[1] + len("b.price")]}
+    element = locate(target, "b.price for b in books")
+    assert total.fix == OrZeroPlan(Span(element[0], element[1], element[0], element[1] + len("b.price")))
 
 
 def test_model_index(tmp_path: Path) -> None:
@@ -373,7 +367,7 @@ def test_a_loop_with_django_and_sqlalchemy_queries_gets_no_batch_rewrite(tmp_pat
     assert [(f.code, f.span.line) for f in found] == [
         ("ORM001", line_of(target, "Book.objects")), ("ORM001", line_of(target, "session.query"))]
     # One rewrite cannot batch queries of two ORMs: neither finding carries one.
-    assert all("fix" not in f.data for f in found)
+    assert all(f.fix is None for f in found)
 
 
 def test_a_lazy_load_in_an_async_for_raises_in_django(tmp_path: Path) -> None:

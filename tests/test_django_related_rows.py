@@ -24,6 +24,8 @@ from django_app.models import Author, Book, Tag  # noqa: E402
 from helpers import locate  # noqa: E402
 from ormlens.config import Settings  # noqa: E402
 from ormlens.engine import check_files  # noqa: E402
+from ormlens.findings import Span  # noqa: E402
+from ormlens.fixes.plans import DjangoEagerPlan  # noqa: E402
 
 APP = Path(__file__).resolve().parent / "django_app"
 
@@ -88,8 +90,7 @@ def test_findings(tmp_path: Path) -> None:
     ]
     finding = report.findings[0]
     assert '`.select_related("author")` on the queryset that loads them' in finding.message
-    assert finding.data["fix"] == {"kind": "django_eager", "query": list(locate(path, "tag.books.all()", 0)),
-                                   "model": "Book", "relation": "author", "loader": "select_related"}
+    assert finding.fix == DjangoEagerPlan(Span(*locate(path, "tag.books.all()", 0)), "Book", "author", "select_related")
 
 
 @pytest.mark.parametrize("n", [1, 10])
@@ -104,7 +105,7 @@ def test_what_django_runs(n: int) -> None:
 
 
 def test_the_fix_runs_one_query(tmp_path: Path) -> None:
-    from ormlens.fixes import fix_text
+    from ormlens.fixes.registry import fix_text
 
     shutil.copytree(APP, tmp_path / "django_app", ignore=shutil.ignore_patterns("__pycache__"))
     path = tmp_path / "example.py"

@@ -6,17 +6,17 @@ and 2,500 items: the same result, and the number of queries Django runs (counted
 `CaptureQueriesContext`) goes from one per item to one per chunk of 1,000 distinct keys. Expected
 counts are computed from the data seeded, never pasted from a run.
 
-The fix data of each shape is written from the source text with `locate` (the contract's form) and
-`engine_fixed()` checks that ormlens's own analysis reports exactly that data and that `fix_files`
+The fix plan of each shape is written from the source text with `locate` (the contract's form) and
+`engine_fixed()` checks that ormlens's own analysis reports exactly that plan and that `fix_files`
 (what `--fix --unsafe-fixes` writes) gives the golden text. Shapes the analysis does not report (a
-sliced loop: bounded) and refusals go through the fix registry with the data as written."""
+sliced loop: bounded) and refusals go through the fix registry with the plan as written."""
 
 from __future__ import annotations
 
 import math
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -34,9 +34,11 @@ from helpers import locate  # noqa: E402
 from ormlens.config import Settings  # noqa: E402
 from ormlens.engine import check_files, fix_files  # noqa: E402
 from ormlens.findings import Finding, Span  # noqa: E402
-from ormlens.fixes import fix_text  # noqa: E402
 from ormlens.fixes.base import SourceText, UnfixableError  # noqa: E402
 from ormlens.fixes.django_batch import build as build_batch  # noqa: E402
+from ormlens.fixes.plans import (  # noqa: E402
+    DjangoBatchPlan, DjangoBatchQuery, DjangoChunkPlan, DjangoEagerPlan, FixPlan, OrZeroPlan)
+from ormlens.fixes.registry import BUILDERS, fix_text  # noqa: E402
 
 APP = Path(__file__).resolve().parent / "django_app"
 CHUNK = Settings().chunk_size
@@ -55,27 +57,27 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def fixed(path: Path, data: list[dict]) -> tuple[str, list]:
-    """The text with the fixes of `data` applied (unsafe ones too), as `fix_text` applies them."""
-    findings = [Finding(CODES[d["kind"]], "", str(path), Span(*d.get("loop") or d.get("query") or d["element"]),
-                        "", data={"fix": d}) for d in data]
+def fixed(path: Path, plans: list[FixPlan]) -> tuple[str, list]:
+    """The text with the fixes of `plans` applied (unsafe ones too), as `fix_text` applies them."""
+    findings = [Finding(CODES[plan.kind], "", str(path), getattr(plan, "loop", None) or getattr(plan, "query", None)
+                        or plan.element, "", fix=plan) for plan in plans]
     text, fixes = fix_text(path.read_text(encoding="utf-8"), findings, Settings(), unsafe=True)
-    assert len(fixes) == len(data)
+    assert len(fixes) == len(plans)
     return text, fixes
 
 
-def engine_fixed(path: Path, data: list[dict]) -> str:
+def engine_fixed(path: Path, plans: list[FixPlan]) -> str:
     """What ormlens itself writes (`fix_files`, unsafe fixes too), after checking that the analysis
-    reports exactly the fix data `data` for the file."""
+    reports exactly the fix plans `plans` for the file."""
     report = check_files(sorted(path.parent.rglob("*.py")), Settings(), path.parent)
     assert report.errors == []
     reported = []
     for finding in report.findings:
-        fix = finding.data.get("fix")
+        fix = finding.fix
         if Path(finding.path) == path.resolve() and fix and fix not in reported:
-            assert finding.code == CODES[fix["kind"]]
+            assert finding.code == CODES[fix.kind]
             reported.append(fix)
-    assert sorted(reported, key=repr) == sorted(data, key=repr)
+    assert sorted(reported, key=repr) == sorted(plans, key=repr)
     [outcome] = fix_files([path], Settings(), path.parent, unsafe=True)
     assert outcome.error is None
     # re-analysed, the fixed code has none of the fixed problems left
@@ -83,7 +85,7 @@ def engine_fixed(path: Path, data: list[dict]) -> str:
     report = check_files(sorted(path.parent.rglob("*.py")), Settings(), path.parent)
     path.write_text(outcome.original, encoding="utf-8")
     left = {f.code for f in report.findings if Path(f.path) == path.resolve()}
-    assert not left & {CODES[d["kind"]] for d in data}
+    assert not left & {CODES[plan.kind] for plan in plans}
     return outcome.fixed
 
 
@@ -176,7 +178,8 @@ def books_per_author(authors):
 '''
 
 
-def batch_data(path: Path, loop: str, iterable: str, target: str, queries: list[dict], reiterable=False) -> dict:
+def batch_data(path: Path, loop: str, iterable: str, target: str, queries: list[dict],
+               reiterable=False) -> DjangoBatchPlan:
     text = path.read_text(encoding="utf-8")
     start = locate(path, loop)
     # the `for` statement: from its line to the end of its block (the next line indented as it or less)
@@ -187,18 +190,18 @@ def batch_data(path: Path, loop: str, iterable: str, target: str, queries: list[
         end += 1
     while not lines[end - 1].strip():
         end -= 1
-    return {"kind": "django_batch", "loop": [start[0], start[1], end, len(lines[end - 1].encode())],
-            "iterable": list(locate(path, iterable, text[:text.index(loop)].count(iterable))), "target": target,
-            "reiterable": reiterable,
-            "queries": [{"span": list(locate(path, q.pop("text"))), **q} for q in queries]}
+    return DjangoBatchPlan(Span(start[0], start[1], end, len(lines[end - 1].encode())),
+                           Span(*locate(path, iterable, text[:text.index(loop)].count(iterable))), target, reiterable,
+                           tuple(DjangoBatchQuery(Span(*locate(path, q.pop("text"))), **q) for q in queries))
 
 
 def query(text: str, lookup: str, key: str, terminal: str, ordered: bool, model="Book", **extra) -> dict:
+    """A DjangoBatchQuery's fields, `text` the query's source text (batch_data locates it)."""
     return {"text": text, "model": model, "manager": f"{model}.objects", "lookup": lookup, "key": key,
             "terminal": terminal, "ordered": ordered, **extra}
 
 
-def rows_data(path: Path) -> list[dict]:
+def rows_data(path: Path) -> list[DjangoBatchPlan]:
     return [batch_data(path, "for a in authors:", "authors", "a", [
         query('Book.objects.filter(author_id=a.id).order_by("title", "id")', "author_id", "a.id", "iterate", True),
         query("Book.objects.filter(author_id=a.id, price__gt=5).count()", "author_id", "a.id", "count", False)])]
@@ -260,7 +263,7 @@ def authors_with_books():
 '''
 
 
-def instance_data(path: Path) -> list[dict]:
+def instance_data(path: Path) -> list[DjangoBatchPlan]:
     return [batch_data(path, "for a in Author.objects.all():", "Author.objects.all()", "a", [
         query("Book.objects.filter(author=a).exists()", "author", "a", "exists", False, key_is_instance=True)],
         reiterable=True)]
@@ -277,7 +280,7 @@ def test_batch_instance_key_golden(tmp_path):
 def test_batch_bare_relation_without_instance_or_attribute_is_refused(tmp_path):
     path = write(tmp_path, BATCH_INSTANCE)
     data = instance_data(path)[0]
-    del data["queries"][0]["key_is_instance"]
+    data = replace(data, queries=(replace(data.queries[0], key_is_instance=False),))
     with pytest.raises(UnfixableError, match="which attribute of the rows `author=` compares is not known"):
         build_batch(SourceText(BATCH_INSTANCE), data, Settings())
 
@@ -328,7 +331,7 @@ def cheapest_and_latest(author_ids: list[int]):
 '''
 
 
-def first_last_data(path: Path) -> list[dict]:
+def first_last_data(path: Path) -> list[DjangoBatchPlan]:
     return [batch_data(path, "for aid in author_ids:", "author_ids", "aid", [
         query('Book.objects.filter(author_id=aid, price__isnull=False).order_by("price", "id").first()',
               "author_id", "aid", "first", True),
@@ -390,7 +393,7 @@ def titles(book_ids: list[int]):
 GET_RAISES = "`get()` raised DoesNotExist (or MultipleObjectsReturned) where the batch gives None (or the first row)"
 
 
-def get_data(path: Path) -> list[dict]:
+def get_data(path: Path) -> list[DjangoBatchPlan]:
     return [batch_data(path, "for i in book_ids:", "book_ids", "i", [
         query("Book.objects.get(pk=i)", "pk", "i", "get", True)], reiterable=True)]
 
@@ -461,14 +464,13 @@ EAGER_FIXED = EAGER.replace(
     "select_related('author')", "select_related('author', 'editor')")
 
 
-def eager_data(path: Path) -> list[dict]:
+def eager_data(path: Path) -> list[DjangoEagerPlan]:
     return [
-        {"kind": "django_eager", "query": list(locate(path, 'Book.objects.filter(price__gt=1).order_by("id")')),
-         "model": "Book", "relation": "author", "loader": "select_related"},
-        {"kind": "django_eager", "query": list(locate(path, 'Author.objects.order_by("id")')),
-         "model": "Author", "relation": "books", "loader": "prefetch_related"},
-        {"kind": "django_eager", "query": list(locate(path, """Book.objects.select_related('author').order_by("id")""")),
-         "model": "Book", "relation": "editor", "loader": "select_related"}]
+        DjangoEagerPlan(Span(*locate(path, 'Book.objects.filter(price__gt=1).order_by("id")')),
+                        "Book", "author", "select_related"),
+        DjangoEagerPlan(Span(*locate(path, 'Author.objects.order_by("id")')), "Author", "books", "prefetch_related"),
+        DjangoEagerPlan(Span(*locate(path, """Book.objects.select_related('author').order_by("id")""")),
+                        "Book", "editor", "select_related")]
 
 
 def test_eager_golden(tmp_path):
@@ -487,8 +489,7 @@ def test_eager_goes_before_a_slice(tmp_path):
     # (not reported by the analysis: a slice bounds the loop; the fix still places the loader right)
     text = EAGER.replace('Author.objects.order_by("id"):', 'Author.objects.order_by("id")[:10]:')
     path = write(tmp_path, text)
-    data = eager_data(path)[1]
-    data["query"] = list(locate(path, 'Author.objects.order_by("id")[:10]'))
+    data = replace(eager_data(path)[1], query=Span(*locate(path, 'Author.objects.order_by("id")[:10]')))
     fixed_text, _ = fixed(path, [data])
     assert fixed_text == text.replace('order_by("id")[:10]', 'order_by("id").prefetch_related("books")[:10]')
 
@@ -497,20 +498,18 @@ def test_eager_refuses_what_it_cannot_merge(tmp_path):
     path = write(tmp_path, EAGER)
     data = eager_data(path)[2]
     path.write_text(EAGER.replace("select_related('author')", "select_related()"), encoding="utf-8")
-    data["query"] = list(locate(path, 'Book.objects.select_related().order_by("id")'))
+    data = replace(data, query=Span(*locate(path, 'Book.objects.select_related().order_by("id")')))
     with pytest.raises(UnfixableError, match="a bare `select_related\\(\\)` is already on the queryset"):
         fixes_of(path, data)
-    data["relation"] = "author"
     path.write_text(EAGER, encoding="utf-8")
-    data["query"] = list(locate(path, """Book.objects.select_related('author').order_by("id")"""))
+    data = replace(data, relation="author",
+                   query=Span(*locate(path, """Book.objects.select_related('author').order_by("id")""")))
     with pytest.raises(UnfixableError, match="`author` is already loaded"):
         fixes_of(path, data)
 
 
-def fixes_of(path: Path, data: dict):
-    from ormlens.fixes import BUILDERS
-
-    return BUILDERS[data["kind"]](SourceText(path.read_text(encoding="utf-8")), data, Settings())
+def fixes_of(path: Path, plan: FixPlan):
+    return BUILDERS[type(plan)](SourceText(path.read_text(encoding="utf-8")), plan, Settings())
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -575,17 +574,16 @@ def titles_of(author_ids: list[int]):
 '''
 
 
-def chunk_data(path: Path) -> list[dict]:
+def chunk_data(path: Path) -> list[DjangoChunkPlan]:
     out = []
     for statement, query, terminal in [
             ('books = list(Book.objects.filter(author_id__in=author_ids, price__isnull=False).order_by("id"))',
              'Book.objects.filter(author_id__in=author_ids, price__isnull=False).order_by("id")', "list"),
             ("for b in Book.objects.filter(author_id__in=author_ids).only(\"title\")",
              "Book.objects.filter(author_id__in=author_ids).only(\"title\")", "iterate")]:
-        out.append({"kind": "django_chunk", "statement": list(locate(path, statement)),
-                    "query": list(locate(path, query)), "keyword": list(locate(path, "author_id__in=author_ids",
-                                                                              0 if terminal == "list" else 1)),
-                    "lookup": "author_id__in", "values": "author_ids", "terminal": terminal})
+        out.append(DjangoChunkPlan(Span(*locate(path, statement)), Span(*locate(path, query)),
+                                   Span(*locate(path, "author_id__in=author_ids", 0 if terminal == "list" else 1)),
+                                   "author_id__in", "author_ids", terminal))
     return out
 
 
@@ -635,7 +633,7 @@ def total():
 
 def test_or_zero_on_django_rows(tmp_path):
     path = write(tmp_path, NULL_SUM)
-    text = engine_fixed(path, [{"kind": "or_zero", "element": list(locate(path, "b.price", 0))}])
+    text = engine_fixed(path, [OrZeroPlan(Span(*locate(path, "b.price", 0)))])
     assert text == NULL_SUM.replace("sum(b.price for", "sum((b.price or 0) for")
     seed(10)
     assert Book.objects.filter(price__isnull=True).exists()

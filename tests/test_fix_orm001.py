@@ -1,6 +1,6 @@
 """The ORM001 fix: the queries a loop runs per item, run once per chunk of 1,000 distinct items.
 
-Golden text from the fix data ormlens's own analysis reports; the rewritten code parses, and
+Golden text from the fix plan ormlens's own analysis reports; the rewritten code parses, and
 re-analysed it has no ORM001 left to batch. Then the code before and after the fix runs against
 SQLite (Flask-SQLAlchemy, every statement counted at the cursor): same results, and the SELECTs
 go from one per item and query to exactly one per query and chunk of distinct items. Expected
@@ -36,6 +36,7 @@ from ormlens.engine import check_files  # noqa: E402
 from ormlens.fixes import orm005_or_zero  # noqa: E402
 from ormlens.fixes.base import Fix, SourceText, UnfixableError, apply_edits  # noqa: E402
 from ormlens.fixes.orm001_batch import build  # noqa: E402
+from ormlens.fixes.plans import BatchQueryPlan  # noqa: E402
 
 pytestmark = [
     # SQLite has no native DECIMAL; every amount seeded has two decimals, so values read back are exact.
@@ -58,14 +59,13 @@ def findings_of(directory: Path, name: str, settings: Settings = Settings()) -> 
     return [f for f in report.findings if Path(f.path).name == name]
 
 
-def batch_data(findings: list) -> list[dict]:
-    """The distinct `batch_query` fix data of the ORM001 findings (one per loop)."""
-    found: list[dict] = []
+def batch_plans(findings: list) -> list[BatchQueryPlan]:
+    """The distinct `batch_query` fix plans of the ORM001 findings (one per loop)."""
+    found: list[BatchQueryPlan] = []
     for finding in findings:
-        data = finding.data.get("fix")
-        if finding.code == "ORM001" and isinstance(data, dict) and data.get("kind") == "batch_query" \
-                and data not in found:
-            found.append(data)
+        plan = finding.fix
+        if finding.code == "ORM001" and isinstance(plan, BatchQueryPlan) and plan not in found:
+            found.append(plan)
     return found
 
 
@@ -73,7 +73,7 @@ def fix_file(directory: Path, name: str, settings: Settings = Settings()) -> tup
     """`name` with every ORM001 batch fix applied, and the fixes."""
     text = (directory / name).read_text(encoding="utf-8")
     source = SourceText(text)
-    fixes = [build(source, data, settings) for data in batch_data(findings_of(directory, name, settings))]
+    fixes = [build(source, plan, settings) for plan in batch_plans(findings_of(directory, name, settings))]
     return apply_edits(text, [edit for fix in fixes for edit in fix.edits]), fixes
 
 
@@ -173,13 +173,13 @@ def get_user_analytics(user_ids: list[int]) -> dict[int, dict]:
 def test_original_golden_text_and_reanalysis(tmp_path: Path) -> None:
     text = (EXAMPLES / "original.py").read_text(encoding="utf-8")
     orm001 = [f for f in findings_of(EXAMPLES, "original.py") if f.code == "ORM001"]
-    assert len(orm001) == 2  # one per query: both carry the one loop's data
-    data = orm001[0].data["fix"]
-    assert orm001[1].data["fix"] == data
-    assert [q["model"] for q in data["queries"]] == ["Session", "Payment"]
+    assert len(orm001) == 2  # one per query: both carry the one loop's plan
+    plan = orm001[0].fix
+    assert orm001[1].fix == plan
+    assert [q.model for q in plan.queries] == ["Session", "Payment"]
 
     source = SourceText(text)
-    fixes = [build(source, finding.data["fix"], Settings()) for finding in orm001]
+    fixes = [build(source, finding.fix, Settings()) for finding in orm001]
     assert fixes[0].edits == fixes[1].edits  # the same fix from either finding (fix_text keeps one)
     fix = fixes[0]
     assert fix.title == "Batch the 2 queries in this loop (chunks of 1,000 ids)"
@@ -202,7 +202,7 @@ def test_fixed_original_compiles_and_has_nothing_left_to_batch(tmp_path: Path) -
     assert len(fixes) == 1
     compile(ast.parse(out), "original.py", "exec")
     (copy / "original.py").write_text(out, encoding="utf-8")
-    assert batch_data(findings_of(copy, "original.py")) == []
+    assert batch_plans(findings_of(copy, "original.py")) == []
     again, fixes = fix_file(copy, "original.py")
     assert (again, fixes) == (out, [])
 
@@ -215,7 +215,7 @@ def test_chunk_size_setting(tmp_path: Path) -> None:
     assert fix.title == "Batch the 2 queries in this loop (chunks of 500 ids)"
     assert out == ORIGINAL_FIXED.replace("1000", "500")
     (copy / "original.py").write_text(out, encoding="utf-8")
-    assert batch_data(findings_of(copy, "original.py", settings)) == []
+    assert batch_plans(findings_of(copy, "original.py", settings)) == []
 
 
 # --- 3. the seed example, run ----------------------------------------------------------------------
@@ -284,9 +284,9 @@ def examples(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Env, Se
     text = (directory / "original.py").read_text(encoding="utf-8")
     source = SourceText(text)
     findings = findings_of(directory, "original.py")
-    (batch,) = batch_data(findings)
+    (batch,) = batch_plans(findings)
     (or_zero,) = [f for f in findings if f.code == "ORM005"]
-    edits = build(source, batch, Settings()).edits + orm005_or_zero.build(source, or_zero.data["fix"], Settings()).edits
+    edits = build(source, batch, Settings()).edits + orm005_or_zero.build(source, or_zero.fix, Settings()).edits
     fixed = apply_edits(text, edits)
     assert fixed == ORIGINAL_FIXED.replace("sum(p.amount for", "sum((p.amount or 0) for")
     (directory / "original_fixed.py").write_text(fixed, encoding="utf-8")
@@ -730,7 +730,7 @@ def test_shape_runs_the_same_with_fewer_selects(shop: Env, shape: str, ids: str)
         assert plain(after) == plain(before)
         assert len(before_selects) == before_count(user_ids)
         assert len(after_selects) == spec.after_selects * chunks(user_ids)
-    if ids == "mixed":  # the data has what the shapes are about
+    if ids == "mixed":  # the seeded rows have what the shapes are about
         orders = plain(shop.run("shape_filter_and_order_kept", "new_orders", user_ids)[0])
         assert orders[99] == orders[10] == [] and len({len(v) for v in orders.values()}) > 1
 
@@ -747,17 +747,18 @@ def test_shape_results_are_the_seeded_rows(shop: Env) -> None:
 # --- what is offered unsafe, and what is not offered -----------------------------------------------
 
 
-def one_loop(tmp_path: Path, body: str, head: str = "def run(user_ids: list[int]):\n    out = []\n") -> dict:
+def one_loop(tmp_path: Path, body: str,
+             head: str = "def run(user_ids: list[int]):\n    out = []\n") -> BatchQueryPlan:
     (tmp_path / "shop.py").write_text(SHOP, encoding="utf-8")
     text = "from shop import Order, User, db\n\n\n" + head + body
     (tmp_path / "case.py").write_text(text, encoding="utf-8")
-    (data,) = batch_data(findings_of(tmp_path, "case.py"))
-    return data
+    (plan,) = batch_plans(findings_of(tmp_path, "case.py"))
+    return plan
 
 
 def build_case(tmp_path: Path, body: str, **kwargs) -> Fix:
-    data = one_loop(tmp_path, body, **kwargs)
-    return build(SourceText((tmp_path / "case.py").read_text(encoding="utf-8")), data, Settings())
+    plan = one_loop(tmp_path, body, **kwargs)
+    return build(SourceText((tmp_path / "case.py").read_text(encoding="utf-8")), plan, Settings())
 
 
 @pytest.mark.parametrize("query, why", [
@@ -817,7 +818,7 @@ def test_no_fix_reading_an_iterator_all_before_a_loop_that_may_stop(tmp_path: Pa
 
 
 def test_a_name_holding_a_generator_is_read_once(tmp_path: Path) -> None:
-    # the data calls it re-iterable; the fix reads it once into a list all the same
+    # the plan calls it re-iterable; the fix reads it once into a list all the same
     body = ("    ids = (u.id for u in users)\n    for uid in ids:\n"
             "        out.append(Order.query.filter_by(user_id=uid).order_by(Order.id).all())\n    return out\n")
     fix = build_case(tmp_path, body, head="def run(users):\n    out = []\n")
@@ -832,9 +833,9 @@ def test_crlf_and_tabs(tmp_path: Path) -> None:
              "\tfor uid in user_ids:", "\t\tout[uid] = Order.query.filter_by(user_id=uid).order_by(Order.id).all()",
              "\treturn out", ""]
     (tmp_path / "case.py").write_bytes("\r\n".join(lines).encode())
-    (data,) = batch_data(findings_of(tmp_path, "case.py"))
+    (plan,) = batch_plans(findings_of(tmp_path, "case.py"))
     text = (tmp_path / "case.py").read_bytes().decode()
-    out = apply_edits(text, build(SourceText(text), data, Settings()).edits)
+    out = apply_edits(text, build(SourceText(text), plan, Settings()).edits)
     assert out == "\r\n".join([
         "from collections import defaultdict", "", "from shop import Order", "", "", "def run(user_ids: list[int]):",
         "\tout = {}",

@@ -19,8 +19,10 @@ from sqlalchemy.orm import Session
 
 from ormlens.config import Settings
 from ormlens.engine import check_files
+from ormlens.findings import Span
 from ormlens.fixes.base import SourceText, UnfixableError, apply_edits
 from ormlens.fixes.orm002_eager import build
+from ormlens.fixes.plans import EagerLoadPlan
 
 from helpers import locate
 
@@ -118,7 +120,7 @@ def run(session: Session):
 ''', SELECTIN, "books"),
 }
 
-# The span the brief gives for a loop over the query itself; see test_engine_gives_fix_data_*.
+# The span the brief gives for a loop over the query itself; see test_engine_gives_a_fix_plan_*.
 ITERATED_QUERY = "session.query(Book).filter(Book.id > 10)"
 
 
@@ -138,19 +140,18 @@ def orm002(path: Path) -> list:
     return [f for f in report.findings if f.code == "ORM002"]
 
 
-def fix_data(path: Path, shape: str) -> dict:
-    """The finding's fix data, as the analysis reports it (by hand only where it reports none)."""
+def fix_plan(path: Path, shape: str) -> EagerLoadPlan:
+    """The finding's fix plan, as the analysis reports it (by hand only where it reports none)."""
     (finding,) = orm002(path)
-    if shape == "query_iterated" and "fix" not in finding.data:
-        return {"kind": "eager_load", "query": list(locate(path, ITERATED_QUERY)),
-                "model": finding.data["model"], "relationship": finding.data["relationship"],
-                "loader": finding.data["loader"]}
-    return finding.data["fix"]
+    if shape == "query_iterated" and finding.fix is None:
+        return EagerLoadPlan(Span(*locate(path, ITERATED_QUERY)), finding.data["model"], finding.data["relationship"],
+                             finding.data["loader"])
+    return finding.fix
 
 
-def fixed(text: str, data: dict):
+def fixed(text: str, plan: EagerLoadPlan):
     source = SourceText(text)
-    fix = build(source, data, Settings())
+    fix = build(source, plan, Settings())
     return apply_edits(text, fix.edits), fix
 
 
@@ -161,9 +162,9 @@ def fixed(text: str, data: dict):
 def test_golden(tmp_path, shape):
     before, after, added_import, _ = SHAPES[shape]
     path = write(tmp_path, module_text(before))
-    data = fix_data(path, shape)
-    assert data["kind"] == "eager_load"
-    out, fix = fixed(path.read_text(), data)
+    plan = fix_plan(path, shape)
+    assert isinstance(plan, EagerLoadPlan)
+    out, fix = fixed(path.read_text(), plan)
     assert out == module_text(after, added_import)
     loader = added_import.split()[-1]
     model = "Book" if shape == "query_iterated" else "Author"
@@ -173,17 +174,17 @@ def test_golden(tmp_path, shape):
     assert orm002(write(tmp_path, out, "after.py")) == []
 
 
-def test_engine_gives_fix_data_for_a_query_iterated_directly(tmp_path):
+def test_engine_gives_a_fix_plan_for_a_query_iterated_directly(tmp_path):
     path = write(tmp_path, module_text(SHAPES["query_iterated"][0]))
     (finding,) = orm002(path)
-    assert finding.data["fix"]["query"] == list(locate(path, ITERATED_QUERY))
+    assert finding.fix.query == Span(*locate(path, ITERATED_QUERY))
 
 
 def golden_case(tmp_path, function: str, imports: str = IMPORTS) -> tuple[str, str]:
     text = imports + MODELS + function
     path = write(tmp_path, text)
     (finding,) = orm002(path)
-    out, _ = fixed(text, finding.data["fix"])
+    out, _ = fixed(text, finding.fix)
     assert orm002(write(tmp_path, out, "after.py")) == []
     return text, out
 
@@ -247,7 +248,7 @@ def test_dotted_model_and_flask_model_query(tmp_path):
     findings = orm002(path)
     assert len(findings) == 2
     source = SourceText(text)
-    edits = [edit for finding in findings for edit in build(source, finding.data["fix"], Settings()).edits]
+    edits = [edit for finding in findings for edit in build(source, finding.fix, Settings()).edits]
     out = apply_edits(text, edits)
     assert out == ("import models\nfrom models import Author\nfrom sqlalchemy.orm import Session\n"
                    "from sqlalchemy.orm import selectinload\n\n\n"
@@ -279,7 +280,7 @@ def test_query_not_in_the_span_is_unfixable(tmp_path, function):
     path = write(tmp_path, module_text(function))
     (finding,) = orm002(path)
     with pytest.raises(UnfixableError):
-        build(SourceText(path.read_text()), finding.data["fix"], Settings())
+        build(SourceText(path.read_text()), finding.fix, Settings())
 
 
 def test_a_name_span_is_unfixable(tmp_path):
@@ -289,10 +290,9 @@ def run(session: Session, authors):
         print(a.books)
 ''')
     path = write(tmp_path, text)
-    data = {"kind": "eager_load", "query": list(locate(path, "authors", 1)), "model": "Author",
-            "relationship": "books", "loader": "selectinload"}
+    plan = EagerLoadPlan(Span(*locate(path, "authors", 1)), "Author", "books", "selectinload")
     with pytest.raises(UnfixableError):
-        build(SourceText(text), data, Settings())
+        build(SourceText(text), plan, Settings())
 
 
 def test_loader_name_taken_by_something_else_is_unfixable(tmp_path):
@@ -307,7 +307,7 @@ def run(session: Session):
     path = write(tmp_path, text)
     (finding,) = orm002(path)
     with pytest.raises(UnfixableError):
-        build(SourceText(text), finding.data["fix"], Settings())
+        build(SourceText(text), finding.fix, Settings())
 
 
 # --- before and after, on a database -------------------------------------------------------------
@@ -367,7 +367,7 @@ def modules(tmp_path_factory):
     for shape, (before, *_rest) in SHAPES.items():
         root = tmp_path_factory.mktemp(shape)
         path = write(root, module_text(before))
-        text, _ = fixed(path.read_text(), fix_data(path, shape))
+        text, _ = fixed(path.read_text(), fix_plan(path, shape))
         out[shape] = (load(path), load(write(root, text, "fixed.py")))
     return out
 

@@ -22,8 +22,10 @@ from sqlalchemy.orm import Session
 
 from ormlens.config import Settings
 from ormlens.engine import check_files
-from ormlens.fixes import orm003_group, orm004_chunk, orm005_or_zero
+from ormlens.fixes import orm003_group, orm004_chunk
 from ormlens.fixes.base import Edit, SourceText, UnfixableError, apply_edits
+from ormlens.fixes.plans import ChunkInPlan, GroupOncePlan
+from ormlens.fixes.registry import BUILDERS
 
 from test_seed_runtime import (  # noqa: F401 - `env` is the seed's fixture, used by name
     NULL_AND_REAL, NULL_ONLY, SQLITE_VARIABLE_LIMIT, Env, assert_limit_still_on, env, lower_variable_limit)
@@ -32,7 +34,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:Dialect sqlite\\+pysqlite does \
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 SEED = EXAMPLES / "batched_but_quadratic.py"
-BUILDERS = {"group_once": orm003_group.build, "chunk_in": orm004_chunk.build, "or_zero": orm005_or_zero.build}
 UNORDERED = "row order across chunks may differ: the query has no order_by"
 
 
@@ -42,7 +43,7 @@ def fix_all(path: Path, root: Path, settings: Settings = Settings()) -> tuple[st
     assert report.errors == []
     source = SourceText(path.read_bytes().decode("utf-8"))  # (line endings as they are)
     found = [f for f in report.findings if Path(f.path) == path.resolve()]
-    fixes = [(f, BUILDERS[f.data["fix"]["kind"]](source, f.data["fix"], settings)) for f in found]
+    fixes = [(f, BUILDERS[type(f.fix)](source, f.fix, settings)) for f in found]
     return apply_edits(source.text, [edit for _, fix in fixes for edit in fix.edits]), fixes
 
 
@@ -122,8 +123,7 @@ def test_each_seed_fix_alone_compiles_and_is_gone_after(tmp_path):
     source = SourceText(SEED.read_text())
     found = [f for f in report.findings if Path(f.path) == SEED.resolve()]
     for finding in found:
-        text = apply_edits(source.text, BUILDERS[finding.data["fix"]["kind"]](
-            source, finding.data["fix"], Settings()).edits)
+        text = apply_edits(source.text, BUILDERS[type(finding.fix)](source, finding.fix, Settings()).edits)
         compile(text, "fixed.py", "exec")
         left = Counter(code for code, _ in codes_after(text, tmp_path))
         before = Counter(f.code for f in found)
@@ -478,16 +478,16 @@ def test_collection_changed_in_the_loop_offers_no_group_fix(tmp_path, change):
     line, reason = MUTATIONS[change]
     path = write(tmp_path, GROUP_LOOP.replace("{change}", line))
     [finding] = findings(path, "ORM003")
-    assert finding.data["fix"]["kind"] == "group_once"  # the analysis offers it: the builder refuses
+    assert isinstance(finding.fix, GroupOncePlan)  # the analysis offers it: the builder refuses
     with pytest.raises(UnfixableError, match=reason):
-        orm003_group.build(SourceText(path.read_text()), finding.data["fix"], Settings())
+        orm003_group.build(SourceText(path.read_text()), finding.fix, Settings())
 
 
 def test_read_only_uses_in_the_loop_keep_the_group_fix(tmp_path):
     change = "print(len(visits), visits[0].id if visits else None, uid in visits)"
     path = write(tmp_path, GROUP_LOOP.replace("{change}", change))
     [finding] = findings(path, "ORM003")
-    assert orm003_group.build(SourceText(path.read_text()), finding.data["fix"], Settings()).safe
+    assert orm003_group.build(SourceText(path.read_text()), finding.fix, Settings()).safe
 
 
 NOT_GROUPED = {
@@ -531,9 +531,9 @@ def loop(visits: list[Visit], user_ids: list[int], key):
 def test_shapes_offering_no_group_fix(tmp_path, shape):
     path = write(tmp_path, HEADER + NOT_GROUPED[shape])
     [finding] = findings(path, "ORM003")
-    assert finding.data["fix"]["kind"] == "group_once"
+    assert isinstance(finding.fix, GroupOncePlan)
     with pytest.raises(UnfixableError):
-        orm003_group.build(SourceText(path.read_text()), finding.data["fix"], Settings())
+        orm003_group.build(SourceText(path.read_text()), finding.fix, Settings())
 
 
 def test_item_name_in_use_gets_a_fresh_loop_variable(tmp_path):
@@ -590,9 +590,9 @@ def run(session: Session, user_ids: list[int], rows=0):
     {CHUNK_NOT_REWRITTEN[shape]}
 ''')
     [finding] = findings(path, "ORM004")
-    assert finding.data["fix"]["kind"] == "chunk_in"  # the analysis offers it: the builder refuses
+    assert isinstance(finding.fix, ChunkInPlan)  # the analysis offers it: the builder refuses
     with pytest.raises(UnfixableError):
-        orm004_chunk.build(SourceText(path.read_text()), finding.data["fix"], Settings())
+        orm004_chunk.build(SourceText(path.read_text()), finding.fix, Settings())
 
 
 def test_ordered_query_is_unsafe_too(tmp_path):
@@ -602,8 +602,8 @@ def run(session: Session, user_ids: list[int]):
     return rows
 ''')
     [finding] = findings(path, "ORM004")
-    assert finding.data["fix"]["ordered"] is True
-    fix = orm004_chunk.build(SourceText(path.read_text()), finding.data["fix"], Settings())
+    assert finding.fix.ordered is True
+    fix = orm004_chunk.build(SourceText(path.read_text()), finding.fix, Settings())
     assert not fix.safe and "not across chunks" in fix.why_unsafe
 
 

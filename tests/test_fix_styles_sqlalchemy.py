@@ -18,7 +18,7 @@ from ormlens.config import Settings
 from ormlens.fixes.base import SourceText, UnfixableError
 from ormlens.fixes.orm001_batch import build as build_batch
 
-from test_fix_orm001 import batch_data, findings_of, fix_file
+from test_fix_orm001 import batch_plans, findings_of, fix_file
 from test_fix_orm002 import IMPORTS, MODELS, fixed, load, orm002, seed, write
 
 CHUNK = Settings().chunk_size
@@ -115,7 +115,7 @@ def test_eager_async_golden_text_and_message(tmp_path):
     path = write(tmp_path, ASYNC_IMPORTS + MODELS + EAGER_ASYNC)
     (finding,) = orm002(path)
     assert "raises MissingGreenlet under an AsyncSession" in finding.message
-    out, fix = fixed(path.read_text(), finding.data["fix"])
+    out, fix = fixed(path.read_text(), finding.fix)
     assert out == (ASYNC_IMPORTS + "from sqlalchemy.orm import selectinload\n" + MODELS + EAGER_ASYNC).replace(
         "select(Author).order_by", "select(Author).options(selectinload(Author.books)).order_by")
     assert fix.safe
@@ -157,7 +157,7 @@ def run_async(module, n: int, tmp_path, *args):
 def test_eager_async_raises_before_and_loads_after(tmp_path, n):
     path = write(tmp_path, ASYNC_IMPORTS + MODELS + EAGER_ASYNC)
     (finding,) = orm002(path)
-    out, _ = fixed(path.read_text(), finding.data["fix"])
+    out, _ = fixed(path.read_text(), finding.fix)
     before, after = load(path), load(write(tmp_path, out, "fixed.py"))
     result, selects, _ = run_async(before, n, tmp_path)
     assert isinstance(result, MissingGreenlet)
@@ -173,9 +173,9 @@ def test_batch_async_is_refused(tmp_path):
     write(tmp_path, ASYNC_IMPORTS + MODELS + BATCH_ASYNC)
     findings = findings_of(tmp_path, "shape.py")
     assert [f.code for f in findings] == ["ORM001"]
-    (data,) = batch_data(findings)
+    (plan,) = batch_plans(findings)
     with pytest.raises(UnfixableError, match="awaits"):
-        build_batch(SourceText((tmp_path / "shape.py").read_text()), data, Settings())
+        build_batch(SourceText((tmp_path / "shape.py").read_text()), plan, Settings())
 
 
 # --- SQLModel: session.exec(select(...)) ------------------------------------------------------------
@@ -219,7 +219,7 @@ def run(session: Session):
 def test_sqlmodel_golden_text(tmp_path):
     path = write(tmp_path, SQLMODEL + EAGER_SQLMODEL)
     (finding,) = orm002(path)
-    out, _ = fixed(path.read_text(), finding.data["fix"])
+    out, _ = fixed(path.read_text(), finding.fix)
     assert out == (SQLMODEL + EAGER_SQLMODEL).replace(
         "SQLModel, select\n", "SQLModel, select\nfrom sqlalchemy.orm import selectinload\n").replace(
         "select(Author).order_by", "select(Author).options(selectinload(Author.books)).order_by")
@@ -242,7 +242,7 @@ def test_sqlmodel_same_result_fewer_selects(tmp_path, shape, n):
     path = write(tmp_path, SQLMODEL + body)
     if shape == "eager":
         (finding,) = orm002(path)
-        text, _ = fixed(path.read_text(), finding.data["fix"])
+        text, _ = fixed(path.read_text(), finding.fix)
     else:
         text, _ = fix_file(tmp_path, "shape.py")
     runs = []

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ormlens.config import Settings
 from ormlens.engine import check_files
-from ormlens.fixes import fix_text
+from ormlens.fixes.registry import fix_text
 from ormlens.fixes.base import Edit, SourceText, apply_edits
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

@@ -14,6 +14,7 @@ from pygls import uris
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from helpers import locate
+from ormlens.fixes.plans import BatchQueryPlan, from_json
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 SERVER = [sys.executable, "-m", "ormlens", "server"]
@@ -123,6 +124,9 @@ async def test_seed_diagnostics_on_open(client: LanguageClient, workspace: Path)
     loop = first.related_information[0]
     assert loop.location.uri == uri and loop.location.range.start.line == 5  # `for uid in user_ids:`
     assert first.data["code"] == "ORM001"
+    # The fix plan travels in the diagnostic's data in its JSON form, and reads back as a plan.
+    plan = from_json(first.data["fix"])
+    assert isinstance(plan, BatchQueryPlan) and plan.target == "uid" and len(plan.queries) == 2
 
 
 async def test_typed_edit_introduces_then_removes_an_n_plus_one(client: LanguageClient, workspace: Path):

@@ -121,8 +121,8 @@ def test_writes_per_item_get_write_advice_and_no_batch_read_fix(tmp_path):
     ]
     assert [f.data.get("write") for f in found] == ["delete", "update", "update", None]
     # The batch rewrite is offered for the read only, and it covers only the read.
-    assert [("fix" in f.data) for f in found] == [False, False, False, True]
-    assert [q["span"][0] for q in found[3].data["fix"]["queries"]] == [13]
+    assert [(f.fix is not None) for f in found] == [False, False, False, True]
+    assert [q.span.line for q in found[3].fix.queries] == [13]
 
 
 def test_a_function_that_only_writes_called_per_item(tmp_path):

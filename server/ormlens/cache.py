@@ -29,7 +29,7 @@ from ormlens.findings import Finding
 log = logging.getLogger("ormlens")
 
 CACHE_DIR_NAME = ".ormlens_cache"
-FORMAT = 1  # of the file's contents
+FORMAT = 2  # of the file's contents (2: findings carry their fix plan in `fix`, not `data["fix"]`)
 
 
 def cache_directory(settings: Settings, root: Path) -> Path:

@@ -177,7 +177,7 @@ def fix_file(project: ProjectIndex, path: str, settings: Settings, unsafe: bool 
              rounds: int = 5) -> FixOutcome:
     """Apply fixes to one file until none is left (or `rounds`), each round built from that
     round's findings. A round whose result would not parse is dropped. Nothing is written."""
-    from ormlens.fixes import fix_text
+    from ormlens.fixes.registry import fix_text
 
     try:
         original = project.read(path)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # (plans import Span from here)
+    from ormlens.fixes.plans import FixPlan
 
 DOCS_BASE_URL = "https://github.com/ormlens/ormlens/blob/main/docs/rules"
 
@@ -48,8 +51,10 @@ class Finding:
     span: Span
     message: str
     related: list[Related] = field(default_factory=list)
-    # What a fix needs later (issue: quick fixes); plain JSON-able data, never AST nodes.
+    # What the finding found, for clients (the diagnostic's data); plain JSON-able data, never AST nodes.
     data: dict[str, Any] = field(default_factory=dict)
+    # What its quick fix needs (fixes/plans.py), None when it offers none.
+    fix: FixPlan | None = None
 
     @property
     def url(self) -> str:

@@ -1,6 +1,6 @@
-"""What every fix is: edits on the original text, built with libcst from a finding's fix data.
+"""What every fix is: edits on the original text, built with libcst from a finding's fix plan.
 
-A fix never re-analyses: the finding's `data["fix"]` says where things are (spans in the same
+A fix never re-analyses: the finding's `fix` (plans.py) says where things are (spans in the same
 1-based line / UTF-8 byte column form as findings) and what they are. libcst finds the nodes at
 those spans and renders replacement code, so formatting and comments around them survive."""
 
@@ -14,6 +14,7 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from ormlens.findings import Span
+from ormlens.fixes.plans import BatchQueryPlan, DjangoBatchPlan
 from ormlens.positions import byte_to_char_col, source_lines
 
 
@@ -62,13 +63,12 @@ class SourceText:
     def char_col(self, line: int, byte_col: int) -> int:
         return byte_to_char_col(self.lines[line - 1], byte_col)
 
-    def range_of(self, span: Span | list) -> tuple[int, int]:
+    def range_of(self, span: Span) -> tuple[int, int]:
         """Character offsets [start, end) of a span given in findings' form."""
-        span = span if isinstance(span, Span) else Span(*span)
         return (self.offset(span.line, self.char_col(span.line, span.col)),
                 self.offset(span.end_line, self.char_col(span.end_line, span.end_col)))
 
-    def segment(self, span: Span | list) -> str:
+    def segment(self, span: Span) -> str:
         start, end = self.range_of(span)
         return self.text[start:end]
 
@@ -90,9 +90,8 @@ class SourceText:
         self.module  # noqa: B018 - resolves positions
         return self._positions[node]
 
-    def node_at(self, span: Span | list, kind: type | tuple[type, ...] = cst.CSTNode) -> cst.CSTNode:
+    def node_at(self, span: Span, kind: type | tuple[type, ...] = cst.CSTNode) -> cst.CSTNode:
         """The outermost node of `kind` whose range is exactly the span."""
-        span = span if isinstance(span, Span) else Span(*span)
         want = (span.line, self.char_col(span.line, span.col), span.end_line,
                 self.char_col(span.end_line, span.end_col))
         self.module  # noqa: B018
@@ -105,7 +104,7 @@ class SourceText:
     def code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)
 
-    def replace(self, span: Span | list, text: str) -> Edit:
+    def replace(self, span: Span, text: str) -> Edit:
         start, end = self.range_of(span)
         return Edit(start, end, text)
 
@@ -152,24 +151,15 @@ class SourceText:
         return Edit(offset, offset, line)
 
 
-def is_span(value) -> bool:
-    """A span as findings carry it in their fix data: [line, col, end_line, end_col]."""
-    return isinstance(value, (list, tuple)) and len(value) == 4 and all(
-        isinstance(v, int) and not isinstance(v, bool) for v in value)
-
-
-def check_loop_batch(fix: dict, kind: str, query_ok) -> tuple[str, list[dict]]:
-    """The loop batch data both ORMs' ORM001 fixes share (the loop, its iterable, a plain-name
-    target, the queries), each query also checked by `query_ok`: (target, queries)."""
-    target, queries = fix.get("target"), fix.get("queries")
-    if fix.get("kind") != kind or not isinstance(target, str) or not target.isidentifier() or \
-            not is_span(fix.get("loop")) or not is_span(fix.get("iterable")) or not isinstance(queries, list) or \
-            not queries:
-        raise UnfixableError(f"unexpected fix data {fix!r}")
-    for query in queries:
-        if not isinstance(query, dict) or not is_span(query.get("span")) or not query_ok(query):
-            raise UnfixableError(f"unexpected query data {query!r}")
-    return target, queries
+def check_loop_batch(plan: BatchQueryPlan | DjangoBatchPlan, query_ok) -> str:
+    """What both ORMs' ORM001 fixes need of their plan: a target that is one name, and queries,
+    each also accepted by `query_ok`. The target."""
+    if plan.target is None or not plan.target.isidentifier() or not plan.queries:
+        raise UnfixableError(f"unexpected fix plan {plan!r}")
+    for query in plan.queries:
+        if not query_ok(query):
+            raise UnfixableError(f"unexpected query in the plan {query!r}")
+    return plan.target
 
 
 def apply_edits(text: str, edits: list[Edit]) -> str:

@@ -18,11 +18,12 @@ before the loop.
         books = list(books_by_author_id.get(a.id, []))
         n = len(books_by_author_id_2.get(a.id, []))
 
-Each query of `data["fix"]["queries"]` filters by `<lookup>=<key>`, the key being the loop item
-or an attribute of it. The batch filters by `<lookup>__in=chunk`, keeps the other filters and
-methods as written, and groups the rows by the attribute that holds the key: `author_id` for the
-lookups `author_id`, `author__id` (and `author` when the key is a model instance, then looked up
-by its `.pk`), `pk` / `id` for those, or the query's `attribute` from the data. Per item:
+Each query of the finding's plan (DjangoBatchPlan.queries) filters by `<lookup>=<key>`, the key
+being the loop item or an attribute of it. The batch filters by `<lookup>__in=chunk`, keeps the
+other filters and methods as written, and groups the rows by the attribute that holds the key:
+`author_id` for the lookups `author_id`, `author__id` (and `author` when the key is a model
+instance, then looked up by its `.pk`), `pk` / `id` for those, or the query's `attribute` from the
+plan. Per item:
 `.get(key, [])` for rows (iteration, `list()`, `.all()`), `len(...)` for `count()`, `bool(...)` for
 `exists()`, the first row in query order for `first()` / `get()`, the last for `last()`.
 `get(pk=key)` alone becomes `in_bulk(chunk)`.
@@ -49,6 +50,7 @@ from ormlens.fixes.django_chain import FILTERS, chain, method, row_wise_chain
 from ormlens.fixes.orm001_batch import (
     _bare, _Batch, _batchable_loop, _block_indent, _code, _Facts, _iterated, _loop_keys, _multiline_string,
     _Names, _offsets, _placed, _plural, _prelude_edits, _render, _snake, UNORDERED_FIRST, UNORDERED_ROWS)
+from ormlens.fixes.plans import DjangoBatchPlan, DjangoBatchQuery
 
 TERMINALS = ("iterate", "first", "last", "get", "count", "exists")
 GROUPINGS = {"iterate": "list", "count": "list", "exists": "list", "first": "first", "last": "last", "get": "first"}
@@ -75,12 +77,12 @@ class _Query:
     reasons: list[str] = field(default_factory=list)
 
 
-def build(source: SourceText, fix: dict, settings: Settings) -> Fix:
+def build(source: SourceText, plan: DjangoBatchPlan, settings: Settings) -> Fix:
     size = settings.chunk_size
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise UnfixableError(f"chunk size {size!r}")
-    target, queries = _check_data(fix)
-    loop, loop_line, parents, body = _batchable_loop(source, fix, target)
+    target, queries = _check_plan(plan), plan.queries
+    loop, loop_line, parents, body = _batchable_loop(source, plan, target)
     if body.suspends:
         raise UnfixableError(f"the loop body {body.suspends}: other code may change the rows between items")
     writes = _writes(loop.body)
@@ -104,7 +106,7 @@ def build(source: SourceText, fix: dict, settings: Settings) -> Fix:
             by_key.setdefault(query.key, []).append(batch)
             batch.index = names.fresh(batch.wanted)
 
-    keys, materialised = _loop_keys(source, fix, loop, parents, body)
+    keys, materialised = _loop_keys(source, plan, loop, parents, body)
 
     indent = source.line_indent(loop_line)
     step = loop.body.indent if isinstance(loop.body, cst.IndentedBlock) and loop.body.indent is not None \
@@ -141,7 +143,7 @@ def build(source: SourceText, fix: dict, settings: Settings) -> Fix:
     prelude = newline.join(lines) + newline
 
     edits = _prelude_edits(source, offset, prelude, any(batch.grouping == "list" for batch in batches.values()),
-                           fix["iterable"] if materialised is not None else None, keys_name)
+                           plan.iterable if materialised is not None else None, keys_name)
     unsafe: list[str] = []
     for query in found:
         edits.append(Edit(query.start, query.end, LOOKUPS[query.terminal].format(index=query.batch.index,
@@ -154,26 +156,24 @@ def build(source: SourceText, fix: dict, settings: Settings) -> Fix:
                why_unsafe="; ".join(unsafe), kind="django_batch")
 
 
-# --- the data ----------------------------------------------------------------------------------
+# --- the plan ----------------------------------------------------------------------------------
 
 
-def _check_data(fix: dict) -> tuple[str, list[dict]]:
-    return check_loop_batch(fix, "django_batch", lambda query: (
-        query.get("terminal") in TERMINALS and
-        all(isinstance(query.get(k), str) for k in ("model", "manager", "lookup", "key")) and
-        query["lookup"].isidentifier() and isinstance(query.get("attribute", ""), str)))
+def _check_plan(plan: DjangoBatchPlan) -> str:
+    """The loop's target, when every query has a terminal handled here and a lookup that is a name."""
+    return check_loop_batch(plan, lambda query: query.terminal in TERMINALS and query.lookup.isidentifier())
 
 
-def _attribute(query: dict) -> str:
+def _attribute(query: DjangoBatchQuery) -> str:
     """The attribute of the rows that holds the key the lookup compares."""
-    lookup = query["lookup"]
-    if query.get("attribute"):
-        attribute = query["attribute"]
+    lookup = query.lookup
+    if query.attribute:
+        attribute = query.attribute
     elif lookup in ("pk", "id") or lookup.endswith("_id") and "__" not in lookup:
         attribute = lookup
     elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*__(id|pk)", lookup) and "__" not in lookup[:-4]:
         attribute = f"{lookup[:-4]}_id"  # author__id: the foreign key's own column
-    elif "__" not in lookup and query.get("key_is_instance"):
+    elif "__" not in lookup and query.key_is_instance:
         attribute = f"{lookup}_id"  # author=a with a an instance
     else:
         raise UnfixableError(f"which attribute of the rows `{lookup}=` compares is not known")
@@ -185,11 +185,11 @@ def _attribute(query: dict) -> str:
 # --- one query ---------------------------------------------------------------------------------
 
 
-def _query(source: SourceText, query: dict, loop: cst.For, parents: dict, body: _Facts, target: str,
+def _query(source: SourceText, query: DjangoBatchQuery, loop: cst.For, parents: dict, body: _Facts, target: str,
            chunk: str) -> _Query:
-    terminal, lookup, key_text = query["terminal"], query["lookup"], query["key"].strip()
+    terminal, lookup, key_text = query.terminal, query.lookup, query.key.strip()
     attribute = _attribute(query)
-    node = source.node_at(query["span"], cst.BaseExpression)
+    node = source.node_at(query.span, cst.BaseExpression)
     if not inside(node, loop.body, parents):
         raise UnfixableError("the query is not in the loop body")
     reasons: list[str] = []
@@ -203,11 +203,11 @@ def _query(source: SourceText, query: dict, loop: cst.For, parents: dict, body: 
                 (node.args and terminal != "get"):
             raise UnfixableError(f"not a `.{terminal}()` call")
         queryset = func.value
-    calls = row_wise_chain(queryset, query["manager"], source.code) if terminal != "get" or \
+    calls = row_wise_chain(queryset, query.manager, source.code) if terminal != "get" or \
         chain(queryset)[1] else []
     if terminal == "get":
-        if source.code(queryset).strip() != query["manager"] and not calls:
-            raise UnfixableError(f"the queryset does not start with `{query['manager']}`")
+        if source.code(queryset).strip() != query.manager and not calls:
+            raise UnfixableError(f"the queryset does not start with `{query.manager}`")
         holders = [*calls, node]
     else:
         holders = calls
@@ -250,7 +250,7 @@ def _query(source: SourceText, query: dict, loop: cst.For, parents: dict, body: 
             batched = queryset.deep_replace(holder, new_holder)
     else:
         batched = new_holder if queryset is holder else queryset.deep_replace(holder, new_holder)
-    ordered = bool(query.get("ordered")) or any(method(call) == "order_by" for call in calls)
+    ordered = query.ordered or any(method(call) == "order_by" for call in calls)
     if not ordered:
         if terminal == "iterate":
             reasons.append(UNORDERED_ROWS)
@@ -260,7 +260,7 @@ def _query(source: SourceText, query: dict, loop: cst.For, parents: dict, body: 
         reasons.append(f"`{key_text}` is now read for every item, also ones the loop skips before the query")
 
     text = _render(source, _bare(batched), _block_indent(source, node, parents))
-    snake = _snake(query["model"])
+    snake = _snake(query.model)
     wanted = {"list": f"{_plural(snake)}_by_{attribute}", "first": f"first_{snake}_by_{attribute}",
               "last": f"last_{snake}_by_{attribute}", "bulk": f"{snake}_by_{attribute}"}[grouping]
     if terminal == "get":
@@ -269,7 +269,7 @@ def _query(source: SourceText, query: dict, loop: cst.For, parents: dict, body: 
     if "\n" in text or "\r" in text:
         batch.start_col = source.position(node).start.column
         batch.shift = not _multiline_string(node)
-    key = f"{key_text}.pk" if query.get("key_is_instance") else key_text
+    key = f"{key_text}.pk" if query.key_is_instance else key_text
     start, end = _offsets(source, node)
     return _Query(start, end, terminal, key, batch, reasons)
 

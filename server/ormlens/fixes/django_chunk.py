@@ -33,21 +33,21 @@ from ormlens.fixes.base import Edit, Fix, SourceText, UnfixableError, dotted, pa
 from ormlens.fixes.django_chain import FILTERS, ROW_WISE, chain, method
 from ormlens.fixes.orm001_batch import _Names
 from ormlens.fixes.orm004_chunk import BUILTINS_USED, _bound_names, _names_used
+from ormlens.fixes.plans import DjangoChunkPlan
 
 # Row-wise methods that are fine when chunking but not when merging several queries in one.
 CHUNKABLE = ROW_WISE | {"values", "values_list"}
 TERMINALS = ("iterate", "list")
 
 
-def build(source: SourceText, fix: dict, settings: Settings) -> Fix:
+def build(source: SourceText, plan: DjangoChunkPlan, settings: Settings) -> Fix:
     size = settings.chunk_size
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise UnfixableError(f"chunk size {size!r}")
-    lookup, values, terminal = fix.get("lookup"), fix.get("values"), fix.get("terminal")
-    if not isinstance(lookup, str) or not lookup.endswith("__in") or not lookup.isidentifier() or \
-            not isinstance(values, str) or terminal not in TERMINALS:
-        raise UnfixableError(f"unexpected fix data {fix!r}")
-    query = source.node_at(fix["query"], cst.Call)
+    lookup, values, terminal = plan.lookup, plan.values, plan.terminal
+    if not lookup.endswith("__in") or not lookup.isidentifier() or terminal not in TERMINALS:
+        raise UnfixableError(f"unexpected fix plan {plan!r}")
+    query = source.node_at(plan.query, cst.Call)
     start_node, calls = chain(query)
     if not dotted(start_node):
         raise UnfixableError("the queryset does not start from a manager name")
@@ -91,7 +91,7 @@ def build(source: SourceText, fix: dict, settings: Settings) -> Fix:
             raise UnfixableError("an `async for` or a `for ... else`")
         if _breaks(loop.body):
             raise UnfixableError("`break` in the loop would stop only the chunk")
-        if source.position(loop).start.line != fix["statement"][0]:
+        if source.position(loop).start.line != plan.statement.line:
             raise UnfixableError("the statement is not the loop")
         old = loop
         new = [read_once.with_changes(leading_lines=loop.leading_lines),

@@ -19,16 +19,16 @@ from ormlens.config import Settings
 from ormlens.fixes.base import Fix, SourceText, UnfixableError
 from ormlens.fixes.django_chain import NOT_MODEL_ROWS, chain, method
 from ormlens.fixes.orm002_eager import _add_option, _insert_after
+from ormlens.fixes.plans import DjangoEagerPlan
 
 LOADERS = ("select_related", "prefetch_related")
 
 
-def build(source: SourceText, fix: dict, settings: Settings) -> Fix:
-    loader, model, relation = fix.get("loader"), fix.get("model"), fix.get("relation")
-    if loader not in LOADERS or not isinstance(model, str) or not isinstance(relation, str) \
-            or not relation.isidentifier():
-        raise UnfixableError(f"unexpected fix data {fix!r}")
-    node = source.node_at(fix["query"], cst.BaseExpression)
+def build(source: SourceText, plan: DjangoEagerPlan, settings: Settings) -> Fix:
+    loader, model, relation = plan.loader, plan.model, plan.relation
+    if loader not in LOADERS or not relation.isidentifier():
+        raise UnfixableError(f"unexpected fix plan {plan!r}")
+    node = source.node_at(plan.query, cst.BaseExpression)
     while isinstance(node, cst.Subscript):  # `qs[:10]`: the loader goes before the slice
         node = node.value
     start, calls = chain(node)

@@ -12,7 +12,7 @@
     for uid in user_ids:
         sessions = sessions_by_user_id.get(uid, [])
 
-Every query of the finding's `data["fix"]["queries"]` is keyed by equality on the loop's item
+Every query of the finding's plan (BatchQueryPlan.queries) is keyed by equality on the loop's item
 (`filter_by(col=item)`, `filter(M.col == item)`, `.get(item)`); they share one chunk loop. Rows are
 grouped by the key column: in lists for `all()`, iteration and `count()` (the lookup is
 `index.get(item, [])`, `len(...)` for a count), one row per key for `first()`, `one_or_none()`,
@@ -23,7 +23,7 @@ stays as written, `order_by` included. Handled: `M.query...`, `session.query(M).
 
 Unsafe (offered with `--unsafe` only): `all()`/iteration without `order_by` (rows of a group may
 come in another order), `first()` without `order_by` (another row may be picked), `one_or_none()`
-(an item with several rows no longer raises: the data does not say the column is unique).
+(an item with several rows no longer raises: the plan does not say the column is unique).
 
 The rewrite is offered only where it keeps the loop's behaviour; otherwise `UnfixableError`:
 terminals that raise or page per item (`one()`, `*_or_404`, `paginate`, `scalar()`), per-item
@@ -43,7 +43,9 @@ from dataclasses import dataclass
 import libcst as cst
 
 from ormlens.config import Settings
+from ormlens.findings import Span
 from ormlens.fixes.base import Edit, Fix, SourceText, UnfixableError, check_loop_batch, dotted, inside, parent_map
+from ormlens.fixes.plans import BatchQuery, BatchQueryPlan, DjangoBatchPlan
 
 ROWS, ROW, COUNT = "rows", "row", "count"
 # What each terminal returns per item, as a lookup in the grouped rows.
@@ -107,12 +109,12 @@ class _Lookup:
     batch: _Batch
 
 
-def build(source: SourceText, fix: dict, settings: Settings) -> Fix:
-    target, queries = _check_data(fix)
+def build(source: SourceText, plan: BatchQueryPlan, settings: Settings) -> Fix:
+    target, queries = _check_plan(plan), plan.queries
     size = settings.chunk_size
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise UnfixableError(f"chunk size {size!r}")
-    loop, loop_line, parents, body = _batchable_loop(source, fix, target)
+    loop, loop_line, parents, body = _batchable_loop(source, plan, target)
     if body.writes:
         raise UnfixableError(f"the loop writes through the session ({body.writes[0]}): rows read before it would "
                              "miss its changes")
@@ -138,8 +140,8 @@ def build(source: SourceText, fix: dict, settings: Settings) -> Fix:
 
     for batch in batches.values():
         batch.index = names.fresh(batch.wanted)
-    column = lookups[0].batch.column if lookups else queries[0]["column"]
-    keys, materialised = _loop_keys(source, fix, loop, parents, body)
+    column = lookups[0].batch.column if lookups else queries[0].column
+    keys, materialised = _loop_keys(source, plan, loop, parents, body)
     keys_name = names.fresh(f"{column}_list") if materialised is not None else ""
     distinct = names.fresh(f"distinct_{_plural(column)}")
     start = names.fresh("start")
@@ -167,7 +169,7 @@ def build(source: SourceText, fix: dict, settings: Settings) -> Fix:
     prelude = newline.join(lines) + newline
 
     edits = _prelude_edits(source, offset, prelude, any(batch.grouping == "list" for batch in batches.values()),
-                           fix["iterable"] if materialised is not None else None, keys_name)
+                           plan.iterable if materialised is not None else None, keys_name)
     for lookup in lookups:
         index = lookup.batch.index
         text = {ROWS: f"{index}.get({target}, [])", ROW: f"{index}.get({target})",
@@ -180,17 +182,18 @@ def build(source: SourceText, fix: dict, settings: Settings) -> Fix:
                why_unsafe="; ".join(unsafe), kind="batch_query")
 
 
-def _batchable_loop(source: SourceText, fix: dict, target: str) -> tuple[cst.For, int, dict, _Facts]:
-    """The `for` loop of the data, when a batch can go before it (both ORMs' batch fixes): a
+def _batchable_loop(source: SourceText, plan: BatchQueryPlan | DjangoBatchPlan,
+                    target: str) -> tuple[cst.For, int, dict, _Facts]:
+    """The `for` loop of the plan, when a batch can go before it (both ORMs' batch fixes): a
     plain `for` over one name that starts its line, outside a class body, whose target the body
     does not rebind. (loop, its line, the module's parent map, what its body does)."""
-    loop = source.node_at(fix["loop"], cst.For)
+    loop = source.node_at(plan.loop, cst.For)
     if loop.asynchronous is not None:
         raise UnfixableError("an `async for` loop")
     if not isinstance(loop.target, cst.Name) or loop.target.value != target:
-        raise UnfixableError("the loop target is not the one name of the data")
-    loop_line = fix["loop"][0]
-    if source.lines[loop_line - 1][:source.char_col(loop_line, fix["loop"][1])].strip():
+        raise UnfixableError("the loop target is not the one name of the plan")
+    loop_line = plan.loop.line
+    if source.lines[loop_line - 1][:source.char_col(loop_line, plan.loop.col)].strip():
         raise UnfixableError("the loop does not start its line")
     parents = parent_map(source.module)
     if isinstance(_scope(loop, parents), cst.ClassDef):
@@ -202,17 +205,18 @@ def _batchable_loop(source: SourceText, fix: dict, target: str) -> tuple[cst.For
     return loop, loop_line, parents, body
 
 
-def _loop_keys(source: SourceText, fix: dict, loop: cst.For, parents: dict, body: _Facts) -> tuple[str, str | None]:
+def _loop_keys(source: SourceText, plan: BatchQueryPlan | DjangoBatchPlan, loop: cst.For, parents: dict,
+               body: _Facts) -> tuple[str, str | None]:
     """The keys the batch reads (the loop's iterable, as `_keys` decides), read from the source."""
-    iterable_text = source.segment(fix["iterable"])
+    iterable_text = source.segment(plan.iterable)
     try:  # (not node_at: `ast` counts a generator expression's parentheses, libcst does not)
         iterable = _bare(cst.parse_expression(f"({iterable_text})"))
     except cst.ParserSyntaxError as exc:
         raise UnfixableError(f"cannot read the iterable: {exc}") from None
-    return _keys(source, loop, parents, iterable, iterable_text, bool(fix.get("reiterable")), body)
+    return _keys(source, loop, parents, iterable, iterable_text, plan.reiterable, body)
 
 
-def _prelude_edits(source: SourceText, offset: int, prelude: str, grouped: bool, iterable: list | None,
+def _prelude_edits(source: SourceText, offset: int, prelude: str, grouped: bool, iterable: Span | None,
                    keys_name: str) -> list[Edit]:
     """The edits that put the batch before the loop: `defaultdict`'s import when rows are grouped
     in lists (joined to the prelude when the loop follows the imports), the prelude, and the loop's
@@ -235,27 +239,26 @@ def _prelude_edits(source: SourceText, offset: int, prelude: str, grouped: bool,
     return edits
 
 
-# --- the data ----------------------------------------------------------------------------------
+# --- the plan ----------------------------------------------------------------------------------
 
 
-def _check_data(fix: dict) -> tuple[str, list[dict]]:
-    return check_loop_batch(fix, "batch_query", lambda query: (
-        isinstance(query.get("column"), str) and query["column"].isidentifier() and
-        isinstance(query.get("model"), str) and isinstance(query.get("terminal"), str)))
+def _check_plan(plan: BatchQueryPlan) -> str:
+    """The loop's target, when every query keys on a column that is a name."""
+    return check_loop_batch(plan, lambda query: query.column.isidentifier())
 
 
 # --- one query ---------------------------------------------------------------------------------
 
 
-def _query(source: SourceText, query: dict, loop: cst.For, parents: dict, body: _Facts, target: str,
+def _query(source: SourceText, query: BatchQuery, loop: cst.For, parents: dict, body: _Facts, target: str,
            chunk: str) -> tuple[_Lookup, str]:
     """The lookup replacing one query in the loop, its batch, and why it is unsafe ("" if safe)."""
-    terminal, column, model = query["terminal"], query["column"], query["model"]
+    terminal, column, model = query.terminal, query.column, query.model
     if terminal in REFUSED:
         raise UnfixableError(REFUSED[terminal])
     if terminal not in TERMINALS:
         raise UnfixableError(f"terminal `{terminal}` not handled")
-    node = source.node_at(query["span"], cst.BaseExpression)
+    node = source.node_at(query.span, cst.BaseExpression)
     if not inside(node, loop.body, parents):
         raise UnfixableError("the query is not in the loop body")
     if _Names.count(node, target) != 1:
@@ -306,7 +309,7 @@ def _query(source: SourceText, query: dict, loop: cst.For, parents: dict, body: 
     if any(attr in body.assigned_attrs for attr in _Names.attributes(node) | {column}):
         raise UnfixableError("the loop assigns an attribute the query filters on")
 
-    ordered = bool(query.get("ordered")) or any(c.func.attr.value == "order_by" for c in calls)
+    ordered = query.ordered or any(c.func.attr.value == "order_by" for c in calls)
     reason = ""
     if kind == ROWS and not ordered:
         reason = UNORDERED_ROWS
@@ -474,7 +477,7 @@ def _keys(source: SourceText, loop: cst.For, parents: dict, iterable: cst.BaseEx
 
 def _holds_collection(source: SourceText, loop: cst.For, parents: dict, name: str) -> bool:
     """Is `name` a parameter annotated as a collection, or bound once, before the loop, to a new
-    collection, and never rebound in its scope? (`reiterable` in the data also says True for a
+    collection, and never rebound in its scope? (`reiterable` in the plan also says True for a
     name holding a generator expression or `map(...)`.)"""
     scope = _scope(loop, parents)
     if not isinstance(scope, (cst.FunctionDef, cst.Module)):

@@ -16,6 +16,7 @@ import libcst as cst
 
 from ormlens.config import Settings
 from ormlens.fixes.base import Edit, Fix, SourceText, UnfixableError, dotted
+from ormlens.fixes.plans import EagerLoadPlan
 
 LOADERS = ("selectinload", "joinedload")
 LOADER_MODULE = "sqlalchemy.orm"
@@ -26,12 +27,11 @@ STATEMENT_METHODS = ("scalars", "execute", "scalar", "exec", "stream", "stream_s
                      "first_or_404", "one_or_404")
 
 
-def build(source: SourceText, fix: dict, settings: Settings) -> Fix:
-    loader, model, relationship = fix.get("loader"), fix.get("model"), fix.get("relationship")
-    if loader not in LOADERS or not isinstance(model, str) or not isinstance(relationship, str) \
-            or not relationship.isidentifier():
-        raise UnfixableError(f"unexpected fix data {fix!r}")
-    query = source.node_at(fix["query"], cst.Call)
+def build(source: SourceText, plan: EagerLoadPlan, settings: Settings) -> Fix:
+    loader, model, relationship = plan.loader, plan.model, plan.relationship
+    if loader not in LOADERS or not relationship.isidentifier():
+        raise UnfixableError(f"unexpected fix plan {plan!r}")
+    query = source.node_at(plan.query, cst.Call)
     start, entity, options = _query_start(query)
     option = f"{loader}({source.code(entity).strip()}.{relationship})"
     edits = [_add_option(source, options, option) if options is not None

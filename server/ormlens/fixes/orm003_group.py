@@ -27,6 +27,7 @@ import libcst as cst
 
 from ormlens.config import Settings
 from ormlens.fixes.base import Edit, Fix, SourceText, UnfixableError, inside, parent_map, walk
+from ormlens.fixes.plans import GroupOncePlan
 
 # Methods that read a collection without changing it.
 READ_ONLY_METHODS = frozenset({"values", "keys", "items", "get", "copy", "count", "index", "__contains__",
@@ -46,16 +47,16 @@ REITERABLE_METHODS = frozenset({"all", "fetchall"})
 VIEW_METHODS = ("values", "keys")
 
 
-def build(source: SourceText, fix: dict, settings: Settings) -> Fix:
-    scan = source.node_at(fix["scan"], cst.ListComp)
-    loop = source.node_at(fix["loop"], cst.For)
+def build(source: SourceText, plan: GroupOncePlan, settings: Settings) -> Fix:
+    scan = source.node_at(plan.scan, cst.ListComp)
+    loop = source.node_at(plan.loop, cst.For)
     shape = _shape(scan)
-    if shape is None or shape.item != fix.get("item"):
+    if shape is None or shape.item != plan.item:
         raise UnfixableError("not `[x for x in xs if <key of x> == <value>]`")
-    item_side, outer_side = source.node_at(fix["item_side"]), source.node_at(fix["outer_side"])
+    item_side, outer_side = source.node_at(plan.item_side), source.node_at(plan.outer_side)
     if item_side is not shape.key or outer_side is not shape.other or \
-            source.node_at(fix["collection"]) is not scan.for_in.iter:
-        raise UnfixableError("the fix data does not match the comprehension")
+            source.node_at(plan.collection) is not scan.for_in.iter:
+        raise UnfixableError("the fix plan does not match the comprehension")
     if not _is_pure(outer_side):
         raise UnfixableError("the value compared is not a plain name or attribute: the rewrite evaluates it once")
 
@@ -92,7 +93,7 @@ def build(source: SourceText, fix: dict, settings: Settings) -> Fix:
     index, first = groups[_group_key(source, shape)]
     variable = first.item if _item_name_free(first.item, scope, parents) else source.free_name(first.item, taken)
 
-    indent, unit = source.line_indent(fix["loop"][0]), source.module.default_indent
+    indent, unit = source.line_indent(plan.loop.line), source.module.default_indent
     newline = source.module.default_newline
     key = _raw(source, first.key)
     if variable != first.item:
@@ -106,14 +107,14 @@ def build(source: SourceText, fix: dict, settings: Settings) -> Fix:
         f"{indent}{unit}{index}[{key}].append({variable})",
         "",
     ])
-    at = source.offset(fix["loop"][0], 0)
+    at = source.offset(plan.loop.line, 0)
     edits = [Edit(at, at, insert),
-             source.replace(fix["scan"], f"list({index}.get({source.segment(fix['outer_side']).strip()}, ()))")]
+             source.replace(plan.scan, f"list({index}.get({source.segment(plan.outer_side).strip()}, ()))")]
     imported = source.ensure_import("collections", "defaultdict")
     if imported is not None:
         edits.append(imported)
-    title = f"Group `{_one_line(source.segment(fix['collection']))}` once by " \
-        f"`{_one_line(source.segment(fix['item_side']))}` before the loop"
+    title = f"Group `{_one_line(source.segment(plan.collection))}` once by " \
+        f"`{_one_line(source.segment(plan.item_side))}` before the loop"
     return Fix(title, edits, kind="group_once")
 
 

@@ -21,6 +21,7 @@ import libcst as cst
 
 from ormlens.config import Settings
 from ormlens.fixes.base import Edit, Fix, SourceText, UnfixableError, dotted, walk
+from ormlens.fixes.plans import ChunkInPlan
 
 # Chain methods that filter, load or order rows one by one: running the query per chunk of the
 # IN list and concatenating gives the same rows. Anything else (limit, offset, distinct,
@@ -31,13 +32,13 @@ STATEMENT_METHODS = ("scalars", "execute")
 BUILTINS_USED = ("list", "dict", "len", "range")
 
 
-def build(source: SourceText, fix: dict, settings: Settings) -> Fix:
+def build(source: SourceText, plan: ChunkInPlan, settings: Settings) -> Fix:
     size = settings.chunk_size
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise UnfixableError(f"chunk size {size!r}")
-    query = source.node_at(fix["query"], cst.Call)
-    in_call = source.node_at(fix["in_call"], cst.Call)
-    argument = source.node_at(fix["argument"])
+    query = source.node_at(plan.query, cst.Call)
+    in_call = source.node_at(plan.in_call, cst.Call)
+    argument = source.node_at(plan.argument)
     statement, line = _assignment_of(source, query)
     filters = _row_wise_chain(statement.value)
     if not any(in_call is arg.value for call in filters for arg in call.args if arg.keyword is None and not arg.star):
@@ -61,7 +62,7 @@ def build(source: SourceText, fix: dict, settings: Settings) -> Fix:
     # The value as written (with its parentheses), the argument replaced by the chunk.
     before = statement.annotation if isinstance(statement, cst.AnnAssign) else target
     equal = source.text.index("=", _end(source, before), end)
-    arg_start, arg_end = source.range_of(fix["argument"])
+    arg_start, arg_end = source.range_of(plan.argument)
     value = source.text[equal + 1:arg_start].lstrip() + f"{distinct}[{start}:{start} + {size}]" + \
         source.text[arg_end:end]
     indent, unit = source.line_indent(line), source.module.default_indent
@@ -71,13 +72,13 @@ def build(source: SourceText, fix: dict, settings: Settings) -> Fix:
     empty = f"{name}: {source.code(statement.annotation.annotation)} = []" \
         if isinstance(statement, cst.AnnAssign) else f"{name} = []"
     text = newline.join([
-        f"{distinct} = list(dict.fromkeys({source.segment(fix['argument'])}))",
+        f"{distinct} = list(dict.fromkeys({source.segment(plan.argument)}))",
         f"{indent}{empty}",
         f"{indent}for {start} in range(0, len({distinct}), {size}):",
         f"{indent}{unit}{name} += {value}",
     ])
     edit = Edit(begin, end, text)
-    ordered = bool(fix.get("ordered"))
+    ordered = plan.ordered
     why = ("rows are sorted within each chunk, not across chunks: the order_by no longer holds for the whole list"
            if ordered else "row order across chunks may differ: the query has no order_by")
     return Fix(f"Query in chunks of {size:,} distinct values", [edit], safe=False, why_unsafe=why,

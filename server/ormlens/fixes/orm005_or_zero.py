@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from ormlens.config import Settings
 from ormlens.fixes.base import Fix, SourceText
+from ormlens.fixes.plans import OrZeroPlan
 
 
-def build(source: SourceText, fix: dict, settings: Settings) -> Fix:
-    element = source.segment(fix["element"])
-    return Fix(f"Count NULL as 0: `({element} or 0)`", [source.replace(fix["element"], f"({element} or 0)")],
+def build(source: SourceText, plan: OrZeroPlan, settings: Settings) -> Fix:
+    element = source.segment(plan.element)
+    return Fix(f"Count NULL as 0: `({element} or 0)`", [source.replace(plan.element, f"({element} or 0)")],
                kind="or_zero")

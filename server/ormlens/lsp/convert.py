@@ -8,6 +8,7 @@ from pygls import uris
 
 from ormlens.analysis.syntax_versions import NewerSyntax
 from ormlens.findings import Finding, Span
+from ormlens.fixes.plans import to_json
 from ormlens.lsp.documents import Document
 from ormlens.positions import byte_to_char_col, byte_to_utf16_col
 from ormlens.rules import REGISTRY
@@ -49,6 +50,9 @@ def to_diagnostic(finding: Finding, lines: list[str], encoding: str, severity: s
             message=item.message)
         for item in finding.related
     ]
+    data = {"code": finding.code, "span": list(finding.span), **finding.data}
+    if finding.fix is not None:
+        data["fix"] = to_json(finding.fix)  # (the fix plan in JSON form, as clients have always had it)
     return lsp.Diagnostic(
         range=to_range(finding.span, lines, encoding),
         message=finding.message,
@@ -57,8 +61,7 @@ def to_diagnostic(finding: Finding, lines: list[str], encoding: str, severity: s
         code_description=lsp.CodeDescription(href=finding.url),
         source="ormlens",
         related_information=related or None,
-        data={"code": finding.code, "span": [finding.span.line, finding.span.col, finding.span.end_line,
-                                             finding.span.end_col], **finding.data},
+        data=data,
     )
 
 

@@ -35,7 +35,7 @@ from ormlens.config import Settings, load_settings, settings_from_mapping
 from ormlens.discovery import excluded, project_modules
 from ormlens.engine import analyze, deep_recursion, fix_file
 from ormlens.findings import Finding
-from ormlens.fixes import fix_for
+from ormlens.fixes.registry import fix_for
 from ormlens.fixes.base import SourceText
 from ormlens.lsp import convert
 from ormlens.lsp.documents import Document, normalise_uri, units, uri_to_path

@@ -12,6 +12,7 @@ from ormlens.analysis.facts import ModuleFacts
 from ormlens.analysis.project import ProjectIndex
 from ormlens.config import Settings
 from ormlens.findings import Finding, Related, Span
+from ormlens.fixes.plans import FixPlan
 
 DOC_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix safety")
 
@@ -35,8 +36,8 @@ class Rule:
         raise NotImplementedError
 
     def finding(self, ctx: RuleContext, span: Span, message: str, related: list[Related] | None = None,
-                **data) -> Finding:
-        return Finding(self.code, self.name, ctx.path, span, message, related or [], data)
+                fix: FixPlan | None = None, **data) -> Finding:
+        return Finding(self.code, self.name, ctx.path, span, message, related or [], data, fix)
 
     # --- documentation: the class docstring, shared by `ormlens rule`, hover and docs/ ----------
 

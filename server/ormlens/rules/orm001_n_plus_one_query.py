@@ -1,9 +1,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ormlens.findings import Related
+from ormlens.fixes.plans import BatchQuery, BatchQueryPlan, DjangoBatchPlan, DjangoBatchQuery
 from ormlens.rules.base import Rule, RuleContext, loops_related, repetition
+
+if TYPE_CHECKING:
+    from ormlens.analysis.facts import LoopScope
 
 
 class NPlusOneQuery(Rule):
@@ -91,6 +96,7 @@ class NPlusOneQuery(Rule):
         batches = _batches(repeated)
         for site, loop, trace in repeated:
             count = per_loop[loop.id]
+            fix = None
             # In nested loops it runs N·M times: say so, naming the outermost repeating loop.
             per_item, product, outer = repetition(site.loops, loop)
             if outer:
@@ -113,9 +119,9 @@ class NPlusOneQuery(Rule):
                 if site.write:
                     data["write"] = site.write
                 elif site.batch_column and loop.id in batches:
-                    data["fix"] = batches[loop.id]
+                    fix = batches[loop.id]
                 elif site.django_key and loop.id in batches and site.terminal in DJANGO_BATCH_TERMINALS:
-                    data["fix"] = batches[loop.id]
+                    fix = batches[loop.id]
             else:
                 where = f"{Path(trace.path).name}:{trace.query.span.line}"
                 via = " → ".join(f"`{name.rsplit('.', 1)[-1]}()`" for name in trace.chain)
@@ -125,7 +131,7 @@ class NPlusOneQuery(Rule):
                            f"{via} runs `{trace.query.label}` ({where}); {advice}")
                 related.append(Related(trace.path, trace.query.span, f"the query `{trace.query.label}`"))
                 data = {"via": trace.chain, "query_path": trace.path, "query_line": trace.query.span.line}
-            yield self.finding(ctx, site.span, message, related, loop_line=loop.span.line, **data)
+            yield self.finding(ctx, site.span, message, related, fix, loop_line=loop.span.line, **data)
 
 
 def _most_per_turn(repeated) -> dict[int, int]:
@@ -149,27 +155,28 @@ def _count_arms(paths: list[tuple], depth: int = 0) -> int:
     return here + sum(max(_count_arms(group, depth + 1) for group in arms.values()) for arms in by_if.values())
 
 
-def _batches(repeated) -> dict[int, dict]:
+def _batches(repeated) -> dict[int, BatchQueryPlan | DjangoBatchPlan]:
     """Per `for` loop, what a batch rewrite needs: the loop, and every query in it keyed by
     equality on the loop's item (they share one chunk loop)."""
-    batches: dict[int, dict] = {}
+    # Per loop: the plan class of its first query (SQLAlchemy or Django), the loop, its queries.
+    batches: dict[int, tuple[type, LoopScope, list]] = {}
+    mixed: set[int] = set()  # Django and SQLAlchemy queries in one loop: no single rewrite
     for site, loop, trace in repeated:
         if trace is None and site.write:
             continue  # writes get no batch-read rewrite
         if trace is None and loop.statement is not None and getattr(site, "django_key", None):
-            _django_batch(batches, site, loop)
+            _django_batch(batches, mixed, site, loop)
             continue
         if trace is not None or not getattr(site, "batch_column", None) or loop.statement is None:
             continue
-        batch = batches.setdefault(loop.id, {
-            "kind": "batch_query", "loop": list(loop.statement), "iterable": list(loop.iterable),
-            "target": loop.target, "reiterable": loop.reiterable, "queries": []})
-        if batch["kind"] != "batch_query":
-            batch["mixed"] = True  # Django and SQLAlchemy queries in one loop: no single rewrite
+        plan, _, queries = batches.setdefault(loop.id, (BatchQueryPlan, loop, []))
+        if plan is not BatchQueryPlan:
+            mixed.add(loop.id)
             continue
-        batch["queries"].append({"span": list(site.span), "model": site.model.name, "column": site.batch_column,
-                                 "terminal": site.terminal, "ordered": bool(site.query and site.query.ordered)})
-    return {loop_id: batch for loop_id, batch in batches.items() if not batch.pop("mixed", False)}
+        queries.append(BatchQuery(site.span, site.model.name, site.batch_column, site.terminal,
+                                  bool(site.query and site.query.ordered)))
+    return {loop_id: plan(loop.statement, loop.iterable, loop.target, loop.reiterable, tuple(queries))
+            for loop_id, (plan, loop, queries) in batches.items() if loop_id not in mixed}
 
 
 # Django evaluations a batch rewrite turns into lookups, by the name the fix data gives them.
@@ -177,29 +184,22 @@ DJANGO_BATCH_TERMINALS = {"__iter__": "iterate", "list": "iterate", "first": "fi
                           "get": "get", "count": "count", "exists": "exists"}
 
 
-def _django_batch(batches: dict[int, dict], site, loop) -> None:
+def _django_batch(batches: dict[int, tuple[type, LoopScope, list]], mixed: set[int], site, loop) -> None:
     terminal = DJANGO_BATCH_TERMINALS.get(site.terminal)
     if terminal is None:
         return
-    batch = batches.setdefault(loop.id, {
-        "kind": "django_batch", "loop": list(loop.statement), "iterable": list(loop.iterable),
-        "target": loop.target, "reiterable": loop.reiterable, "queries": []})
-    if batch["kind"] != "django_batch":
-        batch["mixed"] = True  # Django and SQLAlchemy queries in one loop: no single rewrite
+    plan, _, queries = batches.setdefault(loop.id, (DjangoBatchPlan, loop, []))
+    if plan is not DjangoBatchPlan:
+        mixed.add(loop.id)
         return
     lookup, key, manager, attribute, key_is_instance = site.django_key
-    query = {
-        "span": list(site.expression or site.span), "model": site.model.name, "manager": manager,
-        "lookup": lookup, "key": key, "terminal": terminal,
-        "ordered": bool(site.query and site.query.ordered) or terminal == "get"}
     # What the lookup alone does not say (the fix helper's extension of the contract): the key is
     # a row (`author=a`: compare `a.pk`), or the rows' attribute compared (`author=a.author_id`).
-    if key_is_instance:
-        query["key_is_instance"] = True
-    elif attribute is not None and attribute != lookup and lookup != "pk" and \
-            not lookup.endswith(("__id", "__pk")):
-        query["attribute"] = attribute
-    batch["queries"].append(query)
+    if key_is_instance or attribute == lookup or lookup == "pk" or lookup.endswith(("__id", "__pk")):
+        attribute = None
+    queries.append(DjangoBatchQuery(
+        site.expression or site.span, site.model.name, manager, lookup, key, terminal,
+        bool(site.query and site.query.ordered) or terminal == "get", bool(key_is_instance), attribute))
 
 
 def _innermost_repeating(loops):

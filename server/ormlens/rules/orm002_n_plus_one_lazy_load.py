@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from ormlens.analysis.flow import eager_covers
 from ormlens.findings import Related
+from ormlens.fixes.plans import DjangoEagerPlan, EagerLoadPlan
 from ormlens.rules.base import Rule, RuleContext, loops_related, repetition
 
 
@@ -88,11 +89,9 @@ class NPlusOneLazyLoad(Rule):
                 related = loops_related(ctx.path, loop, outer)
             if read.source is not None:
                 related.append(Related(ctx.path, read.source, "the query that loads the rows"))
-            data = {"model": read.model.name, "relationship": rel.name, "loader": loader}
-            if read.source is not None:
-                data["fix"] = {"kind": "eager_load", "query": list(read.source), "model": read.model.name,
-                               "relationship": rel.name, "loader": loader}
-            yield self.finding(ctx, read.span, message, related, **data)
+            fix = EagerLoadPlan(read.source, read.model.name, rel.name, loader) if read.source is not None else None
+            yield self.finding(ctx, read.span, message, related, fix,
+                               model=read.model.name, relationship=rel.name, loader=loader)
 
     def django_finding(self, ctx: RuleContext, read, loop):
         """Django: `select_related` for a ForeignKey / one-to-one, `prefetch_related` for a
@@ -118,8 +117,8 @@ class NPlusOneLazyLoad(Rule):
         related = loops_related(ctx.path, loop, outer)
         if read.source is not None:
             related.append(Related(ctx.path, read.source, "the query that loads the rows"))
-        data = {"model": read.model.name, "relationship": rel.name, "loader": loader, "lookup": lookup}
+        fix = None
         if read.source is not None and read.source == loop.iterable and not read.rel_path:
-            data["fix"] = {"kind": "django_eager", "query": list(read.source), "model": read.model.name,
-                           "relation": rel.name, "loader": loader}
-        return self.finding(ctx, read.span, message, related, **data)
+            fix = DjangoEagerPlan(read.source, read.model.name, rel.name, loader)
+        return self.finding(ctx, read.span, message, related, fix,
+                            model=read.model.name, relationship=rel.name, loader=loader, lookup=lookup)

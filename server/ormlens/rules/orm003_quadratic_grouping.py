@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from ormlens.fixes.plans import GroupOncePlan
 from ormlens.rules.base import Rule, RuleContext, loop_related
 
 
@@ -47,9 +48,9 @@ class QuadraticGrouping(Rule):
             message = (f"{what} scans all of `{scan.collection}` once per item of `{scan.outer.label}` "
                        f"to match `{scan.key}` (O(N·M)); group it once before the loop with "
                        "`defaultdict(list)` and look the key up")
-            data = {"key": scan.key, "collection": scan.collection}
+            fix = None
             if scan.yields_item and scan.outer.statement is not None:
-                data["fix"] = {"kind": "group_once", "scan": list(scan.span), "loop": list(scan.outer.statement),
-                               "collection": list(scan.collection_span), "item": scan.item,
-                               "item_side": list(scan.item_side), "outer_side": list(scan.outer_side)}
-            yield self.finding(ctx, scan.span, message, [loop_related(ctx.path, scan.outer)], **data)
+                fix = GroupOncePlan(scan.span, scan.outer.statement, scan.collection_span, scan.item, scan.item_side,
+                                    scan.outer_side)
+            yield self.finding(ctx, scan.span, message, [loop_related(ctx.path, scan.outer)], fix,
+                               key=scan.key, collection=scan.collection)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from ormlens.analysis.flow import Kind, Size
+from ormlens.fixes.plans import ChunkInPlan, DjangoChunkPlan
 from ormlens.rules.base import Rule, RuleContext
 
 LIMITS = ("PostgreSQL: 65,535 bind parameters per statement; SQLite: 32,766, 999 before 3.32; "
@@ -55,18 +56,15 @@ class UnchunkedIn(Rule):
         for call in ctx.facts.in_calls:
             if call.size is not Size.UNBOUNDED or call.kind is Kind.QUERY:
                 continue
-            data = {"argument": call.argument}
+            fix = None
             query = running.get(call.span)
             if call.method == "__in":
                 if query is not None and query.shape is not None and not query.loops:
-                    data["fix"] = {"kind": "django_chunk", "statement": list(query.statement),
-                                   "query": list(query.expression), "keyword": list(call.span),
-                                   "lookup": call.keyword, "values": call.values,
-                                   "terminal": "list" if query.shape == "list" else "iterate"}
+                    fix = DjangoChunkPlan(query.statement, query.expression, call.span, call.keyword, call.values,
+                                          "list" if query.shape == "list" else "iterate")
             elif query is not None and call.method == "in_" and query.terminal == "all" and not query.loops:
-                data["fix"] = {"kind": "chunk_in", "query": list(query.span), "in_call": list(call.span),
-                               "argument": list(call.argument_span), "ordered": bool(query.query.ordered)}
+                fix = ChunkInPlan(query.span, call.span, call.argument_span, bool(query.query.ordered))
             message = (f"`{call.label}` binds one parameter per item of `{call.argument}`, which has no "
                        f"bound: past the database's limit it fails ({LIMITS}); query in chunks of "
                        f"{ctx.settings.chunk_size:,} distinct values")
-            yield self.finding(ctx, call.span, message, **data)
+            yield self.finding(ctx, call.span, message, fix=fix, argument=call.argument)

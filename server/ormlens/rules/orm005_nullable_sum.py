@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from ormlens.fixes.plans import OrZeroPlan
 from ormlens.rules.base import Rule, RuleContext
 
 
@@ -40,4 +41,4 @@ class NullableSum(Rule):
             message = (f"`{total.label}` adds `{column}`, which is nullable: one NULL raises TypeError "
                        f"(`Decimal + None`); use `({total.element} or 0)` or skip `None` values")
             yield self.finding(ctx, total.span, message, model=total.model.name, column=total.column,
-                               fix={"kind": "or_zero", "element": list(total.element_span)})
+                               fix=OrZeroPlan(total.element_span))

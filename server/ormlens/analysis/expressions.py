@@ -240,7 +240,7 @@ class Expressions:
                 # only through the statements its .select() builds. `via`: reached from this model.
                 return Value(kind=Kind.QUERY, model=target, deps=base.deps, via=model.name,
                              statement=rel.lazy == "write_only",
-                             query=QueryInfo(target, eager=eager or frozenset(), start=node))
+                             query=QueryInfo(target, eager=eager or frozenset(), start=node, orm=target.style))
             # Rows reached from here remember their parent model (see one_parent).
             if uselist:
                 return Value(kind=Kind.ROWS, model=target, size=Size.UNBOUNDED, eager=eager, deps=base.deps,

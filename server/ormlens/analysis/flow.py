@@ -64,16 +64,23 @@ class QueryInfo:
     varying: tuple[tuple[str | None, Any], ...] = ()
     ordered: bool = False  # has an order_by()
     in_filters: tuple[Any, ...] = ()  # Spans of the `.in_(...)` calls among its filters
+    # The ORM plugin it belongs to (orm/: "sqlalchemy", "django", ...), and what that plugin
+    # keeps of it besides (hashable).
+    orm: str = "sqlalchemy"
+    plugin_state: tuple = ()
     # Django: a QuerySet (or Manager). Its project manager/queryset classes (methods to look up),
     # the loops it was built in (a queryset in a variable is evaluated once, then cached), and the
     # related manager it comes from (`author.books.all()`), which a prefetch may answer.
-    django: bool = False
     managers: tuple[Any, ...] = ()
     made_in: frozenset[int] = frozenset()
     related: RelatedManager | None = None
     from_self: bool = False  # `self` in a manager/queryset method: the caller's queryset
     local: bool = True       # built in this module's code (not a function's return value)
     custom: bool = False     # went through a method of the project's manager/queryset class
+
+    @property
+    def django(self) -> bool:
+        return self.orm == "django"
 
 
 @dataclass(frozen=True, eq=False)

@@ -57,7 +57,7 @@ class ModelInfo:
     relationships: dict[str, RelationshipInfo] = field(default_factory=dict)
     # Backrefs this model declares on others: (target class name, relationship).
     extra_backrefs: list[tuple[str, RelationshipInfo]] = field(default_factory=list)
-    style: str = "sqlalchemy"  # or "django"
+    style: str = "sqlalchemy"  # the ORM plugin that declared it (orm/): "sqlalchemy", "django", ...
     abstract: bool = False     # Django `class Meta: abstract = True`: fields for subclasses only
     # Django: manager attribute -> the project manager/queryset classes whose methods it has
     # ((module path, ClassDecl) pairs; empty for a plain models.Manager()).
@@ -74,7 +74,7 @@ class ModelInfo:
     def identity_map(self) -> bool:
         """Does the ORM look a row up by primary key in its session's identity map before loading
         it (SQLAlchemy), so a many-to-one read of a parent already loaded runs nothing?"""
-        return not self.django
+        return self.style == "sqlalchemy"
 
     def column_name(self, attr: str) -> str:
         """The column an attribute of a row names: Django's `pk` is the primary key."""
@@ -104,6 +104,7 @@ def external_name(value: Value) -> str:
 
 
 NOT_LITERAL = object()  # the keyword is given, as an expression we do not evaluate
+
 
 def const_kw(call: ast.Call, name: str, default: object = None) -> object:
     for kw in call.keywords:

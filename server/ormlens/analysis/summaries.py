@@ -214,7 +214,7 @@ class FunctionSummaries:
         if values and all(v.kind is Kind.QUERY and v.query is not None and not v.query.django for v in values) and \
                 len({(v.model, v.statement, v.tuples) for v in values}) == 1:
             first = values[0]
-            info = QueryInfo(first.model, eager=frozenset({("*",)}),
+            info = QueryInfo(first.model, eager=frozenset({("*",)}), orm=first.query.orm,
                              limited=all(v.query.limited for v in values),
                              ordered=all(v.query.ordered for v in values),
                              not_null=frozenset.intersection(*(v.query.not_null for v in values)))

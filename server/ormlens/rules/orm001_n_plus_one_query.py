@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ormlens.analysis.orm import owner_of
 from ormlens.findings import Related
 from ormlens.fixes.plans import BatchQuery, BatchQueryPlan, DjangoBatchPlan, DjangoBatchQuery
 from ormlens.rules.base import Rule, RuleContext, loops_related, repetition
@@ -207,23 +208,9 @@ def _innermost_repeating(loops):
 
 
 def _write_advice(query) -> str:
-    """One statement for all items instead of one INSERT/UPDATE/DELETE per item."""
-    model = query.model.name if query.model else "M"
-    key = f"{model}.{query.model.primary_key}" if query.model else "M.id"
-    if query.query is not None and query.query.django:
-        if query.write == "delete":
-            return "delete them all with one `filter(pk__in=...).delete()` after the loop"
-        return ("update them all with one `filter(pk__in=...).update(...)`, or `bulk_update(objs, fields)` "
-                "for values that differ per item")
-    if query.terminal == query.write:  # `query.filter_by(id=x).update(...)`: a Query's own bulk write
-        return f"one `….filter({key}.in_(...)).{query.terminal}(...)` for all items (in chunks)"
-    if query.write == "insert":
-        return (f"insert the rows of all items with one `insert({model}).values([...])`, or "
-                f"`session.execute(insert({model}), rows)` (one executemany)")
-    if query.write == "update":
-        return (f"update them all with one `update({model}).where({key}.in_(...))`, or "
-                f"`session.execute(update({model}), rows)` with primary keys (one executemany)")
-    return f"delete them all with one `delete({model}).where({key}.in_(...))` (in chunks)"
+    """One statement for all items instead of one INSERT/UPDATE/DELETE per item, in the terms of
+    the ORM the query belongs to."""
+    return owner_of(query).write_advice(query)
 
 
 def _batch_advice(query, loop) -> str:
@@ -234,15 +221,8 @@ def _batch_advice(query, loop) -> str:
         column = f"`{model}.{keyed[0]}.in_(...)`" if model and keyed else "one query"
         return (f"the loop adds to `{loop.label}`: take all pending items at once and load them with "
                 f"{column} per round")
-    if info is not None and info.django:
-        if query.count_name:
-            return (f"count them in the query that loads the rows instead: "
-                    f"`.annotate(n=Count(\"{query.count_name}\"))`")
-        if query.django_key:
-            return (f"load the rows for all items before the loop with "
-                    f"`{query.django_key[2]}.filter({query.django_key[0]}__in=...)` in chunks and look them "
-                    "up by key")
-        return "load the rows for all items before the loop and look them up by key"
+    return owner_of(query).batch_advice(query, loop) or \
+        "load the rows for all items before the loop and look them up by key"
     if model and keyed:
         return (f"load the rows for all items before the loop with `{model}.{keyed[0]}.in_(...)` in chunks "
                 "and look them up by key")

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from ormlens.analysis.flow import eager_covers
 from ormlens.findings import Related
-from ormlens.fixes.plans import DjangoEagerPlan, EagerLoadPlan
+from ormlens.analysis.orm import plugin_for
+from ormlens.fixes.plans import DjangoEagerPlan
 from ormlens.rules.base import Rule, RuleContext, loops_related, repetition
 
 
@@ -70,8 +71,10 @@ class NPlusOneLazyLoad(Rule):
                 if per_row:  # Django rows are not AsyncSession rows: only the per-row N+1 applies
                     yield self.django_finding(ctx, read, loop)
                 continue
-            loader = "joinedload" if read.uselist is False else "selectinload"
-            option = f"`.options({loader}({read.model.name}.{rel.name}))`"
+            advice = plugin_for(read.model.style).lazy_load_advice(read)
+            if advice is None:
+                continue
+            loader, option = advice.loader, advice.option
             if raises and not per_row:
                 message = (f"`{read.label}` lazy-loads `{read.model.name}.{rel.name}`, which raises MissingGreenlet "
                            f"under an AsyncSession; eager-load it with {option} on the query that loads the rows")
@@ -89,8 +92,7 @@ class NPlusOneLazyLoad(Rule):
                 related = loops_related(ctx.path, loop, outer)
             if read.source is not None:
                 related.append(Related(ctx.path, read.source, "the query that loads the rows"))
-            fix = EagerLoadPlan(read.source, read.model.name, rel.name, loader) if read.source is not None else None
-            yield self.finding(ctx, read.span, message, related, fix,
+            yield self.finding(ctx, read.span, message, related, advice.fix,
                                model=read.model.name, relationship=rel.name, loader=loader)
 
     def django_finding(self, ctx: RuleContext, read, loop):

@@ -7,10 +7,26 @@ plugin to answer a question wins, in this order.
 
 from __future__ import annotations
 
-from ormlens.analysis.orm import django, sqlalchemy
+from typing import Any
+
+from ormlens.analysis.orm import django, peewee, sqlalchemy
 from ormlens.analysis.orm.api import OrmPlugin
 
 PLUGINS: tuple[OrmPlugin, ...] = (
     django,  # type: ignore[assignment]  # a module implementing api.OrmPlugin
     sqlalchemy,  # type: ignore[assignment]
+    peewee,  # type: ignore[assignment]
 )
+
+
+def plugin_for(style: str) -> OrmPlugin:
+    """The plugin of models and queries of `style` (ModelInfo.style, QueryInfo.orm)."""
+    return next((plugin for plugin in PLUGINS if plugin.STYLE == style), sqlalchemy)  # type: ignore[return-value]
+
+
+def owner_of(query: Any) -> OrmPlugin:
+    """The plugin a recorded query (facts.QueryCall) belongs to."""
+    info = query.query
+    if info is not None:
+        return plugin_for(info.orm)
+    return plugin_for(query.model.style if query.model is not None else "sqlalchemy")

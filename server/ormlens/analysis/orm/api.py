@@ -9,12 +9,14 @@ get_function_hook, get_attribute_hook): the interpreter knows Python, plugins kn
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ormlens.analysis.declarations import ClassDecl, ModuleDecl
 from ormlens.analysis.facts import FunctionRef, LoopScope, ModuleFacts, QueryCall
 from ormlens.analysis.flow import Value
 from ormlens.findings import Span
+from ormlens.fixes.plans import FixPlan
 
 if TYPE_CHECKING:
     from ormlens.analysis.dependencies import Dependencies
@@ -73,8 +75,19 @@ class Interpreter(Protocol):
         evaluated (`"list({})"`); `details`: QueryCall fields a fix plan reads."""
 
 
+@dataclass(frozen=True)
+class LazyLoadAdvice:
+    """How to load a relationship with the rows (ORM002), in an ORM's terms."""
+
+    loader: str             # the loader's name: "selectinload", "join", "prefetch"...
+    option: str             # what to write, as a message shows it: "`.options(selectinload(User.posts))`"
+    fix: FixPlan | None     # the quick fix that writes it, when the ORM has one
+
+
 class OrmPlugin(Protocol):
     """One ORM (a module with these functions, registered in orm/__init__.py)."""
+
+    STYLE: str  # the name models and queries of this ORM carry (ModelInfo.style, QueryInfo.orm)
 
     def method_call(self, b: Interpreter, node: ast.Call, base: Value, method: str, args: list[Value],
                     kwargs: dict[str | None, Value]) -> Value | None:
@@ -134,3 +147,16 @@ class OrmPlugin(Protocol):
 
     def forget(self, index: Index, nodes: set[str] | None) -> None:
         """Drop what was derived from `nodes` (module paths and dependency nodes; None: everything)."""
+
+    # --- what the rules advise (rules/) ---
+
+    def write_advice(self, query: QueryCall) -> str:
+        """ORM001: the one statement for all items that replaces this write per item."""
+
+    def batch_advice(self, query: QueryCall, loop: LoopScope) -> str | None:
+        """ORM001: what replaces this query per item, when the ORM has better than the generic
+        "load them all before the loop and look them up by key"."""
+
+    def lazy_load_advice(self, read: Any) -> LazyLoadAdvice | None:
+        """ORM002: how to load this relationship (facts.RelationshipRead) with the rows; None when
+        the rule words it itself."""

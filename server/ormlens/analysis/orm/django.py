@@ -6,7 +6,6 @@ from __future__ import annotations
 import ast
 from dataclasses import replace
 
-from ormlens.analysis import queries
 from ormlens.analysis.astutil import inside, is_none, last_name
 from ormlens.analysis.declarations import ClassDecl, ModuleDecl
 from ormlens.analysis.facts import InCall, LoopScope, RelationshipRead
@@ -16,7 +15,7 @@ from ormlens.analysis.flow import (
 )
 from ormlens.analysis.models import ModelInfo
 from ormlens.analysis.orm import django_models
-from ormlens.analysis.orm.api import Index, Interpreter
+from ormlens.analysis.orm.api import Index, Interpreter, LazyLoadAdvice
 from ormlens.analysis.orm.django_models import forget  # noqa: F401 - a hook
 from ormlens.analysis.orm.django_models import (
     DJANGO_CACHED_EVALUATIONS, DJANGO_GET_OR_404, DJANGO_GET_MODEL, DJANGO_HISTORICAL_APPS, DJANGO_IMPLICIT_MANAGERS,
@@ -26,6 +25,9 @@ from ormlens.analysis.orm.django_models import (
 )
 from ormlens.findings import Span
 
+
+
+STYLE = "django"
 
 
 # --- the hooks (orm/__init__.py) ------------------------------------------------------------------
@@ -170,13 +172,13 @@ def queryset_self(b: Interpreter, cls: tuple[str, ClassDecl]) -> Value:
     """`self` (or `super()`) in a method of a manager or queryset class: the caller's queryset,
     of a model known only at the call (see rebase)."""
     return Value(kind=Kind.QUERY, label="self", query=QueryInfo(
-        None, django=True, from_self=True, managers=(cls,), made_in=b.loop_ids()))
+        None, orm="django", from_self=True, managers=(cls,), made_in=b.loop_ids()))
 
 
 def django_manager(b: Interpreter, node: ast.expr, model: ModelInfo, classes) -> Value:
     """`Book.objects`: a queryset of all rows; a custom manager's `get_queryset()` may narrow
     it or load relations, so its returned queryset is what the manager starts from."""
-    info = QueryInfo(model, start=node, django=True, managers=tuple(classes), made_in=b.loop_ids())
+    info = QueryInfo(model, start=node, orm="django", managers=tuple(classes), made_in=b.loop_ids())
     manager = Value(kind=Kind.QUERY, model=model, query=info)
     for cls in classes:
         method = b.method_value(cls, "get_queryset")
@@ -207,7 +209,7 @@ def django_call(b: Interpreter, node: ast.Call, full: str, args: list[Value]) ->
     if full in DJANGO_GET_MODEL:
         return django_get_model(b, node, historical=DJANGO_GET_MODEL[full])
     if full in DJANGO_Q:
-        django_lookups(b, node, QueryInfo(None, django=True), "filter")
+        django_lookups(b, node, QueryInfo(None, orm="django"), "filter")
         return UNKNOWN
     terminal = DJANGO_GET_OR_404.get(full)
     if terminal is not None and args:
@@ -524,3 +526,30 @@ def _prefixes(path: tuple[str, ...]) -> set[tuple[str, ...]]:
 
 def _literal(node: ast.expr) -> object:
     return node.value if isinstance(node, ast.Constant) else None
+
+
+# --- what the rules advise (api.OrmPlugin) ----------------------------------------------------
+
+
+def write_advice(query) -> str:
+    """ORM001: one statement for all items instead of one write per item."""
+    if query.write == "delete":
+        return "delete them all with one `filter(pk__in=...).delete()` after the loop"
+    return ("update them all with one `filter(pk__in=...).update(...)`, or `bulk_update(objs, fields)` "
+            "for values that differ per item")
+
+
+def batch_advice(query, loop) -> str | None:
+    """ORM001: what replaces one query per item."""
+    if query.count_name:
+        return (f"count them in the query that loads the rows instead: "
+                f"`.annotate(n=Count(\"{query.count_name}\"))`")
+    if query.django_key:
+        return (f"load the rows for all items before the loop with "
+                f"`{query.django_key[2]}.filter({query.django_key[0]}__in=...)` in chunks and look them "
+                "up by key")
+    return None
+
+
+def lazy_load_advice(read) -> LazyLoadAdvice | None:
+    return None  # ORM002 words Django's related managers itself (select_related / prefetch_related)

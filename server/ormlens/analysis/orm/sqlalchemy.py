@@ -13,7 +13,8 @@ from ormlens.analysis.facts import LoopScope, QueryCall
 from ormlens.analysis.flow import UNKNOWN, Kind, QueryInfo, Size, Value, merge_deps, schema_collection, unknown
 from ormlens.analysis.models import ModelInfo
 from ormlens.analysis.orm import sqlalchemy_models
-from ormlens.analysis.orm.api import Index, Interpreter
+from ormlens.analysis.orm.api import Index, Interpreter, LazyLoadAdvice
+from ormlens.fixes.plans import EagerLoadPlan
 from ormlens.analysis.orm.sqlalchemy_models import forget  # noqa: F401 - a hook
 from ormlens.analysis.orm.sqlalchemy_models import (
     AND_FUNCTIONS, ASYNC_SESSION_CLASSES, ASYNC_SESSION_FACTORIES, AWAITABLE_ATTRS, COLUMN_OPTIONS,
@@ -27,17 +28,21 @@ from ormlens.findings import Span
 
 
 
+STYLE = "sqlalchemy"
+
+
 # --- the hooks (orm/__init__.py) ------------------------------------------------------------------
 
 
-def _django(value: Value) -> bool:
-    return value.query is not None and value.query.django
+def _foreign(value: Value) -> bool:
+    """Another ORM's query (a Django queryset...): not this plugin's to answer."""
+    return value.query is not None and value.query.orm != "sqlalchemy"
 
 
 def method_call(b: Interpreter, node: ast.Call, base: Value, method: str, args: list[Value],
                 kwargs: dict[str | None, Value]) -> Value | None:
     kind = base.kind
-    if kind is Kind.QUERY and not _django(base):
+    if kind is Kind.QUERY and not _foreign(base):
         return query_method(b, node, base, method, args)
     if kind is Kind.SESSION:
         return session_method(b, node, base, method, args)
@@ -94,7 +99,7 @@ def relationship(b: Interpreter, node: ast.Attribute, row: Value, rel, target) -
 
 def evaluate(b: Interpreter, node: ast.AST, value: Value, how: str, expression: ast.AST,
              header: Span | None = None) -> Value | None:
-    if value.kind is not Kind.QUERY or value.statement or _django(value):
+    if value.kind is not Kind.QUERY or value.statement or _foreign(value):
         return None
     if how == "__iter__":  # iterating a Query runs it: its rows come from here
         record(b, node, value, "__iter__")
@@ -423,3 +428,41 @@ def schema_attribute(b: Interpreter, node: ast.Attribute, base: Value, attr: str
     if attr == "sorted_tables" or (attr == "tables" and last_name(node.value) == "metadata"):
         return schema_collection(base.deps)
     return None
+
+
+# --- what the rules advise (api.OrmPlugin) ----------------------------------------------------
+
+
+def write_advice(query) -> str:
+    """ORM001: one statement for all items instead of one write per item."""
+    model = query.model.name if query.model else "M"
+    key = f"{model}.{query.model.primary_key}" if query.model else "M.id"
+    if query.terminal == query.write:  # `query.filter_by(id=x).update(...)`: a Query's own bulk write
+        return f"one `….filter({key}.in_(...)).{query.terminal}(...)` for all items (in chunks)"
+    if query.write == "insert":
+        return (f"insert the rows of all items with one `insert({model}).values([...])`, or "
+                f"`session.execute(insert({model}), rows)` (one executemany)")
+    if query.write == "update":
+        return (f"update them all with one `update({model}).where({key}.in_(...))`, or "
+                f"`session.execute(update({model}), rows)` with primary keys (one executemany)")
+    return f"delete them all with one `delete({model}).where({key}.in_(...))` (in chunks)"
+
+
+def batch_advice(query, loop) -> str | None:
+    """ORM001: what replaces one query per item."""
+    info = query.query
+    model = query.model.name if query.model else None
+    keyed = [column for column, _ in info.equalities] if info is not None else []
+    if model and keyed:
+        return (f"load the rows for all items before the loop with `{model}.{keyed[0]}.in_(...)` in chunks "
+                "and look them up by key")
+    return None
+
+
+def lazy_load_advice(read) -> LazyLoadAdvice | None:
+    """ORM002: `selectinload` for a collection, `joinedload` for a many-to-one, in `.options()`;
+    the quick fix adds it to the query that loads the rows."""
+    loader = "joinedload" if read.uselist is False else "selectinload"
+    rel = read.relationship
+    fix = EagerLoadPlan(read.source, read.model.name, rel.name, loader) if read.source is not None else None
+    return LazyLoadAdvice(loader, f"`.options({loader}({read.model.name}.{rel.name}))`", fix)

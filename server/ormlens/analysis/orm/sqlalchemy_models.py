@@ -279,6 +279,8 @@ def build_model(index: Index, decl: ModuleDecl, cls: ClassDecl) -> ModelInfo | N
     for base in cls.bases:
         value = index.eval_static(decl, base)
         if value.kind is Kind.MODEL_CLASS and value.model is not None:
+            if value.model.style != "sqlalchemy":
+                return None  # another ORM's model class (its plugin reads it)
             parents.append(value.model)
         elif value.kind is Kind.MODEL_BASE:
             mapped_base = True

@@ -34,6 +34,9 @@ class NPlusOneLazyLoad(Rule):
     Use `joinedload` for a many-to-one relationship. A relationship declared with an eager
     `lazy=` ("selectin", "joined", "subquery", "immediate") or `lazy="raise"` is not reported,
     and neither are rows whose origin is unknown (a parameter, another function's result).
+    Django: `select_related("rel")` / `prefetch_related("rel")` on the queryset. Peewee: select and
+    join the related model (`Tweet.select(Tweet, User).join(User)`), or `prefetch()` for a backref
+    (`User.select().prefetch(Tweet)`); the message says which.
 
     ## Fix safety
     Quick fix: add `.options(selectinload(Model.rel))` (`joinedload` for many-to-one) to the query

@@ -182,6 +182,7 @@ def _query_method(b: Interpreter, node: ast.Call, base: Value, method: str, args
         return _prefetched(base, args)
     elif method in ("limit", "paginate") and args and args[0].size is Size.BOUNDED:
         info = _change(info, limited=True)
+        base = base.but(capped=True)  # ids read from its rows are as many as the author chose: a batch
     elif method == "order_by":
         info = _change(info, ordered=True)
     return base.but(query=info, tuples=base.tuples or method in TUPLE_RESULTS)
@@ -197,7 +198,8 @@ def _run(b: Interpreter, node: ast.AST, query: Value, terminal: str, gives: str)
                      size=Size.BOUNDED if gives != "rows" or info.limited else Size.UNBOUNDED)
     common = dict(model=model, eager=info.eager, deps=query.deps, source=Span.of(node))
     if gives == "rows":
-        return Value(kind=Kind.ROWS, size=Size.BOUNDED if info.limited else Size.UNBOUNDED, **common)
+        return Value(kind=Kind.ROWS, size=Size.BOUNDED if info.limited else Size.UNBOUNDED, capped=query.capped,
+                     **common)
     if gives == "pair":  # get_or_create: (row, created)
         return Value(kind=Kind.COLLECTION, size=Size.BOUNDED, deps=query.deps,
                      items=(Value(kind=Kind.ROW, **common), Value(kind=Kind.SCALAR)))
@@ -285,6 +287,9 @@ def lazy_load_advice(read) -> LazyLoadAdvice | None:
     rows by `prefetch()`."""
     rel = read.relationship
     model = read.model.name
+    if read.uselist is False and read.rel_path:  # `t.user.team`: one more join on the query that loads `t`
+        return LazyLoadAdvice("join", f"`{rel.target}` selected too, and `.join({rel.target})` after the join "
+                                      f"to `{model}`", None)
     if read.uselist is False:
         return LazyLoadAdvice("join", f"`{model}.select({model}, {rel.target}).join({rel.target})`", None)
     return LazyLoadAdvice("prefetch", f"`.prefetch({rel.target})` (or `prefetch(query, {rel.target}.select())`)", None)

@@ -13,7 +13,7 @@ import pytest
 from ormlens.findings import Span
 from ormlens.fixes.plans import (
     PLANS, BatchQuery, BatchQueryPlan, ChunkInPlan, DjangoBatchPlan, DjangoBatchQuery, DjangoChunkPlan,
-    DjangoEagerPlan, EagerLoadPlan, FixPlan, GroupOncePlan, OrZeroPlan, from_json, to_json)
+    DjangoEagerPlan, EagerLoadPlan, FixPlan, GroupOncePlan, OrZeroPlan, from_json, to_json, PeeweeLoadPlan)
 
 SERVER = Path(__file__).resolve().parents[1] / "server"
 
@@ -36,6 +36,7 @@ PLAN_EXAMPLES = [
     ChunkInPlan(Span(4, 11, 4, 60), Span(4, 37, 4, 53), Span(4, 50, 4, 52), True),
     DjangoChunkPlan(Span(4, 4, 4, 60), Span(4, 16, 4, 59), Span(4, 36, 4, 58), "author_id__in", "ids", "list"),
     OrZeroPlan(Span(9, 15, 9, 23)),
+    PeeweeLoadPlan(Span(4, 33, 4, 49), "Tweet", "user", "User", "join"),
 ]
 
 

@@ -86,3 +86,37 @@ def test_flagged_functions_grow_with_the_rows_and_the_others_do_not(path: Path) 
             assert large > small, f"{name}: flagged, but {small} statements for 3 users and {large} for 6"
         else:
             assert large == small, f"{name}: not flagged, but {small} statements for 3 users and {large} for 6"
+
+
+def test_the_quick_fixes_give_the_same_results_in_a_constant_number_of_statements(tmp_path: Path) -> None:
+    """ORM002's Peewee fixes (a LEFT OUTER join of the selected model, `.prefetch()`), applied to
+    the cases file by the engine, then both versions run: each fixed function returns what it
+    returned before, and no longer sends more statements with more rows."""
+    from ormlens.analysis.project import ProjectIndex
+    from ormlens.config import Settings
+    from ormlens.engine import analyze
+    from ormlens.fixes.registry import fix_text
+
+    path = RULES / "orm002_n_plus_one_lazy_load.peewee.cases.py"
+    findings, error = analyze(ProjectIndex(path.parent, Settings()), str(path), Settings())
+    assert error is None
+    fixed_text, fixes = fix_text(path.read_text(), findings, Settings())
+    assert sorted(fix.kind for fix in fixes) == ["peewee_load", "peewee_load"]
+    assert "PwTweet.select(PwTweet, PwUser).join(PwUser, JOIN.LEFT_OUTER).switch(PwTweet)" in fixed_text
+    assert "for u in PwUser.select().prefetch(PwTweet):" in fixed_text
+    fixed_path = tmp_path / "fixed_peewee_cases.py"
+    fixed_path.write_text(fixed_text)
+    before, after = load(path), load(fixed_path)
+    changed = [name for name in flagged_functions(path)
+               if ast.dump(ast.parse(inspect.getsource(getattr(before, name)))) !=
+               ast.dump(ast.parse(inspect.getsource(getattr(after, name))))]
+    assert changed == ["authors", "tweets_per_user"]
+    for name in changed:
+        for users in (3, 6):
+            seeded(before, users)
+            expected = getattr(before, name)()
+            before.db.close()
+            seeded(after, users)
+            assert getattr(after, name)() == expected
+            after.db.close()
+        assert statements(after, getattr(after, name), 3) == statements(after, getattr(after, name), 6)

@@ -5,7 +5,6 @@ what a container holds once rows are added to it."""
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING
 
 from ormlens.analysis import queries
 from ormlens.analysis.astutil import guarded_attributes, last_name
@@ -18,8 +17,6 @@ from ormlens.analysis.models import ModelInfo
 from ormlens.analysis.orm import PLUGINS
 from ormlens.findings import Span
 
-if TYPE_CHECKING:
-    pass
 from ormlens.analysis.shapes import (
     CHUNKER_NAME, CONTAINER_KINDS, counts_pages, divides_by_a_size, holding, is_constant_scalar, looks_like_session,
     run_before,

@@ -4,7 +4,6 @@ instances), subscripts, comprehensions and the scans in them (ORM003), `sum()` (
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING
 
 from ormlens.analysis import queries
 from ormlens.analysis.astutil import eq_compares, guarded_attributes, last_name
@@ -17,8 +16,6 @@ from ormlens.analysis.models import ModelInfo
 from ormlens.analysis.orm import PLUGINS
 from ormlens.findings import Span
 
-if TYPE_CHECKING:
-    pass
 from ormlens.analysis.shapes import CONSTANT, node_handler, holding, is_constant_scalar, looks_like_session
 
 

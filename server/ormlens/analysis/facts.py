@@ -7,10 +7,9 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ormlens.analysis import guards as branch
-from ormlens.analysis import units
 from ormlens.analysis.declarations import ClassDecl, ModuleDecl
 from ormlens.analysis.flow import (
     UNKNOWN,
@@ -21,11 +20,7 @@ from ormlens.analysis.flow import (
 )
 from ormlens.analysis.models import ModelInfo, RelationshipInfo
 from ormlens.findings import Span
-from ormlens.positions import shared_lines
 
-if TYPE_CHECKING:
-    from ormlens.analysis.project import ProjectIndex
-    from ormlens.analysis.units import FunctionUnit
 
 
 # --- the facts ------------------------------------------------------------------------------------
@@ -188,6 +183,12 @@ class FunctionFacts:
     signature: branch.Signature | None = None
 
 
+class FunctionReader(Protocol):
+    """What ModuleFacts.function needs of the project's index (summaries.FunctionSummaries)."""
+
+    def read_function(self, ref: FunctionRef) -> None: ...
+
+
 @dataclass(eq=False)
 class ModuleFacts:
     decl: ModuleDecl
@@ -223,81 +224,35 @@ class ModuleFacts:
     previous: ModuleFacts | None = None  # the facts this pass took units from, while it runs
     dropped: set[str] = field(default_factory=set)     # dependency nodes dropped since the pass
     # The interpreter's walk of a deferred body (interpreter.walk_deferred), set by the pass.
-    walk_deferred: Callable[[ModuleFacts, str, DeferredBody, ProjectIndex], None] | None = None
+    walk_deferred: Callable[[ModuleFacts, str, DeferredBody, Any], None] | None = None
 
     @property
     def path(self) -> str:
         return self.decl.path
 
-    def function(self, qualname: str, project: ProjectIndex) -> FunctionFacts | None:
+    def function(self, qualname: str, project: FunctionReader) -> FunctionFacts | None:
         """The facts of one of its functions, walking a deferred body now."""
         project.read_function(FunctionRef(self.decl.path, qualname))
         found = self.functions.get(qualname)
         if found is None and qualname in self.deferred:
             deferred = self.deferred.pop(qualname)
-            unit = self.take_back(qualname, project)
-            if unit is not None:  # what it read is as it was (units.py): its facts are
-                self.functions.update(unit.functions)
-                return self.functions.get(qualname)
             assert self.walk_deferred is not None
             self.walk_deferred(self, qualname, deferred, project)
             found = self.functions.get(qualname)
         return found
 
-    def take_back(self, qualname: str, project: ProjectIndex) -> FunctionUnit | None:
-        """The previous facts' unit of `qualname` when this pass may take it back (units.py)."""
-        unit = self.reusable.pop(qualname, None)
-        if unit is None and qualname in self.maybe:
-            unit = self.maybe.pop(qualname)
-            # What deciding reads is no read of the module-level code (nor of any unit).
-            sink, project.own_reads = project.own_reads, None
-            try:
-                with project.dependencies.untapped():
-                    given = all(self.gives_what_it_gave(name, project) for name in unit.own)
-            finally:
-                project.own_reads = sink
-            if not given:
-                return None
-        if unit is not None:
-            self.units[qualname] = unit
-            self.stable.add(qualname)
-        return unit
 
-    def gives_what_it_gave(self, qualname: str, project: ProjectIndex) -> bool:
-        """Do the facts of this pass for function `qualname` show its readers what the previous
-        facts did? A deferred one edited is walked now to tell."""
-        if qualname in self.stable or qualname in self.reusable:
-            return True
-        if qualname not in self.functions and qualname not in self.deferred and qualname not in self.units:
-            # Not defined yet at this point of the pass (further down, as in the previous one):
-            # the reader got nothing of it, or a walk of it alone (ProjectIndex.function_facts),
-            # which is made again and compared.
-            before = self.previous.alone_faces.get(qualname) if self.previous is not None else None
-            if before is None:
-                return True
-            project.function_facts(FunctionRef(self.decl.path, qualname))
-            return self.alone_faces.get(qualname) == before
-        if qualname in self.deferred and self.previous_face(qualname) is not None:
-            self.function(qualname, project)
-            return qualname in self.stable
-        return False
 
-    def note_alone(self, qualname: str, function: FunctionFacts) -> None:
-        node, _ = self.decl.function_node(qualname)
-        if node is not None:
-            self.alone_faces[qualname] = units.face(function, summarize_returns(function), node,
-                                                    self.texts.get(qualname), shared_lines(self.decl.source))
-
-    def settle(self, qualname: str, unit: FunctionUnit) -> None:
-        """Keep the unit of a function walked in this pass; it gives what it gave when its face
-        is the previous one."""
-        self.units[qualname] = unit
-        if unit.face is not None and self.previous_face(qualname) == unit.face:
-            self.stable.add(qualname)
-
-    def previous_face(self, qualname: str) -> tuple | None:
-        unit = self.previous.units.get(qualname) if self.previous is not None else None
-        return unit.face if unit is not None else None
+@dataclass(eq=False)
+class FunctionUnit:
+    entries: dict[str, list]                    # a ModuleFacts list's name -> what the walk added
+    loops: list[tuple[int, LoopScope]]
+    functions: list[tuple[str, FunctionFacts]]  # the function and those defined in it
+    reads: frozenset[str]                       # dependency nodes it read
+    own: frozenset[str]                         # the module's functions whose facts it read
+    face: tuple | None = None                   # what the module's other functions read of it
+    # (What a walk of one function added to its module's facts, what it read, and its face:
+    # a unit, units.py.)
 
 
 @dataclass(eq=False)

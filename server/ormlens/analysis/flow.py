@@ -3,7 +3,9 @@ model, what is a query, what is bounded. Unknown stays unknown, so rules can sta
 
 from __future__ import annotations
 
+import ast
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -206,3 +208,13 @@ def schema_collection(deps: frozenset[int]) -> Value:
     """A collection of schema objects (a model's fields, a MetaData's tables): as large as the
     program's code, not the data."""
     return Value(kind=Kind.COLLECTION, size=Size.BOUNDED, deps=deps, inner=Value(kind=Kind.SCHEMA, deps=deps))
+
+
+# What a class body's expression is, as the project index resolves it (ProjectIndex.eval_static):
+# what the ORM plugins' model readers are given.
+Resolver = Callable[[ast.expr], Value]
+
+
+def external_name(value: Value) -> str:
+    """The dotted name of a library value (`sqlalchemy.orm.relationship`), or ""."""
+    return value.name if value.kind is Kind.EXTERNAL else ""

@@ -13,7 +13,6 @@ import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from ormlens.analysis import guards as branch
 from ormlens.analysis import queries, units
@@ -29,13 +28,12 @@ from ormlens.analysis.models import annotation_is_optional, collection_item
 from ormlens.analysis.calls import Calls
 from ormlens.analysis.expressions import Expressions
 from ormlens.analysis.orm import PLUGINS
+from ormlens.analysis.orm.api import Index
 from ormlens.analysis.shapes import looks_like_session
 from ormlens.analysis.statements import Statements
 from ormlens.findings import Span
 from ormlens.positions import shared_lines
 
-if TYPE_CHECKING:
-    from ormlens.analysis.project import ProjectIndex
 
 
 # Text without which a function body can hold no finding of its own: every rule reads a loop, a
@@ -43,7 +41,7 @@ if TYPE_CHECKING:
 # body without any is walked only when a caller asks for its summary (returns, queries).
 MAY_REPORT = re.compile(r"\b(?:for|while|async|await|in_|not_in|notin_)\b|__in\b|(?<![.\w])(?:map|filter)\b")
 
-def build_facts(decl: ModuleDecl, project: ProjectIndex, previous: ModuleFacts | None = None) -> ModuleFacts:
+def build_facts(decl: ModuleDecl, project: Index, previous: ModuleFacts | None = None) -> ModuleFacts:
     """The facts of a module; `previous`: its facts before an edit, whose units may be taken back."""
     return FactsBuilder(decl, project, previous=previous).run()
 
@@ -55,19 +53,24 @@ def returns_always(decl: ModuleDecl, qualname: str) -> bool:
     return node is not None and bool(node.body) and isinstance(node.body[-1], (ast.Return, ast.Raise))
 
 
-def walk_deferred(facts: ModuleFacts, qualname: str, deferred: DeferredBody, project: ProjectIndex) -> None:
-    """Walk a body the module's pass left (ModuleFacts.function), into that module's facts."""
+def walk_deferred(facts: ModuleFacts, qualname: str, deferred: DeferredBody, project: Index) -> None:
+    """Walk a body the module's pass left (ModuleFacts.function), into that module's facts; or
+    take back its unit when what it read is as it was (units.py)."""
+    unit = units.take_back(facts, qualname, project)
+    if unit is not None:
+        facts.functions.update(unit.functions)
+        return
     builder = FactsBuilder(facts.decl, project, facts)
     if deferred.cls is not None:
         builder.push_frame("class", None, deferred.cls[1].name, deferred.cls)
     if project.keep_units:
-        facts.settle(qualname, builder.record_unit(
+        units.settle(facts, qualname, builder.record_unit(
             qualname, deferred.node, facts.texts.get(qualname), lambda: builder.exec_FunctionDef(deferred.node)))
     else:
         builder.exec_FunctionDef(deferred.node)
 
 
-def function_alone(decl: ModuleDecl, qualname: str, project: ProjectIndex) -> FunctionFacts | None:
+def function_alone(decl: ModuleDecl, qualname: str, project: Index) -> FunctionFacts | None:
     """The facts of one module-level function or method from a walk of it alone (its module's
     pass is running: an import cycle, or a function defined further down)."""
     node, cls = decl.function_node(qualname)
@@ -107,7 +110,7 @@ class Frame:
 
 
 class FactsBuilder(Statements, Expressions, Calls):
-    def __init__(self, decl: ModuleDecl, project: ProjectIndex, deferred_of: ModuleFacts | None = None,
+    def __init__(self, decl: ModuleDecl, project: Index, deferred_of: ModuleFacts | None = None,
                  previous: ModuleFacts | None = None):
         """`deferred_of`: the facts of the module's pass, to walk one of its deferred bodies for
         (what it adds to the lists is dropped: such a body can report nothing)."""
@@ -372,7 +375,7 @@ class FactsBuilder(Statements, Expressions, Calls):
         module's previous pass, or walked with nothing carried over from the walks before it."""
         self._cache_reads = {}
         self.evaluated_querysets = {}
-        unit = self.facts.take_back(qualname, self.project)
+        unit = units.take_back(self.facts, qualname, self.project)
         if unit is not None:
             units.reuse(self.facts, unit)
             return
@@ -384,7 +387,7 @@ class FactsBuilder(Statements, Expressions, Calls):
         self._in_unit = True
         try:
             if self.project.keep_units:
-                self.facts.settle(qualname, self.record_unit(qualname, stmt, self.facts.texts.get(qualname), walk))
+                units.settle(self.facts, qualname, self.record_unit(qualname, stmt, self.facts.texts.get(qualname), walk))
             else:
                 walk()
         finally:

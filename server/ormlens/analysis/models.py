@@ -4,12 +4,10 @@ and relationships (target, loading strategy)."""
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ormlens.analysis import queries
 from ormlens.analysis.astutil import is_none, last_name, unquote
-from ormlens.analysis.flow import Kind, Value
 
 
 @dataclass
@@ -96,11 +94,6 @@ class ModelInfo:
 
 # --- reading class bodies ----------------------------------------------------------------------
 
-Resolver = Callable[[ast.expr], Value]
-
-
-def external_name(value: Value) -> str:
-    return value.name if value.kind is Kind.EXTERNAL else ""
 
 
 NOT_LITERAL = object()  # the keyword is given, as an expression we do not evaluate

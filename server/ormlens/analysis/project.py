@@ -9,11 +9,12 @@ import ast
 import builtins
 import gc
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ormlens.analysis.declarations import ImportRef, ModuleDecl, collect
 from ormlens.analysis.dependencies import ALL_MODELS, Dependencies, facts_node, imports_node, is_module
+from ormlens.analysis.facts import FunctionRef, ModuleFacts
 from ormlens.analysis.flow import UNKNOWN, Kind, Size, Value
+from ormlens.analysis.interpreter import build_facts
 from ormlens.analysis.models import (
     ModelInfo,
     RelationshipInfo,
@@ -27,10 +28,8 @@ from ormlens.analysis.residency import (
     WholeTrees,
     declared_functions,
     edit_bodies,
-    index_stats,
     is_released,
     release_bodies,
-    release_outside,
     restore_bodies,
     restore_body,
     whole_tree,
@@ -40,8 +39,6 @@ from ormlens.analysis.summaries import FunctionSummaries, QuerySummary, QueryTra
 from ormlens.config import Settings
 from ormlens.positions import shared_lines
 
-if TYPE_CHECKING:
-    from ormlens.analysis.facts import FunctionRef, ModuleFacts
 
 BUILTIN_NAMES = frozenset(dir(builtins))
 
@@ -305,8 +302,27 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
                 release_bodies(decl.tree)
 
     def release(self, keep: set[str]) -> None:
-        """Let go of what was derived for modules outside `keep` (residency.release_outside)."""
-        release_outside(self, keep)
+        """Drop the facts, function summaries and function bodies of the modules outside `keep`.
+        All of it is computed again, the same, when asked: no text changed. Declarations, models and
+        resolved names stay (objects other modules' facts hold, compared by identity), as does what
+        the project's files are (import paths, directory listings).
+
+        Then collect the youngest generation: an analysis leaves a few hundred reference cycles (each
+        `ast.dump` call makes one), and a server's high GC threshold (100,000 net allocations, which
+        an analysis that frees what it allocates rarely reaches) lets them pile up for hundreds of
+        analyses: the RSS creep of a long editing session."""
+        for facts in (self._facts, self._previous):
+            for path in [path for path in facts if path not in keep]:
+                del facts[path]
+        for summaries in (self._traces, self._returns, self._returned_queries, self._chunkers):
+            for ref in [ref for ref in summaries if ref.path not in keep]:
+                del summaries[ref]
+        for path in self._whole.paths():
+            decl = self._decls.get(path)
+            if path not in keep and path not in self._building and decl is not None:
+                self._whole.forget(path)
+                release_bodies(decl.tree)
+        gc.collect(0)
 
     def closure(self, paths: list[str]) -> set[str]:
         """`paths` and the project modules they import: what a server keeps across a release."""
@@ -317,7 +333,19 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         return self._whole.first(paths)
 
     def stats(self) -> dict[str, int]:
-        return index_stats(self)
+        """Counts of what the index holds (for tests, benchmarks and a server's log)."""
+        parsed = sum(1 for decl in self._decls.values() if decl is not None)
+        return {
+            "modules": parsed,                    # parsed modules (declarations held)
+            "unparsable": len(self._decls) - parsed,
+            "whole_trees": len(self._whole),   # of which some function bodies are held (whole_lines: how many lines)
+            "whole_lines": self._whole.lines,
+            "facts": len(self._facts),
+            "summaries": len(self._traces) + len(self._returns) + len(self._returned_queries),
+            "models": sum(1 for model in self._models.values() if model is not None),
+            "resolved_names": len(self._globals),
+            "overrides": len(self._overrides),  # editor buffers
+        }
 
     def imports(self, path: str) -> set[str]:
         """The project modules `path` imports, directly or through other project modules."""
@@ -406,8 +434,6 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         return self._errors.get(path)
 
     def facts(self, path: str) -> ModuleFacts | None:
-        from ormlens.analysis.interpreter import build_facts
-
         self.dependencies.read(facts_node(path))
         cached = self._facts.get(path)  # dropped when something it read changes: valid while here
         if cached is not None:
@@ -473,8 +499,6 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         return value
 
     def _resolve_global(self, decl: ModuleDecl, name: str, depth: int) -> Value:
-        from ormlens.analysis.facts import FunctionRef
-
         if name in decl.classes:
             return self.class_value(decl, decl.classes[name])
         if name in decl.functions:

@@ -23,7 +23,6 @@ from ormlens.positions import shared_lines
 
 if TYPE_CHECKING:
     from ormlens.analysis.declarations import ModuleDecl
-    from ormlens.analysis.project import ProjectIndex
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -212,46 +211,3 @@ class WholeTrees:
                 out.append(path)
                 total -= lines
         return out
-
-
-# --- what the server asks of the index (ProjectIndex.release / stats / closure) ----------------
-
-
-def release_outside(project: ProjectIndex, keep: set[str]) -> None:
-    """Drop the facts, function summaries and function bodies of the modules outside `keep`.
-    All of it is computed again, the same, when asked: no text changed. Declarations, models and
-    resolved names stay (objects other modules' facts hold, compared by identity), as does what
-    the project's files are (import paths, directory listings).
-
-    Then collect the youngest generation: an analysis leaves a few hundred reference cycles (each
-    `ast.dump` call makes one), and a server's high GC threshold (100,000 net allocations, which
-    an analysis that frees what it allocates rarely reaches) lets them pile up for hundreds of
-    analyses: the RSS creep of a long editing session."""
-    for facts in (project._facts, project._previous):
-        for path in [path for path in facts if path not in keep]:
-            del facts[path]
-    for summaries in (project._traces, project._returns, project._returned_queries, project._chunkers):
-        for ref in [ref for ref in summaries if ref.path not in keep]:
-            del summaries[ref]
-    for path in project._whole.paths():
-        decl = project._decls.get(path)
-        if path not in keep and path not in project._building and decl is not None:
-            project._whole.forget(path)
-            release_bodies(decl.tree)
-    gc.collect(0)
-
-
-def index_stats(project: ProjectIndex) -> dict[str, int]:
-    """Counts of what the index holds (for tests, benchmarks and a server's log)."""
-    parsed = sum(1 for decl in project._decls.values() if decl is not None)
-    return {
-        "modules": parsed,                    # parsed modules (declarations held)
-        "unparsable": len(project._decls) - parsed,
-        "whole_trees": len(project._whole),   # of which some function bodies are held (whole_lines: how many lines)
-        "whole_lines": project._whole.lines,
-        "facts": len(project._facts),
-        "summaries": len(project._traces) + len(project._returns) + len(project._returned_queries),
-        "models": sum(1 for model in project._models.values() if model is not None),
-        "resolved_names": len(project._globals),
-        "overrides": len(project._overrides),  # editor buffers
-    }

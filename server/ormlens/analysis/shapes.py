@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ormlens.analysis.astutil import inside, last_name
-from ormlens.analysis.flow import (
-    Kind, Size, Value)
+from ormlens.analysis.flow import Kind, Size, Value
 
-if TYPE_CHECKING:
-    pass
 
 
 CHUNKER_NAME = re.compile(r"(?i)(chunk|batch)")

@@ -5,7 +5,6 @@ once instead of once per item."""
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING
 
 from ormlens.analysis import guards as branch
 from ormlens.analysis import queries
@@ -17,8 +16,6 @@ from ormlens.analysis.flow import (
     UNKNOWN, Kind, Size, Value, unknown)
 from ormlens.findings import Span
 
-if TYPE_CHECKING:
-    pass
 from ormlens.analysis.shapes import calls_in, node_handler, is_constant_scalar, is_int_literal, unconditional_calls
 
 

@@ -5,16 +5,16 @@ recorded in the dependency graph under the function's module (dependencies.py)."
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from ormlens.analysis.chunking import yields_chunks
 from ormlens.analysis.dependencies import facts_node
+from ormlens.analysis.facts import FunctionFacts, FunctionRef, QueryCall, summarize_returns
 from ormlens.analysis.flow import UNKNOWN, Kind, QueryInfo, Value
 from ormlens.analysis.guards import CallArguments, Guard, Signature, bind, translate
-from ormlens.analysis.units import YIELD, text_matches
+from ormlens.analysis.interpreter import function_alone, returns_always
+from ormlens.analysis.units import YIELD, note_alone, text_matches
 from ormlens.positions import shared_lines
 
-if TYPE_CHECKING:
-    from ormlens.analysis.facts import FunctionFacts, FunctionRef, QueryCall
 
 
 @dataclass
@@ -75,8 +75,6 @@ class FunctionSummaries:
         """What calling `ref` gives, when it is a Django queryset or rows (facts.summarize_returns).
         While its module's facts pass is running (an import cycle), from a walk of that function
         alone: the answer must not depend on which module was analysed first."""
-        from ormlens.analysis.facts import summarize_returns
-
         self.read_function(ref)
         if ref in self._returns:
             return self._returns[ref]
@@ -91,23 +89,19 @@ class FunctionSummaries:
         """The facts of a module-level function or method: from its module's one pass (cached);
         while that pass is running (an import cycle, a function defined further down), from a
         walk of that function alone, so answers do not depend on which module came first."""
-        from ormlens.analysis.interpreter import function_alone
-
         self.read_function(ref)
         if ref.path in self._building:
             decl = self.decl(ref.path)
             function = function_alone(decl, ref.qualname, self) if decl is not None else None
             running = self.passes.get(ref.path)  # its pass records units: what this walk gave
             if running is not None and function is not None:
-                running.note_alone(ref.qualname, function)
+                note_alone(running, ref.qualname, function)
             return function
         facts = self.facts(ref.path)
         return facts.function(ref.qualname, self) if facts is not None else None
 
     def yields_chunks(self, ref: FunctionRef) -> bool:
         """Is `ref` a generator that splits its iterable parameter into chunks (chunking.py)?"""
-        from ormlens.analysis.chunking import yields_chunks
-
         self.read_function(ref)
         if ref in self._chunkers:
             return self._chunkers[ref]
@@ -200,8 +194,6 @@ class FunctionSummaries:
         return result
 
     def _returned_query(self, ref: FunctionRef, function: FunctionFacts | None) -> Value | None:
-        from ormlens.analysis.interpreter import returns_always
-
         decl = self.decl(ref.path)
         values = None
         if decl is not None and returns_always(decl, ref.qualname):

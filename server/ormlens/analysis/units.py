@@ -24,11 +24,11 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, fields, is_dataclass
-from typing import TYPE_CHECKING
+from dataclasses import fields, is_dataclass
+from typing import Any
 
-if TYPE_CHECKING:
-    from ormlens.analysis.facts import FunctionFacts, LoopScope, ModuleFacts
+from ormlens.analysis.facts import FunctionFacts, FunctionRef, FunctionUnit, ModuleFacts, summarize_returns
+from ormlens.positions import shared_lines
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -88,15 +88,6 @@ def function_texts(body: list[ast.stmt], lines: list[str]) -> tuple[dict[str, tu
         outside[first - 1:function.end_lineno] = [""] * (function.end_lineno - first + 1)
     return texts, hash("\n".join(outside))
 
-
-@dataclass(eq=False)
-class FunctionUnit:
-    entries: dict[str, list]                    # a ModuleFacts list's name -> what the walk added
-    loops: list[tuple[int, LoopScope]]
-    functions: list[tuple[str, FunctionFacts]]  # the function and those defined in it
-    reads: frozenset[str]                       # dependency nodes it read
-    own: frozenset[str]                         # the module's functions whose facts it read
-    face: tuple | None = None                   # what the module's other functions read of it
 
 
 class Marks:
@@ -170,3 +161,66 @@ def reusable(previous: ModuleFacts | None, texts: dict[str, tuple[int, int, int]
         return {}, {}  # module-level code read one, or read what changed: the module's names may differ
     return ({name: unit for name, unit in previous.units.items() if name not in again},
             {name: unit for name, unit in previous.units.items() if name in again and name not in edited})
+
+
+# --- taking units back (a pass of a module's facts; see the module docstring) ---------------------
+
+
+def take_back(facts: ModuleFacts, qualname: str, project: Any) -> FunctionUnit | None:
+    """The previous facts' unit of `qualname` when this pass may take it back (units.py)."""
+    unit = facts.reusable.pop(qualname, None)
+    if unit is None and qualname in facts.maybe:
+        unit = facts.maybe.pop(qualname)
+        # What deciding reads is no read of the module-level code (nor of any unit).
+        sink, project.own_reads = project.own_reads, None
+        try:
+            with project.dependencies.untapped():
+                given = all(gives_what_it_gave(facts, name, project) for name in unit.own)
+        finally:
+            project.own_reads = sink
+        if not given:
+            return None
+    if unit is not None:
+        facts.units[qualname] = unit
+        facts.stable.add(qualname)
+    return unit
+
+
+def gives_what_it_gave(facts: ModuleFacts, qualname: str, project: Any) -> bool:
+    """Do the facts of this pass for function `qualname` show its readers what the previous
+    facts did? A deferred one edited is walked now to tell."""
+    if qualname in facts.stable or qualname in facts.reusable:
+        return True
+    if qualname not in facts.functions and qualname not in facts.deferred and qualname not in facts.units:
+        # Not defined yet at this point of the pass (further down, as in the previous one):
+        # the reader got nothing of it, or a walk of it alone (ProjectIndex.function_facts),
+        # which is made again and compared.
+        before = facts.previous.alone_faces.get(qualname) if facts.previous is not None else None
+        if before is None:
+            return True
+        project.function_facts(FunctionRef(facts.decl.path, qualname))
+        return facts.alone_faces.get(qualname) == before
+    if qualname in facts.deferred and previous_face(facts, qualname) is not None:
+        facts.function(qualname, project)
+        return qualname in facts.stable
+    return False
+
+
+def note_alone(facts: ModuleFacts, qualname: str, function: FunctionFacts) -> None:
+    node, _ = facts.decl.function_node(qualname)
+    if node is not None:
+        facts.alone_faces[qualname] = face(function, summarize_returns(function), node,
+                                                facts.texts.get(qualname), shared_lines(facts.decl.source))
+
+
+def settle(facts: ModuleFacts, qualname: str, unit: FunctionUnit) -> None:
+    """Keep the unit of a function walked in this pass; it gives what it gave when its face
+    is the previous one."""
+    facts.units[qualname] = unit
+    if unit.face is not None and previous_face(facts, qualname) == unit.face:
+        facts.stable.add(qualname)
+
+
+def previous_face(facts: ModuleFacts, qualname: str) -> tuple | None:
+    unit = facts.previous.units.get(qualname) if facts.previous is not None else None
+    return unit.face if unit is not None else None

@@ -19,7 +19,7 @@ import typing
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ormlens.findings import Span
+from ormlens.spans import Span
 
 
 @dataclass(frozen=True)
@@ -163,9 +163,22 @@ class OrZeroPlan(FixPlan):
     element: Span
 
 
+@dataclass(frozen=True)
+class PeeweeLoadPlan(FixPlan):
+    """ORM002 (Peewee): on the query the loop iterates, select and join the related model (a
+    foreign key), or `.prefetch()` it (a backref)."""
+
+    kind: ClassVar[str] = "peewee_load"
+    query: Span
+    model: str
+    relation: str
+    target: str       # the related model's class name
+    loader: str       # "join" or "prefetch"
+
+
 PLANS: dict[str, type[FixPlan]] = {plan.kind: plan for plan in (
     BatchQueryPlan, DjangoBatchPlan, EagerLoadPlan, DjangoEagerPlan, GroupOncePlan, ChunkInPlan,
-    DjangoChunkPlan, OrZeroPlan)}
+    DjangoChunkPlan, OrZeroPlan, PeeweeLoadPlan)}
 
 
 # --- the JSON form -------------------------------------------------------------------------------

@@ -10,11 +10,12 @@ import libcst as cst
 from ormlens.config import Settings
 from ormlens.findings import Finding
 from ormlens.fixes import (
-    django_batch, django_chunk, django_eager, orm001_batch, orm002_eager, orm003_group, orm004_chunk, orm005_or_zero)
+    django_batch, django_chunk, django_eager, orm001_batch, orm002_eager, orm003_group, orm004_chunk, orm005_or_zero,
+    peewee_load)
 from ormlens.fixes.base import Fix, SourceText, UnfixableError, apply_edits
 from ormlens.fixes.plans import (
     BatchQueryPlan, ChunkInPlan, DjangoBatchPlan, DjangoChunkPlan, DjangoEagerPlan, EagerLoadPlan, FixPlan,
-    GroupOncePlan, OrZeroPlan)
+    GroupOncePlan, OrZeroPlan, PeeweeLoadPlan)
 
 log = logging.getLogger("ormlens.fixes")
 
@@ -28,6 +29,7 @@ BUILDERS: dict[type[FixPlan], Callable[..., Fix]] = {
     DjangoBatchPlan: django_batch.build,
     DjangoEagerPlan: django_eager.build,
     DjangoChunkPlan: django_chunk.build,
+    PeeweeLoadPlan: peewee_load.build,
 }
 
 

@@ -43,6 +43,10 @@ class NPlusOneLazyLoad(Rule):
     the rows came from, merged into an existing `.options(...)`; for `select()` run by the session,
     inside the `select(...)`. Safe: results are the same; the related rows are loaded even when
     the loop does not reach them. Not offered when the query is built elsewhere (a variable).
+    Peewee: `Tweet.select()` becomes `Tweet.select(Tweet, User).join(User, JOIN.LEFT_OUTER)
+    .switch(Tweet)` for a foreign key (an outer join keeps the rows whose key is NULL), and
+    `.prefetch(Tweet)` ends the chain for a backref; not offered when `select(...)` names columns or
+    the query already joins, groups or gives dicts.
     """
 
     code = "ORM002"
@@ -74,7 +78,7 @@ class NPlusOneLazyLoad(Rule):
                 if per_row:  # Django rows are not AsyncSession rows: only the per-row N+1 applies
                     yield self.django_finding(ctx, read, loop)
                 continue
-            advice = plugin_for(read.model.style).lazy_load_advice(read)
+            advice = plugin_for(read.model.style).lazy_load_advice(read, loop)
             if advice is None:
                 continue
             loader, option = advice.loader, advice.option

@@ -157,6 +157,6 @@ class OrmPlugin(Protocol):
         """ORM001: what replaces this query per item, when the ORM has better than the generic
         "load them all before the loop and look them up by key"."""
 
-    def lazy_load_advice(self, read: Any) -> LazyLoadAdvice | None:
-        """ORM002: how to load this relationship (facts.RelationshipRead) with the rows; None when
-        the rule words it itself."""
+    def lazy_load_advice(self, read: Any, loop: LoopScope | None) -> LazyLoadAdvice | None:
+        """ORM002: how to load this relationship (facts.RelationshipRead, read on the rows `loop`
+        iterates) with the rows; None when the rule words it itself."""

@@ -551,5 +551,5 @@ def batch_advice(query, loop) -> str | None:
     return None
 
 
-def lazy_load_advice(read) -> LazyLoadAdvice | None:
+def lazy_load_advice(read, loop) -> LazyLoadAdvice | None:
     return None  # ORM002 words Django's related managers itself (select_related / prefetch_related)

@@ -7,8 +7,8 @@ import ast
 import os
 
 from ormlens.analysis.declarations import ClassDecl, ModuleDecl
-from ormlens.analysis.flow import Kind
-from ormlens.analysis.models import NOT_LITERAL, ColumnInfo, const_kw, ModelInfo, RelationshipInfo, Resolver, external_name
+from ormlens.analysis.flow import Kind, Resolver, external_name
+from ormlens.analysis.models import NOT_LITERAL, ColumnInfo, const_kw, ModelInfo, RelationshipInfo
 from ormlens.analysis.orm.api import Index
 
 

@@ -19,6 +19,7 @@ from ormlens.analysis.orm import peewee_models
 from ormlens.analysis.orm.api import Index, Interpreter, LazyLoadAdvice
 from ormlens.analysis.orm.peewee_models import STYLE
 from ormlens.findings import Span
+from ormlens.fixes.plans import PeeweeLoadPlan
 
 # Model class methods that run a query now, and what they give.
 MODEL_TERMINALS = {"get": "row", "get_or_none": "row", "get_by_id": "row", "get_or_create": "pair"}
@@ -282,14 +283,18 @@ def batch_advice(query, loop) -> str | None:
     return None  # the generic advice: load them all before the loop, look them up by key
 
 
-def lazy_load_advice(read) -> LazyLoadAdvice | None:
+def lazy_load_advice(read, loop) -> LazyLoadAdvice | None:
     """ORM002: a foreign key's row is loaded by selecting its model and joining it; a backref's
     rows by `prefetch()`."""
     rel = read.relationship
     model = read.model.name
+    # The quick fix edits the query the loop iterates, when the rows come from it directly.
+    plan = lambda loader: PeeweeLoadPlan(read.source, model, rel.name, rel.target, loader) \
+        if read.source is not None and not read.rel_path and loop is not None and read.source == loop.iterable else None  # noqa: E731
     if read.uselist is False and read.rel_path:  # `t.user.team`: one more join on the query that loads `t`
         return LazyLoadAdvice("join", f"`{rel.target}` selected too, and `.join({rel.target})` after the join "
                                       f"to `{model}`", None)
     if read.uselist is False:
-        return LazyLoadAdvice("join", f"`{model}.select({model}, {rel.target}).join({rel.target})`", None)
-    return LazyLoadAdvice("prefetch", f"`.prefetch({rel.target})` (or `prefetch(query, {rel.target}.select())`)", None)
+        return LazyLoadAdvice("join", f"`{model}.select({model}, {rel.target}).join({rel.target})`", plan("join"))
+    return LazyLoadAdvice("prefetch", f"`.prefetch({rel.target})` (or `prefetch(query, {rel.target}.select())`)",
+                          plan("prefetch"))

@@ -459,7 +459,7 @@ def batch_advice(query, loop) -> str | None:
     return None
 
 
-def lazy_load_advice(read) -> LazyLoadAdvice | None:
+def lazy_load_advice(read, loop) -> LazyLoadAdvice | None:
     """ORM002: `selectinload` for a collection, `joinedload` for a many-to-one, in `.options()`;
     the quick fix adds it to the query that loads the rows."""
     loader = "joinedload" if read.uselist is False else "selectinload"

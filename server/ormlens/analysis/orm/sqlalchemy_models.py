@@ -8,10 +8,10 @@ import re
 
 from ormlens.analysis.astutil import last_name, unquote
 from ormlens.analysis.declarations import ClassDecl, ModuleDecl
-from ormlens.analysis.flow import Kind
+from ormlens.analysis.flow import Kind, Resolver, external_name
 from ormlens.analysis.models import (
-    NOT_LITERAL, ModelInfo, const_kw, has_kw, Resolver, RelationshipInfo, ColumnInfo, annotation_is_optional,
-    class_name_of, collection_item, external_name,
+    NOT_LITERAL, ModelInfo, const_kw, has_kw, RelationshipInfo, ColumnInfo, annotation_is_optional,
+    class_name_of, collection_item,
 )
 from ormlens.analysis.orm.api import Index
 

@@ -14,7 +14,7 @@ from ormlens.analysis.facts import (
 from ormlens.analysis.flow import (
     UNKNOWN, Kind, Size, Value, merge_deps, unknown)
 from ormlens.analysis.models import ModelInfo
-from ormlens.analysis.orm import PLUGINS
+from ormlens.analysis import orm as hooks
 from ormlens.findings import Span
 
 from ormlens.analysis.shapes import (
@@ -180,8 +180,8 @@ class Calls:
             self.facts.in_calls.append(InCall(Span.of(node), self.short(node), self.short(node.args[0]),
                                               size, argument.kind, method, Span.of(node.args[0])))
             return UNKNOWN
-        for plugin in PLUGINS:
-            value = plugin.method_call(self, node, base, method, args, kwargs)
+        for hook in hooks.METHOD_CALL:
+            value = hook(self, node, base, method, args, kwargs)
             if value is not None:
                 return value
         if kind is Kind.ROWS and method in ("all", "unique", "copy"):
@@ -278,8 +278,8 @@ class Calls:
             short = full.rsplit(".", 1)[-1]
             if full.startswith("builtins."):
                 return self.call_builtin(node, short, args)
-            for plugin in PLUGINS:
-                value = plugin.function_call(self, node, full, args)
+            for hook in hooks.FUNCTION_CALL:
+                value = hook(self, node, full, args)
                 if value is not None:
                     return value
             if full in ("collections.defaultdict",) and node.args and isinstance(node.args[0], ast.Name) \
@@ -372,8 +372,8 @@ class Calls:
                  header: Span | None = None) -> Value | None:
         """Python evaluates `value` whole (orm.EVALUATIONS): what the ORM it belongs to says that
         runs and gives; None when it is no ORM's (a list, a row...)."""
-        for plugin in PLUGINS:
-            result = plugin.evaluate(self, node, value, how, expression, header)
+        for hook in hooks.EVALUATE:
+            result = hook(self, node, value, how, expression, header)
             if result is not None:
                 return result
         return None
@@ -381,16 +381,16 @@ class Calls:
     def plugin_parameter(self, function: ast.FunctionDef | ast.AsyncFunctionDef, index: int,
                          arg: ast.arg) -> Value | None:
         """What a library passes a module-level function's parameter, when a plugin knows."""
-        for plugin in PLUGINS:
-            value = plugin.parameter(self, function, index, arg)
+        for hook in hooks.PARAMETER:
+            value = hook(self, function, index, arg)
             if value is not None:
                 return value
         return None
 
     def plugin_self(self, cls: tuple[str, ClassDecl]) -> Value | None:
         """`self` / `super()` in a method of `cls`, when an ORM gives the class a meaning."""
-        for plugin in PLUGINS:
-            value = plugin.self_value(self, cls)
+        for hook in hooks.SELF_VALUE:
+            value = hook(self, cls)
             if value is not None:
                 return value
         return None

@@ -13,7 +13,7 @@ from ormlens.analysis.facts import (
 from ormlens.analysis.flow import (
     UNKNOWN, Kind, QueryInfo, Size, Value, eager_below, merge_deps, unknown)
 from ormlens.analysis.models import ModelInfo
-from ormlens.analysis.orm import PLUGINS
+from ormlens.analysis import orm as hooks
 from ormlens.findings import Span
 
 from ormlens.analysis.shapes import CONSTANT, node_handler, holding, is_constant_scalar, looks_like_session
@@ -185,8 +185,8 @@ class Expressions:
 
     def attribute(self, node: ast.Attribute, base: Value, attr: str, load: bool = True) -> Value:
         kind = base.kind
-        for plugin in PLUGINS:
-            value = plugin.attribute(self, node, base, attr)
+        for hook in hooks.ATTRIBUTE:
+            value = hook(self, node, base, attr)
             if value is not None:
                 return value
         if kind is Kind.ROW and base.model is not None:
@@ -219,8 +219,8 @@ class Expressions:
             if target is not None and model.current is not None:
                 target = self.project.historical(target)  # reached from a historical model
             uselist = self.project.uselist(model, rel, target)
-            for plugin in PLUGINS:  # a relationship the ORM answers without a query (a related manager)
-                value = plugin.relationship(self, node, base, rel, target)
+            for hook in hooks.RELATIONSHIP:  # a relationship the ORM answers without a query (a related manager)
+                value = hook(self, node, base, rel, target)
                 if value is not None:
                     return value
             if load:
@@ -317,8 +317,8 @@ class Expressions:
         base = self.eval(node.value)
         index = self.eval(node.slice)
         deps = base.deps | index.deps
-        for plugin in PLUGINS:
-            value = plugin.subscript(self, node, base, deps)
+        for hook in hooks.SUBSCRIPT:
+            value = hook(self, node, base, deps)
             if value is not None:
                 return value
         if isinstance(node.slice, ast.Slice):

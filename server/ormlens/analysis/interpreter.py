@@ -27,7 +27,7 @@ from ormlens.analysis.flow import (
 from ormlens.analysis.models import annotation_is_optional, collection_item
 from ormlens.analysis.calls import Calls
 from ormlens.analysis.expressions import Expressions
-from ormlens.analysis.orm import PLUGINS
+from ormlens.analysis import orm as hooks
 from ormlens.analysis.orm.api import Index
 from ormlens.analysis.shapes import looks_like_session
 from ormlens.analysis.statements import Statements
@@ -569,8 +569,8 @@ class FactsBuilder(Statements, Expressions, Calls):
             if value.kind is Kind.CLASS and value.ref is not None:  # `repo: OrderRepository`
                 return Value(kind=Kind.INSTANCE, ref=value.ref)
             if value.kind is Kind.EXTERNAL:  # a library's class: a session class
-                for plugin in PLUGINS:
-                    annotated = plugin.annotation(self, value)
+                for hook in hooks.ANNOTATION:
+                    annotated = hook(self, value)
                     if annotated is not None:
                         return annotated
         return None

@@ -8,7 +8,7 @@ from ormlens.analysis.declarations import ClassDecl, ModuleDecl
 from ormlens.analysis.dependencies import ALL_MODELS
 from ormlens.analysis.flow import UNKNOWN, Kind, Size, Value
 from ormlens.analysis.models import ModelInfo, RelationshipInfo
-from ormlens.analysis.orm import PLUGINS
+from ormlens.analysis import orm as hooks
 
 
 class ModelIndex:
@@ -20,7 +20,7 @@ class ModelIndex:
             return Value(kind=Kind.MODEL_CLASS, model=model, label=cls.name)
         if model is not None:  # an abstract model: its fields are its subclasses' own
             return Value(kind=Kind.MODEL_BASE, ref=(decl.path, cls), label=cls.name)
-        if any(plugin.is_model_base(self, decl, cls) for plugin in PLUGINS):
+        if any(hook(self, decl, cls) for hook in hooks.IS_MODEL_BASE):
             return Value(kind=Kind.MODEL_BASE, label=cls.name)
         # An Enum class iterates its members: a fixed, small number.
         enum = any(self.eval_static(decl, base).name.startswith("enum.") for base in cls.bases)
@@ -56,8 +56,8 @@ class ModelIndex:
         self._models[key] = None  # cycle guard
         model = None
         with self.dependencies.computing(decl.path):
-            for plugin in PLUGINS:
-                model = plugin.declared_model(self, decl, cls)
+            for hook in hooks.DECLARED_MODEL:
+                model = hook(self, decl, cls)
                 if model is not None:
                     break
         self._models[key] = model
@@ -65,11 +65,11 @@ class ModelIndex:
 
     def model_label(self, model: ModelInfo) -> str:
         """The label that tells models of one class name apart (a Django app label), or ""."""
-        return next((label for plugin in PLUGINS if (label := plugin.model_label(self, model)) is not None), "")
+        return next((label for hook in hooks.MODEL_LABEL if (label := hook(self, model)) is not None), "")
 
     def module_label(self, path: str) -> str:
         """The label of the models a module declares (a Django app label), or ""."""
-        return next((label for plugin in PLUGINS if (label := plugin.module_label(self, path)) is not None), "")
+        return next((label for hook in hooks.MODULE_LABEL if (label := hook(self, path)) is not None), "")
 
     def class_of(self, model: ModelInfo) -> tuple[str, ClassDecl] | None:
         if model.current is not None:
@@ -190,8 +190,8 @@ class ModelIndex:
     def construct(self, callee: Value, args: list[Value], keywords: dict[str | None, Value] | None = None) -> Value:
         """What calling a class or factory of the ORMs gives (shared with the facts pass)."""
         if callee.kind is Kind.EXTERNAL:
-            for plugin in PLUGINS:
-                value = plugin.construct(self, callee.name, args, keywords or {})
+            for hook in hooks.CONSTRUCT:
+                value = hook(self, callee.name, args, keywords or {})
                 if value is not None:
                     return value
         if callee.kind is Kind.SESSION_FACTORY:

@@ -23,7 +23,7 @@ from ormlens.analysis.models import (
 from ormlens.analysis.imports import ImportResolver
 from ormlens.analysis.jedi_names import StarExports
 from ormlens.analysis.model_index import ModelIndex
-from ormlens.analysis.orm import PLUGINS
+from ormlens.analysis import orm as hooks
 from ormlens.analysis.residency import (
     WholeTrees,
     declared_functions,
@@ -205,8 +205,8 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         for cache in (self._traces, self._chunkers, self._returned_queries, self._returns):
             for ref in [ref for ref in cache if facts_node(ref.path) in nodes]:
                 del cache[ref]
-        for plugin in PLUGINS:
-            plugin.forget(self, nodes)
+        for forget in hooks.FORGET:
+            forget(self, nodes)
         if ALL_MODELS in nodes:
             self._all_models = self._models_named = self._backrefs = None
 
@@ -225,8 +225,8 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         self._chunkers.clear()
         self._returned_queries.clear()
         self._historical.clear()
-        for plugin in PLUGINS:
-            plugin.forget(self, None)
+        for forget in hooks.FORGET:
+            forget(self, None)
         self._returns.clear()
 
     def read(self, path: str) -> str:
@@ -565,8 +565,8 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
                     return Value(kind=Kind.MODULE, ref=sub, name=attr)
             return value
         if base.kind is Kind.ORM_NAMESPACE:
-            for plugin in PLUGINS:
-                value = plugin.namespace_attribute(self, attr)
+            for hook in hooks.NAMESPACE_ATTRIBUTE:
+                value = hook(self, attr)
                 if value is not None:
                     return value
         if base.kind is Kind.MODEL_CLASS and base.model is not None:

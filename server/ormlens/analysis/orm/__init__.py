@@ -1,8 +1,8 @@
 """ORM plugins: what the interpreter (analysis/interpreter.py) asks when it meets a value, a call
 or an attribute that Python alone does not explain. The protocol is in api.py.
 
-Adding an ORM: a module here with the hooks of api.OrmPlugin, and one line in PLUGINS. The first
-plugin to answer a question wins, in this order.
+Adding an ORM: a module here with the hooks of api.OrmPlugin it answers (a hook it leaves out is
+never asked), and one line in PLUGINS. The first plugin to answer a question wins, in this order.
 """
 
 from __future__ import annotations
@@ -17,6 +17,22 @@ PLUGINS: tuple[OrmPlugin, ...] = (
     sqlalchemy,  # type: ignore[assignment]
     peewee,  # type: ignore[assignment]
 )
+
+
+
+def _hooks(name: str) -> tuple:
+    """The plugins' functions for hook `name`, in the registry's order (those that have it)."""
+    return tuple(getattr(plugin, name) for plugin in PLUGINS if hasattr(plugin, name))
+
+
+# Each hook's functions, looked up once: the interpreter asks some of them for every node.
+METHOD_CALL, FUNCTION_CALL, ATTRIBUTE, RELATIONSHIP = (
+    _hooks("method_call"), _hooks("function_call"), _hooks("attribute"), _hooks("relationship"))
+EVALUATE, SUBSCRIPT, SELF_VALUE, PARAMETER, ANNOTATION = (
+    _hooks("evaluate"), _hooks("subscript"), _hooks("self_value"), _hooks("parameter"), _hooks("annotation"))
+DECLARED_MODEL, IS_MODEL_BASE, CONSTRUCT, NAMESPACE_ATTRIBUTE = (
+    _hooks("declared_model"), _hooks("is_model_base"), _hooks("construct"), _hooks("namespace_attribute"))
+MODEL_LABEL, MODULE_LABEL, FORGET = _hooks("model_label"), _hooks("module_label"), _hooks("forget")
 
 
 def plugin_for(style: str) -> OrmPlugin:

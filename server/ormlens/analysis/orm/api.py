@@ -85,7 +85,9 @@ class LazyLoadAdvice:
 
 
 class OrmPlugin(Protocol):
-    """One ORM (a module with these functions, registered in orm/__init__.py)."""
+    """One ORM (a module with these functions, registered in orm/__init__.py). A plugin leaves
+    out the interpreter's and the index's hooks it never answers (they are not asked); STYLE and
+    the rules' hooks (write_advice, batch_advice, lazy_load_advice) it must have."""
 
     STYLE: str  # the name models and queries of this ORM carry (ModelInfo.style, QueryInfo.orm)
 

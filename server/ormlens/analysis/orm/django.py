@@ -26,7 +26,6 @@ from ormlens.analysis.orm.django_models import (
 from ormlens.findings import Span
 
 
-
 STYLE = "django"
 
 
@@ -106,10 +105,6 @@ def parameter(b: Interpreter, function: ast.FunctionDef | ast.AsyncFunctionDef, 
     return Value(kind=Kind.EXTERNAL, name=DJANGO_HISTORICAL_APPS, label=arg.arg)
 
 
-def annotation(b: Interpreter, value: Value) -> Value | None:
-    return None
-
-
 def run_python_functions(b: Interpreter) -> frozenset[str]:
     """The module's functions its migrations run with `RunPython(...)` (found once per module)."""
     names = b.plugin_data.get("django.run_python")
@@ -139,18 +134,6 @@ EVALUATION_LABELS = {"__iter__": "{}", "list": "list({})", "len": "len({})", "bo
 
 def declared_model(index: Index, decl: ModuleDecl, cls: ClassDecl) -> ModelInfo | None:
     return django_models.build_django_model(index, decl, cls)
-
-
-def is_model_base(index: Index, decl: ModuleDecl, cls: ClassDecl) -> bool:
-    return False  # an abstract model is a declared model (abstract=True)
-
-
-def construct(index: Index, name: str, args: list[Value], keywords: dict[str | None, Value]) -> Value | None:
-    return None
-
-
-def namespace_attribute(index: Index, attr: str) -> Value | None:
-    return None
 
 
 def model_label(index: Index, model: ModelInfo) -> str | None:

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from ormlens.analysis.declarations import ClassDecl, ModuleDecl
 from ormlens.analysis.flow import UNKNOWN, Kind, QueryInfo, Size, Value, merge_deps, unknown
-from ormlens.analysis.models import ModelInfo, RelationshipInfo
+from ormlens.analysis.models import ModelInfo
 from ormlens.analysis.orm import peewee_models
 from ormlens.analysis.orm.api import Index, Interpreter, LazyLoadAdvice
 from ormlens.analysis.orm.peewee_models import STYLE
@@ -70,15 +70,6 @@ def function_call(b: Interpreter, node: ast.Call, name: str, args: list[Value]) 
     return None
 
 
-def attribute(b: Interpreter, node: ast.Attribute, base: Value, attr: str) -> Value | None:
-    return None
-
-
-def relationship(b: Interpreter, node: ast.Attribute, row: Value, rel: RelationshipInfo,
-                 target: ModelInfo | None) -> Value | None:
-    return None
-
-
 def evaluate(b: Interpreter, node: ast.AST, value: Value, how: str, expression: ast.AST,
              header: Span | None = None) -> Value | None:
     if value.kind is not Kind.QUERY or not _ours(value) or value.statement:
@@ -97,45 +88,8 @@ def subscript(b: Interpreter, node: ast.Subscript, base: Value, deps: frozenset[
     return _run(b, node, base.but(deps=deps), "index", "row")  # query[0]: runs it for one row
 
 
-def self_value(b: Interpreter, cls: tuple[str, ClassDecl]) -> Value | None:
-    return None
-
-
-def parameter(b: Interpreter, function: ast.FunctionDef | ast.AsyncFunctionDef, index: int,
-              arg: ast.arg) -> Value | None:
-    return None
-
-
-def annotation(b: Interpreter, value: Value) -> Value | None:
-    return None
-
-
 def declared_model(index: Index, decl: ModuleDecl, cls: ClassDecl) -> ModelInfo | None:
     return peewee_models.build_model(index, decl, cls)
-
-
-def is_model_base(index: Index, decl: ModuleDecl, cls: ClassDecl) -> bool:
-    return False
-
-
-def construct(index: Index, name: str, args: list[Value], keywords: dict[str | None, Value]) -> Value | None:
-    return None
-
-
-def namespace_attribute(index: Index, attr: str) -> Value | None:
-    return None
-
-
-def model_label(index: Index, model: ModelInfo) -> str | None:
-    return None
-
-
-def module_label(index: Index, path: str) -> str | None:
-    return None
-
-
-def forget(index: Index, nodes: set[str] | None) -> None:
-    return None  # nothing cached: the index caches the models
 
 
 # --- queries ----------------------------------------------------------------------------------------

@@ -27,7 +27,6 @@ from ormlens.analysis.orm.sqlalchemy_models import (
 from ormlens.findings import Span
 
 
-
 STYLE = "sqlalchemy"
 
 
@@ -93,10 +92,6 @@ def attribute(b: Interpreter, node: ast.Attribute, base: Value, attr: str) -> Va
     return schema_attribute(b, node, base, attr)
 
 
-def relationship(b: Interpreter, node: ast.Attribute, row: Value, rel, target) -> Value | None:
-    return None
-
-
 def evaluate(b: Interpreter, node: ast.AST, value: Value, how: str, expression: ast.AST,
              header: Span | None = None) -> Value | None:
     if value.kind is not Kind.QUERY or value.statement or _foreign(value):
@@ -106,19 +101,6 @@ def evaluate(b: Interpreter, node: ast.AST, value: Value, how: str, expression: 
         return value.but(source=Span.of(node))
     if how in ("list", "iter"):
         return run_query(b, node, value, "all")
-    return None
-
-
-def subscript(b: Interpreter, node: ast.Subscript, base: Value, deps: frozenset[int]) -> Value | None:
-    return None
-
-
-def self_value(b: Interpreter, cls: tuple[str, ClassDecl]) -> Value | None:
-    return None
-
-
-def parameter(b: Interpreter, function: ast.FunctionDef | ast.AsyncFunctionDef, index: int,
-              arg: ast.arg) -> Value | None:
     return None
 
 
@@ -198,14 +180,6 @@ def namespace_attribute(index: Index, attr: str) -> Value | None:
         return Value(kind=Kind.SESSION, label="db.session")
     module = "sqlalchemy.orm" if attr in NAMESPACE_ORM_NAMES else "sqlalchemy"
     return Value(kind=Kind.EXTERNAL, name=f"{module}.{attr}")
-
-
-def model_label(index: Index, model: ModelInfo) -> str | None:
-    return None
-
-
-def module_label(index: Index, path: str) -> str | None:
-    return None
 
 
 # --- queries and sessions -------------------------------------------------------------------------

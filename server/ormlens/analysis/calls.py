@@ -180,7 +180,7 @@ class Calls:
             self.facts.in_calls.append(InCall(Span.of(node), self.short(node), self.short(node.args[0]),
                                               size, argument.kind, method, Span.of(node.args[0])))
             return UNKNOWN
-        for hook in hooks.METHOD_CALL:
+        for hook in hooks.METHOD_CALL_BY_KIND[base.kind]:
             value = hook(self, node, base, method, args, kwargs)
             if value is not None:
                 return value
@@ -278,7 +278,7 @@ class Calls:
             short = full.rsplit(".", 1)[-1]
             if full.startswith("builtins."):
                 return self.call_builtin(node, short, args)
-            for hook in hooks.FUNCTION_CALL:
+            for hook in hooks.FUNCTION_CALL_BY_PACKAGE.get(full.partition(".")[0], hooks.FUNCTION_CALL_ANY_PACKAGE):
                 value = hook(self, node, full, args)
                 if value is not None:
                     return value
@@ -372,7 +372,7 @@ class Calls:
                  header: Span | None = None) -> Value | None:
         """Python evaluates `value` whole (orm.EVALUATIONS): what the ORM it belongs to says that
         runs and gives; None when it is no ORM's (a list, a row...)."""
-        for hook in hooks.EVALUATE:
+        for hook in hooks.EVALUATE_BY_KIND[value.kind]:
             result = hook(self, node, value, how, expression, header)
             if result is not None:
                 return result

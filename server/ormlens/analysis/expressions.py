@@ -317,7 +317,7 @@ class Expressions:
         base = self.eval(node.value)
         index = self.eval(node.slice)
         deps = base.deps | index.deps
-        for hook in hooks.SUBSCRIPT:
+        for hook in hooks.SUBSCRIPT_BY_KIND[base.kind]:
             value = hook(self, node, base, deps)
             if value is not None:
                 return value

@@ -44,7 +44,13 @@ class ModelIndex:
 
     def model_of(self, decl: ModuleDecl, cls: ClassDecl) -> ModelInfo | None:
         """The model class `cls` declares; None when it declares none, or an abstract one."""
-        model = self.declared_model(decl, cls)
+        models = self._models
+        key = (decl.path, cls.name)
+        if key in models:  # (the common case, without a call: this is asked for every class name read)
+            self.dependencies.read(decl.path)
+            model = models[key]
+        else:
+            model = self.declared_model(decl, cls)
         return model if model is not None and not model.abstract else None
 
     def declared_model(self, decl: ModuleDecl, cls: ClassDecl) -> ModelInfo | None:

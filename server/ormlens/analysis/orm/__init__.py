@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ormlens.analysis.orm import django, peewee, sqlalchemy
+from ormlens.analysis.flow import Kind
 from ormlens.analysis.orm.api import OrmPlugin
 
 PLUGINS: tuple[OrmPlugin, ...] = (
@@ -19,17 +20,37 @@ PLUGINS: tuple[OrmPlugin, ...] = (
 )
 
 
-
 def _hooks(name: str) -> tuple:
     """The plugins' functions for hook `name`, in the registry's order (those that have it)."""
     return tuple(getattr(plugin, name) for plugin in PLUGINS if hasattr(plugin, name))
 
 
-# Each hook's functions, looked up once: the interpreter asks some of them for every node.
-METHOD_CALL, FUNCTION_CALL, ATTRIBUTE, RELATIONSHIP = (
-    _hooks("method_call"), _hooks("function_call"), _hooks("attribute"), _hooks("relationship"))
-EVALUATE, SUBSCRIPT, SELF_VALUE, PARAMETER, ANNOTATION = (
-    _hooks("evaluate"), _hooks("subscript"), _hooks("self_value"), _hooks("parameter"), _hooks("annotation"))
+def _by_kind(name: str, kinds: str) -> dict[Kind, tuple]:
+    """Hook `name`'s functions by the kind of value they answer for (a plugin's `kinds` set; all
+    kinds when it declares none)."""
+    return {kind: tuple(getattr(plugin, name) for plugin in PLUGINS if hasattr(plugin, name) and
+                        kind in getattr(plugin, kinds, Kind)) for kind in Kind}
+
+
+def _by_package(name: str) -> tuple[dict[str, tuple], tuple]:
+    """Hook `name`'s functions by the top-level package of the library names they know, and those
+    of the plugins that do not say (asked for every package)."""
+    answers = lambda plugin, package: hasattr(plugin, name) and (  # noqa: E731
+        not hasattr(plugin, "PACKAGES") or package in plugin.PACKAGES)
+    packages = {package for plugin in PLUGINS for package in getattr(plugin, "PACKAGES", ())}
+    return ({package: tuple(getattr(plugin, name) for plugin in PLUGINS if answers(plugin, package))
+             for package in packages},
+            tuple(getattr(plugin, name) for plugin in PLUGINS if answers(plugin, None)))
+
+
+# Each hook's functions, looked up once: the interpreter asks some of them for every node (by the
+# kind of value, or the package of the library function, when the plugins say which they answer).
+METHOD_CALL_BY_KIND = _by_kind("method_call", "METHOD_KINDS")
+EVALUATE_BY_KIND = _by_kind("evaluate", "EVALUATE_KINDS")
+SUBSCRIPT_BY_KIND = _by_kind("subscript", "SUBSCRIPT_KINDS")
+FUNCTION_CALL_BY_PACKAGE, FUNCTION_CALL_ANY_PACKAGE = _by_package("function_call")
+ATTRIBUTE, RELATIONSHIP, SELF_VALUE, PARAMETER, ANNOTATION = (
+    _hooks("attribute"), _hooks("relationship"), _hooks("self_value"), _hooks("parameter"), _hooks("annotation"))
 DECLARED_MODEL, IS_MODEL_BASE, CONSTRUCT, NAMESPACE_ATTRIBUTE = (
     _hooks("declared_model"), _hooks("is_model_base"), _hooks("construct"), _hooks("namespace_attribute"))
 MODEL_LABEL, MODULE_LABEL, FORGET = _hooks("model_label"), _hooks("module_label"), _hooks("forget")

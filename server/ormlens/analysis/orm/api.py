@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ormlens.analysis.declarations import ClassDecl, ModuleDecl
 from ormlens.analysis.facts import FunctionRef, LoopScope, ModuleFacts, QueryCall
-from ormlens.analysis.flow import Value
+from ormlens.analysis.flow import Kind, Value
 from ormlens.findings import Span
 from ormlens.fixes.plans import FixPlan
 
@@ -90,6 +90,13 @@ class OrmPlugin(Protocol):
     the rules' hooks (write_advice, batch_advice, lazy_load_advice) it must have."""
 
     STYLE: str  # the name models and queries of this ORM carry (ModelInfo.style, QueryInfo.orm)
+    # Optional, so that the interpreter asks only the plugins concerned: the kinds of values whose
+    # methods it answers (method_call), that it evaluates and indexes (evaluate, subscript), and the
+    # top-level packages of the library functions it knows (function_call). Absent: all of them.
+    METHOD_KINDS: frozenset[Kind]
+    EVALUATE_KINDS: frozenset[Kind]
+    SUBSCRIPT_KINDS: frozenset[Kind]
+    PACKAGES: frozenset[str]
 
     def method_call(self, b: Interpreter, node: ast.Call, base: Value, method: str, args: list[Value],
                     kwargs: dict[str | None, Value]) -> Value | None:

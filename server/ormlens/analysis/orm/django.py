@@ -27,6 +27,10 @@ from ormlens.findings import Span
 
 
 STYLE = "django"
+# The kinds of values whose methods it answers, what it evaluates, the packages whose functions it knows.
+METHOD_KINDS = frozenset({Kind.QUERY, Kind.SCHEMA})
+EVALUATE_KINDS = SUBSCRIPT_KINDS = frozenset({Kind.QUERY})
+PACKAGES = frozenset({"django"})
 
 
 # --- the hooks (orm/__init__.py) ------------------------------------------------------------------

@@ -39,6 +39,10 @@ BUILDERS = frozenset({
 TERMINALS = {"get": "row", "get_or_none": "row", "first": "row", "peek": "row", "scalar": "scalar",
              "count": "scalar", "exists": "scalar", "execute": "rows", "iterator": "rows"}
 TUPLE_RESULTS = frozenset({"dicts", "tuples", "namedtuples", "objects"})
+# The kinds of values whose methods it answers, what it evaluates, the packages whose functions it knows.
+METHOD_KINDS = frozenset({Kind.MODEL_CLASS, Kind.QUERY})
+EVALUATE_KINDS = SUBSCRIPT_KINDS = frozenset({Kind.QUERY})
+PACKAGES = frozenset({"peewee"})
 EVALUATION_RESULTS = {"__iter__": "rows", "list": "rows", "iter": "rows", "len": "scalar", "bool": "scalar"}
 
 

@@ -28,6 +28,10 @@ from ormlens.findings import Span
 
 
 STYLE = "sqlalchemy"
+# The kinds of values whose methods it answers, what it evaluates, the packages whose functions it knows.
+METHOD_KINDS = frozenset({Kind.QUERY, Kind.SESSION, Kind.ORM_NAMESPACE, Kind.RESULT, Kind.LOADER_OPTION})
+EVALUATE_KINDS = frozenset({Kind.QUERY})
+PACKAGES = frozenset({"sqlalchemy", "sqlmodel"})
 
 
 # --- the hooks (orm/__init__.py) ------------------------------------------------------------------

@@ -188,6 +188,7 @@ def test_check_files_reports_the_same_with_every_body_released(project_dir, monk
             held.append(self)
 
     with_budget(monkeypatch, 0)
+    monkeypatch.setattr(engine, "cli_body_budget", lambda lines: 0)  # the CLI's own budget too
     monkeypatch.setattr(engine, "ProjectIndex", Watched)
     released = check_files(files, Settings(), project_dir)
     assert found(released.findings) == found(whole.findings) and released.errors == whole.errors
@@ -392,3 +393,13 @@ def test_a_body_whose_lines_do_not_give_the_function_back_stays_released():
     assert not restore_body(function, ["def g():", "    return 1", ""], "<test>")  # other text
     with pytest.raises(BodyReleased):
         list(function.body)
+
+
+def test_the_cli_keeps_bodies_as_far_as_memory_allows():
+    """A one-shot run keeps every body of a mid-sized project parsed (no second parse), the
+    editor's budget on an 850k-line one (whose memory is the target), never less than that."""
+    from ormlens.analysis.project import cli_body_budget
+
+    assert cli_body_budget(180_000) == 310_000
+    assert cli_body_budget(400_000) == 200_000
+    assert cli_body_budget(850_000) == ProjectIndex.WHOLE_TREE_LINES

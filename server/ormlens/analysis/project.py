@@ -52,13 +52,25 @@ def _star_exported(decl: ModuleDecl) -> frozenset[str] | None:
     return None
 
 
+def cli_body_budget(project_lines: int) -> int:
+    """The function-body lines a one-shot run keeps parsed for a project of `project_lines` lines:
+    as many as fit beside the rest of its memory under about 500 MB (the declarations and facts
+    of a project cost about half a kilobyte a line, a kept body about a kilobyte a line), never
+    fewer than the editor's budget. Every body is then parsed once, not once more when its
+    facts are made (a quarter of a cold run on a 200k-line project); findings do not depend on it."""
+    return max(ProjectIndex.WHOLE_TREE_LINES, 400_000 - project_lines // 2)
+
+
 class ProjectIndex(FunctionSummaries, ModelIndex):
     # Lines of source whose function bodies are kept parsed (about 1 KB of memory a line); past
     # it, the least recently used modules keep only their declarations (residency.py).
     WHOLE_TREE_LINES = 50_000
 
-    def __init__(self, root: Path | None = None, settings: Settings = Settings()):
+    def __init__(self, root: Path | None = None, settings: Settings = Settings(), whole_tree_lines: int | None = None):
+        """`whole_tree_lines`: the budget of function-body lines kept parsed (WHOLE_TREE_LINES by
+        default: the editor's; the CLI sizes it to the project, see cli_body_budget)."""
         self.root = root.resolve() if root else None
+        self.whole_tree_lines = whole_tree_lines if whole_tree_lines is not None else self.WHOLE_TREE_LINES
         self.settings = settings
         self._overrides: dict[str, str] = {}   # unsaved editor buffers win over the disk
         self._decls: dict[str, ModuleDecl | None] = {}  # parsed once per text; None: does not parse
@@ -87,7 +99,7 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         self._previous: dict[str, ModuleFacts] = {}
         self.resolver = ImportResolver(self.root, settings.src)  # which file an import names
         self._imported: dict[str, frozenset[str]] = {}
-        self._whole = WholeTrees(self.WHOLE_TREE_LINES)
+        self._whole = WholeTrees(self.whole_tree_lines)
         # Names that library star imports bind, asked of jedi; kept across edits (see jedi_names).
         self.star_exports = StarExports(self.root)
 
@@ -123,7 +135,7 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
             self.resolver.clear()
             self._decls.clear()
             self._parsed.clear()
-            self._whole = WholeTrees(self.WHOLE_TREE_LINES)
+            self._whole = WholeTrees(self.whole_tree_lines)
             self._invalidate()
             return
         key = str(Path(path).resolve())

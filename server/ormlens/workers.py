@@ -83,6 +83,18 @@ def _lines(project: ProjectIndex, path: str) -> int:
     return decl.source.count("\n") if decl is not None else 0
 
 
+# While the cycle collector is paused (engine.paused_collection), what an analysis leaves in
+# reference cycles is collected every this many modules.
+COLLECT_EVERY = 200
+
+
+def collect_young() -> None:
+    """Collect the youngest generation when the collector is paused: what was allocated since the
+    last time (the first time, everything since the pause), so its garbage cycles do not pile up."""
+    if not gc.isenabled():
+        gc.collect(0)
+
+
 def _analyse_share(paths: list[str]) -> list[Analysed]:
     assert _WORK is not None
     project, settings, analyze, reads = _WORK
@@ -93,7 +105,11 @@ def _analyse_share(paths: list[str]) -> list[Analysed]:
 def _analyse(project: ProjectIndex, paths: list[str], settings: Settings, analyze: Analyze,
              reads: bool) -> Iterator[Analysed]:
     # Analysed while their trees are still whole when possible (each other one is parsed again).
-    done = [(path, *analyze(project, path, settings)) for path in project.whole_first(paths)]
+    done = []
+    for count, path in enumerate(project.whole_first(paths), start=1):
+        done.append((path, *analyze(project, path, settings)))
+        if count % COLLECT_EVERY == 0:
+            collect_young()
     # What each one read, for the cache: all at once at the end (a superset of what each read
     # when it was analysed, as the graph only grows in a run).
     read = project.reads_of([path for path, _, _ in done]) if reads else {}

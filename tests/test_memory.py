@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ormlens import engine
+from ormlens.analysis import project as project_module
 from ormlens.analysis.project import ProjectIndex
 from ormlens.analysis.residency import (
     BodyReleased,
@@ -188,8 +188,8 @@ def test_check_files_reports_the_same_with_every_body_released(project_dir, monk
             held.append(self)
 
     with_budget(monkeypatch, 0)
-    monkeypatch.setattr(engine, "cli_body_budget", lambda lines: 0)  # the CLI's own budget too
-    monkeypatch.setattr(engine, "ProjectIndex", Watched)
+    monkeypatch.setattr(project_module, "cli_body_budget", lambda lines: 0)  # the CLI's own budget too
+    monkeypatch.setattr(project_module, "ProjectIndex", Watched)
     released = check_files(files, Settings(), project_dir)
     assert found(released.findings) == found(whole.findings) and released.errors == whole.errors
     assert held[0].stats()["whole_trees"] == 0

@@ -13,14 +13,17 @@ import tokenize
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ormlens.analysis.dependencies import facts_node
-from ormlens.analysis.project import ProjectIndex, cli_body_budget
 from ormlens.config import Settings
 from ormlens.findings import Finding
 from ormlens.positions import shared_lines
 from ormlens.rules import REGISTRY
 from ormlens.rules.base import RuleContext
+
+if TYPE_CHECKING:
+    from ormlens.analysis.project import ProjectIndex
 
 log = logging.getLogger("ormlens")
 
@@ -78,9 +81,12 @@ def check_files(files: list[Path], settings: Settings, root: Path | None = None,
 def _analyse_pending(results: dict, pending: list[str], uncertain: list[str], paths: list[str], others: list[str],
                      settings: Settings, root: Path | None, cache, jobs: int | None) -> list[str]:
     """Analyse the modules the cache did not answer (into `results`); the ones analysed."""
+    # (Imported here: a run that the cache answers whole does not load the analysis.)
+    from ormlens.analysis import project as projects
     from ormlens.workers import analyse_all
 
-    project = ProjectIndex(root, settings, whole_tree_lines=cli_body_budget(_lines_of([*paths, *others])))
+    project = projects.ProjectIndex(root, settings,
+                                    whole_tree_lines=projects.cli_body_budget(_lines_of([*paths, *others])))
     # Every module's declarations first (the project's others, the checked ones, then what
     # they import), so that what is found by class name (relationship targets, backrefs)
     # depends neither on the order nor on which modules the cache answered. The checked
@@ -252,6 +258,8 @@ def fix_files(files: list[Path], settings: Settings, root: Path | None = None,
               unsafe: bool = False, project_files: list[Path] = ()) -> list[FixOutcome]:
     """`fix_file` for each file of one project (what `ormlens check --fix/--diff` runs), with the
     declarations of `project_files` known too (as `check_files`)."""
+    from ormlens.analysis.project import ProjectIndex
+
     project = ProjectIndex(root, settings)
     paths = [str(Path(file).resolve()) for file in files]
     project.load([str(Path(file).resolve()) for file in project_files])

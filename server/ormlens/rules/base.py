@@ -7,12 +7,15 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ormlens.analysis.facts import ModuleFacts
-from ormlens.analysis.project import ProjectIndex
 from ormlens.config import Settings
 from ormlens.findings import Finding, Related, Span
 from ormlens.fixes.plans import FixPlan
+
+if TYPE_CHECKING:  # (the project is only passed through: a cached run does not load it)
+    from ormlens.analysis.project import ProjectIndex
 
 DOC_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix safety")
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 from ormlens.analysis.flow import eager_covers
 from ormlens.findings import Related
 from ormlens.analysis.orm import plugin_for
-from ormlens.fixes.plans import DjangoEagerPlan
 from ormlens.rules.base import Rule, RuleContext, loops_related, repetition
 
 
@@ -74,60 +73,26 @@ class NPlusOneLazyLoad(Rule):
             if key in seen:
                 continue  # the first read loads it; later reads on the same row are cached
             seen.add(key)
-            if rel.django:
-                if per_row:  # Django rows are not AsyncSession rows: only the per-row N+1 applies
-                    yield self.django_finding(ctx, read, loop)
-                continue
             advice = plugin_for(read.model.style).lazy_load_advice(read, loop)
             if advice is None:
                 continue
-            loader, option = advice.loader, advice.option
-            if raises and not per_row:
+            per_item, product, outer = repetition(read.loops, loop) if per_row else ("", "", None)
+            related = loops_related(ctx.path, loop, outer) if per_row else []
+            if advice.message is not None:  # the ORM words the whole finding (Django's related managers)
+                message = advice.message.format(per_item=per_item, product=product)
+            elif raises and not per_row:
                 message = (f"`{read.label}` lazy-loads `{read.model.name}.{rel.name}`, which raises MissingGreenlet "
-                           f"under an AsyncSession; eager-load it with {option} on the query that loads the rows")
-                related = []
+                           f"under an AsyncSession; eager-load it with {advice.option} on the query that loads "
+                           "the rows")
+            elif raises:
+                message = (f"`{read.label}` lazy-loads `{read.model.name}.{rel.name}` {per_item}, which raises "
+                           f"MissingGreenlet under an AsyncSession; eager-load it with {advice.option} on the query "
+                           "that loads the rows")
             else:
-                per_item, product, outer = repetition(read.loops, loop)
-                if raises:
-                    message = (f"`{read.label}` lazy-loads `{read.model.name}.{rel.name}` {per_item}, which raises "
-                               f"MissingGreenlet under an AsyncSession; eager-load it with {option} on the query "
-                               "that loads the rows")
-                else:
-                    message = (f"`{read.label}` lazy-loads `{read.model.name}.{rel.name}` {per_item} "
-                               f"({product} extra queries); eager-load it on the query that loads the rows: "
-                               f"{option}")
-                related = loops_related(ctx.path, loop, outer)
+                message = (f"`{read.label}` lazy-loads `{read.model.name}.{rel.name}` {per_item} "
+                           f"({product} extra queries); eager-load it on the query that loads the rows: "
+                           f"{advice.option}")
             if read.source is not None:
                 related.append(Related(ctx.path, read.source, "the query that loads the rows"))
             yield self.finding(ctx, read.span, message, related, advice.fix,
-                               model=read.model.name, relationship=rel.name, loader=loader)
-
-    def django_finding(self, ctx: RuleContext, read, loop):
-        """Django: `select_related` for a ForeignKey / one-to-one, `prefetch_related` for a
-        collection (or any path through one), named by its lookup from the loop's rows."""
-        rel = read.relationship
-        many = rel.django == "many" or read.through_many
-        loader = "prefetch_related" if many else "select_related"
-        lookup = "__".join((*read.rel_path, rel.name))
-        what = "evaluates" if rel.django == "many" else "lazy-loads"
-        per_item, product, outer = repetition(read.loops, loop)
-        if loop.asynchronous:
-            # Django's async ORM: a lazy load in async code raises instead of querying.
-            message = (f"`{read.label}` {what} `{read.model.name}.{rel.name}` {per_item}, which raises "
-                       "SynchronousOnlyOperation in async code; load it with the rows: "
-                       f"`.{loader}(\"{lookup}\")` on the queryset that loads them")
-        else:
-            message = (f"`{read.label}` {what} `{read.model.name}.{rel.name}` with a query {per_item} "
-                       f"({product} extra queries); load it with the rows: `.{loader}(\"{lookup}\")` "
-                       "on the queryset that loads them")
-        if many and loop.label.endswith(".iterator()"):
-            # Django 5 refuses prefetch_related() with iterator() unless a chunk size is given.
-            message += ", and give `.iterator()` a `chunk_size` (prefetching needs one)"
-        related = loops_related(ctx.path, loop, outer)
-        if read.source is not None:
-            related.append(Related(ctx.path, read.source, "the query that loads the rows"))
-        fix = None
-        if read.source is not None and read.source == loop.iterable and not read.rel_path:
-            fix = DjangoEagerPlan(read.source, read.model.name, rel.name, loader)
-        return self.finding(ctx, read.span, message, related, fix,
-                            model=read.model.name, relationship=rel.name, loader=loader, lookup=lookup)
+                               model=read.model.name, relationship=rel.name, loader=advice.loader, **advice.data)

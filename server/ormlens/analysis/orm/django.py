@@ -16,6 +16,7 @@ from ormlens.analysis.flow import (
 from ormlens.analysis.models import ModelInfo
 from ormlens.analysis.orm import django_models
 from ormlens.analysis.orm.api import Index, Interpreter, LazyLoadAdvice
+from ormlens.fixes.plans import DjangoEagerPlan
 from ormlens.analysis.orm.django_models import forget  # noqa: F401 - a hook
 from ormlens.analysis.orm.django_models import (
     DJANGO_CACHED_EVALUATIONS, DJANGO_GET_OR_404, DJANGO_GET_MODEL, DJANGO_HISTORICAL_APPS, DJANGO_IMPLICIT_MANAGERS,
@@ -539,4 +540,29 @@ def batch_advice(query, loop) -> str | None:
 
 
 def lazy_load_advice(read, loop) -> LazyLoadAdvice | None:
-    return None  # ORM002 words Django's related managers itself (select_related / prefetch_related)
+    """ORM002: `select_related` for a ForeignKey / one-to-one, `prefetch_related` for a collection
+    (or any path through one), named by its lookup from the loop's rows; the quick fix adds it to
+    the queryset the loop iterates."""
+    rel = read.relationship
+    many = rel.django == "many" or read.through_many
+    loader = "prefetch_related" if many else "select_related"
+    lookup = "__".join((*read.rel_path, rel.name))
+    what = "evaluates" if rel.django == "many" else "lazy-loads"
+    if loop.asynchronous:
+        # Django's async ORM: a lazy load in async code raises instead of querying.
+        message = (f"`{read.label}` {what} `{read.model.name}.{rel.name}` {{per_item}}, which raises "
+                   "SynchronousOnlyOperation in async code; load it with the rows: "
+                   f"`.{loader}(\"{lookup}\")` on the queryset that loads them")
+    else:
+        message = (f"`{read.label}` {what} `{read.model.name}.{rel.name}` with a query {{per_item}} "
+                   f"({{product}} extra queries); load it with the rows: `.{loader}(\"{lookup}\")` "
+                   "on the queryset that loads them")
+    if many and loop.label.endswith(".iterator()"):
+        # Django 5 refuses prefetch_related() with iterator() unless a chunk size is given.
+        message += ", and give `.iterator()` a `chunk_size` (prefetching needs one)"
+    fix = None
+    if read.source is not None and read.source == loop.iterable and not read.rel_path:
+        fix = DjangoEagerPlan(read.source, read.model.name, rel.name, loader)
+    return LazyLoadAdvice(loader, f"`.{loader}(\"{lookup}\")`", fix, message.replace("{", "{{").replace("}", "}}")
+                          .replace("{{per_item}}", "{per_item}").replace("{{product}}", "{product}"),
+                          {"lookup": lookup})

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 from ormlens.analysis.orm import owner_of
 from ormlens.findings import Related
-from ormlens.fixes.plans import BatchQuery, BatchQueryPlan, DjangoBatchPlan, DjangoBatchQuery
+from ormlens.fixes.plans import FixPlan
 from ormlens.rules.base import Rule, RuleContext, loops_related, repetition
 
 if TYPE_CHECKING:
@@ -94,7 +94,7 @@ class NPlusOneQuery(Rule):
             if trace is not None:
                 repeated.append((call, loop, trace))
         per_loop = _most_per_turn(repeated)
-        batches = _batches(repeated)
+        batches, batched = _batches(repeated)
         for site, loop, trace in repeated:
             count = per_loop[loop.id]
             fix = None
@@ -119,9 +119,7 @@ class NPlusOneQuery(Rule):
                 data = {"terminal": site.terminal, "model": site.model.name if site.model else None}
                 if site.write:
                     data["write"] = site.write
-                elif site.batch_column and loop.id in batches:
-                    fix = batches[loop.id]
-                elif site.django_key and loop.id in batches and site.terminal in DJANGO_BATCH_TERMINALS:
+                elif id(site) in batched and loop.id in batches:
                     fix = batches[loop.id]
             else:
                 where = f"{Path(trace.path).name}:{trace.query.span.line}"
@@ -156,51 +154,31 @@ def _count_arms(paths: list[tuple], depth: int = 0) -> int:
     return here + sum(max(_count_arms(group, depth + 1) for group in arms.values()) for arms in by_if.values())
 
 
-def _batches(repeated) -> dict[int, BatchQueryPlan | DjangoBatchPlan]:
+def _batches(repeated) -> tuple[dict[int, FixPlan], set[int]]:
     """Per `for` loop, what a batch rewrite needs: the loop, and every query in it keyed by
-    equality on the loop's item (they share one chunk loop)."""
-    # Per loop: the plan class of its first query (SQLAlchemy or Django), the loop, its queries.
+    equality on the loop's item (they share one chunk loop), as the ORM of each query says
+    (`batch_query`); and the queries that are part of one (by id)."""
+    # Per loop: the plan class of its first query, the loop, its queries.
     batches: dict[int, tuple[type, LoopScope, list]] = {}
-    mixed: set[int] = set()  # Django and SQLAlchemy queries in one loop: no single rewrite
+    mixed: set[int] = set()  # queries of two ORMs in one loop: no single rewrite
+    batched: set[int] = set()
     for site, loop, trace in repeated:
-        if trace is None and site.write:
-            continue  # writes get no batch-read rewrite
-        if trace is None and loop.statement is not None and getattr(site, "django_key", None):
-            _django_batch(batches, mixed, site, loop)
+        if trace is not None or site.write or loop.statement is None:
+            continue  # writes get no batch-read rewrite; a call's queries are elsewhere
+        batch_query = getattr(owner_of(site), "batch_query", None)
+        part = batch_query(site, loop) if batch_query is not None else None
+        if part is None:
             continue
-        if trace is not None or not getattr(site, "batch_column", None) or loop.statement is None:
-            continue
-        plan, _, queries = batches.setdefault(loop.id, (BatchQueryPlan, loop, []))
-        if plan is not BatchQueryPlan:
+        plan, query = part
+        kind, _, queries = batches.setdefault(loop.id, (plan, loop, []))
+        if kind is not plan:
             mixed.add(loop.id)
             continue
-        queries.append(BatchQuery(site.span, site.model.name, site.batch_column, site.terminal,
-                                  bool(site.query and site.query.ordered)))
-    return {loop_id: plan(loop.statement, loop.iterable, loop.target, loop.reiterable, tuple(queries))
-            for loop_id, (plan, loop, queries) in batches.items() if loop_id not in mixed}
-
-
-# Django evaluations a batch rewrite turns into lookups, by the name the fix data gives them.
-DJANGO_BATCH_TERMINALS = {"__iter__": "iterate", "list": "iterate", "first": "first", "last": "last",
-                          "get": "get", "count": "count", "exists": "exists"}
-
-
-def _django_batch(batches: dict[int, tuple[type, LoopScope, list]], mixed: set[int], site, loop) -> None:
-    terminal = DJANGO_BATCH_TERMINALS.get(site.terminal)
-    if terminal is None:
-        return
-    plan, _, queries = batches.setdefault(loop.id, (DjangoBatchPlan, loop, []))
-    if plan is not DjangoBatchPlan:
-        mixed.add(loop.id)
-        return
-    lookup, key, manager, attribute, key_is_instance = site.django_key
-    # What the lookup alone does not say (the fix helper's extension of the contract): the key is
-    # a row (`author=a`: compare `a.pk`), or the rows' attribute compared (`author=a.author_id`).
-    if key_is_instance or attribute == lookup or lookup == "pk" or lookup.endswith(("__id", "__pk")):
-        attribute = None
-    queries.append(DjangoBatchQuery(
-        site.expression or site.span, site.model.name, manager, lookup, key, terminal,
-        bool(site.query and site.query.ordered) or terminal == "get", bool(key_is_instance), attribute))
+        queries.append(query)
+        batched.add(id(site))
+    plans = {loop_id: plan(loop.statement, loop.iterable, loop.target, loop.reiterable, tuple(queries))
+             for loop_id, (plan, loop, queries) in batches.items() if loop_id not in mixed}
+    return plans, batched
 
 
 def _innermost_repeating(loops):

@@ -170,6 +170,10 @@ class OrmPlugin(Protocol):
         """ORM001: what replaces this query per item, when the ORM has better than the generic
         "load them all before the loop and look them up by key"."""
 
+    def batch_query(self, query: QueryCall, loop: LoopScope) -> tuple[type[FixPlan], Any] | None:
+        """ORM001's quick fix (optional): this query's part of a batch rewrite of `loop` (the plan
+        class the loop's queries share, and the query's entry in it); None when it has none."""
+
     def lazy_load_advice(self, read: Any, loop: LoopScope | None) -> LazyLoadAdvice | None:
         """ORM002: how to load this relationship (facts.RelationshipRead, read on the rows `loop`
         iterates) with the rows; None when the rule words it itself."""

@@ -16,7 +16,7 @@ from ormlens.analysis.flow import (
 from ormlens.analysis.models import ModelInfo
 from ormlens.analysis.orm import django_models
 from ormlens.analysis.orm.api import Index, Interpreter, LazyLoadAdvice
-from ormlens.fixes.plans import DjangoEagerPlan
+from ormlens.fixes.plans import DjangoBatchPlan, DjangoBatchQuery, DjangoEagerPlan
 from ormlens.analysis.orm.django_models import forget  # noqa: F401 - a hook
 from ormlens.analysis.orm.django_models import (
     DJANGO_CACHED_EVALUATIONS, DJANGO_GET_OR_404, DJANGO_GET_MODEL, DJANGO_HISTORICAL_APPS, DJANGO_IMPLICIT_MANAGERS,
@@ -537,6 +537,26 @@ def batch_advice(query, loop) -> str | None:
                 f"`{query.django_key[2]}.filter({query.django_key[0]}__in=...)` in chunks and look them "
                 "up by key")
     return None
+
+
+# Django evaluations a batch rewrite turns into lookups, by the name its plan gives them.
+BATCH_TERMINALS = {"__iter__": "iterate", "list": "iterate", "first": "first", "last": "last",
+                   "get": "get", "count": "count", "exists": "exists"}
+
+
+def batch_query(query, loop) -> tuple[type, DjangoBatchQuery] | None:
+    """ORM001's batch rewrite: this queryset's part, when it is keyed on the loop's item."""
+    terminal = BATCH_TERMINALS.get(query.terminal)
+    if not query.django_key or terminal is None:
+        return None
+    lookup, key, manager, attribute, key_is_instance = query.django_key
+    # What the lookup alone does not say (the fix helper's extension of the contract): the key is
+    # a row (`author=a`: compare `a.pk`), or the rows' attribute compared (`author=a.author_id`).
+    if key_is_instance or attribute == lookup or lookup == "pk" or lookup.endswith(("__id", "__pk")):
+        attribute = None
+    return DjangoBatchPlan, DjangoBatchQuery(
+        query.expression or query.span, query.model.name, manager, lookup, key, terminal,
+        bool(query.query and query.query.ordered) or terminal == "get", bool(key_is_instance), attribute)
 
 
 def lazy_load_advice(read, loop) -> LazyLoadAdvice | None:

@@ -14,7 +14,7 @@ from ormlens.analysis.flow import UNKNOWN, Kind, QueryInfo, Size, Value, merge_d
 from ormlens.analysis.models import ModelInfo
 from ormlens.analysis.orm import sqlalchemy_models
 from ormlens.analysis.orm.api import Index, Interpreter, LazyLoadAdvice
-from ormlens.fixes.plans import EagerLoadPlan
+from ormlens.fixes.plans import BatchQuery, BatchQueryPlan, EagerLoadPlan
 from ormlens.analysis.orm.sqlalchemy_models import forget  # noqa: F401 - a hook
 from ormlens.analysis.orm.sqlalchemy_models import (
     AND_FUNCTIONS, ASYNC_SESSION_CLASSES, ASYNC_SESSION_FACTORIES, AWAITABLE_ATTRS, COLUMN_OPTIONS,
@@ -435,6 +435,14 @@ def batch_advice(query, loop) -> str | None:
         return (f"load the rows for all items before the loop with `{model}.{keyed[0]}.in_(...)` in chunks "
                 "and look them up by key")
     return None
+
+
+def batch_query(query, loop) -> tuple[type, BatchQuery] | None:
+    """ORM001's batch rewrite: this query's part, when it is keyed on the loop's item by a column."""
+    if not query.batch_column:
+        return None
+    return BatchQueryPlan, BatchQuery(query.span, query.model.name, query.batch_column, query.terminal,
+                                      bool(query.query and query.query.ordered))
 
 
 def lazy_load_advice(read, loop) -> LazyLoadAdvice | None:

@@ -23,6 +23,22 @@ def test_the_interpreter_names_no_orm() -> None:
         assert not found, f"analysis/{name} names {sorted(set(found))}"
 
 
+def test_the_rules_name_no_orm_outside_their_documentation() -> None:
+    """What a rule says or fixes in an ORM's terms comes from that ORM's plugin (owner_of, plugin_for)."""
+    for path in sorted((PACKAGE / "rules").glob("orm0*.py")):
+        if path.name.endswith(".cases.py"):
+            continue
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):  # the documentation is the docstrings: left out
+            body = getattr(node, "body", None)
+            if isinstance(body, list) and body and isinstance(body[0], ast.Expr) and \
+                    isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+                body.pop(0)
+        code = ast.unparse(tree)
+        found = re.findall(r"(?i)django|sqlalchemy|sqlmodel|peewee", code)
+        assert not found, f"rules/{path.name} names {sorted(set(found))}"
+
+
 def test_every_orm_is_a_registered_plugin_with_the_rules_hooks() -> None:
     styles = [plugin.STYLE for plugin in orm.PLUGINS]
     assert styles == ["django", "sqlalchemy", "peewee"]

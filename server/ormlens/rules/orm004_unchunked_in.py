@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from ormlens.analysis.flow import Kind, Size
-from ormlens.fixes.plans import ChunkInPlan, DjangoChunkPlan
+from ormlens.analysis.orm import owner_of
 from ormlens.rules.base import Rule, RuleContext
 
 LIMITS = ("PostgreSQL: 65,535 bind parameters per statement; SQLite: 32,766, 999 before 3.32; "
@@ -58,12 +58,9 @@ class UnchunkedIn(Rule):
                 continue
             fix = None
             query = running.get(call.span)
-            if call.method == "__in":
-                if query is not None and query.shape is not None and not query.loops:
-                    fix = DjangoChunkPlan(query.statement, query.expression, call.span, call.keyword, call.values,
-                                          "list" if query.shape == "list" else "iterate")
-            elif query is not None and call.method == "in_" and query.terminal == "all" and not query.loops:
-                fix = ChunkInPlan(query.span, call.span, call.argument_span, bool(query.query.ordered))
+            if query is not None and not query.loops:  # the quick fix, in the terms of the query's ORM
+                chunk_plan = getattr(owner_of(query), "chunk_plan", None)
+                fix = chunk_plan(call, query) if chunk_plan is not None else None
             message = (f"`{call.label}` binds one parameter per item of `{call.argument}`, which has no "
                        f"bound: past the database's limit it fails ({LIMITS}); query in chunks of "
                        f"{ctx.settings.chunk_size:,} distinct values")

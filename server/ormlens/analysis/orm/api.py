@@ -174,6 +174,10 @@ class OrmPlugin(Protocol):
         """ORM001's quick fix (optional): this query's part of a batch rewrite of `loop` (the plan
         class the loop's queries share, and the query's entry in it); None when it has none."""
 
+    def chunk_plan(self, call: Any, query: QueryCall) -> FixPlan | None:
+        """ORM004's quick fix (optional): running `query` per chunk of the IN list `call`
+        (facts.InCall)."""
+
     def lazy_load_advice(self, read: Any, loop: LoopScope | None) -> LazyLoadAdvice | None:
         """ORM002: how to load this relationship (facts.RelationshipRead, read on the rows `loop`
         iterates) with the rows; None when the rule words it itself."""

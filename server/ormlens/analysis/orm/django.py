@@ -16,7 +16,7 @@ from ormlens.analysis.flow import (
 from ormlens.analysis.models import ModelInfo
 from ormlens.analysis.orm import django_models
 from ormlens.analysis.orm.api import Index, Interpreter, LazyLoadAdvice
-from ormlens.fixes.plans import DjangoBatchPlan, DjangoBatchQuery, DjangoEagerPlan
+from ormlens.fixes.plans import DjangoBatchPlan, DjangoBatchQuery, DjangoChunkPlan, DjangoEagerPlan
 from ormlens.analysis.orm.django_models import forget  # noqa: F401 - a hook
 from ormlens.analysis.orm.django_models import (
     DJANGO_CACHED_EVALUATIONS, DJANGO_GET_OR_404, DJANGO_GET_MODEL, DJANGO_HISTORICAL_APPS, DJANGO_IMPLICIT_MANAGERS,
@@ -557,6 +557,14 @@ def batch_query(query, loop) -> tuple[type, DjangoBatchQuery] | None:
     return DjangoBatchPlan, DjangoBatchQuery(
         query.expression or query.span, query.model.name, manager, lookup, key, terminal,
         bool(query.query and query.query.ordered) or terminal == "get", bool(key_is_instance), attribute)
+
+
+def chunk_plan(call, query) -> DjangoChunkPlan | None:
+    """ORM004's quick fix: the queryset evaluated whole (`list(qs)`, a `for` header) in chunks."""
+    if call.method != "__in" or query.shape is None:
+        return None
+    return DjangoChunkPlan(query.statement, query.expression, call.span, call.keyword, call.values,
+                           "list" if query.shape == "list" else "iterate")
 
 
 def lazy_load_advice(read, loop) -> LazyLoadAdvice | None:

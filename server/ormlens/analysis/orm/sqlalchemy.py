@@ -14,7 +14,7 @@ from ormlens.analysis.flow import UNKNOWN, Kind, QueryInfo, Size, Value, merge_d
 from ormlens.analysis.models import ModelInfo
 from ormlens.analysis.orm import sqlalchemy_models
 from ormlens.analysis.orm.api import Index, Interpreter, LazyLoadAdvice
-from ormlens.fixes.plans import BatchQuery, BatchQueryPlan, EagerLoadPlan
+from ormlens.fixes.plans import BatchQuery, BatchQueryPlan, ChunkInPlan, EagerLoadPlan
 from ormlens.analysis.orm.sqlalchemy_models import forget  # noqa: F401 - a hook
 from ormlens.analysis.orm.sqlalchemy_models import (
     AND_FUNCTIONS, ASYNC_SESSION_CLASSES, ASYNC_SESSION_FACTORIES, AWAITABLE_ATTRS, COLUMN_OPTIONS,
@@ -443,6 +443,13 @@ def batch_query(query, loop) -> tuple[type, BatchQuery] | None:
         return None
     return BatchQueryPlan, BatchQuery(query.span, query.model.name, query.batch_column, query.terminal,
                                       bool(query.query and query.query.ordered))
+
+
+def chunk_plan(call, query) -> ChunkInPlan | None:
+    """ORM004's quick fix: `rows = <query>.filter(M.col.in_(xs)).all()` run per chunk of xs."""
+    if call.method != "in_" or query.terminal != "all":
+        return None
+    return ChunkInPlan(query.span, call.span, call.argument_span, bool(query.query.ordered))
 
 
 def lazy_load_advice(read, loop) -> LazyLoadAdvice | None:

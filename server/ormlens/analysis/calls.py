@@ -6,21 +6,25 @@ from __future__ import annotations
 
 import ast
 
+from ormlens.analysis import orm as hooks
 from ormlens.analysis import queries
 from ormlens.analysis.astutil import guarded_attributes, last_name
 from ormlens.analysis.declarations import ClassDecl
-from ormlens.analysis.facts import (
-    FunctionRef, InCall, NullableSum, summarize_returns)
-from ormlens.analysis.flow import (
-    UNKNOWN, Kind, Size, Value, merge_deps, unknown)
+from ormlens.analysis.facts import FunctionRef, InCall, NullableSum
+from ormlens.analysis.flow import UNKNOWN, Kind, Size, Value, merge_deps, unknown
 from ormlens.analysis.models import ModelInfo
-from ormlens.analysis import orm as hooks
-from ormlens.findings import Span
-
+from ormlens.analysis.returns import summarize_returns
 from ormlens.analysis.shapes import (
-    CHUNKER_NAME, CONTAINER_KINDS, counts_pages, divides_by_a_size, holding, is_constant_scalar, looks_like_session,
+    CHUNKER_NAME,
+    CONTAINER_KINDS,
+    counts_pages,
+    divides_by_a_size,
+    holding,
+    is_constant_scalar,
+    looks_like_session,
     run_before,
 )
+from ormlens.findings import Span
 
 
 class Calls:

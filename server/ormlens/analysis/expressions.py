@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import ast
 
+from ormlens.analysis import orm as hooks
 from ormlens.analysis import queries
 from ormlens.analysis.astutil import eq_compares, guarded_attributes, last_name
 from ormlens.analysis.declarations import ClassDecl
-from ormlens.analysis.facts import (
-    FunctionRef, LoopScope, RelationshipRead, Scan)
-from ormlens.analysis.flow import (
-    UNKNOWN, Kind, QueryInfo, Size, Value, eager_below, merge_deps, unknown)
+from ormlens.analysis.facts import FunctionRef, LoopScope, RelationshipRead, Scan
+from ormlens.analysis.flow import UNKNOWN, Kind, QueryInfo, Size, Value, eager_below, merge_deps, unknown
 from ormlens.analysis.models import ModelInfo
-from ormlens.analysis import orm as hooks
+from ormlens.analysis.shapes import CONSTANT, holding, is_constant_scalar, looks_like_session, node_handler
 from ormlens.findings import Span
-
-from ormlens.analysis.shapes import CONSTANT, node_handler, holding, is_constant_scalar, looks_like_session
 
 
 class Expressions:

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ormlens.analysis import guards as branch
 from ormlens.analysis.declarations import ClassDecl, ModuleDecl
 from ormlens.analysis.flow import (
-    UNKNOWN,
     Kind,
     QueryInfo,
     Size,
@@ -20,8 +19,6 @@ from ormlens.analysis.flow import (
 )
 from ormlens.analysis.models import ModelInfo, RelationshipInfo
 from ormlens.findings import Span
-
-
 
 # --- the facts ------------------------------------------------------------------------------------
 
@@ -259,37 +256,3 @@ class FunctionUnit:
 class DeferredBody:
     node: ast.FunctionDef
     cls: tuple[str, ClassDecl] | None
-
-
-
-
-def summarize_returns(function: FunctionFacts) -> Value:
-    """What a function gives its callers, when every `return` gives a Django queryset (or rows)
-    of one model: loaded relations only when every path loads them. Anything else: UNKNOWN (the
-    SQLAlchemy analysis does not follow return values)."""
-    if function.generator or not function.returns:
-        return UNKNOWN
-    if function.literal_returns:
-        return Value(kind=Kind.COLLECTION, size=Size.BOUNDED)  # a loop over its result is bounded
-    first = function.returns[0]
-    django_query = first.kind is Kind.QUERY and first.query is not None and first.query.django
-    if not (django_query or (first.is_rowlike and first.model.django)):
-        return UNKNOWN
-    if any(value.query is not None and value.query.related is not None for value in function.returns):
-        # `return self.books.all()`: a prefetch on the caller's rows may answer it; cannot tell.
-        return UNKNOWN
-    eager = first.query.eager if django_query else first.eager
-    for other in function.returns[1:]:
-        if other.kind is not first.kind or other.model is not first.model or other.tuples != first.tuples:
-            return UNKNOWN
-        if django_query and not (other.query is not None and other.query.django
-                                 and other.query.from_self == first.query.from_self):
-            return UNKNOWN
-        other_eager = other.query.eager if django_query else other.eager
-        eager = None if eager is None or other_eager is None else eager & other_eager
-    # Loop ids, nodes and spans belong to the function's own walk: not carried to callers.
-    if django_query:
-        return Value(kind=Kind.QUERY, model=first.model, tuples=first.tuples, size=first.size, query=replace(
-            first.query, eager=eager, equalities=(), varying=(), in_filters=(), start=None, made_in=frozenset(),
-            related=None, local=False))
-    return Value(kind=first.kind, model=first.model, size=first.size, eager=eager, not_null=first.not_null)

@@ -15,26 +15,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ormlens.analysis import guards as branch
+from ormlens.analysis import orm as hooks
 from ormlens.analysis import queries, units
 from ormlens.analysis.astutil import inside, is_none, last_name, unquote
+from ormlens.analysis.calls import Calls
 from ormlens.analysis.declarations import ClassDecl, ModuleDecl, read_class
 from ormlens.analysis.dependencies import facts_node
-from ormlens.analysis.facts import (
-    CallSite, DeferredBody, FunctionFacts, FunctionRef, LoopScope, ModuleFacts, QueryCall,
-    summarize_returns)
-from ormlens.analysis.flow import (
-    UNKNOWN, Kind, Size, Value)
-from ormlens.analysis.models import annotation_is_optional, collection_item
-from ormlens.analysis.calls import Calls
 from ormlens.analysis.expressions import Expressions
-from ormlens.analysis import orm as hooks
+from ormlens.analysis.facts import CallSite, DeferredBody, FunctionFacts, FunctionRef, LoopScope, ModuleFacts, QueryCall
+from ormlens.analysis.flow import UNKNOWN, Kind, Size, Value
+from ormlens.analysis.models import annotation_is_optional, collection_item
 from ormlens.analysis.orm.api import Index
+from ormlens.analysis.returns import summarize_returns
 from ormlens.analysis.shapes import looks_like_session
 from ormlens.analysis.statements import Statements
 from ormlens.findings import Span
 from ormlens.positions import shared_lines
-
-
 
 # Text without which a function body can hold no finding of its own: every rule reads a loop, a
 # comprehension, `map`/`filter`, an IN list or an await (a lazy load under an AsyncSession); a

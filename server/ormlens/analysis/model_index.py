@@ -3,12 +3,12 @@ say (orm/), their relationships both ways, and finding a model by name."""
 
 from __future__ import annotations
 
+from ormlens.analysis import orm as hooks
 from ormlens.analysis import queries
 from ormlens.analysis.declarations import ClassDecl, ModuleDecl
 from ormlens.analysis.dependencies import ALL_MODELS
 from ormlens.analysis.flow import UNKNOWN, Kind, Size, Value
 from ormlens.analysis.models import ModelInfo, RelationshipInfo
-from ormlens.analysis import orm as hooks
 
 
 class ModelIndex:

@@ -10,20 +10,20 @@ import builtins
 import gc
 from pathlib import Path
 
+from ormlens.analysis import orm as hooks
 from ormlens.analysis.declarations import ImportRef, ModuleDecl, collect
 from ormlens.analysis.dependencies import ALL_MODELS, Dependencies, facts_node, imports_node, is_module
 from ormlens.analysis.facts import FunctionRef, ModuleFacts
 from ormlens.analysis.flow import UNKNOWN, Kind, Size, Value
+from ormlens.analysis.imports import ImportResolver
 from ormlens.analysis.interpreter import build_facts
+from ormlens.analysis.jedi_names import StarExports
+from ormlens.analysis.model_index import ModelIndex
 from ormlens.analysis.models import (
     ModelInfo,
     RelationshipInfo,
     fingerprint_models,
 )
-from ormlens.analysis.imports import ImportResolver
-from ormlens.analysis.jedi_names import StarExports
-from ormlens.analysis.model_index import ModelIndex
-from ormlens.analysis import orm as hooks
 from ormlens.analysis.residency import (
     WholeTrees,
     declared_functions,
@@ -38,7 +38,6 @@ from ormlens.analysis.sources import ParseFailure, outline, read_source, same_tr
 from ormlens.analysis.summaries import FunctionSummaries, QuerySummary, QueryTrace  # noqa: F401 - QueryTrace: what rules get
 from ormlens.config import Settings
 from ormlens.positions import shared_lines
-
 
 BUILTIN_NAMES = frozenset(dir(builtins))
 

@@ -10,8 +10,6 @@ from typing import Any
 from ormlens.analysis.astutil import inside, last_name
 from ormlens.analysis.flow import Kind, Size, Value
 
-
-
 CHUNKER_NAME = re.compile(r"(?i)(chunk|batch)")
 
 

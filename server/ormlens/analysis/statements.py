@@ -10,13 +10,10 @@ from ormlens.analysis import guards as branch
 from ormlens.analysis import queries
 from ormlens.analysis.astutil import and_parts, is_none
 from ormlens.analysis.declarations import ImportRef
-from ormlens.analysis.facts import (
-    LoopScope)
-from ormlens.analysis.flow import (
-    UNKNOWN, Kind, Size, Value, unknown)
+from ormlens.analysis.facts import LoopScope
+from ormlens.analysis.flow import UNKNOWN, Kind, Size, Value, unknown
+from ormlens.analysis.shapes import calls_in, is_constant_scalar, is_int_literal, node_handler, unconditional_calls
 from ormlens.findings import Span
-
-from ormlens.analysis.shapes import calls_in, node_handler, is_constant_scalar, is_int_literal, unconditional_calls
 
 
 class Statements:

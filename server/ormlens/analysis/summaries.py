@@ -8,13 +8,13 @@ from dataclasses import dataclass
 
 from ormlens.analysis.chunking import yields_chunks
 from ormlens.analysis.dependencies import facts_node
-from ormlens.analysis.facts import FunctionFacts, FunctionRef, QueryCall, summarize_returns
+from ormlens.analysis.facts import FunctionFacts, FunctionRef, QueryCall
 from ormlens.analysis.flow import UNKNOWN, Kind, QueryInfo, Value
 from ormlens.analysis.guards import CallArguments, Guard, Signature, bind, translate
 from ormlens.analysis.interpreter import function_alone, returns_always
+from ormlens.analysis.returns import summarize_returns
 from ormlens.analysis.units import YIELD, note_alone, text_matches
 from ormlens.positions import shared_lines
-
 
 
 @dataclass
@@ -72,7 +72,7 @@ class FunctionSummaries:
             self.own_reads[1].add(ref.qualname)
 
     def returns(self, ref: FunctionRef) -> Value:
-        """What calling `ref` gives, when it is a Django queryset or rows (facts.summarize_returns).
+        """What calling `ref` gives, when it is a Django queryset or rows (returns.summarize_returns).
         While its module's facts pass is running (an import cycle), from a walk of that function
         alone: the answer must not depend on which module was analysed first."""
         self.read_function(ref)

@@ -27,7 +27,8 @@ from collections.abc import Iterator
 from dataclasses import fields, is_dataclass
 from typing import Any
 
-from ormlens.analysis.facts import FunctionFacts, FunctionRef, FunctionUnit, ModuleFacts, summarize_returns
+from ormlens.analysis.facts import FunctionFacts, FunctionRef, FunctionUnit, ModuleFacts
+from ormlens.analysis.returns import summarize_returns
 from ormlens.positions import shared_lines
 
 Function = ast.FunctionDef | ast.AsyncFunctionDef
@@ -121,7 +122,7 @@ def face(function: FunctionFacts, returned: object, node: Function, text: tuple[
     """What the module's other functions read of a function's facts, comparable across walks
     (FactsBuilder.returned, returned_query, yields_chunks): the value a call gives, the shape of
     each value it returns, whether it is a generator and always returns; a function that yields
-    is compared by its text (chunking.py reads its body). `returned`: facts.summarize_returns of it."""
+    is compared by its text (chunking.py reads its body). `returned`: returns.summarize_returns of it."""
     shapes = tuple((v.kind, v.model, v.statement, v.tuples, v.query is not None and (
         v.query.django, v.query.limited, v.query.ordered, v.query.not_null)) for v in function.returns)
     yields = text_matches(lines, node, YIELD)

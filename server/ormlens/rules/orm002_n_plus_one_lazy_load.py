@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from ormlens.analysis.flow import eager_covers
-from ormlens.findings import Related
 from ormlens.analysis.orm import plugin_for
+from ormlens.findings import Related
 from ormlens.rules.base import Rule, RuleContext, loops_related, repetition
 
 

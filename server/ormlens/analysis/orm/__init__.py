@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ormlens.analysis.orm import django, peewee, sqlalchemy
 from ormlens.analysis.flow import Kind
+from ormlens.analysis.orm import django, peewee, sqlalchemy
 from ormlens.analysis.orm.api import OrmPlugin
 
 PLUGINS: tuple[OrmPlugin, ...] = (

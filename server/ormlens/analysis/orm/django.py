@@ -10,22 +10,41 @@ from ormlens.analysis.astutil import inside, is_none, last_name
 from ormlens.analysis.declarations import ClassDecl, ModuleDecl
 from ormlens.analysis.facts import InCall, LoopScope, RelationshipRead
 from ormlens.analysis.flow import (
-    UNKNOWN, Kind, QueryInfo, RelatedManager, Size, Value, eager_below, eager_covers, merge_deps,
-    schema_collection, unknown,
+    UNKNOWN,
+    Kind,
+    QueryInfo,
+    RelatedManager,
+    Size,
+    Value,
+    eager_below,
+    eager_covers,
+    merge_deps,
+    schema_collection,
+    unknown,
 )
 from ormlens.analysis.models import ModelInfo
 from ormlens.analysis.orm import django_models
 from ormlens.analysis.orm.api import Index, Interpreter, LazyLoadAdvice
-from ormlens.fixes.plans import DjangoBatchPlan, DjangoBatchQuery, DjangoChunkPlan, DjangoEagerPlan
-from ormlens.analysis.orm.django_models import forget  # noqa: F401 - a hook
 from ormlens.analysis.orm.django_models import (
-    DJANGO_CACHED_EVALUATIONS, DJANGO_GET_OR_404, DJANGO_GET_MODEL, DJANGO_HISTORICAL_APPS, DJANGO_IMPLICIT_MANAGERS,
-    DJANGO_NULL_EXCLUDING_LOOKUPS, DJANGO_OPTIONS, DJANGO_PREFETCH, DJANGO_Q, DJANGO_QUERYSET_BUILDERS,
-    DJANGO_QUERYSET_TERMINALS, DJANGO_RUN_PYTHON, DJANGO_VALUES_METHODS, DJANGO_WRITE_METHODS,
+    DJANGO_CACHED_EVALUATIONS,
+    DJANGO_GET_MODEL,
+    DJANGO_GET_OR_404,
+    DJANGO_HISTORICAL_APPS,
+    DJANGO_IMPLICIT_MANAGERS,
+    DJANGO_NULL_EXCLUDING_LOOKUPS,
+    DJANGO_OPTIONS,
+    DJANGO_PREFETCH,
+    DJANGO_Q,
+    DJANGO_QUERYSET_BUILDERS,
+    DJANGO_QUERYSET_TERMINALS,
+    DJANGO_RUN_PYTHON,
+    DJANGO_VALUES_METHODS,
+    DJANGO_WRITE_METHODS,
     SCHEMA_COLLECTION_METHODS,
+    forget,  # noqa: F401 - a hook
 )
 from ormlens.findings import Span
-
+from ormlens.fixes.plans import DjangoBatchPlan, DjangoBatchQuery, DjangoChunkPlan, DjangoEagerPlan
 
 STYLE = "django"
 # The kinds of values whose methods it answers, what it evaluates, the packages whose functions it knows.
@@ -565,6 +584,33 @@ def chunk_plan(call, query) -> DjangoChunkPlan | None:
         return None
     return DjangoChunkPlan(query.statement, query.expression, call.span, call.keyword, call.values,
                            "list" if query.shape == "list" else "iterate")
+
+
+def summarize_returns(returns: list[Value]) -> Value:
+    """What a function gives its callers when every `return` gives a queryset (or rows) of one
+    model: loaded relations only when every path loads them; else UNKNOWN."""
+    first = returns[0]
+    django_query = is_queryset(first)
+    if not (django_query or (first.is_rowlike and first.model.django)):
+        return UNKNOWN
+    if any(value.query is not None and value.query.related is not None for value in returns):
+        # `return self.books.all()`: a prefetch on the caller's rows may answer it; cannot tell.
+        return UNKNOWN
+    eager = first.query.eager if django_query else first.eager
+    for other in returns[1:]:
+        if other.kind is not first.kind or other.model is not first.model or other.tuples != first.tuples:
+            return UNKNOWN
+        if django_query and not (other.query is not None and other.query.django
+                                 and other.query.from_self == first.query.from_self):
+            return UNKNOWN
+        other_eager = other.query.eager if django_query else other.eager
+        eager = None if eager is None or other_eager is None else eager & other_eager
+    # Loop ids, nodes and spans belong to the function's own walk: not carried to callers.
+    if django_query:
+        return Value(kind=Kind.QUERY, model=first.model, tuples=first.tuples, size=first.size, query=replace(
+            first.query, eager=eager, equalities=(), varying=(), in_filters=(), start=None, made_in=frozenset(),
+            related=None, local=False))
+    return Value(kind=first.kind, model=first.model, size=first.size, eager=eager, not_null=first.not_null)
 
 
 def lazy_load_advice(read, loop) -> LazyLoadAdvice | None:

@@ -8,9 +8,8 @@ import os
 
 from ormlens.analysis.declarations import ClassDecl, ModuleDecl
 from ormlens.analysis.flow import Kind, Resolver, external_name
-from ormlens.analysis.models import NOT_LITERAL, ColumnInfo, const_kw, ModelInfo, RelationshipInfo
+from ormlens.analysis.models import NOT_LITERAL, ColumnInfo, ModelInfo, RelationshipInfo, const_kw
 from ormlens.analysis.orm.api import Index
-
 
 # --- the library's names -------------------------------------------------------------------------
 

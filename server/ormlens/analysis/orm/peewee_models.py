@@ -8,8 +8,7 @@ import ast
 
 from ormlens.analysis.declarations import ClassDecl, ModuleDecl
 from ormlens.analysis.flow import Kind, Resolver, external_name
-from ormlens.analysis.models import (
-    NOT_LITERAL, ColumnInfo, ModelInfo, RelationshipInfo, class_name_of, const_kw)
+from ormlens.analysis.models import NOT_LITERAL, ColumnInfo, ModelInfo, RelationshipInfo, class_name_of, const_kw
 from ormlens.analysis.orm.api import Index
 
 STYLE = "peewee"

@@ -14,18 +14,41 @@ from ormlens.analysis.flow import UNKNOWN, Kind, QueryInfo, Size, Value, merge_d
 from ormlens.analysis.models import ModelInfo
 from ormlens.analysis.orm import sqlalchemy_models
 from ormlens.analysis.orm.api import Index, Interpreter, LazyLoadAdvice
-from ormlens.fixes.plans import BatchQuery, BatchQueryPlan, ChunkInPlan, EagerLoadPlan
-from ormlens.analysis.orm.sqlalchemy_models import forget  # noqa: F401 - a hook
 from ormlens.analysis.orm.sqlalchemy_models import (
-    AND_FUNCTIONS, ASYNC_SESSION_CLASSES, ASYNC_SESSION_FACTORIES, AWAITABLE_ATTRS, COLUMN_OPTIONS,
-    DECLARATIVE_BASE_FACTORIES, EAGER_LOADERS, ENTITY_METHODS, FLASK_DB_QUERY_METHODS, FLASK_SQLALCHEMY,
-    IS_NOT_METHODS, LAZY_LOADERS, LOADER_MODULES, NULL_EXCLUDING_METHODS, PATH_ONLY_LOADERS, QUERY_BUILDERS,
-    RESULT_METHODS, SCHEMA_COLLECTIONS, SCHEMA_ENTRIES, SCHEMA_INSPECT, SCHEMA_OBJECTS, SELECT_CONSTRUCTORS,
-    SESSION_CLASSES, SESSION_FACTORIES, SESSION_GET_METHODS, SESSION_STATEMENT_METHODS, SQLMODEL_BASES,
-    SUBQUERY_METHODS, WRITE_CONSTRUCTORS, WRITE_ONLY_STATEMENTS,
+    AND_FUNCTIONS,
+    ASYNC_SESSION_CLASSES,
+    ASYNC_SESSION_FACTORIES,
+    AWAITABLE_ATTRS,
+    COLUMN_OPTIONS,
+    DECLARATIVE_BASE_FACTORIES,
+    EAGER_LOADERS,
+    ENTITY_METHODS,
+    FLASK_DB_QUERY_METHODS,
+    FLASK_SQLALCHEMY,
+    IS_NOT_METHODS,
+    LAZY_LOADERS,
+    LOADER_MODULES,
+    NULL_EXCLUDING_METHODS,
+    PATH_ONLY_LOADERS,
+    QUERY_BUILDERS,
+    RESULT_METHODS,
+    SCHEMA_COLLECTIONS,
+    SCHEMA_ENTRIES,
+    SCHEMA_INSPECT,
+    SCHEMA_OBJECTS,
+    SELECT_CONSTRUCTORS,
+    SESSION_CLASSES,
+    SESSION_FACTORIES,
+    SESSION_GET_METHODS,
+    SESSION_STATEMENT_METHODS,
+    SQLMODEL_BASES,
+    SUBQUERY_METHODS,
+    WRITE_CONSTRUCTORS,
+    WRITE_ONLY_STATEMENTS,
+    forget,  # noqa: F401 - a hook
 )
 from ormlens.findings import Span
-
+from ormlens.fixes.plans import BatchQuery, BatchQueryPlan, ChunkInPlan, EagerLoadPlan
 
 STYLE = "sqlalchemy"
 # The kinds of values whose methods it answers, what it evaluates, the packages whose functions it knows.

@@ -10,11 +10,17 @@ from ormlens.analysis.astutil import last_name, unquote
 from ormlens.analysis.declarations import ClassDecl, ModuleDecl
 from ormlens.analysis.flow import Kind, Resolver, external_name
 from ormlens.analysis.models import (
-    NOT_LITERAL, ModelInfo, const_kw, has_kw, RelationshipInfo, ColumnInfo, annotation_is_optional,
-    class_name_of, collection_item,
+    NOT_LITERAL,
+    ColumnInfo,
+    ModelInfo,
+    RelationshipInfo,
+    annotation_is_optional,
+    class_name_of,
+    collection_item,
+    const_kw,
+    has_kw,
 )
 from ormlens.analysis.orm.api import Index
-
 
 # --- the library's names -------------------------------------------------------------------------
 

@@ -1,0 +1,29 @@
+"""What calling a project function gives its callers (the value of its `return`s), as the ORM of
+what it returns says: a lazy query object or rows it can follow across the call (Django's
+querysets), or unknown."""
+
+from __future__ import annotations
+
+from ormlens.analysis import orm
+from ormlens.analysis.facts import FunctionFacts
+from ormlens.analysis.flow import UNKNOWN, Kind, Size, Value
+
+
+def summarize_returns(function: FunctionFacts) -> Value:
+    """A function's value for its callers: a bounded collection when every `return` gives a
+    literal; what the plugin owning its first returned value makes of all of them
+    (`summarize_returns`: Django's querysets and rows, with what every path loads); else
+    UNKNOWN (the SQLAlchemy analysis follows a returned query through summaries.returned_query)."""
+    if function.generator or not function.returns:
+        return UNKNOWN
+    if function.literal_returns:
+        return Value(kind=Kind.COLLECTION, size=Size.BOUNDED)  # a loop over its result is bounded
+    first = function.returns[0]
+    if first.kind is Kind.QUERY and first.query is not None:
+        style = first.query.orm
+    elif first.is_rowlike:
+        style = first.model.style
+    else:
+        return UNKNOWN
+    summarize = getattr(orm.plugin_for(style), "summarize_returns", None)
+    return summarize(function.returns) if summarize is not None else UNKNOWN

@@ -268,12 +268,6 @@ class Calls:
             return Value(kind=Kind.COLLECTION, size=base.size, deps=base.deps)
         return unknown(base.deps)
 
-
-
-
-
-
-
     def call_value(self, node: ast.Call, callee: Value, args: list[Value], kwargs: dict[str | None, Value]) -> Value:
         kind = callee.kind
         first = args[0] if args else UNKNOWN
@@ -447,13 +441,8 @@ class Calls:
         self.facts.sums.append(NullableSum(Span.of(node), self.short(node), element.model, element.name,
                                            self.short(generator.elt), Span.of(generator.elt)))
 
-
-
     def loop_ids(self) -> frozenset[int]:
         return frozenset(loop.id for loop in self.frame.loops)
-
-
-
 
     def returned(self, ref: FunctionRef) -> Value:
         """What calling a project function gives, when it is a lazy query object or rows: what

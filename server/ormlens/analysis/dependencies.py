@@ -185,7 +185,6 @@ class Dependencies:
             out[node] = decoded[bits]
         return out
 
-
     def modules_read(self, paths: list[str]) -> dict[str, tuple[tuple[str, ...], bool]]:
         """For each module of `paths`: the modules its facts read, directly or not (sorted), and
         whether that reached ALL_MODELS. One closure computation for all of them."""

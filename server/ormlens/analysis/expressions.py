@@ -205,8 +205,6 @@ class Expressions:
             return Value(kind=Kind.SESSION, certain=False, label=self.short(node), deps=base.deps)
         return unknown(base.deps)
 
-
-
     def row_attribute(self, node: ast.Attribute, base: Value, attr: str, load: bool) -> Value:
         model = base.model
         assert model is not None

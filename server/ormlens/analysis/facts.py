@@ -239,7 +239,6 @@ class ModuleFacts:
         return found
 
 
-
 @dataclass(eq=False)
 class FunctionUnit:
     entries: dict[str, list]                    # a ModuleFacts list's name -> what the walk added

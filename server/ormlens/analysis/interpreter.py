@@ -37,6 +37,7 @@ from ormlens.positions import shared_lines
 # body without any is walked only when a caller asks for its summary (returns, queries).
 MAY_REPORT = re.compile(r"\b(?:for|while|async|await|in_|not_in|notin_)\b|__in\b|(?<![.\w])(?:map|filter)\b")
 
+
 def build_facts(decl: ModuleDecl, project: Index, previous: ModuleFacts | None = None) -> ModuleFacts:
     """The facts of a module; `previous`: its facts before an edit, whose units may be taken back."""
     return FactsBuilder(decl, project, previous=previous).run()
@@ -174,7 +175,6 @@ class FactsBuilder(Statements, Expressions, Calls):
             self.exec_block(self.decl.tree.body)
         return self.facts
 
-
     # --- helpers ---------------------------------------------------------------------------------
 
     def segment(self, node: ast.AST) -> str:
@@ -292,7 +292,6 @@ class FactsBuilder(Statements, Expressions, Calls):
         if self.frame.function is not None and not self.memoized():
             self.frame.function.query_calls.append(call)
         return call
-
 
     def record_call(self, node: ast.Call | ast.Attribute, callee: Value, named: ast.expr | None = None) -> None:
         """A call of a project function (or a read of a property, which runs one); `named`: the

@@ -95,7 +95,6 @@ class ModelInfo:
 # --- reading class bodies ----------------------------------------------------------------------
 
 
-
 NOT_LITERAL = object()  # the keyword is given, as an expression we do not evaluate
 
 
@@ -104,6 +103,8 @@ def const_kw(call: ast.Call, name: str, default: object = None) -> object:
         if kw.arg == name:
             return kw.value.value if isinstance(kw.value, ast.Constant) else NOT_LITERAL
     return default
+
+
 def has_kw(call: ast.Call, name: str) -> bool:
     return any(kw.arg == name for kw in call.keywords)
 

@@ -200,7 +200,6 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
             facts.dropped = set()
             self._previous[path] = facts
 
-
     def _drop(self, nodes: set[str]) -> None:
         """Forget what was derived for `nodes` (module paths, import closures, ALL_MODELS)."""
         self.dependencies.forget(nodes)
@@ -560,7 +559,6 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
             return self.construct(callee, [self.eval_static(decl, a, depth + 1) for a in node.args[:1]], keywords)
         return UNKNOWN
 
-
     def attribute(self, base: Value, attr: str) -> Value:
         """Attribute semantics that need no flow facts: modules, externals, an ORM's namespace object."""
         if base.kind is Kind.EXTERNAL:
@@ -589,7 +587,6 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         return UNKNOWN
 
     # --- the ModelIndex -----------------------------------------------------------------------
-
 
     # --- Django models ------------------------------------------------------------------------
 

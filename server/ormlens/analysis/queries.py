@@ -47,9 +47,12 @@ DEFAULT_CHUNK_FUNCTIONS = frozenset({
 CACHE_WORDS = frozenset({"cache", "cached", "cachedmethod", "memoize", "memoized", "memo", "lru"})
 NOT_CACHE_WORDS = frozenset({"never", "no", "skip", "invalidate", "clear", "bust", "evict"})
 
+
 def is_caching_decorator(name: str) -> bool:
     words = {word.lower() for word in re.split(r"_|(?<=[a-z])(?=[A-Z])", name) if word}
     return bool(words & CACHE_WORDS) and not words & NOT_CACHE_WORDS
+
+
 # Reading an attribute defined with these runs the function's body.
 PROPERTY_DECORATORS = frozenset({"property", "hybrid_property", "cached_property"})
 # Decorators known to call the function with the arguments its caller gave (guards.py binds a

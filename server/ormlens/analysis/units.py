@@ -90,7 +90,6 @@ def function_texts(body: list[ast.stmt], lines: list[str]) -> tuple[dict[str, tu
     return texts, hash("\n".join(outside))
 
 
-
 class Marks:
     """Where a unit's walk starts in each of the module's facts."""
 

@@ -345,10 +345,6 @@ def _callee_kind(call: ast.Call, resolve: Resolver) -> str:
             "relation": "relationship", "backref": "backref", "deferred": "wrapper"}.get(last, "")
 
 
-
-
-
-
 def _mapped_inner(annotation: ast.expr | None) -> ast.expr | None:
     """`Mapped[X]` (also `so.Mapped[X]`, or as a string) -> X."""
     if annotation is None:

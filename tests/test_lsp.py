@@ -561,3 +561,43 @@ async def test_django_findings_and_quick_fix_through_the_server(client: Language
     assert 'for book in Book.objects.filter(title__startswith="A").select_related("author"):' in fixed
     change(client, uri, 2, fixed)
     assert [d.code for d in await published(client, uri, 2)] == ["ORM001"]
+
+
+PEEWEE_APP = '''\
+from peewee import CharField, ForeignKeyField, Model
+
+
+class PsUser(Model):
+    name = CharField()
+
+
+class PsTweet(Model):
+    user = ForeignKeyField(PsUser, backref="tweets")
+    body = CharField()
+
+
+def authors():
+    return [t.user.name for t in PsTweet.select().where(PsTweet.body != "")]
+'''
+
+
+async def test_peewee_findings_and_quick_fix_through_the_server(client: LanguageClient, tmp_path: Path):
+    """The third ORM's plugin through the editor: its finding, in Peewee's terms, and its quick fix."""
+    (tmp_path / "pyproject.toml").write_text("")
+    path = tmp_path / "app.py"
+    path.write_text(PEEWEE_APP)
+    await start(client, tmp_path)
+    uri = open_file(client, path)
+    diagnostics = await published(client, uri, 1)
+    assert summary(diagnostics) == [expected(path, "ORM002", "t.user")]
+    assert "`PsTweet.select(PsTweet, PsUser).join(PsUser)`" in diagnostics[0].message
+    fix, _noqa = await actions_at(client, uri, diagnostics[0])
+    assert fix.title == "Load PsTweet.user with a join" and fix.is_preferred
+    if fix.edit is None:  # this client resolves edits lazily
+        fix = await client.code_action_resolve_async(fix)
+    fixed = apply_text_edits(PEEWEE_APP, edits_of(fix.edit, uri))
+    assert ("for t in PsTweet.select(PsTweet, PsUser).join(PsUser, JOIN.LEFT_OUTER).switch(PsTweet)"
+            '.where(PsTweet.body != "")]') in fixed
+    assert "from peewee import JOIN" in fixed
+    change(client, uri, 2, fixed)
+    assert await published(client, uri, 2) == []

@@ -41,9 +41,10 @@ def seeded(module, users: int):
     """A fresh database with `users` users (each in a team of their own) with two tweets each."""
     db = module.db
     db.init(":memory:")
+    # The module's models, not its base model (whose only field is the implicit `id`).
     models = [cls for cls in vars(module).values() if inspect.isclass(cls) and issubclass(cls, peewee.Model)
-              and cls is not peewee.Model and cls._meta.database is db and cls.__name__ != cls.__mro__[1].__name__
-              and any(isinstance(f, peewee.Field) for f in cls._meta.sorted_fields[1:])]
+              and cls is not peewee.Model and cls._meta.database is db
+              and any(not isinstance(field, peewee.AutoField) for field in cls._meta.sorted_fields)]
     db.create_tables(models)
     by_name = {cls.__name__[2:]: cls for cls in models}
     for i in range(users):
@@ -120,3 +121,17 @@ def test_the_quick_fixes_give_the_same_results_in_a_constant_number_of_statement
             assert getattr(after, name)() == expected
             after.db.close()
         assert statements(after, getattr(after, name), 3) == statements(after, getattr(after, name), 6)
+
+
+def test_a_model_s_own_primary_key_replaces_the_one_it_inherits() -> None:
+    """`hash = CharField(primary_key=True)` under a base model (whose implicit `id` it inherits):
+    the write advice names the key the table has."""
+    from ormlens.analysis.project import ProjectIndex
+    from ormlens.config import Settings
+    from ormlens.engine import analyze
+
+    path = RULES / "orm001_n_plus_one_query.peewee.cases.py"
+    findings, _ = analyze(ProjectIndex(path.parent, Settings()), str(path), Settings())
+    write = next(f for f in findings if "PqBlob.delete()" in f.message)
+    assert "`PqBlob.delete().where(PqBlob.hash.in_(...)).execute()`" in write.message
+

@@ -33,6 +33,16 @@ class ClassDecl:
     def attr_value(self, name: str) -> ast.expr | None:
         return next((value for attr, _, value, _ in self.attrs if attr == name), None)
 
+    def meta_option(self, option: str) -> object:
+        """A literal option of the class's inner `class Meta` (Django's and Peewee's models), or None."""
+        for stmt in self.node.body:
+            if isinstance(stmt, ast.ClassDef) and stmt.name == "Meta":
+                for inner in stmt.body:
+                    if isinstance(inner, ast.Assign) and any(
+                            isinstance(t, ast.Name) and t.id == option for t in inner.targets):
+                        return inner.value.value if isinstance(inner.value, ast.Constant) else None
+        return None
+
 
 @dataclass(eq=False)
 class ModuleDecl:

@@ -21,6 +21,10 @@ class PqTweet(PqBase):
     body = CharField()
 
 
+class PqBlob(PqBase):
+    hash = CharField(primary_key=True)  # its own primary key, in place of the base model's `id`
+
+
 # --- must be reported -------------------------------------------------------------------------
 
 
@@ -46,6 +50,11 @@ def first_tweet_each():
 def touch_each():
     for t in PqTweet.select():
         PqTweet.update(body=t.body + "!").where(PqTweet.id == t.id).execute()  # expect: ORM001 "PqTweet.update(body=t.body + \"!\").where(PqTweet.id == t.id).execute()"
+
+
+def forget_each():
+    for t in PqTweet.select():
+        PqBlob.delete().where(PqBlob.hash == t.body).execute()  # expect: ORM001 "PqBlob.delete().where(PqBlob.hash == t.body).execute()"
 
 
 # --- must not be reported ---------------------------------------------------------------------

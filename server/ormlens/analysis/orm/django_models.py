@@ -124,7 +124,7 @@ def build_django_model(index: Index, decl: ModuleDecl, cls: ClassDecl) -> ModelI
     if not (rooted or concrete or abstract):
         return None
     model = ModelInfo(cls.name, decl.path, cls.node.lineno, cls.name.lower(), style="django",
-                      abstract=django_meta(cls, "abstract") is True)
+                      abstract=cls.meta_option("abstract") is True)
     for parent in concrete:  # multi-table inheritance and proxies: the parent's fields
         model.columns.update(parent.columns)
         model.relationships.update(parent.relationships)
@@ -230,7 +230,7 @@ def django_model_by_label(index: Index, app_label: str, name: str, near_path: st
 def model_label(index: Index, model: ModelInfo) -> str:
     """A Django model's app label: its `Meta.app_label`, else its app's."""
     found = index.class_of(model.current or model)
-    label = django_meta(found[1], "app_label") if found is not None else None
+    label = found[1].meta_option("app_label") if found is not None else None
     return label if isinstance(label, str) else app_label_of(index, model.module_path)
 
 
@@ -259,16 +259,6 @@ def read_app_label(index: Index, app: str) -> str:
     found = next(iter(labels)) if len(labels) == 1 else None
     return found if isinstance(found, str) else os.path.basename(app)
 
-
-def django_meta(cls: ClassDecl, option: str) -> object:
-    """A literal option of a Django model's inner `class Meta`."""
-    for stmt in cls.node.body:
-        if isinstance(stmt, ast.ClassDef) and stmt.name == "Meta":
-            for inner in stmt.body:
-                if isinstance(inner, ast.Assign) and any(
-                        isinstance(t, ast.Name) and t.id == option for t in inner.targets):
-                    return inner.value.value if isinstance(inner.value, ast.Constant) else None
-    return None
 
 
 def app_dir(module_path: str) -> str:

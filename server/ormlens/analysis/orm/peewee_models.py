@@ -31,7 +31,9 @@ def build_model(index: Index, decl: ModuleDecl, cls: ClassDecl) -> ModelInfo | N
             parents.append(value.model)
     if not (rooted or parents):
         return None
-    model = ModelInfo(cls.name, decl.path, cls.node.lineno, _table_name(cls), style=STYLE)
+    table = cls.meta_option("table_name")  # else the class name in lower case (Peewee's legacy default)
+    model = ModelInfo(cls.name, decl.path, cls.node.lineno, table if isinstance(table, str) else cls.name.lower(),
+                      style=STYLE)
     for parent in parents:
         model.columns.update(parent.columns)
         model.relationships.update(parent.relationships)
@@ -40,6 +42,10 @@ def build_model(index: Index, decl: ModuleDecl, cls: ClassDecl) -> ModelInfo | N
     for attr, _, value, line in cls.attrs:
         if isinstance(value, ast.Call):
             read_field(model, attr, value, line, resolve, backrefs)
+    own_keys = {attr for attr, _, _, _ in cls.attrs if attr in model.columns and model.columns[attr].primary_key}
+    if own_keys:  # its own primary key replaces the one it inherits (the base model's implicit `id`)
+        model.columns = {name: column for name, column in model.columns.items()
+                         if not column.primary_key or name in own_keys}
     if not any(column.primary_key for column in model.columns.values()):
         model.columns["id"] = ColumnInfo("id", False, cls.node.lineno, primary_key=True)  # Peewee's implicit AutoField
     model.extra_backrefs = backrefs
@@ -51,7 +57,7 @@ def read_field(model: ModelInfo, attr: str, call: ast.Call, line: int, resolve: 
     """`name = CharField(null=True)`, `user = ForeignKeyField(User, backref="tweets")`."""
     full = external_name(resolve(call.func))
     kind = full.rsplit(".", 1)[-1]
-    if not full.startswith(LIBRARY_PREFIXES) or not kind.endswith("Field") and kind not in FOREIGN_KEYS:
+    if not full.startswith(LIBRARY_PREFIXES) or (not kind.endswith("Field") and kind not in FOREIGN_KEYS):
         return
     nullable = const_kw(call, "null", False) is True
     primary = const_kw(call, "primary_key", False) is True or kind in AUTO_FIELDS
@@ -75,15 +81,3 @@ def read_field(model: ModelInfo, attr: str, call: ast.Call, line: int, resolve: 
     if isinstance(backref, str) and backref != "+" and not backref.endswith("+"):
         # The other side's accessor: a query of this model's rows, run when read.
         backrefs.append((target, RelationshipInfo(backref, model.name, "select", True, line)))
-
-
-def _table_name(cls: ClassDecl) -> str:
-    """`class Meta: table_name = "..."`, else the class name in lower case (Peewee's legacy default)."""
-    for stmt in cls.node.body:
-        if isinstance(stmt, ast.ClassDef) and stmt.name == "Meta":
-            for inner in stmt.body:
-                if isinstance(inner, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "table_name"
-                                                         for t in inner.targets) and \
-                        isinstance(inner.value, ast.Constant) and isinstance(inner.value.value, str):
-                    return inner.value.value
-    return cls.name.lower()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ormlens.config import Settings
-from ormlens.fixes.base import Edit, Fix, SourceText, UnfixableError, dotted
+from ormlens.fixes.base import Edit, Fix, SourceText, UnfixableError, binds_at_top_level, dotted
 from ormlens.fixes.plans import EagerLoadPlan
 
 LOADERS = ("selectinload", "joinedload")
@@ -38,7 +38,7 @@ def build(source: SourceText, plan: EagerLoadPlan, settings: Settings) -> Fix:
              else _insert_after(source, start, f".options({option})")]
     imported = source.ensure_import(LOADER_MODULE, loader)
     if imported is not None:
-        if _bound_elsewhere(source.module, loader):
+        if binds_at_top_level(source.module, loader):
             raise UnfixableError(f"`{loader}` names something else in this module")
         edits.append(imported)
     return Fix(f"Eager-load {model}.{relationship} with {loader}", edits, kind="eager_load")
@@ -152,23 +152,3 @@ def _add_option(source: SourceText, options: cst.Call, option: str) -> Edit:
 
 # --- names -------------------------------------------------------------------------------------
 
-
-def _bound_elsewhere(module: cst.Module, name: str) -> bool:
-    """Whether the module binds `name` at top level to something other than the loader: adding
-    `from sqlalchemy.orm import name` would then change what the module's own code calls."""
-    for statement in module.body:
-        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)) and statement.name.value == name:
-            return True
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small in statement.body:
-            if isinstance(small, (cst.Import, cst.ImportFrom)) and not isinstance(small.names, cst.ImportStar):
-                for alias in small.names:
-                    bound = alias.asname.name if alias.asname is not None else alias.name
-                    if isinstance(bound, cst.Name) and bound.value == name:
-                        return True
-            elif isinstance(small, (cst.Assign, cst.AnnAssign)):
-                targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
-                if any(isinstance(t, cst.Name) and t.value == name for t in targets):
-                    return True
-    return False

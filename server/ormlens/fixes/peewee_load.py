@@ -18,9 +18,9 @@ from __future__ import annotations
 import libcst as cst
 
 from ormlens.config import Settings
-from ormlens.fixes.base import Edit, Fix, SourceText, UnfixableError
+from ormlens.fixes.base import Edit, Fix, SourceText, UnfixableError, binds_at_top_level
 from ormlens.fixes.django_chain import chain, method
-from ormlens.fixes.orm002_eager import _bound_elsewhere, _insert_after, _offsets
+from ormlens.fixes.orm002_eager import _insert_after, _offsets
 from ormlens.fixes.plans import PeeweeLoadPlan
 
 LOADERS = ("join", "prefetch")
@@ -40,7 +40,7 @@ def build(source: SourceText, plan: PeeweeLoadPlan, settings: Settings) -> Fix:
     for call in calls[1:]:
         if method(call) in REFUSED:
             raise UnfixableError(f"`.{method(call)}()` in the query")
-    if not _binds(source.module, plan.target):
+    if not binds_at_top_level(source.module, plan.target):
         raise UnfixableError(f"`{plan.target}` is not a name of this module")
     if plan.loader == "prefetch":
         return Fix(f"Load {plan.model}.{plan.relation} with prefetch()",
@@ -56,22 +56,7 @@ def build(source: SourceText, plan: PeeweeLoadPlan, settings: Settings) -> Fix:
              _insert_after(source, select, f".join({plan.target}, JOIN.LEFT_OUTER).switch({model})")]
     imported = source.ensure_import("peewee", "JOIN")
     if imported is not None:
-        if _bound_elsewhere(source.module, "JOIN"):
+        if binds_at_top_level(source.module, "JOIN"):
             raise UnfixableError("`JOIN` names something else in this module")
         edits.append(imported)
     return Fix(f"Load {plan.model}.{plan.relation} with a join", edits, kind="peewee_load")
-
-
-def _binds(module: cst.Module, name: str) -> bool:
-    """Does the module define or import `name` at top level (a class it can name the model by)?"""
-    for statement in module.body:
-        if isinstance(statement, cst.ClassDef) and statement.name.value == name:
-            return True
-        if isinstance(statement, cst.SimpleStatementLine):
-            for small in statement.body:
-                if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
-                    for alias in small.names:
-                        bound = alias.asname.name if alias.asname is not None else alias.name
-                        if isinstance(bound, cst.Name) and bound.value == name:
-                            return True
-    return False

@@ -79,7 +79,7 @@ class NPlusOneLazyLoad(Rule):
             per_item, product, outer = repetition(read.loops, loop) if per_row else ("", "", None)
             related = loops_related(ctx.path, loop, outer) if per_row else []
             if advice.message is not None:  # the ORM words the whole finding (Django's related managers)
-                message = advice.message.format(per_item=per_item, product=product)
+                message = advice.message(per_item, product)
             elif raises and not per_row:
                 message = (f"`{read.label}` lazy-loads `{read.model.name}.{rel.name}`, which raises MissingGreenlet "
                            f"under an AsyncSession; eager-load it with {advice.option} on the query that loads "

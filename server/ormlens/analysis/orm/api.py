@@ -9,6 +9,7 @@ get_function_hook, get_attribute_hook): the interpreter knows Python, plugins kn
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -82,9 +83,9 @@ class LazyLoadAdvice:
     loader: str             # the loader's name: "selectinload", "join", "prefetch"...
     option: str             # what to write, as a message shows it: "`.options(selectinload(User.posts))`"
     fix: FixPlan | None     # the quick fix that writes it, when the ORM has one
-    # The whole message when the ORM words it itself (`{per_item}`, `{product}`: how often it
-    # runs), and what else the finding's data names.
-    message: str | None = None
+    # The whole message when the ORM words it itself, from how often it runs (`per_item`: "once
+    # per item of `rows`"; `product`: "N"); and what else the finding's data names.
+    message: Callable[[str, str], str] | None = None
     data: dict = field(default_factory=dict)
 
 

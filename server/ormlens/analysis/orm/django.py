@@ -622,21 +622,20 @@ def lazy_load_advice(read, loop) -> LazyLoadAdvice | None:
     loader = "prefetch_related" if many else "select_related"
     lookup = "__".join((*read.rel_path, rel.name))
     what = "evaluates" if rel.django == "many" else "lazy-loads"
-    if loop.asynchronous:
-        # Django's async ORM: a lazy load in async code raises instead of querying.
-        message = (f"`{read.label}` {what} `{read.model.name}.{rel.name}` {{per_item}}, which raises "
-                   "SynchronousOnlyOperation in async code; load it with the rows: "
-                   f"`.{loader}(\"{lookup}\")` on the queryset that loads them")
-    else:
-        message = (f"`{read.label}` {what} `{read.model.name}.{rel.name}` with a query {{per_item}} "
-                   f"({{product}} extra queries); load it with the rows: `.{loader}(\"{lookup}\")` "
-                   "on the queryset that loads them")
-    if many and loop.label.endswith(".iterator()"):
-        # Django 5 refuses prefetch_related() with iterator() unless a chunk size is given.
-        message += ", and give `.iterator()` a `chunk_size` (prefetching needs one)"
+    # Django 5 refuses prefetch_related() with iterator() unless a chunk size is given.
+    chunked = ", and give `.iterator()` a `chunk_size` (prefetching needs one)" \
+        if many and loop.label.endswith(".iterator()") else ""
+
+    def message(per_item: str, product: str) -> str:
+        if loop.asynchronous:  # Django's async ORM: a lazy load in async code raises instead of querying
+            return (f"`{read.label}` {what} `{read.model.name}.{rel.name}` {per_item}, which raises "
+                    "SynchronousOnlyOperation in async code; load it with the rows: "
+                    f"`.{loader}(\"{lookup}\")` on the queryset that loads them{chunked}")
+        return (f"`{read.label}` {what} `{read.model.name}.{rel.name}` with a query {per_item} "
+                f"({product} extra queries); load it with the rows: `.{loader}(\"{lookup}\")` "
+                f"on the queryset that loads them{chunked}")
+
     fix = None
     if read.source is not None and read.source == loop.iterable and not read.rel_path:
         fix = DjangoEagerPlan(read.source, read.model.name, rel.name, loader)
-    return LazyLoadAdvice(loader, f"`.{loader}(\"{lookup}\")`", fix, message.replace("{", "{{").replace("}", "}}")
-                          .replace("{{per_item}}", "{per_item}").replace("{{product}}", "{product}"),
-                          {"lookup": lookup})
+    return LazyLoadAdvice(loader, f"`.{loader}(\"{lookup}\")`", fix, message, {"lookup": lookup})

@@ -88,7 +88,7 @@ def subscript(b: Interpreter, node: ast.Subscript, base: Value, deps: frozenset[
     if isinstance(node.slice, ast.Slice):  # query[:10]: a LIMIT, still lazy
         bounded = b.constant_width(node.slice)
         return base.but(deps=deps, size=Size.BOUNDED if bounded else base.size,
-                        query=_change(base.query, limited=base.query.limited or bounded))
+                        query=replace(base.query, limited=base.query.limited or bounded))
     return _run(b, node, base.but(deps=deps), "index", "row")  # query[0]: runs it for one row
 
 
@@ -136,14 +136,14 @@ def _query_method(b: Interpreter, node: ast.Call, base: Value, method: str, args
     elif method in ("select", "select_extend"):
         selected, path, context = info.plugin_state
         chosen = _selected(info.model, args)
-        info = _change(info, plugin_state=(chosen if method == "select" else selected | chosen, path, context))
+        info = replace(info, plugin_state=(chosen if method == "select" else selected | chosen, path, context))
     elif method == "prefetch":
         return _prefetched(base, args)
     elif method in ("limit", "paginate") and args and args[0].size is Size.BOUNDED:
-        info = _change(info, limited=True)
+        info = replace(info, limited=True)
         base = base.but(capped=True)  # ids read from its rows are as many as the author chose: a batch
     elif method == "order_by":
-        info = _change(info, ordered=True)
+        info = replace(info, ordered=True)
     return base.but(query=info, tuples=base.tuples or method in TUPLE_RESULTS)
 
 
@@ -179,18 +179,18 @@ def _joined(info: QueryInfo, target: Value) -> QueryInfo:
     forward = next((rel for rel in context.relationships.values() if model is not None and rel.target == model.name),
                    None) if context is not None else None
     if forward is None:
-        return _change(info, plugin_state=(selected, path + ("?",), model))
+        return replace(info, plugin_state=(selected, path + ("?",), model))
     step = path + (forward.name,)
     eager = info.eager | {step} if model.name in selected and "?" not in path else info.eager
-    return _change(info, eager=frozenset(eager), plugin_state=(selected, step, model))
+    return replace(info, eager=frozenset(eager), plugin_state=(selected, step, model))
 
 
 def _switched(info: QueryInfo, target: Value) -> QueryInfo:
     """`.switch(M)` / `.switch()`: joins continue from M (the query's model when none is named)."""
     selected, _, _ = info.plugin_state
     if target is UNKNOWN or (target.kind is Kind.MODEL_CLASS and target.model is info.model):
-        return _change(info, plugin_state=(selected, (), info.model))
-    return _change(info, plugin_state=(selected, ("?",), target.model))
+        return replace(info, plugin_state=(selected, (), info.model))
+    return replace(info, plugin_state=(selected, ("?",), target.model))
 
 
 def _prefetched(query: Value, subqueries: list[Value]) -> Value:
@@ -216,11 +216,7 @@ def _prefetched(query: Value, subqueries: list[Value]) -> Value:
             continue
         eager.add(found[0])
         loaded.append(found)
-    return query.but(query=_change(info, eager=frozenset(eager)))
-
-
-def _change(info: QueryInfo, **changes) -> QueryInfo:
-    return replace(info, **changes)
+    return query.but(query=replace(info, eager=frozenset(eager)))
 
 
 # --- what the rules advise (api.OrmPlugin) ----------------------------------------------------
@@ -247,8 +243,11 @@ def lazy_load_advice(read, loop) -> LazyLoadAdvice | None:
     rel = read.relationship
     model = read.model.name
     # The quick fix edits the query the loop iterates, when the rows come from it directly.
-    plan = lambda loader: PeeweeLoadPlan(read.source, model, rel.name, rel.target, loader) \
-        if read.source is not None and not read.rel_path and loop is not None and read.source == loop.iterable else None  # noqa: E731
+    fixable = read.source is not None and not read.rel_path and loop is not None and read.source == loop.iterable
+
+    def plan(loader: str) -> PeeweeLoadPlan | None:
+        return PeeweeLoadPlan(read.source, model, rel.name, rel.target, loader) if fixable else None
+
     if read.uselist is False and read.rel_path:  # `t.user.team`: one more join on the query that loads `t`
         return LazyLoadAdvice("join", f"`{rel.target}` selected too, and `.join({rel.target})` after the join "
                                       f"to `{model}`", None)

@@ -184,10 +184,9 @@ class Calls:
             self.facts.in_calls.append(InCall(Span.of(node), self.short(node), self.short(node.args[0]),
                                               size, argument.kind, method, Span.of(node.args[0])))
             return UNKNOWN
-        for hook in hooks.METHOD_CALL_BY_KIND[base.kind]:
-            value = hook(self, node, base, method, args, kwargs)
-            if value is not None:
-                return value
+        value = hooks.ask(hooks.METHOD_CALL_BY_KIND[base.kind], self, node, base, method, args, kwargs)
+        if value is not None:
+            return value
         if kind is Kind.ROWS and method in ("all", "unique", "copy"):
             return base
         if kind is Kind.ROWS and method in ("first", "one", "one_or_none", "pop"):
@@ -276,10 +275,11 @@ class Calls:
             short = full.rsplit(".", 1)[-1]
             if full.startswith("builtins."):
                 return self.call_builtin(node, short, args)
-            for hook in hooks.FUNCTION_CALL_BY_PACKAGE.get(full.partition(".")[0], hooks.FUNCTION_CALL_ANY_PACKAGE):
-                value = hook(self, node, full, args)
-                if value is not None:
-                    return value
+            package = full.partition(".")[0]
+            value = hooks.ask(hooks.FUNCTION_CALL_BY_PACKAGE.get(package, hooks.FUNCTION_CALL_ANY_PACKAGE),
+                              self, node, full, args)
+            if value is not None:
+                return value
             if full in ("collections.defaultdict",) and node.args and isinstance(node.args[0], ast.Name) \
                     and node.args[0].id == "list":
                 return Value(kind=Kind.DICT_OF_LISTS, size=Size.BOUNDED)
@@ -368,30 +368,18 @@ class Calls:
 
     def evaluate(self, node: ast.AST, value: Value, how: str, expression: ast.AST,
                  header: Span | None = None) -> Value | None:
-        """Python evaluates `value` whole (orm.EVALUATIONS): what the ORM it belongs to says that
+        """Python evaluates `value` whole (orm.api.EVALUATIONS): what the ORM it belongs to says that
         runs and gives; None when it is no ORM's (a list, a row...)."""
-        for hook in hooks.EVALUATE_BY_KIND[value.kind]:
-            result = hook(self, node, value, how, expression, header)
-            if result is not None:
-                return result
-        return None
+        return hooks.ask(hooks.EVALUATE_BY_KIND[value.kind], self, node, value, how, expression, header)
 
     def plugin_parameter(self, function: ast.FunctionDef | ast.AsyncFunctionDef, index: int,
                          arg: ast.arg) -> Value | None:
         """What a library passes a module-level function's parameter, when a plugin knows."""
-        for hook in hooks.PARAMETER:
-            value = hook(self, function, index, arg)
-            if value is not None:
-                return value
-        return None
+        return hooks.ask(hooks.PARAMETER, self, function, index, arg)
 
     def plugin_self(self, cls: tuple[str, ClassDecl]) -> Value | None:
         """`self` / `super()` in a method of `cls`, when an ORM gives the class a meaning."""
-        for hook in hooks.SELF_VALUE:
-            value = hook(self, cls)
-            if value is not None:
-                return value
-        return None
+        return hooks.ask(hooks.SELF_VALUE, self, cls)
 
     def iterated(self, node: ast.expr, value: Value) -> Value:
         """`enumerate(x)` / `zip(x, y)`: iterating the wrapper iterates `x`, which runs a query

@@ -182,10 +182,9 @@ class Expressions:
 
     def attribute(self, node: ast.Attribute, base: Value, attr: str, load: bool = True) -> Value:
         kind = base.kind
-        for hook in hooks.ATTRIBUTE:
-            value = hook(self, node, base, attr)
-            if value is not None:
-                return value
+        value = hooks.ask(hooks.ATTRIBUTE, self, node, base, attr)
+        if value is not None:
+            return value
         if kind is Kind.ROW and base.model is not None:
             return self.row_attribute(node, base, attr, load)
         if base.capped and ((kind is Kind.QUERY and base.statement and attr in ("c", "columns")) or
@@ -214,10 +213,10 @@ class Expressions:
             if target is not None and model.current is not None:
                 target = self.project.historical(target)  # reached from a historical model
             uselist = self.project.uselist(model, rel, target)
-            for hook in hooks.RELATIONSHIP:  # a relationship the ORM answers without a query (a related manager)
-                value = hook(self, node, base, rel, target)
-                if value is not None:
-                    return value
+            # A relationship the ORM answers without a query (a related manager).
+            value = hooks.ask(hooks.RELATIONSHIP, self, node, base, rel, target)
+            if value is not None:
+                return value
             if load:
                 self.facts.relationship_reads.append(RelationshipRead(
                     Span.of(node), self.short(node), model, rel, uselist, base.eager, base.loop,
@@ -312,10 +311,9 @@ class Expressions:
         base = self.eval(node.value)
         index = self.eval(node.slice)
         deps = base.deps | index.deps
-        for hook in hooks.SUBSCRIPT_BY_KIND[base.kind]:
-            value = hook(self, node, base, deps)
-            if value is not None:
-                return value
+        value = hooks.ask(hooks.SUBSCRIPT_BY_KIND[base.kind], self, node, base, deps)
+        if value is not None:
+            return value
         if isinstance(node.slice, ast.Slice):
             if self.constant_width(node.slice):
                 if base.kind is Kind.ROWS:

@@ -564,10 +564,9 @@ class FactsBuilder(Statements, Expressions, Calls):
             if value.kind is Kind.CLASS and value.ref is not None:  # `repo: OrderRepository`
                 return Value(kind=Kind.INSTANCE, ref=value.ref)
             if value.kind is Kind.EXTERNAL:  # a library's class: a session class
-                for hook in hooks.ANNOTATION:
-                    annotated = hook(self, value)
-                    if annotated is not None:
-                        return annotated
+                annotated = hooks.ask(hooks.ANNOTATION, self, value)
+                if annotated is not None:
+                    return annotated
         return None
 
     def static_value(self, node: ast.expr) -> Value:

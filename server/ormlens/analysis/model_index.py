@@ -60,22 +60,18 @@ class ModelIndex:
         if key in self._models:
             return self._models[key]
         self._models[key] = None  # cycle guard
-        model = None
         with self.dependencies.computing(decl.path):
-            for hook in hooks.DECLARED_MODEL:
-                model = hook(self, decl, cls)
-                if model is not None:
-                    break
+            model = hooks.ask(hooks.DECLARED_MODEL, self, decl, cls)
         self._models[key] = model
         return model
 
     def model_label(self, model: ModelInfo) -> str:
         """The label that tells models of one class name apart (a Django app label), or ""."""
-        return next((label for hook in hooks.MODEL_LABEL if (label := hook(self, model)) is not None), "")
+        return hooks.ask(hooks.MODEL_LABEL, self, model) or ""
 
     def module_label(self, path: str) -> str:
         """The label of the models a module declares (a Django app label), or ""."""
-        return next((label for hook in hooks.MODULE_LABEL if (label := hook(self, path)) is not None), "")
+        return hooks.ask(hooks.MODULE_LABEL, self, path) or ""
 
     def class_of(self, model: ModelInfo) -> tuple[str, ClassDecl] | None:
         if model.current is not None:
@@ -196,10 +192,9 @@ class ModelIndex:
     def construct(self, callee: Value, args: list[Value], keywords: dict[str | None, Value] | None = None) -> Value:
         """What calling a class or factory of the ORMs gives (shared with the facts pass)."""
         if callee.kind is Kind.EXTERNAL:
-            for hook in hooks.CONSTRUCT:
-                value = hook(self, callee.name, args, keywords or {})
-                if value is not None:
-                    return value
+            value = hooks.ask(hooks.CONSTRUCT, self, callee.name, args, keywords or {})
+            if value is not None:
+                return value
         if callee.kind is Kind.SESSION_FACTORY:
             return Value(kind=Kind.SESSION, asynchronous=callee.asynchronous)
         return UNKNOWN

@@ -574,10 +574,9 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
                     return Value(kind=Kind.MODULE, ref=sub, name=attr)
             return value
         if base.kind is Kind.ORM_NAMESPACE:
-            for hook in hooks.NAMESPACE_ATTRIBUTE:
-                value = hook(self, attr)
-                if value is not None:
-                    return value
+            value = hooks.ask(hooks.NAMESPACE_ATTRIBUTE, self, attr)
+            if value is not None:
+                return value
         if base.kind is Kind.MODEL_CLASS and base.model is not None:
             model = base.model
             if attr in model.columns:

@@ -56,6 +56,16 @@ DECLARED_MODEL, IS_MODEL_BASE, CONSTRUCT, NAMESPACE_ATTRIBUTE = (
 MODEL_LABEL, MODULE_LABEL, FORGET = _hooks("model_label"), _hooks("module_label"), _hooks("forget")
 
 
+def ask(functions: tuple, *args: Any) -> Any:
+    """The first answer (not None) of a hook's `functions` called with `args`, in the registry's
+    order; None when none of them answers."""
+    for function in functions:
+        answer = function(*args)
+        if answer is not None:
+            return answer
+    return None
+
+
 def plugin_for(style: str) -> OrmPlugin:
     """The plugin of models and queries of `style` (ModelInfo.style, QueryInfo.orm)."""
     return next((plugin for plugin in PLUGINS if plugin.STYLE == style), sqlalchemy)  # type: ignore[return-value]

@@ -260,7 +260,6 @@ def read_app_label(index: Index, app: str) -> str:
     return found if isinstance(found, str) else os.path.basename(app)
 
 
-
 def app_dir(module_path: str) -> str:
     """The Django app package of a module: the package holding `models.py` (or the `models/` or
     `migrations/` package)."""

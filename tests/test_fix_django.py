@@ -528,6 +528,57 @@ def test_eager_run(n):
         (a.name, sorted(b.title for b in books if b.author_id == a.id)) for a in Author.objects.order_by("id")]
 
 
+# --- ORM002 through a call: a helper or a method reads the relation of each row passed --------
+
+THROUGH_CALLS = '''\
+from django_app.models import Book
+
+
+def describe(book):
+    return (book.title, book.author.name)
+
+
+def described():
+    return [describe(b) for b in Book.objects.order_by("id")]
+
+
+def labels():
+    return [b.label() for b in Book.objects.filter(price__gt=1).order_by("id")]
+'''
+
+THROUGH_CALLS_FIXED = THROUGH_CALLS.replace(
+    'Book.objects.order_by("id")]', 'Book.objects.order_by("id").select_related("author")]').replace(
+    'Book.objects.filter(price__gt=1).order_by("id")]',
+    'Book.objects.filter(price__gt=1).order_by("id").select_related("author")]')
+
+
+def test_eager_through_calls_golden(tmp_path):
+    path = write(tmp_path, THROUGH_CALLS)
+    plans = [DjangoEagerPlan(Span(*locate(path, 'Book.objects.order_by("id")')), "Book", "author", "select_related"),
+             DjangoEagerPlan(Span(*locate(path, 'Book.objects.filter(price__gt=1).order_by("id")')),
+                             "Book", "author", "select_related")]
+    assert engine_fixed(path, plans) == THROUGH_CALLS_FIXED
+    report = check_files([path], Settings(), path.parent)
+    assert [(f.code, f.span.line, f.message.split(" lazy-loads")[0]) for f in report.findings] == [
+        ("ORM002", 9, "`describe(b) → book.author`"), ("ORM002", 13, "`b.label() → self.author`")]
+    # each names the read inside the callee
+    assert [(r.path.endswith(name), r.span.line, r.message) for f, name, in zip(report.findings, (
+        "example.py", "models.py")) for r in f.related if r.message.startswith("the read")] == [
+        (True, 5, "the read in `describe`"), (True, 21, "the read in `Book.label`")]
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_eager_through_calls_run(n):
+    seed(n)
+    books = list(Book.objects.order_by("id"))
+    before, after = load(THROUGH_CALLS), load(THROUGH_CALLS_FIXED)
+    for name, queries_before in [("described", 1 + len(books)),
+                                 ("labels", 1 + sum(1 for b in books if b.price is not None and b.price > 1))]:
+        old, new = run(before[name]), run(after[name])
+        assert new.result == old.result, name
+        assert (old.queries, new.queries) == (queries_before, 1), name
+
+
 # --- ORM004 django_chunk -----------------------------------------------------------------------
 
 CHUNKED = '''\

@@ -145,6 +145,9 @@ def analyze(project: ProjectIndex, path: str, settings: Settings) -> tuple[list[
             facts = project.facts(path)
     except RecursionError:
         return [], f"{path}: too deeply nested to analyse"
+    except Exception as exc:  # noqa: BLE001 - an analysis bug costs this file's findings, not the run
+        log.exception("ormlens: analysing %s failed", path)
+        return [], f"{path}: internal error ({type(exc).__name__}: {exc}); nothing reported for it"
     if facts is None:
         return [], project.error(path) or f"{path}: cannot analyse"
     ctx = RuleContext(facts, project, settings)

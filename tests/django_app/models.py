@@ -15,3 +15,7 @@ class Book(models.Model):
     editor = models.ForeignKey(Author, null=True, on_delete=models.SET_NULL, related_name="edited_books")
     price = models.IntegerField(null=True)
     tags = models.ManyToManyField(Tag, related_name="books")
+
+    def label(self):
+        """Reads the author: once per book when called per row (tests/test_fix_django.py)."""
+        return f"{self.title} by {self.author.name}"

@@ -298,6 +298,8 @@ class Calls:
                     node.args and self.project.yields_chunks(callee.ref)):
                 return Value(kind=Kind.COLLECTION, size=first.size, batched=True)
             self.record_call(node, callee)
+            receiver = self.values.get(id(node.func.value)) if isinstance(node.func, ast.Attribute) else None
+            self.rows_through_call(node, callee, receiver, args, kwargs)
             returned = self.returned(callee.ref)
             return Value(call_of=callee.ref) if returned is UNKNOWN else returned
         if kind is Kind.CLASS:

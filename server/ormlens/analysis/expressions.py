@@ -303,6 +303,7 @@ class Expressions:
         if method.is_property:
             if load and base.kind in (Kind.INSTANCE, Kind.ROW):  # on the class it is the descriptor
                 self.record_call(node, method)
+                self.rows_through_call(node, method, base, [], {})
                 return Value(deps=base.deps, call_of=method.ref)  # it may return a query
             return unknown(base.deps)
         return method

@@ -53,6 +53,7 @@ class LoopScope:
     drains: bool = False
     worklist: bool = False  # a draining `while` whose body adds to what it drains (a graph walk)
     asynchronous: bool = False  # `async for` (and its comprehension form)
+    path: str | None = None  # another module's loop (a callee's, contexts.py); None: this module's
 
     @property
     def repeats(self) -> bool:
@@ -122,6 +123,10 @@ class RelationshipRead:
     awaited: bool = False       # `await row.awaitable_attrs.rel`: a load that runs (AsyncAttrs)
     rel_path: tuple[str, ...] = ()  # relationships from the loop's rows to `model` (Django lookups)
     through_many: bool = False      # ... through a collection
+    # Made inside a function this call passes the rows to (contexts.py): the reads inside, outermost
+    # call first, as (path, span, message); and the callee's loop over the rows, when it is there.
+    through: tuple[tuple[str, Span, str], ...] = ()
+    callee_loop: LoopScope | None = None
 
 
 @dataclass(eq=False)

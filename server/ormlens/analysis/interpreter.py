@@ -19,6 +19,7 @@ from ormlens.analysis import orm as hooks
 from ormlens.analysis import queries, units
 from ormlens.analysis.astutil import inside, is_none, last_name, unquote
 from ormlens.analysis.calls import Calls
+from ormlens.analysis.contexts import CallContexts
 from ormlens.analysis.declarations import ClassDecl, ModuleDecl, read_class
 from ormlens.analysis.dependencies import facts_node
 from ormlens.analysis.expressions import Expressions
@@ -33,9 +34,10 @@ from ormlens.findings import Span
 from ormlens.positions import shared_lines
 
 # Text without which a function body can hold no finding of its own: every rule reads a loop, a
-# comprehension, `map`/`filter`, an IN list or an await (a lazy load under an AsyncSession); a
-# body without any is walked only when a caller asks for its summary (returns, queries).
-MAY_REPORT = re.compile(r"\b(?:for|while|async|await|in_|not_in|notin_)\b|__in\b|(?<![.\w])(?:map|filter)\b")
+# comprehension, `map`/`filter`, an IN list or an await (a lazy load under an AsyncSession), or
+# builds a query whose rows it may pass to a function that loops over them (contexts.py); a body
+# without any is walked only when a caller asks for its summary (returns, queries).
+MAY_REPORT = re.compile(r"\b(?:for|while|async|await|in_|not_in|notin_|objects|query|select|scalars)\b|__in\b|(?<![.\w])(?:map|filter)\b")
 
 
 def build_facts(decl: ModuleDecl, project: Index, previous: ModuleFacts | None = None) -> ModuleFacts:
@@ -106,7 +108,7 @@ class Frame:
 # --- the builder ----------------------------------------------------------------------------------
 
 
-class FactsBuilder(Statements, Expressions, Calls):
+class FactsBuilder(Statements, Expressions, Calls, CallContexts):
     def __init__(self, decl: ModuleDecl, project: Index, deferred_of: ModuleFacts | None = None,
                  previous: ModuleFacts | None = None):
         """`deferred_of`: the facts of the module's pass, to walk one of its deferred bodies for
@@ -460,9 +462,13 @@ class FactsBuilder(Statements, Expressions, Calls):
         args = stmt.args
         positional = [*args.posonlyargs, *args.args]
         decorators = {last_name(d) for d in stmt.decorator_list}
+        given_rows, self.bound_arguments = self.bound_arguments or {}, None  # (contexts.py: this walk only)
         defaults = dict(zip([a.arg for a in positional][len(positional) - len(args.defaults):], args.defaults))
         defaults.update((a.arg, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None)
         for index, arg in enumerate([*positional, *args.kwonlyargs]):
+            if arg.arg in given_rows:
+                self.assign_name(arg.arg, given_rows[arg.arg])
+                continue
             if index == 0 and cls is not None and "staticmethod" not in decorators and arg in positional:
                 self.assign_name(arg.arg, self.self_value(cls, "classmethod" in decorators))
                 continue

@@ -14,6 +14,8 @@ from ormlens.analysis.models import ModelInfo, RelationshipInfo
 class ModelIndex:
     """Models and relationships (a part of ProjectIndex, which holds the caches it uses)."""
 
+    _listing_models = False  # all_models() is running
+
     def class_value(self, decl: ModuleDecl, cls: ClassDecl) -> Value:
         model = self.declared_model(decl, cls)
         if model is not None and not model.abstract:
@@ -85,16 +87,24 @@ class ModelIndex:
         self.dependencies.read(ALL_MODELS)
         if self._all_models is not None:
             return self._all_models
+        if self._listing_models:
+            # Asked again while the list is being built (a class body reads an attribute of another
+            # model, whose backrefs need the list): without them, rather than recursing class by class.
+            return []
         loads = self._loads
         out = []
-        with self.dependencies.computing(ALL_MODELS):
-            for decl in list(self._decls.values()):
-                if decl is None:
-                    continue
-                for cls in decl.classes.values():
-                    model = self.model_of(decl, cls)
-                    if model is not None:
-                        out.append(model)
+        self._listing_models = True
+        try:
+            with self.dependencies.computing(ALL_MODELS):
+                for decl in list(self._decls.values()):
+                    if decl is None:
+                        continue
+                    for cls in decl.classes.values():
+                        model = self.model_of(decl, cls)
+                        if model is not None:
+                            out.append(model)
+        finally:
+            self._listing_models = False
         if loads == self._loads:  # else a module read meanwhile may declare more: not kept
             self._all_models = out
         return out

@@ -488,11 +488,11 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
                 return Value(kind=Kind.MODULE, ref=sub, name=ref.name)
             if ref.level or module is not None:
                 return UNKNOWN
-            return Value(kind=Kind.EXTERNAL, name=f"{ref.module}.{ref.name}")
+            return Value(kind=Kind.EXTERNAL, name=f"{hooks.ALIASES.get(ref.module, ref.module)}.{ref.name}")
         module = self.module_file(decl.path, ref)
         if module is not None:
             return Value(kind=Kind.MODULE, ref=module, name=ref.module)
-        return Value(kind=Kind.EXTERNAL, name=ref.module)
+        return Value(kind=Kind.EXTERNAL, name=hooks.ALIASES.get(ref.module, ref.module))
 
     def resolve_global(self, decl: ModuleDecl, name: str, depth: int = 0) -> Value:
         """What a module-level name is, from declarations only (order-independent)."""
@@ -537,7 +537,7 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
                     self.star_exports.exports(star.module, name):
                 # A library star import (`from sqlalchemy.orm import *`): the index cannot read it,
                 # jedi can tell whether it binds the name.
-                return Value(kind=Kind.EXTERNAL, name=f"{star.module}.{name}")
+                return Value(kind=Kind.EXTERNAL, name=f"{hooks.ALIASES.get(star.module, star.module)}.{name}")
         if name in BUILTIN_NAMES:
             return Value(kind=Kind.EXTERNAL, name=f"builtins.{name}")
         return UNKNOWN
@@ -562,7 +562,7 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
     def attribute(self, base: Value, attr: str) -> Value:
         """Attribute semantics that need no flow facts: modules, externals, an ORM's namespace object."""
         if base.kind is Kind.EXTERNAL:
-            return Value(kind=Kind.EXTERNAL, name=f"{base.name}.{attr}")
+            return Value(kind=Kind.EXTERNAL, name=f"{hooks.ALIASES.get(base.name, base.name)}.{attr}")
         if base.kind is Kind.MODULE:
             target = self.decl(base.ref)
             if target is None:

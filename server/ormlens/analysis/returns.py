@@ -19,6 +19,11 @@ def summarize_returns(function: FunctionFacts) -> Value:
     if function.literal_returns:
         return Value(kind=Kind.COLLECTION, size=Size.BOUNDED)  # a loop over its result is bounded
     first = function.returns[0]
+    if first.kind is Kind.INSTANCE and isinstance(first.ref, tuple):
+        # `return cls(session)`, `return OrderQuerySet(self.model)`: an instance of one project class.
+        same = all(v.kind is Kind.INSTANCE and isinstance(v.ref, tuple) and v.ref[1] is first.ref[1]
+                   for v in function.returns)
+        return Value(kind=Kind.INSTANCE, ref=first.ref, label=first.label) if same else UNKNOWN
     if first.kind is Kind.QUERY and first.query is not None:
         style = first.query.orm
     elif first.is_rowlike:

@@ -68,7 +68,7 @@ class Rule:
 
 
 def loop_related(path: str, loop, message: str = "the loop that repeats it") -> Related:
-    return Related(path, loop.span, f"{message}: `{loop.label}`")
+    return Related(loop.path or path, loop.span, f"{message}: `{loop.label}`")
 
 
 FACTORS = "NMKPQR"

@@ -62,7 +62,7 @@ class NPlusOneLazyLoad(Rule):
                 continue
             if read.one_parent:
                 continue  # one parent row, maybe already in the identity map
-            loop = facts.loops.get(read.row_loop) if read.row_loop is not None else None
+            loop = read.callee_loop or (facts.loops.get(read.row_loop) if read.row_loop is not None else None)
             per_row = loop is not None and loop.repeats and loop in read.loops
             # Rows of an AsyncSession cannot lazy-load at all: the first read raises, in a loop or not.
             # `await row.awaitable_attrs.rel` does load (one query), so it is an N+1 only per row.
@@ -92,6 +92,7 @@ class NPlusOneLazyLoad(Rule):
                 message = (f"`{read.label}` lazy-loads `{read.model.name}.{rel.name}` {per_item} "
                            f"({product} extra queries); eager-load it on the query that loads the rows: "
                            f"{advice.option}")
+            related += [Related(path, span, message) for path, span, message in read.through]
             if read.source is not None:
                 related.append(Related(ctx.path, read.source, "the query that loads the rows"))
             yield self.finding(ctx, read.span, message, related, advice.fix,

@@ -54,6 +54,10 @@ ATTRIBUTE, RELATIONSHIP, SELF_VALUE, PARAMETER, ANNOTATION = (
 DECLARED_MODEL, IS_MODEL_BASE, CONSTRUCT, NAMESPACE_ATTRIBUTE = (
     _hooks("declared_model"), _hooks("is_model_base"), _hooks("construct"), _hooks("namespace_attribute"))
 MODEL_LABEL, MODULE_LABEL, FORGET = _hooks("model_label"), _hooks("module_label"), _hooks("forget")
+# Library modules that re-export another's names, as the plugins declare them (MODULE_ALIASES):
+# a name imported from one is the other's (GeoDjango's `models.Model` is Django's).
+ALIASES: dict[str, str] = {alias: module for plugin in PLUGINS
+                           for alias, module in getattr(plugin, "MODULE_ALIASES", {}).items()}
 
 
 def ask(functions: tuple, *args: Any) -> Any:

@@ -102,6 +102,7 @@ class OrmPlugin(Protocol):
     EVALUATE_KINDS: frozenset[Kind]
     SUBSCRIPT_KINDS: frozenset[Kind]
     PACKAGES: frozenset[str]
+    MODULE_ALIASES: dict[str, str]  # library modules that re-export another's names: {alias: module}
 
     def method_call(self, b: Interpreter, node: ast.Call, base: Value, method: str, args: list[Value],
                     kwargs: dict[str | None, Value]) -> Value | None:

@@ -51,6 +51,8 @@ STYLE = "django"
 METHOD_KINDS = frozenset({Kind.QUERY, Kind.SCHEMA})
 EVALUATE_KINDS = SUBSCRIPT_KINDS = frozenset({Kind.QUERY})
 PACKAGES = frozenset({"django"})
+# GeoDjango's model module re-exports Django's (`from django.contrib.gis.db import models`).
+MODULE_ALIASES = {"django.contrib.gis.db.models": "django.db.models"}
 
 
 # --- the hooks (orm/__init__.py) ------------------------------------------------------------------
@@ -87,6 +89,8 @@ def relationship(b: Interpreter, node: ast.Attribute, row: Value, rel, target) -
         return unknown(row.deps)
     model = row.model
     manager = django_manager(b, node, target, target.managers.get("objects", ()))
+    if manager.query is None:  # `objects` is not a manager the analysis knows (wger: a plain attribute)
+        return unknown(row.deps)
     # A reverse ForeignKey manager's querysets (through any filter/select_related clone) give
     # rows whose parent is already set (Django's known related objects).
     return manager.but(deps=row.deps, via=model.name if rel.reverse_fk else None, query=replace(
@@ -205,6 +209,12 @@ def rebase(b: Interpreter, base: Value, returned: Value, node: ast.expr) -> Valu
             limited=info.limited or inner.limited, made_in=b.loop_ids(), related=None, custom=True))
     if is_queryset(returned) or (returned.is_rowlike and returned.model.django):
         return returned
+    if returned.kind is Kind.INSTANCE and isinstance(returned.ref, tuple) and \
+            django_models.is_queryset_class(b.project, *returned.ref):
+        # `return OrderQuerySet(self.model, using=self._db)`: a queryset of all the rows, with that
+        # class's methods.
+        return base.but(query=replace(info, managers=(*info.managers, returned.ref), made_in=b.loop_ids(),
+                                      related=None, custom=True))
     # Anything else: a queryset that may load anything, or not a queryset at all.
     return unknown(base.deps)
 

@@ -7,7 +7,7 @@ import ast
 import os
 
 from ormlens.analysis.declarations import ClassDecl, ModuleDecl
-from ormlens.analysis.flow import Kind, Resolver, external_name
+from ormlens.analysis.flow import Kind, Resolver, Value, external_name
 from ormlens.analysis.models import NOT_LITERAL, ColumnInfo, ModelInfo, RelationshipInfo, const_kw
 from ormlens.analysis.orm.api import Index
 
@@ -150,7 +150,7 @@ def read_django_body(index: Index, model: ModelInfo, decl: ModuleDecl, cls: Clas
                 base_decl = index.decl(value.ref[0])
                 if base_decl is not None and index.declared_model(base_decl, value.ref[1]) is not None:
                     read_django_body(index, model, base_decl, value.ref[1], backrefs, depth + 1)
-    resolve = lambda node: index.eval_static(decl, node)  # noqa: E731
+    resolve = lambda node: django_field_base(index, index.eval_static(decl, node))  # noqa: E731
     for attr, _, value, line in cls.attrs:
         managed = django_manager(index, decl, value)
         if managed is not None:
@@ -210,6 +210,22 @@ def derives_from_queryset(index: Index, path: str, cls: ClassDecl) -> bool:
                 value.kind is Kind.CLASS and value.ref is not None and is_queryset_class(index, *value.ref)):
             return True
     return False
+
+
+def django_field_base(index: Index, value: Value, depth: int = 0) -> Value:
+    """A project's own field class (`class ForeignKey(ActivityMixin, models.ForeignKey)`) stands for
+    the Django field it derives from; any other value is itself."""
+    if value.kind is not Kind.CLASS or not isinstance(value.ref, tuple) or depth > 4:
+        return value
+    path, cls = value.ref
+    decl = index.decl(path)
+    for base in cls.bases if decl is not None else []:
+        found = django_field_base(index, index.eval_static(decl, base), depth + 1)
+        short = found.name.rsplit(".", 1)[-1]
+        if found.kind is Kind.EXTERNAL and found.name.startswith(DJANGO_MODULE_PREFIXES) and \
+                (short.endswith("Field") or short in DJANGO_RELATION_FIELDS):
+            return found
+    return value
 
 
 def django_model_by_label(index: Index, app_label: str, name: str, near_path: str) -> ModelInfo | None:

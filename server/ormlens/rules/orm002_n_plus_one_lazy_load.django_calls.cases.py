@@ -1,0 +1,107 @@
+"""ORM002 examples, Django: rows that cross a call. A method, a property or a helper reads a lazy
+relation of the rows its caller passes it; the finding is at the call, naming the read inside.
+A line marked `# expect:` must be reported with that code on that exact expression; no other line
+may be. This file is analysed, never imported."""
+from django.contrib.gis.db import models as geo_models
+from django.db import models
+
+
+class Account(models.Model):
+    name = models.CharField(max_length=80)
+
+
+# A project's own field class stands for the Django field it derives from.
+class TrackedForeignKey(models.ForeignKey):
+    def __init__(self, *args, tracked=True, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+class Invoice(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE)
+    approver = TrackedForeignKey(Account, null=True, on_delete=models.SET_NULL, related_name="+")
+    total = models.IntegerField()
+
+    def label(self):
+        return f"{self.account.name}: {self.total}"
+
+    @property
+    def approver_name(self):
+        return self.approver.name if self.approver else ""
+
+    def amount(self):
+        return self.total  # no relation read
+
+
+# GeoDjango's `models` is Django's.
+class Site(geo_models.Model):
+    account = geo_models.ForeignKey(Account, on_delete=geo_models.CASCADE)
+
+
+def summary(invoice):
+    return {"account": invoice.account.name, "total": invoice.total}
+
+
+def names(invoices):
+    return [invoice.account.name for invoice in invoices]
+
+
+# --- must be reported -------------------------------------------------------------------------
+
+
+def method_reads_self_relation():
+    for invoice in Invoice.objects.all():
+        print(invoice.label())  # expect: ORM002 "invoice.label()"
+
+
+def property_reads_self_relation():
+    return [i.approver_name for i in Invoice.objects.filter(total__gt=0)]  # expect: ORM002 "i.approver_name"
+
+
+def helper_reads_parameter_relation():
+    return [summary(i) for i in Invoice.objects.all()]  # expect: ORM002 "summary(i)"
+
+
+def helper_loops_over_the_rows_passed():
+    rows = list(Invoice.objects.filter(total__gt=10))
+    return names(rows)  # expect: ORM002 "names(rows)"
+
+
+def project_field_class():
+    for invoice in Invoice.objects.all():
+        print(invoice.approver)  # expect: ORM002 "invoice.approver"
+
+
+def geodjango_model():
+    for site in Site.objects.all():
+        print(site.account)  # expect: ORM002 "site.account"
+
+
+# --- must not be reported ---------------------------------------------------------------------
+
+
+def method_on_loaded_rows():
+    for invoice in Invoice.objects.select_related("account"):
+        print(invoice.label())
+
+
+def helper_on_loaded_rows():
+    return [summary(i) for i in Invoice.objects.select_related("account")]
+
+
+def helper_loops_over_loaded_rows():
+    rows = list(Invoice.objects.select_related("account"))
+    return names(rows)
+
+
+def method_without_relation():
+    return [i.amount() for i in Invoice.objects.all()]
+
+
+def one_row_not_a_loop(pk):
+    invoice = Invoice.objects.get(pk=pk)
+    return invoice.label()
+
+
+def bounded_rows():
+    for invoice in Invoice.objects.all()[:3]:
+        print(invoice.label())

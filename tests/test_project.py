@@ -1091,11 +1091,11 @@ def test_a_body_without_a_loop_is_walked_only_when_a_caller_asks(tmp_path: Path)
     from ormlens.analysis.project import ProjectIndex
 
     paths = write(tmp_path, {**HELPER_PROJECT, "more.py": """
-        from models import Session
+        from models import Session, db
 
 
         def unused(uid):
-            return Session.query.get(uid)
+            return db.session.get(Session, uid)
 
 
         class Reports:

@@ -18,6 +18,7 @@ from ormlens.analysis import guards as branch
 from ormlens.analysis import orm as hooks
 from ormlens.analysis import queries, units
 from ormlens.analysis.astutil import inside, is_none, last_name, unquote
+from ormlens.analysis.callbacks import FrameworkRows
 from ormlens.analysis.calls import Calls
 from ormlens.analysis.contexts import CallContexts
 from ormlens.analysis.declarations import ClassDecl, ModuleDecl, read_class
@@ -108,7 +109,7 @@ class Frame:
 # --- the builder ----------------------------------------------------------------------------------
 
 
-class FactsBuilder(Statements, Expressions, Calls, CallContexts):
+class FactsBuilder(Statements, Expressions, Calls, CallContexts, FrameworkRows):
     def __init__(self, decl: ModuleDecl, project: Index, deferred_of: ModuleFacts | None = None,
                  previous: ModuleFacts | None = None):
         """`deferred_of`: the facts of the module's pass, to walk one of its deferred bodies for
@@ -204,7 +205,8 @@ class FactsBuilder(Statements, Expressions, Calls, CallContexts):
                 cut.update(range(depth))
             else:  # "break", "once"
                 cut.add(depth - 1)
-        return tuple(loop for i, loop in enumerate(frame.loops) if i not in cut)
+        # (A framework's loop around a method it calls per row: a `return` ends one call, not its loop.)
+        return tuple(loop for i, loop in enumerate(frame.loops) if i not in cut or loop.kind == "framework")
 
     def in_repeating_loop(self) -> bool:
         return any(loop.repeats for loop in self.effective_loops())
@@ -417,6 +419,8 @@ class FactsBuilder(Statements, Expressions, Calls, CallContexts):
         parameters = self.frame.parameters = branch.Parameters(stmt)
         try:
             self.bind_parameters(stmt, cls)
+            if cls is not None:
+                self.enter_row_method(stmt, cls)  # a framework calls it once per row
             self.project.body(self.decl, stmt)  # released after the module was read: put back
             self.exec_block(stmt.body)
         finally:
@@ -437,6 +441,8 @@ class FactsBuilder(Statements, Expressions, Calls, CallContexts):
         finding needs (MAY_REPORT): the pass leaves its body to a caller that asks."""
         if not self.defers or not isinstance(stmt, ast.FunctionDef) or not self.top_level(outer):
             return False
+        if outer.kind == "class" and outer.cls is not None and self.row_parameter_of(stmt, outer.cls):
+            return False  # a framework calls it per row
         return not units.text_matches(self._lines, stmt, MAY_REPORT)
 
     def exec_ClassDef(self, stmt: ast.ClassDef) -> None:
@@ -446,11 +452,14 @@ class FactsBuilder(Statements, Expressions, Calls, CallContexts):
         top_level = outer.kind == "module" and self.decl.classes.get(stmt.name) is not None
         cls = self.decl.classes[stmt.name] if top_level else read_class(stmt)
         qualname = f"{outer.qualname}.{stmt.name}" if outer.qualname else stmt.name
+        callbacks = self.row_callbacks((self.decl.path, cls)) if top_level else None
         self.push_frame("class", None, qualname, (self.decl.path, cls))
         try:
             self.exec_block(stmt.body)
         finally:
             self.frame = outer
+        if callbacks is not None:
+            self.declared_row_reads(callbacks, qualname)
         if top_level:
             value = self.project.class_value(self.decl, cls)
         else:

@@ -10,6 +10,7 @@ import builtins
 import gc
 from pathlib import Path
 
+from ormlens.analysis import frameworks
 from ormlens.analysis import orm as hooks
 from ormlens.analysis.declarations import ImportRef, ModuleDecl, collect
 from ormlens.analysis.dependencies import ALL_MODELS, Dependencies, facts_node, imports_node, is_module
@@ -217,6 +218,7 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
                 del cache[ref]
         for forget in hooks.FORGET:
             forget(self, nodes)
+        frameworks.forget(self)
         if ALL_MODELS in nodes:
             self._all_models = self._models_named = self._backrefs = None
 
@@ -237,6 +239,7 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         self._historical.clear()
         for forget in hooks.FORGET:
             forget(self, None)
+        frameworks.forget(self)
         self._returns.clear()
 
     def read(self, path: str) -> str:

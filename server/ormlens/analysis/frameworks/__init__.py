@@ -1,9 +1,30 @@
 """Framework plugins: what web frameworks call once per row (DRF serializer methods, Django admin
 `list_display` callables, template loops, pydantic `model_validate` per row...), told to the
-interpreter the way analysis/orm/ tells it what an ORM's calls mean (see docs/architecture.md).
-
-None is registered yet: the recall issue adds them here, one module each and one line below."""
+interpreter the way analysis/orm/ tells it what an ORM's calls mean (see docs/architecture.md and
+api.py). One module each and one line below."""
 
 from __future__ import annotations
 
-FRAMEWORKS: tuple = ()
+from typing import Any
+
+from ormlens.analysis.frameworks import drf
+from ormlens.analysis.frameworks.api import FrameworkPlugin, RowCallbacks
+
+FRAMEWORKS: tuple[FrameworkPlugin, ...] = (
+    drf,  # type: ignore[assignment]  # a module implementing api.FrameworkPlugin
+)
+
+
+def per_row_class(b: Any, cls: tuple) -> RowCallbacks | None:
+    """The first framework's answer: the rows it calls this class once each for."""
+    for framework in FRAMEWORKS:
+        found = framework.per_row_class(b, cls)
+        if found is not None:
+            return found
+    return None
+
+
+def forget(index: Any) -> None:
+    """A module changed (or files came and went): what the plugins derived from declarations goes."""
+    for framework in FRAMEWORKS:
+        framework.forget(index)

@@ -1,0 +1,266 @@
+"""Django REST framework: a serializer serializes each row a list view gives it.
+
+A serializer class (a subclass of DRF's `Serializer`/`ModelSerializer`, through project bases too)
+whose `Meta.model` is a model, used as the `serializer_class` of a view that lists (a `ListAPIView`,
+`ModelViewSet`, `ListModelMixin`...), or nested with `many=True` (or as a forward relation) in
+another serializer that is, runs per row of the view's queryset: its `SerializerMethodField`
+methods (`get_<field>(self, obj)`) and `to_representation(self, instance)` take the row, and each
+declared field reads its `source` (or its own name) on the row: a relation, a property, a nested
+serializer's rows. What the rows' query loads is read from the view: the lookups its `queryset` and
+`get_queryset()` give `select_related`/`prefetch_related`/`Prefetch` (every one written there, on any
+path: a path they might load is never reported). A serializer no list view is known to use says
+nothing."""
+
+from __future__ import annotations
+
+import ast
+
+from ormlens.analysis.astutil import last_name
+from ormlens.analysis.declarations import ClassDecl, ModuleDecl
+from ormlens.analysis.flow import Kind, Value
+from ormlens.analysis.frameworks.api import DeclaredRead, RowCallbacks
+from ormlens.analysis.orm.api import Index, Interpreter
+from ormlens.findings import Span
+
+NAME = "drf"
+PACKAGE = "rest_framework."
+SERIALIZER_BASES = frozenset({"Serializer", "ModelSerializer", "HyperlinkedModelSerializer", "BaseSerializer"})
+# Views whose list action serializes each row of the queryset.
+LIST_VIEW_BASES = frozenset({"ListAPIView", "ListCreateAPIView", "ModelViewSet", "ReadOnlyModelViewSet",
+                             "ListModelMixin"})
+METHOD_FIELD = "SerializerMethodField"
+# Fields that read no relation of the row (a method field is walked as its method; the primary key
+# related fields read `<fk>_id` only: DRF's pk-only optimization).
+NO_READ_FIELDS = frozenset({METHOD_FIELD, "HiddenField", "PrimaryKeyRelatedField", "HyperlinkedRelatedField",
+                            "HyperlinkedIdentityField", "ReadOnlyField"})
+EAGER_METHODS = frozenset({"select_related", "prefetch_related"})
+MAX_NESTING = 3
+
+
+def per_row_class(b: Interpreter, cls: tuple[str, ClassDecl]) -> RowCallbacks | None:
+    index = b.project
+    return rows_of(index, cls[0], cls[1], 0)
+
+
+def rows_of(index: Index, path: str, cls: ClassDecl, depth: int) -> RowCallbacks | None:
+    cache = index.plugin_caches.setdefault("drf.rows", {})
+    key = (path, cls.name)
+    if key in cache:
+        return cache[key]
+    cache[key] = None  # (a cycle of nested serializers)
+    decl = index.decl(path)
+    if decl is None or "Serializer" not in decl.source or not derives(index, decl, cls, SERIALIZER_BASES):
+        return None
+    model = serializer_model(index, decl, cls)
+    if model is None:
+        return None
+    feeds = [*view_feeds(index, path, cls), *(nested_feeds(index, path, cls, depth) if depth < MAX_NESTING else [])]
+    if not feeds:
+        return None
+    eager: frozenset[tuple[str, ...]] | None = None
+    for feed_eager, _, _, _ in feeds:
+        eager = feed_eager if eager is None else eager & feed_eager
+    # Named by the feed that loads least (the one the finding is most likely about).
+    _, label, feed_path, span = min(feeds, key=lambda feed: len(feed[0]))
+    if len(feeds) > 1:
+        label += f" (and {len(feeds) - 1} more)"
+    declared = tuple(declared_reads(index, decl, cls))
+    methods = {"to_representation": 1} if "to_representation" in cls.methods else {}
+    for attr, _, value, _ in cls.attrs:
+        if isinstance(value, ast.Call) and drf_name(index.eval_static(decl, value.func)) == METHOD_FIELD:
+            name = next((kw.value.value for kw in value.keywords if kw.arg == "method_name"
+                         and isinstance(kw.value, ast.Constant)), f"get_{attr}")
+            if name in cls.methods:
+                methods[name] = 1
+    found = cache[key] = RowCallbacks(model, eager, methods, declared, label, feed_path, span)
+    return found
+
+
+def drf_name(value: Value) -> str:
+    """The class name of a DRF library value (`rest_framework.serializers.ModelSerializer` ->
+    "ModelSerializer"), or ""."""
+    return value.name.rsplit(".", 1)[-1] if value.kind is Kind.EXTERNAL and value.name.startswith(PACKAGE) else ""
+
+
+def derives(index: Index, decl: ModuleDecl, cls: ClassDecl, names: frozenset[str], depth: int = 0) -> bool:
+    """Does `cls` derive from one of DRF's classes `names` (through project classes too)?"""
+    if depth > 6:
+        return False
+    for base in cls.bases:
+        value = index.eval_static(decl, base)
+        if drf_name(value) in names:
+            return True
+        if value.kind is Kind.CLASS and isinstance(value.ref, tuple):
+            base_decl = index.decl(value.ref[0])
+            if base_decl is not None and derives(index, base_decl, value.ref[1], names, depth + 1):
+                return True
+    return False
+
+
+def serializer_model(index: Index, decl: ModuleDecl, cls: ClassDecl, depth: int = 0):
+    """`class Meta: model = Book` (or a serializer base class's)."""
+    for stmt in cls.node.body:
+        if isinstance(stmt, ast.ClassDef) and stmt.name == "Meta":
+            for inner in stmt.body:
+                if isinstance(inner, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "model"
+                                                         for t in inner.targets):
+                    value = index.eval_static(decl, inner.value)
+                    return value.model if value.kind is Kind.MODEL_CLASS else None
+    if depth > 4:
+        return None
+    for base in cls.bases:
+        value = index.eval_static(decl, base)
+        if value.kind is Kind.CLASS and isinstance(value.ref, tuple):
+            base_decl = index.decl(value.ref[0])
+            if base_decl is not None:
+                model = serializer_model(index, base_decl, value.ref[1], depth + 1)
+                if model is not None:
+                    return model
+    return None
+
+
+def declared_reads(index: Index, decl: ModuleDecl, cls: ClassDecl):
+    """What each declared field reads on the row: its `source` (or its name), a nested
+    serializer's rows with many=True listed."""
+    for attr, _, value, _ in cls.attrs:
+        if not isinstance(value, ast.Call):
+            continue
+        callee = index.eval_static(decl, value.func)
+        name = drf_name(callee)
+        nested = callee.kind is Kind.CLASS and isinstance(callee.ref, tuple) and \
+            serializer_class(index, callee.ref)
+        if not nested and (not name or name in NO_READ_FIELDS or name.endswith("Serializer")):
+            continue
+        source = next((kw.value for kw in value.keywords if kw.arg == "source"), None)
+        if source is not None and not (isinstance(source, ast.Constant) and isinstance(source.value, str)):
+            continue
+        path = tuple(source.value.split(".")) if source is not None else (attr,)
+        if "*" in path or not all(part.isidentifier() for part in path):
+            continue
+        many = any(kw.arg == "many" and isinstance(kw.value, ast.Constant) and kw.value.value is True
+                   for kw in value.keywords)
+        yield DeclaredRead(path, many, value)
+
+
+def serializer_class(index: Index, ref: tuple[str, ClassDecl]) -> bool:
+    decl = index.decl(ref[0])
+    return decl is not None and derives(index, decl, ref[1], SERIALIZER_BASES)
+
+
+# --- who feeds a serializer rows ---------------------------------------------------------------------
+
+
+def usages(index: Index) -> dict:
+    """Every use of a serializer class the project's modules declare, by the serializer's
+    (path, name): ("view", view decl, view class, the `serializer_class` value) and ("nested",
+    serializer decl, serializer class, field call, attribute)."""
+    cache = index.plugin_caches.setdefault("drf.usages", {})
+    if "all" in cache:
+        return cache["all"]
+    found: dict = {}
+    for path in index.loaded():
+        decl = index.decl(path)
+        if decl is None or "rest_framework" not in decl.source and "serializer" not in decl.source.lower():
+            continue
+        for cls in decl.classes.values():
+            for attr, _, value, _ in cls.attrs:
+                if attr == "serializer_class" and isinstance(value, (ast.Name, ast.Attribute)):
+                    target = index.eval_static(decl, value)
+                    if target.kind is Kind.CLASS and isinstance(target.ref, tuple):
+                        found.setdefault((target.ref[0], target.ref[1].name), []).append(("view", decl, cls, value))
+                elif isinstance(value, ast.Call) and isinstance(value.func, (ast.Name, ast.Attribute)) and \
+                        "Serializer" in last_name(value.func):
+                    target = index.eval_static(decl, value.func)
+                    if target.kind is Kind.CLASS and isinstance(target.ref, tuple):
+                        found.setdefault((target.ref[0], target.ref[1].name), []).append(
+                            ("nested", decl, cls, value, attr))
+    cache["all"] = found
+    return found
+
+
+def view_feeds(index: Index, path: str, cls: ClassDecl):
+    for use in usages(index).get((path, cls.name), []):
+        if use[0] != "view":
+            continue
+        _, decl, view, value = use
+        if not derives(index, decl, view, LIST_VIEW_BASES):
+            continue
+        eager = view_eager(index, decl, view)
+        if eager is None:
+            continue
+        rows = f"{view.name}.get_queryset()" if has_method(index, decl, view, "get_queryset") else f"{view.name}.queryset"
+        yield eager, f"{rows}, serialized row by row", decl.path, Span.of(value)
+
+
+def has_method(index: Index, decl: ModuleDecl, cls: ClassDecl, name: str, depth: int = 0) -> bool:
+    """Does `cls` or a project base class of it define method `name`?"""
+    if name in cls.methods:
+        return True
+    for base in cls.bases if depth < 4 else []:
+        value = index.eval_static(decl, base)
+        if value.kind is Kind.CLASS and isinstance(value.ref, tuple):
+            base_decl = index.decl(value.ref[0])
+            if base_decl is not None and has_method(index, base_decl, value.ref[1], name, depth + 1):
+                return True
+    return False
+
+
+def nested_feeds(index: Index, path: str, cls: ClassDecl, depth: int):
+    for use in usages(index).get((path, cls.name), []):
+        if use[0] != "nested":
+            continue
+        _, decl, parent, value, attr = use
+        outer = rows_of(index, decl.path, parent, depth + 1)
+        if outer is None or outer.eager is None:
+            continue
+        source = next((kw.value.value for kw in value.keywords if kw.arg == "source"
+                       and isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str)), attr)
+        steps = tuple(source.split("."))
+        eager = frozenset(p[len(steps):] for p in outer.eager if p[:len(steps)] == steps and len(p) > len(steps))
+        yield eager, f"{parent.name}.{attr} of each row", decl.path, Span.of(value)
+
+
+def view_eager(index: Index, decl: ModuleDecl, view: ClassDecl, depth: int = 0) -> frozenset | None:
+    """The lookups a view's `queryset` and `get_queryset()` (its own or a project base class's)
+    load; None when one loads everything it can (a bare `select_related()`)."""
+    nodes: list[ast.AST] = []
+    value = view.attr_value("queryset")
+    if value is not None:
+        nodes.append(value)
+    if "get_queryset" in view.methods:
+        index.whole(decl)  # (its body may have been released: memory.py)
+        nodes.append(view.methods["get_queryset"])
+    eager: set[tuple[str, ...]] = set()
+    for node in nodes:
+        for call in ast.walk(node):
+            if not isinstance(call, ast.Call):
+                continue
+            name = last_name(call.func)
+            if name in EAGER_METHODS and not call.args and not call.keywords:
+                return None
+            if name in EAGER_METHODS or name == "Prefetch":
+                for arg in call.args[:1] if name == "Prefetch" else call.args:
+                    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                        parts = tuple(arg.value.split("__"))
+                        eager.update(parts[:i] for i in range(1, len(parts) + 1))
+                    elif isinstance(arg, ast.Call) and last_name(arg.func) == "Prefetch" and arg.args and \
+                            isinstance(arg.args[0], ast.Constant) and isinstance(arg.args[0].value, str):
+                        parts = tuple(arg.args[0].value.split("__"))
+                        eager.update(parts[:i] for i in range(1, len(parts) + 1))
+    if depth < 4:
+        for base in view.bases:
+            value = index.eval_static(decl, base)
+            if value.kind is Kind.CLASS and isinstance(value.ref, tuple):
+                base_decl = index.decl(value.ref[0])
+                if base_decl is not None:
+                    inherited = view_eager(index, base_decl, value.ref[1], depth + 1)
+                    if inherited is None:
+                        return None
+                    eager |= inherited
+    return frozenset(eager)
+
+
+def forget(index: Index) -> None:
+    """Any module changed: who uses which serializer may have changed too."""
+    index.plugin_caches.pop("drf.rows", None)
+    index.plugin_caches.pop("drf.usages", None)

@@ -1,0 +1,121 @@
+"""ORM002 examples, Django REST framework: a list view serializes each row of its queryset, so what
+a serializer reads on the row (a field's `source`, a nested serializer, a `SerializerMethodField`
+method, `to_representation`) runs once per row unless the view's queryset loads it.
+A line marked `# expect:` must be reported with that code on that exact expression; no other line
+may be. This file is analysed, never imported."""
+from django.db import models
+from rest_framework import generics, serializers, viewsets
+
+
+class Publisher(models.Model):
+    name = models.CharField(max_length=80)
+
+
+class Label(models.Model):
+    name = models.CharField(max_length=80)
+
+
+class Album(models.Model):
+    title = models.CharField(max_length=80)
+    publisher = models.ForeignKey(Publisher, on_delete=models.CASCADE)
+    labels = models.ManyToManyField(Label)
+
+    @property
+    def publisher_name(self):
+        return self.publisher.name
+
+
+class Track(models.Model):
+    album = models.ForeignKey(Album, on_delete=models.CASCADE)
+    number = models.IntegerField()
+
+
+class LabelSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Label
+        fields = ["name"]
+
+
+# --- must be reported: AlbumList lists Album.objects.all(), which loads nothing ------------------
+
+
+class AlbumSerializer(serializers.ModelSerializer):
+    publisher_title = serializers.CharField(source="publisher.name")  # expect: ORM002 "serializers.CharField(source=\"publisher.name\")"
+    labels = LabelSerializer(many=True)  # expect: ORM002 "LabelSerializer(many=True)"
+    tracks = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Album
+        fields = ["title", "publisher_title", "labels", "tracks"]
+
+    def get_tracks(self, album):
+        return Track.objects.filter(album=album).count()  # expect: ORM001 "Track.objects.filter(album=album).count()"
+
+
+class AlbumList(generics.ListAPIView):
+    queryset = Album.objects.all()
+    serializer_class = AlbumSerializer
+
+
+class TrackSerializer(serializers.ModelSerializer):
+    album_title = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Track
+        fields = ["number", "album_title"]
+
+    def get_album_title(self, track):
+        return track.album.title  # expect: ORM002 "track.album"
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["album"] = instance.album.title  # expect: ORM002 "instance.album"
+        return data
+
+
+class TrackViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = TrackSerializer
+
+    def get_queryset(self):
+        return Track.objects.filter(number__gt=0)
+
+
+# --- must not be reported ------------------------------------------------------------------------
+
+
+class LoadedAlbumSerializer(serializers.ModelSerializer):
+    publisher_title = serializers.CharField(source="publisher.name")
+    labels = LabelSerializer(many=True)
+    publisher_id = serializers.PrimaryKeyRelatedField(source="publisher", read_only=True)
+
+    class Meta:
+        model = Album
+        fields = ["title", "publisher_title", "labels", "publisher_id"]
+
+
+class LoadedAlbumList(generics.ListAPIView):
+    serializer_class = LoadedAlbumSerializer
+
+    def get_queryset(self):
+        return Album.objects.select_related("publisher").prefetch_related("labels")
+
+
+class DetailOnlySerializer(serializers.ModelSerializer):
+    publisher_title = serializers.CharField(source="publisher.name")
+
+    class Meta:
+        model = Album
+        fields = ["publisher_title"]
+
+
+class AlbumDetail(generics.RetrieveAPIView):  # one row per request
+    queryset = Album.objects.all()
+    serializer_class = DetailOnlySerializer
+
+
+class UnusedSerializer(serializers.ModelSerializer):  # no view lists it
+    publisher_title = serializers.CharField(source="publisher.name")
+
+    class Meta:
+        model = Album
+        fields = ["publisher_title"]

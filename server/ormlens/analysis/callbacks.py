@@ -67,17 +67,20 @@ class FrameworkRows:
             self.frame.loops.append(loop)
             self.assign_name(ROW_NAME, row)
             for read in callbacks.reads:
-                self.eval(synthetic_read(read.path, read.many, read.node))
+                self.eval(synthetic_read(read.path, read.many, read.node, read.call))
         finally:
             self.frame = outer
 
 
-def synthetic_read(path: tuple[str, ...], many: bool, at: ast.expr) -> ast.expr:
-    """`<row>.a.b` (and `list(<row>.a.b.all())` for a collection listed whole), every node placed
-    at the declaration `at` (where a finding goes, and what it is named by)."""
+def synthetic_read(path: tuple[str, ...], many: bool, at: ast.expr, call: bool = False) -> ast.expr:
+    """`<row>.a.b` (`<row>.a.b()` for a method called, `list(<row>.a.b.all())` for a collection
+    listed whole), every node placed at the declaration `at` (where a finding goes, and what it is
+    named by)."""
     node: ast.expr = ast.Name(id=ROW_NAME, ctx=ast.Load())
     for part in path:
         node = ast.Attribute(value=node, attr=part, ctx=ast.Load())
+    if call:
+        node = ast.Call(func=node, args=[], keywords=[])
     if many:
         node = ast.Call(func=ast.Name(id="list", ctx=ast.Load()), args=[
             ast.Call(func=ast.Attribute(value=node, attr="all", ctx=ast.Load()), args=[], keywords=[])], keywords=[])

@@ -217,11 +217,11 @@ class Expressions:
             value = hooks.ask(hooks.RELATIONSHIP, self, node, base, rel, target)
             if value is not None:
                 return value
+            one_parent = uselist is False and self.one_parent(base, target)
             if load:
                 self.facts.relationship_reads.append(RelationshipRead(
                     Span.of(node), self.short(node), model, rel, uselist, base.eager, base.loop,
-                    self.effective_loops(), base.source,
-                    uselist is False and self.one_parent(base, target), base.asynchronous, base.awaitable,
+                    self.effective_loops(), base.source, one_parent, base.asynchronous, base.awaitable,
                     base.rel_path, base.through_many))
             if target is None:
                 return unknown(base.deps)
@@ -236,8 +236,10 @@ class Expressions:
             if uselist:
                 return Value(kind=Kind.ROWS, model=target, size=Size.UNBOUNDED, eager=eager, deps=base.deps,
                              via=model.name, asynchronous=base.asynchronous)
-            return Value(kind=Kind.ROW, model=target, eager=eager, loop=base.loop, deps=base.deps,
-                         maybe_rows=uselist is None, via=model.name, asynchronous=base.asynchronous,
+            # Every row's parent is one row (`for p in order.payments.all(): p.order`): what is read
+            # on it is read once, not per row (loop None).
+            return Value(kind=Kind.ROW, model=target, eager=eager, loop=None if one_parent else base.loop,
+                         deps=base.deps, maybe_rows=uselist is None, via=model.name, asynchronous=base.asynchronous,
                          rel_path=base.rel_path + (attr,), through_many=base.through_many)
         attr = model.column_name(attr)
         column = model.columns.get(attr)

@@ -164,7 +164,7 @@ class Statements:
         guarded = self.guarded_loop(stmt.test)
         if guarded is not None:
             entered.append(("once", guarded + 1))
-        if self.cache_miss(stmt.test, stmt.body):
+        if self.cache_miss(stmt.test, stmt.body) or state_memo(stmt.test, stmt.body):
             entered.append(("memo", len(loops)))
         self.frame.exits.extend(entered)
         arms = self._arms
@@ -437,3 +437,42 @@ class Statements:
         self.exec_block(stmt.body)
 
     exec_AsyncWith = exec_With
+
+
+# Methods that add to a collection (what a membership memo's block does to its collection).
+ADDING_METHODS = frozenset({"add", "append", "update", "setdefault", "extend"})
+
+
+def state_memo(test: ast.expr, body: list[ast.stmt]) -> bool:
+    """Is this `if` a memo on the object's own state: it tests an attribute of `self` (`not
+    self.loaded`, `self.plugins is None`, `key not in self.loaded_keys`) that its block sets or
+    adds to (`self.loaded = True`, `self.loaded_keys.add(key)`)? Then the block runs once per
+    object (per key), not once per call."""
+    for part in and_parts(test):
+        target = None
+        if isinstance(part, ast.UnaryOp) and isinstance(part.op, ast.Not):
+            target = part.operand
+        elif isinstance(part, ast.Compare) and len(part.ops) == 1:
+            if isinstance(part.ops[0], (ast.Is, ast.Eq)) and is_none(part.comparators[0]):
+                target = part.left
+            elif isinstance(part.ops[0], ast.NotIn):
+                target = part.comparators[0]
+        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and \
+                target.value.id in ("self", "cls") and sets_attribute(ast.dump(target), body):
+            return True
+    return False
+
+
+def sets_attribute(target: str, body: list[ast.stmt]) -> bool:
+    """Does the block assign the attribute dumped as `target`, or add to it, anywhere inside?"""
+    for stmt in body:
+        for node in ast.walk(stmt):
+            if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for t in targets:
+                    if ast.dump(t) == target or (isinstance(t, ast.Subscript) and ast.dump(t.value) == target):
+                        return True
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                    node.func.attr in ADDING_METHODS and ast.dump(node.func.value) == target:
+                return True
+    return False

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ormlens.analysis.frameworks import drf
+from ormlens.analysis.frameworks import django_admin, drf
 from ormlens.analysis.frameworks.api import FrameworkPlugin, RowCallbacks
 
 FRAMEWORKS: tuple[FrameworkPlugin, ...] = (
     drf,  # type: ignore[assignment]  # a module implementing api.FrameworkPlugin
+    django_admin,  # type: ignore[assignment]
 )
 
 

@@ -20,11 +20,13 @@ from ormlens.findings import Span
 class DeclaredRead:
     """A read the framework makes on each row, declared in the class body: the attribute path
     from the row (`("author", "name")`), whether the last step is a collection it lists (a nested
-    serializer with many=True), and the node it is declared at (where a finding goes)."""
+    serializer with many=True) or a method it calls, and the node it is declared at (where a
+    finding goes)."""
 
     path: tuple[str, ...]
     many: bool
     node: ast.expr
+    call: bool = False  # the last step is a method the framework calls (`__str__`, a model method)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from ormlens.analysis.astutil import last_name
 from ormlens.analysis.declarations import ClassDecl, ModuleDecl
 from ormlens.analysis.flow import Kind, Value
 from ormlens.analysis.frameworks.api import DeclaredRead, RowCallbacks
+from ormlens.analysis.frameworks.django_lookups import literal_lookups
 from ormlens.analysis.orm.api import Index, Interpreter
 from ormlens.findings import Span
 
@@ -33,7 +34,6 @@ METHOD_FIELD = "SerializerMethodField"
 # related fields read `<fk>_id` only: DRF's pk-only optimization).
 NO_READ_FIELDS = frozenset({METHOD_FIELD, "HiddenField", "PrimaryKeyRelatedField", "HyperlinkedRelatedField",
                             "HyperlinkedIdentityField", "ReadOnlyField"})
-EAGER_METHODS = frozenset({"select_related", "prefetch_related"})
 MAX_NESTING = 3
 
 
@@ -230,23 +230,10 @@ def view_eager(index: Index, decl: ModuleDecl, view: ClassDecl, depth: int = 0) 
     if "get_queryset" in view.methods:
         index.whole(decl)  # (its body may have been released: memory.py)
         nodes.append(view.methods["get_queryset"])
-    eager: set[tuple[str, ...]] = set()
-    for node in nodes:
-        for call in ast.walk(node):
-            if not isinstance(call, ast.Call):
-                continue
-            name = last_name(call.func)
-            if name in EAGER_METHODS and not call.args and not call.keywords:
-                return None
-            if name in EAGER_METHODS or name == "Prefetch":
-                for arg in call.args[:1] if name == "Prefetch" else call.args:
-                    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                        parts = tuple(arg.value.split("__"))
-                        eager.update(parts[:i] for i in range(1, len(parts) + 1))
-                    elif isinstance(arg, ast.Call) and last_name(arg.func) == "Prefetch" and arg.args and \
-                            isinstance(arg.args[0], ast.Constant) and isinstance(arg.args[0].value, str):
-                        parts = tuple(arg.args[0].value.split("__"))
-                        eager.update(parts[:i] for i in range(1, len(parts) + 1))
+    found = literal_lookups(nodes)
+    if found is None:
+        return None
+    eager = set(found)
     if depth < 4:
         for base in view.bases:
             value = index.eval_static(decl, base)

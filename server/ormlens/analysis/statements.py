@@ -458,21 +458,21 @@ def state_memo(test: ast.expr, body: list[ast.stmt]) -> bool:
             elif isinstance(part.ops[0], ast.NotIn):
                 target = part.comparators[0]
         if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and \
-                target.value.id in ("self", "cls") and sets_attribute(ast.dump(target), body):
+                target.value.id in ("self", "cls") and sets_attribute(ast.unparse(target), body):
             return True
     return False
 
 
 def sets_attribute(target: str, body: list[ast.stmt]) -> bool:
-    """Does the block assign the attribute dumped as `target`, or add to it, anywhere inside?"""
+    """Does the block assign the attribute written `target`, or add to it, anywhere inside?"""
     for stmt in body:
         for node in ast.walk(stmt):
             if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for t in targets:
-                    if ast.dump(t) == target or (isinstance(t, ast.Subscript) and ast.dump(t.value) == target):
+                    if ast.unparse(t) == target or (isinstance(t, ast.Subscript) and ast.unparse(t.value) == target):
                         return True
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
-                    node.func.attr in ADDING_METHODS and ast.dump(node.func.value) == target:
+                    node.func.attr in ADDING_METHODS and ast.unparse(node.func.value) == target:
                 return True
     return False

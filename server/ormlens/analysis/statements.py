@@ -164,7 +164,9 @@ class Statements:
         guarded = self.guarded_loop(stmt.test)
         if guarded is not None:
             entered.append(("once", guarded + 1))
-        if self.cache_miss(stmt.test, stmt.body) or state_memo(stmt.test, stmt.body):
+        owner = state_memo(stmt.test, stmt.body)
+        # (A row's own state is no memo across rows: each row is another object.)
+        if self.cache_miss(stmt.test, stmt.body) or (owner is not None and self.lookup(owner).kind is not Kind.ROW):
             entered.append(("memo", len(loops)))
         self.frame.exits.extend(entered)
         arms = self._arms
@@ -443,11 +445,11 @@ class Statements:
 ADDING_METHODS = frozenset({"add", "append", "update", "setdefault", "extend"})
 
 
-def state_memo(test: ast.expr, body: list[ast.stmt]) -> bool:
+def state_memo(test: ast.expr, body: list[ast.stmt]) -> str | None:
     """Is this `if` a memo on the object's own state: it tests an attribute of `self` (`not
     self.loaded`, `self.plugins is None`, `key not in self.loaded_keys`) that its block sets or
     adds to (`self.loaded = True`, `self.loaded_keys.add(key)`)? Then the block runs once per
-    object (per key), not once per call."""
+    object (per key), not once per call: the object's name (`self`), else None."""
     for part in and_parts(test):
         target = None
         if isinstance(part, ast.UnaryOp) and isinstance(part.op, ast.Not):
@@ -459,8 +461,8 @@ def state_memo(test: ast.expr, body: list[ast.stmt]) -> bool:
                 target = part.comparators[0]
         if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and \
                 target.value.id in ("self", "cls") and sets_attribute(ast.unparse(target), body):
-            return True
-    return False
+            return target.value.id
+    return None
 
 
 def sets_attribute(target: str, body: list[ast.stmt]) -> bool:

@@ -95,6 +95,8 @@ class CallContexts:
             return ()
         found = []
         for read in walker.facts.relationship_reads:
+            if read.conditional:
+                continue  # whether it runs depends on what the callee tests: not known here
             if read.row_loop in tags:
                 found.append(ReadThrough(tags[read.row_loop], read, decl.path, None))
                 continue
@@ -114,7 +116,7 @@ class CallContexts:
             loops = (*loops, through.loop)
         self.facts.relationship_reads.append(replace(
             read, span=Span.of(node), label=label, row_loop=passed.loop if through.loop is None else through.loop.id,
-            loops=loops, source=source, callee_loop=through.loop,
+            loops=loops, source=source, callee_loop=through.loop, conditional=self.conditional(),
             through=((through.path, read.span, f"the read in `{callee.ref.qualname}`"), *read.through)))
 
 

@@ -4,6 +4,8 @@ instances), subscripts, comprehensions and the scans in them (ORM003), `sum()` (
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from ormlens.analysis import orm as hooks
 from ormlens.analysis import queries
@@ -46,7 +48,11 @@ class Expressions:
                     label=target.value.id, **holding(container, value)))
             self.taint_container(target, value.deps)
         elif isinstance(target, ast.Attribute):
-            self.eval(target.value)
+            base = self.eval(target.value)
+            if isinstance(target.value, ast.Name) and base.kind is Kind.ROW and base.model is not None and \
+                    base.eager is not None and self.project.relationship(base.model, target.attr) is not None:
+                # `obj.event = event`: the row holds it now; reading it later loads nothing.
+                self.rebind(target.value.id, base.but(eager=base.eager | {(target.attr,)}))
         elif isinstance(target, ast.Starred):
             self.bind(target.value, unknown(value.deps))
 
@@ -93,6 +99,40 @@ class Expressions:
             if value.deps:
                 deps = deps | value.deps
         return unknown(deps)
+
+    def eval_IfExp(self, node: ast.IfExp) -> Value:
+        test = self.eval(node.test)
+        with self.branching():
+            body, orelse = self.eval(node.body), self.eval(node.orelse)
+        return unknown(test.deps | body.deps | orelse.deps)
+
+    def eval_BoolOp(self, node: ast.BoolOp) -> Value:
+        deps = self.eval(node.values[0]).deps
+        with self.branching():  # the other operands run only on some paths
+            for value in node.values[1:]:
+                deps = deps | self.eval(value).deps
+        return unknown(deps)
+
+    @contextmanager
+    def branching(self) -> Iterator[None]:
+        """Evaluate what runs on some paths only (see conditional)."""
+        self._branching += 1
+        try:
+            yield
+        finally:
+            self._branching -= 1
+
+    def conditional(self) -> bool:
+        """Does what is being walked run on some paths of its function only: an `if` arm, a
+        conditional expression or short-circuit operand, an `except` handler, a lambda's body?"""
+        if self._arms or self._branching:
+            return True
+        frame = self.frame
+        while frame is not None and frame.kind in ("lambda", "comprehension"):
+            if frame.kind == "lambda":
+                return True
+            frame = frame.parent
+        return False
 
     def eval_Constant(self, node: ast.Constant) -> Value:
         return CONSTANT
@@ -222,7 +262,7 @@ class Expressions:
                 self.facts.relationship_reads.append(RelationshipRead(
                     Span.of(node), self.short(node), model, rel, uselist, base.eager, base.loop,
                     self.effective_loops(), base.source, one_parent, base.asynchronous, base.awaitable,
-                    base.rel_path, base.through_many))
+                    base.rel_path, base.through_many, conditional=self.conditional()))
             if target is None:
                 return unknown(base.deps)
             eager = eager_below(base.eager, attr)

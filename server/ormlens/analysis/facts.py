@@ -127,6 +127,9 @@ class RelationshipRead:
     # call first, as (path, span, message); and the callee's loop over the rows, when it is there.
     through: tuple[tuple[str, Span, str], ...] = ()
     callee_loop: LoopScope | None = None
+    # Made only on some paths of its function (in an `if` arm, a conditional expression, an
+    # `except` handler, a lambda): a caller cannot tell it runs (contexts.py lifts only the others).
+    conditional: bool = False
 
 
 @dataclass(eq=False)

@@ -142,6 +142,7 @@ class FactsBuilder(Statements, Expressions, Calls, CallContexts, FrameworkRows):
         # Lazy query objects (the values variables hold) already evaluated: their result cache is filled.
         self.evaluated_querysets: dict[int, Value] = {}
         self._arms: tuple[tuple[int, int], ...] = ()  # the `if` arms being walked (QueryCall.arms)
+        self._branching = 0  # conditional expressions, short-circuit operands, handlers being walked
         # Per `for` loop: the target name whose items an equality guard can single out, the value
         # bound to it (so a rebinding is seen), and whether the items are distinct (see guarded_loop).
         self._item_guards: dict[int, tuple[str, Value, bool]] = {}
@@ -417,6 +418,8 @@ class FactsBuilder(Statements, Expressions, Calls, CallContexts, FrameworkRows):
         if outer.kind == "class":
             self.frame.parent = outer.parent
         parameters = self.frame.parameters = branch.Parameters(stmt)
+        # Its body's paths are its own: an `if` around the definition is not one of them.
+        arms, branching, self._arms, self._branching = self._arms, self._branching, (), 0
         try:
             self.bind_parameters(stmt, cls)
             if cls is not None:
@@ -425,6 +428,7 @@ class FactsBuilder(Statements, Expressions, Calls, CallContexts, FrameworkRows):
             self.exec_block(stmt.body)
         finally:
             self.frame = outer
+            self._arms, self._branching = arms, branching
             function.done = True
             function.signature = branch.signature(stmt, outer.kind == "class", parameters)
 

@@ -70,8 +70,9 @@ class Statements:
                     for item in value:
                         self.eval(item)
                 elif isinstance(value[0], (ast.ExceptHandler, ast.match_case)):
-                    for item in value:
-                        self.exec_block(item.body)
+                    with self.branching():
+                        for item in value:
+                            self.exec_block(item.body)
                 elif isinstance(value[0], ast.withitem):
                     for item in value:
                         self.eval(item.context_expr)

@@ -31,10 +31,25 @@ class Invoice(models.Model):
     def amount(self):
         return self.total  # no relation read
 
+    def audit(self):
+        if not self.account_id:  # a branch a saved row does not take
+            return self.account.name
+        return ""
+
+    def display(self, parts):
+        return format_name(parts, fallback=lambda: self.account.name)  # only when the parts lack one
+
+    def log(self):
+        return f"{self.account.name}"
+
 
 # GeoDjango's `models` is Django's.
 class Site(geo_models.Model):
     account = geo_models.ForeignKey(Account, on_delete=geo_models.CASCADE)
+
+
+def format_name(parts, fallback):
+    return " ".join(parts) if parts else fallback()
 
 
 def summary(invoice):
@@ -105,3 +120,22 @@ def one_row_not_a_loop(pk):
 def bounded_rows():
     for invoice in Invoice.objects.all()[:3]:
         print(invoice.label())
+
+
+def conditional_read_in_the_method():
+    return [i.audit() for i in Invoice.objects.all()]
+
+
+def read_in_a_fallback_lambda(parts):
+    return [i.display(parts) for i in Invoice.objects.all()]
+
+
+def relation_assigned_before_the_call(account):
+    for invoice in Invoice.objects.filter(total=0):
+        invoice.account = account
+        invoice.log()
+
+
+def one_row_by_primary_key(pk):
+    for invoice in Invoice.objects.filter(pk=pk):
+        invoice.log()

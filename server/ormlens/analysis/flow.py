@@ -197,6 +197,8 @@ def eager_below(eager: frozenset[tuple[str, ...]] | None, attr: str) -> frozense
     if eager is None:
         return None
     below = {path[1:] for path in eager if len(path) > 1 and path[0] in (attr, "*")}
+    if ("*",) in eager:
+        below.add(("*",))  # lookups not read (or a bare select_related()): may reach any depth
     return frozenset(below)
 
 

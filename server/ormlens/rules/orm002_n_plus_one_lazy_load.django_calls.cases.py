@@ -4,6 +4,7 @@ A line marked `# expect:` must be reported with that code on that exact expressi
 may be. This file is analysed, never imported."""
 from django.contrib.gis.db import models as geo_models
 from django.db import models
+from parler.models import TranslatableModel
 
 
 class Account(models.Model):
@@ -52,6 +53,11 @@ def format_name(parts, fallback):
     return " ".join(parts) if parts else fallback()
 
 
+# A model on a library's model base: it declares Django fields.
+class Campaign(TranslatableModel):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE)
+
+
 def summary(invoice):
     return {"account": invoice.account.name, "total": invoice.total}
 
@@ -89,6 +95,11 @@ def project_field_class():
 def geodjango_model():
     for site in Site.objects.all():
         print(site.account)  # expect: ORM002 "site.account"
+
+
+def model_on_a_library_base():
+    for campaign in Campaign.objects.all():
+        print(campaign.account)  # expect: ORM002 "campaign.account"
 
 
 # --- must not be reported ---------------------------------------------------------------------

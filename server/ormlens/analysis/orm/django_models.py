@@ -110,11 +110,13 @@ def forget(index: Index, nodes: set[str] | None) -> None:
 def build_django_model(index: Index, decl: ModuleDecl, cls: ClassDecl) -> ModelInfo | None:
     concrete: list[ModelInfo] = []
     abstract: list[tuple[ModuleDecl, ClassDecl]] = []
-    rooted = False
+    rooted = library_base = False
     for base in cls.bases:
         value = index.eval_static(decl, base)
         if value.kind is Kind.EXTERNAL and value.name in DJANGO_MODEL_CLASSES:
             rooted = True
+        elif value.kind is Kind.EXTERNAL and not value.name.startswith(("builtins.", "typing.", "abc.")):
+            library_base = True
         elif value.kind is Kind.MODEL_CLASS and value.model is not None and value.model.django:
             concrete.append(value.model)
         elif value.kind is Kind.MODEL_BASE and value.ref is not None:
@@ -122,7 +124,10 @@ def build_django_model(index: Index, decl: ModuleDecl, cls: ClassDecl) -> ModelI
             if base_decl is not None and index.declared_model(base_decl, value.ref[1]) is not None:
                 abstract.append((base_decl, value.ref[1]))
     if not (rooted or concrete or abstract):
-        return None
+        # A library's model base (django-parler's TranslatableModel, MPTTModel, PolymorphicModel...):
+        # a class on it that declares Django fields is a model.
+        if not (library_base and declares_django_fields(index, decl, cls)):
+            return None
     model = ModelInfo(cls.name, decl.path, cls.node.lineno, cls.name.lower(), style="django",
                       abstract=cls.meta_option("abstract") is True)
     for parent in concrete:  # multi-table inheritance and proxies: the parent's fields
@@ -139,6 +144,16 @@ def build_django_model(index: Index, decl: ModuleDecl, cls: ClassDecl) -> ModelI
         model.managers["objects"] = []
     model.extra_backrefs = backrefs
     return model
+
+
+def declares_django_fields(index: Index, decl: ModuleDecl, cls: ClassDecl) -> bool:
+    """Does the class body assign a Django model field (`name = models.CharField(...)`)?"""
+    for _, _, value, _ in cls.attrs:
+        if isinstance(value, ast.Call) and \
+                external_name(django_field_base(index, index.eval_static(decl, value.func))).startswith(
+                    DJANGO_MODULE_PREFIXES):
+            return True
+    return False
 
 
 def read_django_body(index: Index, model: ModelInfo, decl: ModuleDecl, cls: ClassDecl,

@@ -33,6 +33,7 @@ class RelationshipInfo:
     query_name: str = ""   # Django: the name in lookups and Count("..."): related_query_name
     app_label: str = ""    # Django: "app" of a "app.Model" target
     reverse_fk: bool = False  # Django: a ForeignKey's reverse manager (its rows know their parent)
+    generic: bool = False     # Django: a GenericForeignKey (a row of any model; prefetch_related only)
 
     @property
     def loads_per_access(self) -> bool:

@@ -3,6 +3,7 @@ relation of the rows its caller passes it; the finding is at the call, naming th
 A line marked `# expect:` must be reported with that code on that exact expression; no other line
 may be. This file is analysed, never imported."""
 from django.contrib.gis.db import models as geo_models
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.db import models
 from parler.models import TranslatableModel
 
@@ -150,3 +151,17 @@ def relation_assigned_before_the_call(account):
 def one_row_by_primary_key(pk):
     for invoice in Invoice.objects.filter(pk=pk):
         invoice.log()
+
+
+class Attachment(models.Model):
+    content_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.CASCADE)
+    object_id = models.PositiveIntegerField()
+    target = GenericForeignKey("content_type", "object_id")
+
+
+def generic_foreign_key():
+    return [a.target for a in Attachment.objects.all()]  # expect: ORM002 "a.target"
+
+
+def generic_foreign_key_prefetched():
+    return [a.target for a in Attachment.objects.prefetch_related("target")]

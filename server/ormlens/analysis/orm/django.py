@@ -635,7 +635,7 @@ def lazy_load_advice(read, loop) -> LazyLoadAdvice | None:
     (or any path through one), named by its lookup from the loop's rows; the quick fix adds it to
     the queryset the loop iterates."""
     rel = read.relationship
-    many = rel.django == "many" or read.through_many
+    many = rel.django == "many" or read.through_many or rel.generic  # (select_related cannot follow a generic one)
     loader = "prefetch_related" if many else "select_related"
     lookup = "__".join((*read.rel_path, rel.name))
     what = "evaluates" if rel.django == "many" else "lazy-loads"

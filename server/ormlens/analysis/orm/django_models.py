@@ -28,6 +28,8 @@ DJANGO_QUERYSET_CLASSES = frozenset({
 DJANGO_MODULE_PREFIXES = ("django.db.models", "django.contrib.postgres.fields", "django.contrib.gis.db.models")
 
 # Relation fields, by what reading the attribute gives: one row ("one") or a related manager ("many").
+DJANGO_GENERIC_FOREIGN_KEYS = frozenset({"django.contrib.contenttypes.fields.GenericForeignKey",
+                                         "django.contrib.contenttypes.generic.GenericForeignKey"})
 DJANGO_RELATION_FIELDS = {"ForeignKey": "one", "OneToOneField": "one", "ManyToManyField": "many"}
 
 # Managers every model has besides the declared ones (`objects` only when none is declared).
@@ -329,6 +331,11 @@ def read_django_field(model: ModelInfo, attr: str, value: ast.expr | None, line:
     """One class-body attribute of a Django model: a field (a column, or a relation with its
     `<name>_id` column and its reverse accessor on the target)."""
     if not isinstance(value, ast.Call):
+        return
+    if external_name(resolve(value.func)) in DJANGO_GENERIC_FOREIGN_KEYS:
+        # Reading it loads the content type, then the row (of any model): prefetch_related only.
+        model.relationships[attr] = RelationshipInfo(attr, "", "select", False, line, django="one",
+                                                     query_name=attr, generic=True)
         return
     field_type = django_field_type(value, resolve)
     if not field_type.endswith("Field") and field_type not in DJANGO_RELATION_FIELDS:

@@ -301,6 +301,8 @@ class Calls:
             receiver = self.values.get(id(node.func.value)) if isinstance(node.func, ast.Attribute) else None
             self.rows_through_call(node, callee, receiver, args, kwargs)
             returned = self.returned(callee.ref)
+            if returned is UNKNOWN and receiver is not None and receiver.kind is Kind.MODEL_CLASS:
+                returned = self.returned_in_context(callee, receiver)  # `Order.all(db)` from a base class
             return Value(call_of=callee.ref) if returned is UNKNOWN else returned
         if kind is Kind.CLASS:
             return Value(kind=Kind.INSTANCE, ref=callee.ref, label=callee.label)

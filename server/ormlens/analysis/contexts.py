@@ -17,7 +17,8 @@ from dataclasses import dataclass, replace
 
 from ormlens.analysis.astutil import last_name
 from ormlens.analysis.facts import FunctionRef, LoopScope, RelationshipRead
-from ormlens.analysis.flow import Kind, Size, Value
+from ormlens.analysis.flow import UNKNOWN, Kind, Size, Value
+from ormlens.analysis.returns import summarize_returns
 from ormlens.findings import Span
 
 # How many calls deep a context is followed (a caller's call is depth 1).
@@ -69,6 +70,46 @@ class CallContexts:
         for through in reads:
             self.lift(node, callee, bound[through.parameter], through)
 
+    def returned_in_context(self, callee: Value, receiver: Value) -> Value:
+        """What a classmethod of a base class or mixin gives when called on a model
+        (`Order.all(db)` with `def all(cls, db): return db.query(cls).all()` in the base): its
+        `return`s with `cls` bound to the model; UNKNOWN when that is not rows of it."""
+        ref = callee.ref
+        if not isinstance(ref, FunctionRef) or self.context_depth >= MAX_DEPTH or ref in self.context_stack:
+            return UNKNOWN
+        decl = self.project.decl(ref.path)
+        function, cls = decl.function_node(ref.qualname) if decl is not None else (None, None)
+        if function is None or cls is None or \
+                "classmethod" not in {last_name(d) for d in function.decorator_list}:
+            return UNKNOWN
+        positional = [*function.args.posonlyargs, *function.args.args]
+        if not positional:
+            return UNKNOWN
+        memo = self.plugin_data.setdefault("contexts.returns", {})
+        key = (ref, id(receiver.model))
+        if key not in memo:
+            memo[key] = UNKNOWN  # (a recursion through another path sees nothing)
+            walker = self.context_walker(decl, cls, ref, {positional[0].arg: receiver})
+            try:
+                walker.exec_FunctionDef(function)
+            except RecursionError:
+                return UNKNOWN
+            facts = walker.facts.functions.get(ref.qualname)
+            memo[key] = summarize_returns(facts) if facts is not None and facts.done else UNKNOWN
+        return memo[key]
+
+    def context_walker(self, decl, cls, ref: FunctionRef, bound: dict[str, Value]):
+        """An interpreter for one function of `decl` with its parameters `bound`, one call deeper."""
+        walker = type(self)(decl, self.project)
+        walker.defers = False
+        walker._ids = self._ids  # loop ids stay unique across the walks
+        walker.context_depth = self.context_depth + 1
+        walker.context_stack = (*self.context_stack, ref)
+        walker.bound_arguments = bound
+        if cls is not None:
+            walker.push_frame("class", None, cls.name, (decl.path, cls))
+        return walker
+
     def walk_in_context(self, decl, function: ast.FunctionDef | ast.AsyncFunctionDef, cls, ref: FunctionRef,
                         bound: dict[str, Value]) -> tuple[ReadThrough, ...]:
         """Walk `function` with its parameters bound to tagged copies of `bound`, and keep the
@@ -81,14 +122,7 @@ class CallContexts:
             # A row: its loop is the tag. Rows or a query: the tag is a dependency of theirs, so a
             # loop over them has it among its iter_deps.
             tagged[name] = value.but(loop=tag) if value.kind is Kind.ROW else value.but(deps=value.deps | {tag})
-        walker = type(self)(decl, self.project)
-        walker.defers = False
-        walker._ids = self._ids  # loop ids stay unique across the walks
-        walker.context_depth = self.context_depth + 1
-        walker.context_stack = (*self.context_stack, ref)
-        walker.bound_arguments = tagged
-        if cls is not None:
-            walker.push_frame("class", None, cls.name, (decl.path, cls))
+        walker = self.context_walker(decl, cls, ref, tagged)
         try:
             walker.exec_FunctionDef(function)
         except RecursionError:

@@ -23,7 +23,8 @@ class ModelIndex:
         if model is not None:  # an abstract model: its fields are its subclasses' own
             return Value(kind=Kind.MODEL_BASE, ref=(decl.path, cls), label=cls.name)
         if any(hook(self, decl, cls) for hook in hooks.IS_MODEL_BASE):
-            return Value(kind=Kind.MODEL_BASE, label=cls.name)
+            # (with its class: the methods it gives every model, `Order.all(db)`)
+            return Value(kind=Kind.MODEL_BASE, ref=(decl.path, cls), label=cls.name)
         # An Enum class iterates its members: a fixed, small number.
         enum = any(self.eval_static(decl, base).name.startswith("enum.") for base in cls.bases)
         return Value(kind=Kind.CLASS, ref=(decl.path, cls), name=cls.name, label=cls.name,

@@ -482,3 +482,21 @@ def lazy_load_advice(read, loop) -> LazyLoadAdvice | None:
     rel = read.relationship
     fix = EagerLoadPlan(read.source, read.model.name, rel.name, loader) if read.source is not None else None
     return LazyLoadAdvice(loader, f"`.options({loader}({read.model.name}.{rel.name}))`", fix)
+
+
+def summarize_returns(returns: list[Value]) -> Value:
+    """What a function gives its callers when every `return` gives rows (or one row) of one model:
+    the rows, with what every path's query loaded; else UNKNOWN (a returned query is followed by
+    summaries.returned_query)."""
+    first = returns[0]
+    if first.kind not in (Kind.ROWS, Kind.ROW) or first.model is None or first.eager is None:
+        return UNKNOWN
+    eager = first.eager
+    for other in returns[1:]:
+        if other.kind is not first.kind or other.model is not first.model or other.eager is None:
+            return UNKNOWN
+        eager = eager & other.eager
+    size = Size.BOUNDED if all(v.size is Size.BOUNDED for v in returns) else Size.UNBOUNDED
+    # Loop ids, spans and the query's place belong to the function's own walk: not carried to callers.
+    return Value(kind=first.kind, model=first.model, size=size if first.kind is Kind.ROWS else Size.UNKNOWN,
+                 eager=eager, asynchronous=first.asynchronous)

@@ -16,6 +16,7 @@ from ormlens.analysis.astutil import last_name
 from ormlens.analysis.declarations import ClassDecl, ModuleDecl
 from ormlens.analysis.flow import Kind
 from ormlens.analysis.frameworks.api import DeclaredRead, RowCallbacks
+from ormlens.analysis.frameworks.classes import derives_from
 from ormlens.analysis.frameworks.django_lookups import literal_lookups, prefixes
 from ormlens.analysis.orm.api import Index, Interpreter
 from ormlens.findings import Span
@@ -69,16 +70,8 @@ def class_name(node: ast.ClassDef) -> ast.expr:
     return name
 
 
-def derives_admin(index: Index, decl: ModuleDecl, cls: ClassDecl, depth: int = 0) -> bool:
-    for base in cls.bases if depth < 6 else []:
-        value = index.eval_static(decl, base)
-        if value.kind is Kind.EXTERNAL and value.name in ADMIN_BASES:
-            return True
-        if value.kind is Kind.CLASS and isinstance(value.ref, tuple):
-            base_decl = index.decl(value.ref[0])
-            if base_decl is not None and derives_admin(index, base_decl, value.ref[1], depth + 1):
-                return True
-    return False
+def derives_admin(index: Index, decl: ModuleDecl, cls: ClassDecl) -> bool:
+    return derives_from(index, decl, cls, lambda value: value.kind is Kind.EXTERNAL and value.name in ADMIN_BASES)
 
 
 def registered_model(index: Index, decl: ModuleDecl, admin: ClassDecl):

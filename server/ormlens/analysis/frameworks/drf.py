@@ -19,6 +19,7 @@ from ormlens.analysis.astutil import last_name
 from ormlens.analysis.declarations import ClassDecl, ModuleDecl
 from ormlens.analysis.flow import Kind, Value
 from ormlens.analysis.frameworks.api import DeclaredRead, RowCallbacks
+from ormlens.analysis.frameworks.classes import MAX_DEPTH, derives_from, project_bases
 from ormlens.analysis.frameworks.django_lookups import literal_lookups
 from ormlens.analysis.orm.api import Index, Interpreter
 from ormlens.findings import Span
@@ -82,19 +83,9 @@ def drf_name(value: Value) -> str:
     return value.name.rsplit(".", 1)[-1] if value.kind is Kind.EXTERNAL and value.name.startswith(PACKAGE) else ""
 
 
-def derives(index: Index, decl: ModuleDecl, cls: ClassDecl, names: frozenset[str], depth: int = 0) -> bool:
+def derives(index: Index, decl: ModuleDecl, cls: ClassDecl, names: frozenset[str]) -> bool:
     """Does `cls` derive from one of DRF's classes `names` (through project classes too)?"""
-    if depth > 6:
-        return False
-    for base in cls.bases:
-        value = index.eval_static(decl, base)
-        if drf_name(value) in names:
-            return True
-        if value.kind is Kind.CLASS and isinstance(value.ref, tuple):
-            base_decl = index.decl(value.ref[0])
-            if base_decl is not None and derives(index, base_decl, value.ref[1], names, depth + 1):
-                return True
-    return False
+    return derives_from(index, decl, cls, lambda value: drf_name(value) in names)
 
 
 def serializer_model(index: Index, decl: ModuleDecl, cls: ClassDecl, depth: int = 0):
@@ -106,16 +97,10 @@ def serializer_model(index: Index, decl: ModuleDecl, cls: ClassDecl, depth: int 
                                                          for t in inner.targets):
                     value = index.eval_static(decl, inner.value)
                     return value.model if value.kind is Kind.MODEL_CLASS else None
-    if depth > 4:
-        return None
-    for base in cls.bases:
-        value = index.eval_static(decl, base)
-        if value.kind is Kind.CLASS and isinstance(value.ref, tuple):
-            base_decl = index.decl(value.ref[0])
-            if base_decl is not None:
-                model = serializer_model(index, base_decl, value.ref[1], depth + 1)
-                if model is not None:
-                    return model
+    for base_decl, base in project_bases(index, decl, cls) if depth < MAX_DEPTH else ():
+        model = serializer_model(index, base_decl, base, depth + 1)
+        if model is not None:
+            return model
     return None
 
 
@@ -196,13 +181,8 @@ def has_method(index: Index, decl: ModuleDecl, cls: ClassDecl, name: str, depth:
     """Does `cls` or a project base class of it define method `name`?"""
     if name in cls.methods:
         return True
-    for base in cls.bases if depth < 4 else []:
-        value = index.eval_static(decl, base)
-        if value.kind is Kind.CLASS and isinstance(value.ref, tuple):
-            base_decl = index.decl(value.ref[0])
-            if base_decl is not None and has_method(index, base_decl, value.ref[1], name, depth + 1):
-                return True
-    return False
+    return depth < MAX_DEPTH and any(has_method(index, base_decl, base, name, depth + 1)
+                                     for base_decl, base in project_bases(index, decl, cls))
 
 
 def nested_feeds(index: Index, path: str, cls: ClassDecl, depth: int):
@@ -234,16 +214,11 @@ def view_eager(index: Index, decl: ModuleDecl, view: ClassDecl, depth: int = 0) 
     if found is None:
         return None
     eager = set(found)
-    if depth < 4:
-        for base in view.bases:
-            value = index.eval_static(decl, base)
-            if value.kind is Kind.CLASS and isinstance(value.ref, tuple):
-                base_decl = index.decl(value.ref[0])
-                if base_decl is not None:
-                    inherited = view_eager(index, base_decl, value.ref[1], depth + 1)
-                    if inherited is None:
-                        return None
-                    eager |= inherited
+    for base_decl, base in project_bases(index, decl, view) if depth < MAX_DEPTH else ():
+        inherited = view_eager(index, base_decl, base, depth + 1)
+        if inherited is None:
+            return None
+        eager |= inherited
     return frozenset(eager)
 
 

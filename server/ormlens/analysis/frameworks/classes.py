@@ -1,0 +1,31 @@
+"""Walking a project class's bases, as framework plugins do to find what a class derives from
+(a DRF serializer, a `ModelAdmin`) or inherits (a view's `queryset`, a serializer's `Meta`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from ormlens.analysis.declarations import ClassDecl, ModuleDecl
+from ormlens.analysis.flow import Kind, Value
+from ormlens.analysis.orm.api import Index
+
+MAX_DEPTH = 6  # project classes followed up a hierarchy
+
+
+def project_bases(index: Index, decl: ModuleDecl, cls: ClassDecl) -> Iterator[tuple[ModuleDecl, ClassDecl]]:
+    """The project classes `cls` derives from directly, each with its module."""
+    for base in cls.bases:
+        value = index.eval_static(decl, base)
+        if value.kind is Kind.CLASS and isinstance(value.ref, tuple):
+            base_decl = index.decl(value.ref[0])
+            if base_decl is not None:
+                yield base_decl, value.ref[1]
+
+
+def derives_from(index: Index, decl: ModuleDecl, cls: ClassDecl, accept: Callable[[Value], bool],
+                 depth: int = 0) -> bool:
+    """Does `cls` derive (through project classes too) from a base `accept` says yes to?"""
+    if any(accept(index.eval_static(decl, base)) for base in cls.bases):
+        return True
+    return depth < MAX_DEPTH and any(derives_from(index, base_decl, base, accept, depth + 1)
+                                     for base_decl, base in project_bases(index, decl, cls))

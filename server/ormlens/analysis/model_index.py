@@ -3,6 +3,7 @@ say (orm/), their relationships both ways, and finding a model by name."""
 
 from __future__ import annotations
 
+from ormlens.analysis import frameworks
 from ormlens.analysis import orm as hooks
 from ormlens.analysis import queries
 from ormlens.analysis.declarations import ClassDecl, ModuleDecl
@@ -210,7 +211,9 @@ class ModelIndex:
             return Value(kind=Kind.SESSION, asynchronous=callee.asynchronous)
         return UNKNOWN
 
-    def _declares_models(self, path: str) -> bool:
+    def _feeds_all_models(self, path: str) -> bool:
+        """Does the module declare models, or what a framework plugin derives across modules (a
+        view's `serializer_class`)? What reads ALL_MODELS depends on those."""
         decl = self.decl(path)
-        return decl is not None and any(
-            self.declared_model(decl, cls) is not None for cls in decl.classes.values())
+        return decl is not None and (any(self.declared_model(decl, cls) is not None for cls in decl.classes.values())
+                                     or frameworks.affected_by(decl))

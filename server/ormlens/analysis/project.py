@@ -158,7 +158,7 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         on (dependencies.py); the rest stays. The list of all models is kept when the module
         declared no model before and declares none now."""
         before = self._decls.get(path)
-        declared = self._declares_models(path)
+        declared = self._feeds_all_models(path)
         self._forget(path)
         after = self.decl(path) if before is not None and before.outline else None
         if after is not None and after.outline == before.outline:
@@ -191,7 +191,7 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         self._keep_previous(path)
         affected = self.dependencies.affected(path, skip=[(ALL_MODELS, path)])
         self._drop(affected)
-        if declared or self._declares_models(path):
+        if declared or self._feeds_all_models(path):
             self._drop(self.dependencies.affected(ALL_MODELS))
 
     def _keep_previous(self, path: str) -> None:
@@ -436,7 +436,7 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         target by class name, backrefs) is computed again with theirs."""
         new = [path for path in paths if path not in self._decls]
         self.load(new)
-        if any(self._declares_models(path) for path in new):
+        if any(self._feeds_all_models(path) for path in new):
             self._drop(self.dependencies.affected(ALL_MODELS))
 
     def analysed(self, path: str) -> bool:

@@ -29,3 +29,8 @@ def forget(index: Any) -> None:
     """A module changed (or files came and went): what the plugins derived from declarations goes."""
     for framework in FRAMEWORKS:
         framework.forget(index)
+
+
+def affected_by(decl: Any) -> bool:
+    """Does a module hold what a plugin derives for other modules (who uses which class per row)?"""
+    return any(framework.affected_by(decl) for framework in FRAMEWORKS)

@@ -52,5 +52,9 @@ class FrameworkPlugin(Protocol):
     def per_row_class(self, b: Interpreter, cls: tuple[str, ClassDecl]) -> RowCallbacks | None:
         """The rows this framework calls `cls` once each for; None when it does not."""
 
+    def affected_by(self, decl) -> bool:
+        """Does this module hold what the plugin derives for other modules (then a change of it,
+        or its first reading, drops what every module derived from the list of all models)?"""
+
     def forget(self, index) -> None:
         """Drop what it derived from declarations (a module changed)."""

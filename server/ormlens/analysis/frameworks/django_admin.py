@@ -117,5 +117,10 @@ def changelist_eager(index: Index, decl: ModuleDecl, admin: ClassDecl, model, na
     return frozenset(eager)
 
 
+def affected_by(decl: ModuleDecl) -> bool:
+    """(An admin's model and rows are read from its own module only.)"""
+    return False
+
+
 def forget(index: Index) -> None:
     """(Nothing derived is kept across passes.)"""

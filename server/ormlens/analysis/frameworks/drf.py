@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 
 from ormlens.analysis.astutil import last_name
+from ormlens.analysis.dependencies import ALL_MODELS
 from ormlens.analysis.declarations import ClassDecl, ModuleDecl
 from ormlens.analysis.flow import Kind, Value
 from ormlens.analysis.frameworks.api import DeclaredRead, RowCallbacks
@@ -139,6 +140,8 @@ def usages(index: Index) -> dict:
     """Every use of a serializer class the project's modules declare, by the serializer's
     (path, name): ("view", view decl, view class, the `serializer_class` value) and ("nested",
     serializer decl, serializer class, field call, attribute)."""
+    # (As the list of every model: it depends on every module read; see affected_by.)
+    index.dependencies.read(ALL_MODELS)
     cache = index.plugin_caches.setdefault("drf.usages", {})
     if "all" in cache:
         return cache["all"]
@@ -220,6 +223,11 @@ def view_eager(index: Index, decl: ModuleDecl, view: ClassDecl, depth: int = 0) 
             return None
         eager |= inherited
     return frozenset(eager)
+
+
+def affected_by(decl: ModuleDecl) -> bool:
+    """A module that uses serializers (a view's `serializer_class`, a nested serializer field)."""
+    return "serializer_class" in decl.source or "Serializer(" in decl.source
 
 
 def forget(index: Index) -> None:

@@ -491,12 +491,13 @@ def summarize_returns(returns: list[Value]) -> Value:
     first = returns[0]
     if first.kind not in (Kind.ROWS, Kind.ROW) or first.model is None or first.eager is None:
         return UNKNOWN
-    eager = first.eager
+    eager, fixed = first.eager, first.fixed
     for other in returns[1:]:
         if other.kind is not first.kind or other.model is not first.model or other.eager is None:
             return UNKNOWN
-        eager = eager & other.eager
+        eager, fixed = eager & other.eager, fixed & other.fixed
     size = Size.BOUNDED if all(v.size is Size.BOUNDED for v in returns) else Size.UNBOUNDED
     # Loop ids, spans and the query's place belong to the function's own walk: not carried to callers.
+    # The columns every path's query fixed by equality are (`user_id == uid`: one parent per row).
     return Value(kind=first.kind, model=first.model, size=size if first.kind is Kind.ROWS else Size.UNKNOWN,
-                 eager=eager, asynchronous=first.asynchronous)
+                 eager=eager, fixed=fixed, asynchronous=first.asynchronous)

@@ -476,3 +476,67 @@ def test_an_edit_of_a_signature_walks_every_function_again_and_answers_as_a_fres
     fresh.set_source(path, edited)
     assert found == analyze(fresh, path, SETTINGS)
     assert sorted((f.code, f.span.line) for f in found[0]) == [("ORM001", 11), ("ORM005", 17)]
+
+
+# --- framework uses across modules: a DRF view feeds a serializer in another module -------------
+
+DRF_MODELS = """\
+from django.db import models
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=10)
+
+
+class Book(models.Model):
+    author = models.ForeignKey(Author, on_delete=models.CASCADE)
+"""
+
+DRF_SERIALIZERS = """\
+from rest_framework import serializers
+
+from shop.models import Book
+
+
+class BookSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author.name")
+
+    class Meta:
+        model = Book
+        fields = ["author_name"]
+"""
+
+DRF_VIEWS = """\
+from rest_framework import generics
+
+from shop.models import Book
+from shop.serializers import BookSerializer
+
+
+class BookList(generics.ListAPIView):
+    queryset = Book.objects.all()
+    serializer_class = BookSerializer
+"""
+
+
+@pytest.mark.parametrize("keep_units", [False, True])
+def test_a_view_in_another_module_feeds_the_serializer_and_its_edit_is_seen(tmp_path: Path, keep_units: bool):
+    shop = tmp_path / "shop"
+    shop.mkdir()
+    (shop / "__init__.py").write_text("")
+    paths = {}
+    for name, text in (("models", DRF_MODELS), ("serializers", DRF_SERIALIZERS)):
+        (shop / f"{name}.py").write_text(text)
+        paths[name] = str((shop / f"{name}.py").resolve())
+    project = ProjectIndex(tmp_path, SETTINGS)
+    project.keep_units = keep_units
+    project.load(list(paths.values()))
+    assert codes(project, paths["serializers"]) == []  # no listing view known: silent
+    (shop / "views.py").write_text(DRF_VIEWS)
+    paths["views"] = str((shop / "views.py").resolve())
+    project.load_more([paths["views"]])  # the server reads the rest of the project after a first answer
+    assert codes(project, paths["serializers"]) == [("ORM002", 7)]
+    project.set_source(paths["views"], DRF_VIEWS.replace("Book.objects.all()", 'Book.objects.select_related("author")'))
+    assert codes(project, paths["serializers"]) == []
+    project.set_source(paths["views"], DRF_VIEWS)
+    assert codes(project, paths["serializers"]) == [("ORM002", 7)]

@@ -80,6 +80,26 @@ class TrackViewSet(viewsets.ReadOnlyModelViewSet):
         return Track.objects.filter(number__gt=0)
 
 
+class BaseTrackSerializer(serializers.ModelSerializer):
+    publisher = serializers.SerializerMethodField("publisher_of")  # the method named positionally
+
+    class Meta:
+        model = Track
+        fields = ["publisher"]
+
+    def publisher_of(self, track):
+        return track.album.title  # expect: ORM002 "track.album"
+
+
+class ListedTrackSerializer(BaseTrackSerializer):  # lists them: the base's methods run per row
+    pass
+
+
+class ListedTracks(generics.ListAPIView):
+    queryset = Track.objects.filter(number__gt=0)
+    serializer_class = ListedTrackSerializer
+
+
 # --- must not be reported ------------------------------------------------------------------------
 
 

@@ -56,7 +56,9 @@ def rows_of(index: Index, path: str, cls: ClassDecl, depth: int) -> RowCallbacks
     model = serializer_model(index, decl, cls)
     if model is None:
         return None
-    feeds = [*view_feeds(index, path, cls), *(nested_feeds(index, path, cls, depth) if depth < MAX_NESTING else [])]
+    feeds = [*view_feeds(index, path, cls),
+             *(nested_feeds(index, path, cls, depth) if depth < MAX_NESTING else []),
+             *(subclass_feeds(index, path, cls, depth) if depth < MAX_NESTING else [])]
     if not feeds:
         return None
     eager: frozenset[tuple[str, ...]] | None = None
@@ -70,8 +72,9 @@ def rows_of(index: Index, path: str, cls: ClassDecl, depth: int) -> RowCallbacks
     methods = {"to_representation": 1} if "to_representation" in cls.methods else {}
     for attr, _, value, _ in cls.attrs:
         if isinstance(value, ast.Call) and drf_name(index.eval_static(decl, value.func)) == METHOD_FIELD:
-            name = next((kw.value.value for kw in value.keywords if kw.arg == "method_name"
-                         and isinstance(kw.value, ast.Constant)), f"get_{attr}")
+            given = [*value.args[:1], *(kw.value for kw in value.keywords if kw.arg == "method_name")]
+            name = next((node.value for node in given if isinstance(node, ast.Constant)
+                         and isinstance(node.value, str)), f"get_{attr}")
             if name in cls.methods:
                 methods[name] = 1
     found = cache[key] = RowCallbacks(model, eager, methods, declared, label, feed_path, span)
@@ -138,8 +141,8 @@ def serializer_class(index: Index, ref: tuple[str, ClassDecl]) -> bool:
 
 def usages(index: Index) -> dict:
     """Every use of a serializer class the project's modules declare, by the serializer's
-    (path, name): ("view", view decl, view class, the `serializer_class` value) and ("nested",
-    serializer decl, serializer class, field call, attribute)."""
+    (path, name): ("view", view decl, view class, the `serializer_class` value), ("nested",
+    serializer decl, serializer class, field call, attribute) and ("subclass", decl, class)."""
     # (As the list of every model: it depends on every module read; see affected_by.)
     index.dependencies.read(ALL_MODELS)
     cache = index.plugin_caches.setdefault("drf.usages", {})
@@ -151,6 +154,8 @@ def usages(index: Index) -> dict:
         if decl is None or "rest_framework" not in decl.source and "serializer" not in decl.source.lower():
             continue
         for cls in decl.classes.values():
+            for base_decl, base in project_bases(index, decl, cls):
+                found.setdefault((base_decl.path, base.name), []).append(("subclass", decl, cls))
             for attr, _, value, _ in cls.attrs:
                 if attr == "serializer_class" and isinstance(value, (ast.Name, ast.Attribute)):
                     target = index.eval_static(decl, value)
@@ -201,6 +206,17 @@ def nested_feeds(index: Index, path: str, cls: ClassDecl, depth: int):
         steps = tuple(source.split("."))
         eager = frozenset(p[len(steps):] for p in outer.eager if p[:len(steps)] == steps and len(p) > len(steps))
         yield eager, f"{parent.name}.{attr} of each row", decl.path, Span.of(value)
+
+
+def subclass_feeds(index: Index, path: str, cls: ClassDecl, depth: int):
+    """A serializer's methods run per row of what its subclasses serialize (they inherit them)."""
+    for use in usages(index).get((path, cls.name), []):
+        if use[0] != "subclass":
+            continue
+        _, decl, sub = use
+        rows = rows_of(index, decl.path, sub, depth + 1)
+        if rows is not None and rows.eager is not None:
+            yield rows.eager, rows.label, rows.path, rows.span
 
 
 def view_eager(index: Index, decl: ModuleDecl, view: ClassDecl, depth: int = 0) -> frozenset | None:

@@ -56,7 +56,9 @@ class Site:
     fixed_path: str | None
     fixed_line: int | None
     # Filled by the run.
-    status: str = "missed"          # found | missed | other-rule | label-error | unavailable
+    # found | missed | other-rule | not-analysed (a miss: ormlens could not analyse the file, e.g.
+    # newer or Python 2 syntax) | label-error | unavailable (no mirror)
+    status: str = "missed"
     message: str = ""
     still_reported: bool | None = None
     notes: list[str] = field(default_factory=list)
@@ -144,18 +146,19 @@ def fnmatch_any(name: str) -> bool:
     return any(fnmatch.fnmatch(name.rsplit("/", 1)[-1], pattern) for pattern in SNAPSHOT_PATHS)
 
 
-def run_ormlens(root: Path, paths: list[str]) -> list[dict]:
-    """ormlens's findings on `paths` (relative to `root`), analysed in the whole project at `root`."""
+def run_ormlens(root: Path, paths: list[str]) -> tuple[list[dict], str]:
+    """ormlens's findings on `paths` (relative to `root`), analysed in the whole project at `root`,
+    and what it said on stderr (a file it could not analyse is named there)."""
     existing = [p for p in paths if (root / p).is_file()]
     if not existing:
-        return []
+        return [], ""
     done = subprocess.run([sys.executable, "-m", "ormlens", "check", "--output-format", "json", "--exit-zero",
                            "--no-cache", *existing], cwd=root, capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(SERVER)})
     if done.returncode != 0:
         print(f"  ormlens failed in {root}: {done.stderr.strip()[-400:]}", file=sys.stderr)
-        return []
-    return json.loads(done.stdout or "[]")
+        return [], done.stderr
+    return json.loads(done.stdout or "[]"), done.stderr
 
 
 def covers(finding_like: dict, path: Path, line: int) -> bool:
@@ -193,13 +196,17 @@ def evaluate(sites: list[Site], mirrors: Path) -> None:
             if not (0 < site.line <= len(text)) or site.code not in text[site.line - 1]:
                 site.status = "label-error"
                 site.notes.append("the labeled line does not hold the labeled code")
-        findings = run_ormlens(root, sorted({s.path for s in group}))
+        findings, said = run_ormlens(root, sorted({s.path for s in group}))
         for site in group:
             if site.status == "label-error":
                 continue
             site.status, finding = match(findings, site.rule, base / site.path, site.line)
             if finding:
                 site.message = f"{finding['code']} {finding['message']}"
+            elif f"{base / site.path}:" in said or f"{(base / site.path).resolve()}:" in said:
+                # (still a miss: counted as one) the file itself was not analysed: say why
+                site.notes.append(next(line for line in said.splitlines() if site.path in line)[-200:])
+                site.status = "not-analysed"
     fixed: dict[tuple[str, str], list[Site]] = defaultdict(list)
     for site in sites:
         if site.fixed_line and site.fixed_path and site.status != "unavailable":
@@ -208,7 +215,7 @@ def evaluate(sites: list[Site], mirrors: Path) -> None:
         root = snapshot(repository, commit, mirrors)
         if root is None:
             continue
-        findings = run_ormlens(root, sorted({s.fixed_path for s in group}))
+        findings, _ = run_ormlens(root, sorted({s.fixed_path for s in group}))
         for site in group:
             status, _ = match(findings, site.rule, root / site.fixed_path, site.fixed_line)
             site.still_reported = status == "found"
@@ -257,7 +264,7 @@ def main() -> int:
         print(f"Fixed versions still reported: {sum(s.still_reported for s in still)} of {len(still)} "
               "sites whose read survives the fix")
     counts = Counter(s.status for s in sites)
-    for status in ("label-error", "unavailable"):
+    for status in ("not-analysed", "label-error", "unavailable"):
         if counts[status]:
             print(f"{counts[status]} sites {status}")
     if args.list:

@@ -88,8 +88,14 @@ def drf_name(value: Value) -> str:
 
 
 def derives(index: Index, decl: ModuleDecl, cls: ClassDecl, names: frozenset[str]) -> bool:
-    """Does `cls` derive from one of DRF's classes `names` (through project classes too)?"""
-    return derives_from(index, decl, cls, lambda value: drf_name(value) in names)
+    """Does `cls` derive from one of DRF's classes `names` (through project classes too)? A
+    library's serializer base (drf-writable-nested's `WritableNestedModelSerializer`) counts as
+    DRF's serializer."""
+    def accept(value: Value) -> bool:
+        if drf_name(value) in names:
+            return True
+        return names is SERIALIZER_BASES and value.kind is Kind.EXTERNAL and value.name.endswith("Serializer")
+    return derives_from(index, decl, cls, accept)
 
 
 def serializer_model(index: Index, decl: ModuleDecl, cls: ClassDecl, depth: int = 0):

@@ -1,5 +1,5 @@
 """The relation lookups Django code written in a class names for eager loading, read from its
-text: `select_related("a__b")`, `prefetch_related("c", Prefetch("d"))`. Used where the rows a
+text: `select_related("a__b")`, `prefetch_related("c", Prefetch("d"), GenericPrefetch("e", [...]))`. Used where the rows a
 framework hands over come from a queryset the analysis does not evaluate (a view's `queryset`, a
 `get_queryset()` override): every path named anywhere there counts as loaded, so what they might
 load is never reported."""
@@ -24,10 +24,11 @@ def literal_lookups(nodes: list[ast.AST]) -> frozenset[tuple[str, ...]] | None:
             name = last_name(call.func)
             if name in EAGER_METHODS and not call.args and not call.keywords:
                 return None
-            if name not in EAGER_METHODS and name != "Prefetch":
+            prefetch = name.endswith("Prefetch")  # Prefetch, GenericPrefetch
+            if name not in EAGER_METHODS and not prefetch:
                 continue
-            for arg in call.args[:1] if name == "Prefetch" else call.args:
-                if isinstance(arg, ast.Call) and last_name(arg.func) == "Prefetch" and arg.args:
+            for arg in call.args[:1] if prefetch else call.args:
+                if isinstance(arg, ast.Call) and last_name(arg.func).endswith("Prefetch") and arg.args:
                     arg = arg.args[0]
                 if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                     eager.update(prefixes(arg.value))

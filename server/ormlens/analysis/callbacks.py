@@ -67,9 +67,21 @@ class FrameworkRows:
             self.frame.loops.append(loop)
             self.assign_name(ROW_NAME, row)
             for read in callbacks.reads:
-                self.eval(synthetic_read(read.path, read.many, read.node, read.call))
+                self.eval(synthetic_read(read.path, read.many, self.first_line(read.node), read.call))
         finally:
             self.frame = outer
+
+
+    def first_line(self, node: ast.expr) -> ast.expr:
+        """A declaration over several lines, placed on its first (what names a finding there)."""
+        if node.end_lineno == node.lineno or not 0 < node.lineno <= len(self._lines):
+            return node
+        line = self._lines[node.lineno - 1]
+        place = ast.Name(id="", ctx=ast.Load())
+        place.lineno = place.end_lineno = node.lineno
+        place.col_offset = node.col_offset
+        place.end_col_offset = len(line.rstrip().encode("utf-8", "surrogatepass"))
+        return place
 
 
 def synthetic_read(path: tuple[str, ...], many: bool, at: ast.expr, call: bool = False) -> ast.expr:

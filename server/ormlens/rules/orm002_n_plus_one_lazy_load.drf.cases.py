@@ -40,7 +40,7 @@ class LabelSerializer(serializers.ModelSerializer):
 
 
 class AlbumSerializer(serializers.ModelSerializer):
-    publisher_title = serializers.CharField(source="publisher.name")  # expect: ORM002 "serializers.CharField(source=\"publisher.name\")"
+    publisher_title = serializers.CharField(source="publisher.name")  # expect: ORM002 "source=\"publisher.name\""
     labels = LabelSerializer(many=True)  # expect: ORM002 "LabelSerializer(many=True)"
     tracks = serializers.SerializerMethodField()
 

@@ -25,7 +25,7 @@ class DeclaredRead:
 
     path: tuple[str, ...]
     many: bool
-    node: ast.expr
+    node: ast.AST  # an expression, or the `source=` keyword that names the read
     call: bool = False  # the last step is a method the framework calls (`__str__`, a model method)
 
 

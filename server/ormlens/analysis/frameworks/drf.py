@@ -122,7 +122,8 @@ def declared_reads(index: Index, decl: ModuleDecl, cls: ClassDecl):
             serializer_class(index, callee.ref)
         if not nested and (not name or name in NO_READ_FIELDS or name.endswith("Serializer")):
             continue
-        source = next((kw.value for kw in value.keywords if kw.arg == "source"), None)
+        keyword = next((kw for kw in value.keywords if kw.arg == "source"), None)
+        source = keyword.value if keyword is not None else None
         if source is not None and not (isinstance(source, ast.Constant) and isinstance(source.value, str)):
             continue
         path = tuple(source.value.split(".")) if source is not None else (attr,)
@@ -130,7 +131,8 @@ def declared_reads(index: Index, decl: ModuleDecl, cls: ClassDecl):
             continue
         many = any(kw.arg == "many" and isinstance(kw.value, ast.Constant) and kw.value.value is True
                    for kw in value.keywords)
-        yield DeclaredRead(path, many, value)
+        # Found at `source="a.b"` when given (it names the read), else at the field.
+        yield DeclaredRead(path, many, keyword if keyword is not None else value)
 
 
 def serializer_class(index: Index, ref: tuple[str, ClassDecl]) -> bool:

@@ -540,3 +540,34 @@ def test_a_view_in_another_module_feeds_the_serializer_and_its_edit_is_seen(tmp_
     assert codes(project, paths["serializers"]) == []
     project.set_source(paths["views"], DRF_VIEWS)
     assert codes(project, paths["serializers"]) == [("ORM002", 7)]
+
+
+CALLS_MODULE = """\
+from shop.models import Book
+
+
+def label(book):
+    return book.author.name
+
+
+def labels():
+    return [label(b) for b in Book.objects.all()]
+"""
+
+
+def test_an_edit_of_a_callee_that_keeps_its_face_re_walks_the_callers_that_read_it_in_context(tmp_path: Path):
+    """What a call lifts from its callee (contexts.py) depends on the callee's body, not only on
+    what it returns: the editor must not take the caller's unit back when the callee is edited."""
+    shop = tmp_path / "shop"
+    shop.mkdir()
+    (shop / "__init__.py").write_text("")
+    (shop / "models.py").write_text(DRF_MODELS)
+    (shop / "calls.py").write_text(CALLS_MODULE)
+    path = str((shop / "calls.py").resolve())
+    project = ProjectIndex(tmp_path, SETTINGS)
+    project.keep_units = True
+    assert codes(project, path) == [("ORM002", 9)]
+    project.set_source(path, CALLS_MODULE.replace("return book.author.name", "return book.id"))
+    assert codes(project, path) == []
+    project.set_source(path, CALLS_MODULE)
+    assert codes(project, path) == [("ORM002", 9)]

@@ -41,6 +41,7 @@ class CallContexts:
 
     context_depth = 0
     context_stack: tuple[FunctionRef, ...] = ()
+    context_reads = 0  # calls whose callee was read in the caller's context (units.FunctionUnit.contextual)
     bound_arguments: dict[str, Value] | None = None  # what the walk of a callee binds its parameters to
 
     def rows_through_call(self, node: ast.Call | ast.Attribute, callee: Value, receiver: Value | None,
@@ -61,6 +62,10 @@ class CallContexts:
         bound = bind_rows(function, cls is not None, receiver, args, kwargs)
         if not bound:
             return
+        # What is lifted depends on the callee's body: an edit of it must re-walk this caller
+        # (the editor's units take a caller back only when what it read is unchanged).
+        self.project.read_function(ref)
+        self.context_reads += 1
         key = (ref, tuple(sorted((name, context_key(value)) for name, value in bound.items())))
         memo = self.plugin_data.setdefault("contexts.reads", {})
         reads = memo.get(key)
@@ -77,6 +82,8 @@ class CallContexts:
         ref = callee.ref
         if not isinstance(ref, FunctionRef) or self.context_depth >= MAX_DEPTH or ref in self.context_stack:
             return UNKNOWN
+        self.project.read_function(ref)  # (as rows_through_call)
+        self.context_reads += 1
         decl = self.project.decl(ref.path)
         function, cls = decl.function_node(ref.qualname) if decl is not None else (None, None)
         if function is None or cls is None or \

@@ -255,6 +255,9 @@ class FunctionUnit:
     reads: frozenset[str]                       # dependency nodes it read
     own: frozenset[str]                         # the module's functions whose facts it read
     face: tuple | None = None                   # what the module's other functions read of it
+    # It read a callee's body in a caller's context (contexts.py): what it derived depends on more
+    # than the callee's face, so it is walked again whenever a function it read is.
+    contextual: bool = False
     # (What a walk of one function added to its module's facts, what it read, and its face:
     # a unit, units.py.)
 

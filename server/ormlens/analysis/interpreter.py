@@ -400,12 +400,14 @@ class FactsBuilder(Statements, Expressions, Calls, CallContexts, FrameworkRows):
         project = self.project
         saved, own = project.own_reads, set()
         project.own_reads = (self.decl.path, own)
+        contexts_before = self.context_reads
         try:
             with project.dependencies.tap(facts_node(self.decl.path)) as reads:
                 walk()
         finally:
             project.own_reads = saved
         unit = marks.unit(self.facts, qualname, reads, own)
+        unit.contextual = self.context_reads != contexts_before
         function = self.facts.functions.get(qualname)
         if function is not None:
             unit.face = units.face(function, summarize_returns(function), node, text, self._lines)

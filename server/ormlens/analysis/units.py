@@ -160,7 +160,8 @@ def reusable(previous: ModuleFacts | None, texts: dict[str, tuple[int, int, int]
     if previous.module_own & again or previous.module_reads & previous.dropped:
         return {}, {}  # module-level code read one, or read what changed: the module's names may differ
     return ({name: unit for name, unit in previous.units.items() if name not in again},
-            {name: unit for name, unit in previous.units.items() if name in again and name not in edited})
+            {name: unit for name, unit in previous.units.items()
+             if name in again and name not in edited and not unit.contextual})
 
 
 # --- taking units back (a pass of a module's facts; see the module docstring) ---------------------

@@ -571,3 +571,40 @@ def test_an_edit_of_a_callee_that_keeps_its_face_re_walks_the_callers_that_read_
     assert codes(project, path) == []
     project.set_source(path, CALLS_MODULE)
     assert codes(project, path) == [("ORM002", 9)]
+
+
+DRF_VIEWS_GET_QUERYSET = """\
+from rest_framework import generics
+
+from shop.models import Book
+from shop.serializers import BookSerializer
+
+
+class BookList(generics.ListAPIView):
+    serializer_class = BookSerializer
+
+    def get_queryset(self):
+        return Book.objects.all()
+"""
+
+
+@pytest.mark.parametrize("keep_units", [False, True])
+def test_an_edit_inside_the_views_get_queryset_reaches_the_serializer(tmp_path: Path, keep_units: bool):
+    """What a listing view loads is read from its get_queryset() body: an edit there, which changes
+    no declaration, must still reach the serializer's findings (in the editor too)."""
+    shop = tmp_path / "shop"
+    shop.mkdir()
+    (shop / "__init__.py").write_text("")
+    paths = {}
+    for name, text in (("models", DRF_MODELS), ("serializers", DRF_SERIALIZERS), ("views", DRF_VIEWS_GET_QUERYSET)):
+        (shop / f"{name}.py").write_text(text)
+        paths[name] = str((shop / f"{name}.py").resolve())
+    project = ProjectIndex(tmp_path, SETTINGS)
+    project.keep_units = keep_units
+    project.load(list(paths.values()))
+    assert codes(project, paths["serializers"]) == [("ORM002", 7)]
+    codes(project, paths["views"])
+    project.set_source(paths["views"], DRF_VIEWS_GET_QUERYSET.replace(
+        "Book.objects.all()", 'Book.objects.select_related("author")'))
+    codes(project, paths["views"])
+    assert codes(project, paths["serializers"]) == []

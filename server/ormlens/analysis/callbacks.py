@@ -71,7 +71,6 @@ class FrameworkRows:
         finally:
             self.frame = outer
 
-
     def first_line(self, node: ast.expr) -> ast.expr:
         """A declaration over several lines, placed on its first (what names a finding there)."""
         if node.end_lineno == node.lineno or not 0 < node.lineno <= len(self._lines):

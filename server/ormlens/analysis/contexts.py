@@ -82,8 +82,6 @@ class CallContexts:
         ref = callee.ref
         if not isinstance(ref, FunctionRef) or self.context_depth >= MAX_DEPTH or ref in self.context_stack:
             return UNKNOWN
-        self.project.read_function(ref)  # (as rows_through_call)
-        self.context_reads += 1
         decl = self.project.decl(ref.path)
         function, cls = decl.function_node(ref.qualname) if decl is not None else (None, None)
         if function is None or cls is None or \
@@ -92,6 +90,8 @@ class CallContexts:
         positional = [*function.args.posonlyargs, *function.args.args]
         if not positional:
             return UNKNOWN
+        self.project.read_function(ref)  # (as rows_through_call)
+        self.context_reads += 1
         memo = self.plugin_data.setdefault("contexts.returns", {})
         key = (ref, id(receiver.model))
         if key not in memo:

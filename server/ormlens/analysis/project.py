@@ -218,7 +218,8 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
                 del cache[ref]
         for forget in hooks.FORGET:
             forget(self, nodes)
-        frameworks.forget(self)
+        if ALL_MODELS in nodes:  # (a module that feeds them changed: model_index._feeds_all_models)
+            frameworks.forget(self)
         if ALL_MODELS in nodes:
             self._all_models = self._models_named = self._backrefs = None
 

@@ -14,6 +14,7 @@ import ast
 
 from ormlens.analysis.astutil import last_name
 from ormlens.analysis.declarations import ClassDecl, ModuleDecl
+from ormlens.analysis.facts import FunctionRef
 from ormlens.analysis.flow import Kind
 from ormlens.analysis.frameworks.api import DeclaredRead, RowCallbacks
 from ormlens.analysis.frameworks.classes import derives_from
@@ -109,6 +110,7 @@ def changelist_eager(index: Index, decl: ModuleDecl, admin: ClassDecl, model, na
     elif any(name in model.relationships and model.relationships[name].django != "many" for name in names):
         return None  # a relation field shown: Django selects every relation
     if "get_queryset" in admin.methods:
+        index.read_function(FunctionRef(decl.path, f"{admin.name}.get_queryset"))  # (an edit of it counts)
         index.whole(decl)
         found = literal_lookups([admin.methods["get_queryset"]])
         if found is None:

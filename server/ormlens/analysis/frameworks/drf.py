@@ -18,6 +18,7 @@ import ast
 from ormlens.analysis.astutil import last_name
 from ormlens.analysis.dependencies import ALL_MODELS
 from ormlens.analysis.declarations import ClassDecl, ModuleDecl
+from ormlens.analysis.facts import FunctionRef
 from ormlens.analysis.flow import Kind, Value
 from ormlens.analysis.frameworks.api import DeclaredRead, RowCallbacks
 from ormlens.analysis.frameworks.classes import MAX_DEPTH, derives_from, project_bases
@@ -40,12 +41,12 @@ MAX_NESTING = 3
 
 
 def per_row_class(b: Interpreter, cls: tuple[str, ClassDecl]) -> RowCallbacks | None:
-    index = b.project
-    return rows_of(index, cls[0], cls[1], 0)
+    # Per module pass: what a view's get_queryset() loads is read from its body, which an edit may
+    # change without changing any declaration.
+    return rows_of(b.project, cls[0], cls[1], 0, b.plugin_data.setdefault("drf.rows", {}))
 
 
-def rows_of(index: Index, path: str, cls: ClassDecl, depth: int) -> RowCallbacks | None:
-    cache = index.plugin_caches.setdefault("drf.rows", {})
+def rows_of(index: Index, path: str, cls: ClassDecl, depth: int, cache: dict) -> RowCallbacks | None:
     key = (path, cls.name)
     if key in cache:
         return cache[key]
@@ -57,8 +58,8 @@ def rows_of(index: Index, path: str, cls: ClassDecl, depth: int) -> RowCallbacks
     if model is None:
         return None
     feeds = [*view_feeds(index, path, cls),
-             *(nested_feeds(index, path, cls, depth) if depth < MAX_NESTING else []),
-             *(subclass_feeds(index, path, cls, depth) if depth < MAX_NESTING else [])]
+             *(nested_feeds(index, path, cls, depth, cache) if depth < MAX_NESTING else []),
+             *(subclass_feeds(index, path, cls, depth, cache) if depth < MAX_NESTING else [])]
     if not feeds:
         return None
     eager: frozenset[tuple[str, ...]] | None = None
@@ -153,6 +154,13 @@ def usages(index: Index) -> dict:
     if "all" in cache:
         return cache["all"]
     found: dict = {}
+    with index.dependencies.computing(ALL_MODELS):  # (what it reads is read by the list, as models are)
+        scan_usages(index, found)
+    cache["all"] = found
+    return found
+
+
+def scan_usages(index: Index, found: dict) -> None:
     for path in index.loaded():
         decl = index.decl(path)
         if decl is None or "rest_framework" not in decl.source and "serializer" not in decl.source.lower():
@@ -171,8 +179,6 @@ def usages(index: Index) -> dict:
                     if target.kind is Kind.CLASS and isinstance(target.ref, tuple):
                         found.setdefault((target.ref[0], target.ref[1].name), []).append(
                             ("nested", decl, cls, value, attr))
-    cache["all"] = found
-    return found
 
 
 def view_feeds(index: Index, path: str, cls: ClassDecl):
@@ -197,12 +203,12 @@ def has_method(index: Index, decl: ModuleDecl, cls: ClassDecl, name: str, depth:
                                      for base_decl, base in project_bases(index, decl, cls))
 
 
-def nested_feeds(index: Index, path: str, cls: ClassDecl, depth: int):
+def nested_feeds(index: Index, path: str, cls: ClassDecl, depth: int, cache: dict):
     for use in usages(index).get((path, cls.name), []):
         if use[0] != "nested":
             continue
         _, decl, parent, value, attr = use
-        outer = rows_of(index, decl.path, parent, depth + 1)
+        outer = rows_of(index, decl.path, parent, depth + 1, cache)
         if outer is None or outer.eager is None:
             continue
         source = next((kw.value.value for kw in value.keywords if kw.arg == "source"
@@ -212,13 +218,13 @@ def nested_feeds(index: Index, path: str, cls: ClassDecl, depth: int):
         yield eager, f"{parent.name}.{attr} of each row", decl.path, Span.of(value)
 
 
-def subclass_feeds(index: Index, path: str, cls: ClassDecl, depth: int):
+def subclass_feeds(index: Index, path: str, cls: ClassDecl, depth: int, cache: dict):
     """A serializer's methods run per row of what its subclasses serialize (they inherit them)."""
     for use in usages(index).get((path, cls.name), []):
         if use[0] != "subclass":
             continue
         _, decl, sub = use
-        rows = rows_of(index, decl.path, sub, depth + 1)
+        rows = rows_of(index, decl.path, sub, depth + 1, cache)
         if rows is not None and rows.eager is not None:
             yield rows.eager, rows.label, rows.path, rows.span
 
@@ -231,6 +237,7 @@ def view_eager(index: Index, decl: ModuleDecl, view: ClassDecl, depth: int = 0) 
     if value is not None:
         nodes.append(value)
     if "get_queryset" in view.methods:
+        index.read_function(FunctionRef(decl.path, f"{view.name}.get_queryset"))  # (an edit of it counts)
         index.whole(decl)  # (its body may have been released: memory.py)
         nodes.append(view.methods["get_queryset"])
     found = literal_lookups(nodes)
@@ -246,11 +253,11 @@ def view_eager(index: Index, decl: ModuleDecl, view: ClassDecl, depth: int = 0) 
 
 
 def affected_by(decl: ModuleDecl) -> bool:
-    """A module that uses serializers (a view's `serializer_class`, a nested serializer field)."""
-    return "serializer_class" in decl.source or "Serializer(" in decl.source
+    """A module that declares or uses serializers (a class, a view's `serializer_class`, a nested
+    serializer field)."""
+    return "Serializer" in decl.source
 
 
 def forget(index: Index) -> None:
     """Any module changed: who uses which serializer may have changed too."""
-    index.plugin_caches.pop("drf.rows", None)
     index.plugin_caches.pop("drf.usages", None)

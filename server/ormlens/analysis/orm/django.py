@@ -298,7 +298,7 @@ def django_method(b: Interpreter, node: ast.Call, base: Value, method: str, args
     if method in DJANGO_QUERYSET_BUILDERS:
         return base.but(tuples=base.tuples or method in DJANGO_VALUES_METHODS,
                         via=None if method in DJANGO_VALUES_METHODS else base.via,
-                        size=Size.BOUNDED if method == "none" or one_row(node, method) else base.size,
+                        size=Size.BOUNDED if method == "none" or one_row(node, method, base.model) else base.size,
                         query=django_builder(b, node, info, method, args))
     # A method of the project's own manager or queryset class.
     for cls in info.managers:
@@ -309,9 +309,12 @@ def django_method(b: Interpreter, node: ast.Call, base: Value, method: str, args
     return unknown(base.deps)
 
 
-def one_row(node: ast.Call, method: str) -> bool:
-    """`filter(pk=...)`: a queryset of one row at most."""
-    return method == "filter" and any(kw.arg in ("pk", "id") for kw in node.keywords)
+def one_row(node: ast.Call, method: str, model: ModelInfo | None) -> bool:
+    """`filter(pk=...)` (or the model's primary key by name): a queryset of one row at most."""
+    if method != "filter":
+        return False
+    keys = {"pk", *(name for name, column in model.columns.items() if column.primary_key)} if model else {"pk"}
+    return any(kw.arg in keys for kw in node.keywords)
 
 
 def django_builder(b: Interpreter, node: ast.Call, info: QueryInfo, method: str, args: list[Value]) -> QueryInfo:
@@ -320,7 +323,7 @@ def django_builder(b: Interpreter, node: ast.Call, info: QueryInfo, method: str,
         changes["related"] = None  # a new query: the prefetch cache no longer answers it
     if method in ("filter", "exclude", "get_queryset", "complex_filter"):
         info = django_lookups(b, node, info, method)
-        if one_row(node, method):
+        if one_row(node, method, info.model):
             changes["limited"] = True
     elif method in ("select_related", "prefetch_related"):
         eager = set(info.eager)

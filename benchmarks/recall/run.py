@@ -140,6 +140,9 @@ def snapshot(repository: str, commit: str, mirrors: Path) -> Path | None:
 
 
 SERVER = REPOSITORY / "server"
+# The interpreter that runs ormlens: `ast` parses only the syntax of the Python running it, so a
+# project written for 3.12 (f-strings reusing their quotes) needs a 3.12 interpreter (--python).
+PYTHON = sys.executable
 
 
 def fnmatch_any(name: str) -> bool:
@@ -152,7 +155,7 @@ def run_ormlens(root: Path, paths: list[str]) -> tuple[list[dict], str]:
     existing = [p for p in paths if (root / p).is_file()]
     if not existing:
         return [], ""
-    done = subprocess.run([sys.executable, "-m", "ormlens", "check", "--output-format", "json", "--exit-zero",
+    done = subprocess.run([PYTHON, "-m", "ormlens", "check", "--output-format", "json", "--exit-zero",
                            "--no-cache", *existing], cwd=root, capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(SERVER)})
     if done.returncode != 0:
@@ -243,17 +246,23 @@ def main() -> int:
     parser.add_argument("--list", action="store_true", help="print every site with its status")
     parser.add_argument("--json", type=Path, help="write every site with its status to this file")
     parser.add_argument("--server", type=Path, help="the ormlens code to run (default: this checkout's server/)")
+    parser.add_argument("--python", help="the interpreter to run ormlens with (with its dependencies installed; "
+                                         "default: this one); e.g. a 3.12 venv for projects using 3.12 syntax")
     args = parser.parse_args()
+    global SERVER, PYTHON
     if args.server:
-        global SERVER
         SERVER = args.server.resolve()
+    if args.python:
+        PYTHON = args.python
     sites = load_sites(set(args.projects.split(",")) if args.projects else None)
     started = time.perf_counter()
     evaluate(sites, args.mirrors)
     elapsed = time.perf_counter() - started
     projects = {s.project for s in sites if s.status != "unavailable"}
+    version = subprocess.run([PYTHON, "-c", "import sys; print(sys.version.split()[0])"], capture_output=True,
+                             text=True).stdout.strip()
     print(f"Recall corpus: {len(sites)} labeled sites in {len(projects)} projects "
-          f"({elapsed:.0f} s on {os.cpu_count()} cores)\n")
+          f"({elapsed:.0f} s on {os.cpu_count()} cores, ormlens under Python {version})\n")
     for title, key in (("rule", lambda s: s.rule), ("pattern", lambda s: s.pattern), ("project", lambda s: s.project)):
         print("\n".join(table(title, sites, key)) + "\n")
     other = [s for s in sites if s.status == "other-rule"]

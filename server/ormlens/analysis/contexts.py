@@ -163,8 +163,8 @@ class CallContexts:
 
 def context_key(value: Value) -> tuple:
     query = value.query
-    return (value.kind, id(value.model), value.eager, value.size,
-            (query.eager, query.limited) if query is not None else None)
+    return (value.kind, id(value.model), value.eager, value.size, value.fixed,
+            (query.eager, query.limited, tuple(column for column, _ in query.equalities)) if query is not None else None)
 
 
 def passes_rows(value: Value | None) -> bool:

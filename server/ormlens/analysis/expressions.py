@@ -257,7 +257,7 @@ class Expressions:
             value = hooks.ask(hooks.RELATIONSHIP, self, node, base, rel, target)
             if value is not None:
                 return value
-            one_parent = uselist is False and self.one_parent(base, target)
+            one_parent = uselist is False and self.one_parent(base, target, rel)
             if load:
                 self.facts.relationship_reads.append(RelationshipRead(
                     Span.of(node), self.short(node), model, rel, uselist, base.eager, base.loop,
@@ -292,12 +292,16 @@ class Expressions:
         return method if method is not None else unknown(base.deps)
 
     @staticmethod
-    def one_parent(row: Value, target: ModelInfo | None) -> bool:
+    def one_parent(row: Value, target: ModelInfo | None, rel=None) -> bool:
         """Do all rows of this loop share the many-to-one `target` row? A many-to-one load looks
         in the identity map first, so then it runs once, not per row: rows reached from that
         parent's collection (`for b in author.books: b.author`), or rows filtered by equality on
         the foreign key to it (`filter_by(user_id=uid)`, then `o.user`)."""
-        if target is None or row.model is None:
+        if row.model is None:
+            return False
+        if rel is not None and rel.foreign_keys and row.model.identity_map and row.model.local_foreign_keys(rel):
+            return all(column in row.fixed for column in rel.foreign_keys)  # (whatever the target)
+        if target is None:
             return False
         if not row.model.identity_map:
             # Only rows reached from the parent's collection know it (a reverse foreign key's manager).

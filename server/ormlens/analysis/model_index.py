@@ -193,6 +193,8 @@ class ModelIndex:
             return rel.uselist
         if rel.secondary:
             return True
+        if model.local_foreign_keys(rel):
+            return False  # `foreign_keys=[author_id]`, a column here: many-to-one
         if target is None:
             return None
         if any(model.references(column, target) for column in model.columns):

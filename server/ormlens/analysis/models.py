@@ -34,6 +34,8 @@ class RelationshipInfo:
     app_label: str = ""    # Django: "app" of a "app.Model" target
     reverse_fk: bool = False  # Django: a ForeignKey's reverse manager (its rows know their parent)
     generic: bool = False     # Django: a GenericForeignKey (a row of any model; prefetch_related only)
+    # SQLAlchemy: the declaring model's columns named by `foreign_keys=[...]` (the join's local side).
+    foreign_keys: tuple[str, ...] = ()
 
     @property
     def loads_per_access(self) -> bool:
@@ -83,6 +85,13 @@ class ModelInfo:
     def primary_key(self) -> str | None:
         keys = [name for name, column in self.columns.items() if column.primary_key]
         return keys[0] if len(keys) == 1 else None
+
+    def local_foreign_keys(self, rel: RelationshipInfo) -> bool:
+        """Does `rel` join through `foreign_keys=` that are this model's own columns, each a foreign
+        key to another table? Then it is many-to-one, whatever its target (a library's model)."""
+        columns = [self.columns.get(name) for name in rel.foreign_keys]
+        return bool(columns) and all(c is not None and c.references and c.references not in (self.table, self.name)
+                                     for c in columns)
 
     def references(self, column: str, target: ModelInfo) -> bool:
         """Is `column` a foreign key to `target`'s table?"""

@@ -6,6 +6,8 @@ may be. This file is analysed, never imported."""
 from sqlalchemy import ForeignKey, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, selectinload
 
+import accounts  # a library: its user model is not one of the project's
+
 
 class Base(DeclarativeBase):
     @classmethod
@@ -27,6 +29,21 @@ class Dataset(Base):
 
     def describe(self):
         return f"{self.id} on {self.connection.name}"
+
+
+class SavedQuery(Base):
+    __tablename__ = "saved_query"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("ab_user.id"))
+    # The target is a library's model; `foreign_keys=` names a column here: many-to-one.
+    owner = relationship(accounts.user_model, foreign_keys=[owner_id])
+
+    def to_dict(self):
+        return {"id": self.id, "owner": self.owner.name}
+
+
+def queries_of(db: Session, user_id: int):
+    return db.query(SavedQuery).filter(SavedQuery.owner_id == user_id, SavedQuery.id > 10).all()
 
 
 def plain_datasets(db: Session):
@@ -54,7 +71,17 @@ def method_reads_a_relationship(db: Session):
     return [d.describe() for d in plain_datasets(db)]  # expect: ORM002 "d.describe()"
 
 
+def owners_of_all_queries(db: Session):
+    return [q.to_dict() for q in db.query(SavedQuery).all()]  # expect: ORM002 "q.to_dict()"
+
+
 # --- must not be reported ---------------------------------------------------------------------
+
+
+def queries_of_one_owner(db: Session, user_id: int):
+    # Every row has the same owner_id: the many-to-one owner is loaded once, then found in the
+    # session's identity map.
+    return [q.to_dict() for q in queries_of(db, user_id)]
 
 
 def rows_from_a_helper_that_loads(db: Session):

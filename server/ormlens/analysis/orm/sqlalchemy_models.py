@@ -392,7 +392,8 @@ def read_attribute(model: ModelInfo, attr: str, annotation: ast.expr | None, val
         if uselist is None and mapped is not None:
             uselist = collection_item(mapped) is not None
         model.relationships[attr] = RelationshipInfo(attr, target, lazy, uselist, line,
-                                                     secondary=has_kw(value, "secondary"))
+                                                     secondary=has_kw(value, "secondary"),
+                                                     foreign_keys=_foreign_key_names(value, model.name))
         _read_backref(model, value, resolve, line, backrefs_out)
         return
     if kind == "column":
@@ -425,6 +426,27 @@ def _foreign_table(call: ast.Call) -> str | None:
             if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
                 return target.value.id  # ForeignKey(User.id): the class name stands for its table
     return None
+
+
+def _foreign_key_names(call: ast.Call, model_name: str) -> tuple[str, ...]:
+    """The columns `foreign_keys=` names on the declaring class: `[user_id]`, `user_id`,
+    `[Model.user_id]`, `"[Model.user_id]"` / `"Model.user_id"`; () when any is something else."""
+    value = next((kw.value for kw in call.keywords if kw.arg == "foreign_keys"), None)
+    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+        text = value.value.strip().strip("[]")
+        parts = [part.strip() for part in text.split(",") if part.strip()]
+        names = [part.split(".", 1)[1] if part.startswith(model_name + ".") else "" for part in parts]
+        return tuple(names) if names and all(n.isidentifier() for n in names) else ()
+    items = value.elts if isinstance(value, (ast.List, ast.Tuple)) else [value] if value is not None else []
+    names = []
+    for item in items:
+        if isinstance(item, ast.Name):
+            names.append(item.id)
+        elif isinstance(item, ast.Attribute) and isinstance(item.value, ast.Name) and item.value.id == model_name:
+            names.append(item.attr)
+        else:
+            return ()
+    return tuple(names)
 
 
 def default_table_name(class_name: str) -> str:

@@ -52,7 +52,7 @@ from ormlens.fixes.plans import BatchQuery, BatchQueryPlan, ChunkInPlan, EagerLo
 
 STYLE = "sqlalchemy"
 # The kinds of values whose methods it answers, what it evaluates, the packages whose functions it knows.
-METHOD_KINDS = frozenset({Kind.QUERY, Kind.SESSION, Kind.ORM_NAMESPACE, Kind.RESULT, Kind.LOADER_OPTION})
+METHOD_KINDS = frozenset({Kind.QUERY, Kind.SESSION, Kind.ORM_NAMESPACE, Kind.RESULT, Kind.LOADER_OPTION, Kind.UNKNOWN})
 EVALUATE_KINDS = frozenset({Kind.QUERY})
 PACKAGES = frozenset({"sqlalchemy", "sqlmodel"})
 
@@ -68,6 +68,18 @@ def _foreign(value: Value) -> bool:
 def method_call(b: Interpreter, node: ast.Call, base: Value, method: str, args: list[Value],
                 kwargs: dict[str | None, Value]) -> Value | None:
     kind = base.kind
+    if kind is Kind.UNKNOWN:
+        # A connection, engine or session the analysis cannot see (a parameter, `self.db`,
+        # `engine.connect()`): executing a statement of this library on it runs it all the same.
+        first = args[0] if args else None
+        if method in SESSION_STATEMENT_METHODS and method not in FLASK_DB_QUERY_METHODS and first is not None and \
+                first.kind is Kind.QUERY and first.statement and not _foreign(first):
+            return session_method(b, node, base.but(kind=Kind.SESSION), method, args)
+        if method == "query" and first is not None and first.kind is Kind.MODEL_CLASS and first.model is not None \
+                and first.model.style == "sqlalchemy":
+            # `request.db.query(Build)`: a query of a mapped class is a session's, whatever holds it.
+            return session_method(b, node, base.but(kind=Kind.SESSION, certain=False), method, args)
+        return None
     if kind is Kind.QUERY and not _foreign(base):
         return query_method(b, node, base, method, args)
     if kind is Kind.SESSION:
@@ -92,8 +104,9 @@ def function_call(b: Interpreter, node: ast.Call, name: str, args: list[Value]) 
     if name in SELECT_CONSTRUCTORS:
         model = first.model if first.kind in (Kind.MODEL_CLASS, Kind.COLUMN) else None
         entity = first.kind is Kind.MODEL_CLASS and len(args) == 1
-        return Value(kind=Kind.QUERY, model=model, query=QueryInfo(model, start=node), statement=True,
-                     tuples=not entity, capped=from_capped_subquery(args))
+        state = (TABLE_PER_ITEM,) if model is None and merge_deps(args) else ()
+        return Value(kind=Kind.QUERY, model=model, query=QueryInfo(model, start=node, plugin_state=state),
+                     statement=True, tuples=not entity, capped=from_capped_subquery(args))
     if name in WRITE_CONSTRUCTORS:
         return Value(write=WRITE_CONSTRUCTORS[name],
                      model=first.model if first.kind is Kind.MODEL_CLASS else None)
@@ -140,7 +153,15 @@ def annotation(b: Interpreter, value: Value) -> Value | None:
 def record(b: Interpreter, node: ast.AST, query: Value, terminal: str) -> QueryCall:
     """A query runs at `node`, with the column a batch rewrite of it would key on (ORM001's fix)."""
     loops = b.effective_loops()
+    if query.query is not None and TABLE_PER_ITEM in query.query.plugin_state:
+        # `select(func.count()).select_from(table)` for each table: one statement per table of the
+        # schema, which no batching joins; not a query repeated per item of the data.
+        loops = ()
     return b.record_query(node, query, terminal, loops, batch_column=batch_column(b, node, query, loops))
+
+
+# QueryInfo.plugin_state: the statement's FROM (its table) changes with a loop's item.
+TABLE_PER_ITEM = "table_per_item"
 
 
 def batch_column(b: Interpreter, node: ast.AST, query: Value, loops: tuple[LoopScope, ...]) -> str | None:
@@ -214,6 +235,9 @@ def namespace_attribute(index: Index, attr: str) -> Value | None:
 
 def query_method(b: Interpreter, node: ast.Call, base: Value, method: str, args: list[Value]) -> Value:
     info = base.query or QueryInfo(base.model)
+    if method == "select_from" and base.model is None and merge_deps(args):
+        info = replace(info, plugin_state=(*info.plugin_state, TABLE_PER_ITEM))
+        base = base.but(query=info)
     if method in queries.QUERY_TERMINALS and not base.statement:
         # `.get(uid)`: the terminal's own arguments can tie the query to the loop item.
         return run_query(b, node, base.but(deps=base.deps | merge_deps(args)), method)

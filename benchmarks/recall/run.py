@@ -5,9 +5,10 @@ or a lazy relationship read ran once per row (the work the fix removed or made e
 that should report it and the pattern it belongs to (README "Recall"). For every labeled parent
 commit this script unpacks the repository's Python files at that commit into a cache, marks the
 snapshot's root as a checkout (so ormlens sees the whole project, as the editor does), runs
-`ormlens check --output-format json` on the labeled files there, and counts a site as found when a
-finding of its rule covers its line, or names it as a related location (a query reached through a
-call is reported at the call in the loop). It also runs the fixing commit and says whether the same
+`ormlens check --output-format json` on the whole project there (`--files-only`: on the labeled
+files), and counts a site as found when a finding of its rule covers its line, or names it as a
+related location (a query reached through a call is reported at the call in the loop, which may be
+in another module). It also runs the fixing commit and says whether the same
 read, now eager-loaded or batched, is still reported.
 
 Snapshots come from a bare git mirror of each repository: `--mirrors DIR` holding `owner+name/`
@@ -143,6 +144,7 @@ SERVER = REPOSITORY / "server"
 # The interpreter that runs ormlens: `ast` parses only the syntax of the Python running it, so a
 # project written for 3.12 (f-strings reusing their quotes) needs a 3.12 interpreter (--python).
 PYTHON = sys.executable
+FILES_ONLY = False  # --files-only: check only the labeled files (what the editor shows in them)
 
 
 def fnmatch_any(name: str) -> bool:
@@ -155,8 +157,11 @@ def run_ormlens(root: Path, paths: list[str]) -> tuple[list[dict], str]:
     existing = [p for p in paths if (root / p).is_file()]
     if not existing:
         return [], ""
+    # The whole project, unless --files-only: an N+1 reached through a call is reported at the
+    # call (in the caller's module), naming the site as its related location.
+    targets = existing if FILES_ONLY else [*existing, "."]
     done = subprocess.run([PYTHON, "-m", "ormlens", "check", "--output-format", "json", "--exit-zero",
-                           "--no-cache", *existing], cwd=root, capture_output=True, text=True,
+                           "--no-cache", *targets], cwd=root, capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(SERVER)})
     if done.returncode != 0:
         print(f"  ormlens failed in {root}: {done.stderr.strip()[-400:]}", file=sys.stderr)
@@ -248,8 +253,12 @@ def main() -> int:
     parser.add_argument("--server", type=Path, help="the ormlens code to run (default: this checkout's server/)")
     parser.add_argument("--python", help="the interpreter to run ormlens with (with its dependencies installed; "
                                          "default: this one); e.g. a 3.12 venv for projects using 3.12 syntax")
+    parser.add_argument("--files-only", action="store_true",
+                        help="report only findings in the labeled files (default: the whole project is checked, "
+                             "so a site reached through a call counts where the call is reported)")
     args = parser.parse_args()
-    global SERVER, PYTHON
+    global SERVER, PYTHON, FILES_ONLY
+    FILES_ONLY = args.files_only
     if args.server:
         SERVER = args.server.resolve()
     if args.python:

@@ -118,7 +118,7 @@ class Calls:
         """`map(f, xs)` / `filter(f, xs)`: a loop over xs calling f on each item, whether f is a
         lambda, a project function (`map(load_user, ids)`) or a query's terminal (`map(User.query.get, ids)`)."""
         function, collection_node = node.args
-        collection = self.eval(collection_node)
+        collection = self.iterated(collection_node, self.eval(collection_node))  # map() iterates it: a query runs
         terminal = None
         if isinstance(function, ast.Attribute) and function.attr in queries.QUERY_TERMINALS:
             base = self.eval(function.value)
@@ -316,6 +316,14 @@ class Calls:
         own. `pending_batches()` or `batch_status(b)` are not chunkers."""
         return name in self.chunk_names or (arity >= 2 and CHUNKER_NAME.search(name) is not None)
 
+    def calls_dunder_str(self, node: ast.Call, row: Value) -> None:
+        """`str(row)` runs the model's `__str__` on it (what it reads is read per row of a loop)."""
+        start = self.class_of(row)
+        method = self.method_value(start, "__str__") if start is not None else None
+        if method is not None and not method.is_property:
+            self.record_call(node, method, named=node.func)
+            self.rows_through_call(node, method, row, [], {})
+
     def call_builtin(self, node: ast.Call, name: str, args: list[Value]) -> Value:
         first = args[0] if args else UNKNOWN
         if name in queries.SIZE_PRESERVING_CALLS and first.call_of is not None:
@@ -324,6 +332,8 @@ class Calls:
             value = self.plugin_self(self.frame.cls)
             if value is not None:
                 return value
+        if name == "str" and len(args) == 1 and first.kind is Kind.ROW and first.model is not None:
+            self.calls_dunder_str(node, first)
         if name in ("len", "bool") and len(args) == 1 and self.evaluate(node, first, name, node.args[0]) is not None:
             return Value(kind=Kind.SCALAR, deps=first.deps)
         if name in queries.SIZE_PRESERVING_CALLS:

@@ -559,7 +559,7 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         if isinstance(node, ast.Call):
             callee = self.eval_static(decl, node.func, depth + 1)
             keywords = {kw.arg: self.eval_static(decl, kw.value, depth + 1) for kw in node.keywords
-                        if kw.arg == "class_"}
+                        if kw.arg in ("class_", "cls")}
             return self.construct(callee, [self.eval_static(decl, a, depth + 1) for a in node.args[:1]], keywords)
         return UNKNOWN
 

@@ -45,6 +45,13 @@ class Invoice(models.Model):
         return f"{self.account.name}"
 
 
+class Refund(models.Model):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE)
+
+    def __str__(self):
+        return f"refund of {self.invoice.total}"
+
+
 # GeoDjango's `models` is Django's.
 class Site(geo_models.Model):
     account = geo_models.ForeignKey(Account, on_delete=geo_models.CASCADE)
@@ -103,7 +110,16 @@ def model_on_a_library_base():
         print(campaign.account)  # expect: ORM002 "campaign.account"
 
 
+def str_runs_the_models_dunder_str():
+    return [str(refund) for refund in Refund.objects.all()]  # expect: ORM002 "str(refund)"
+
+
 # --- must not be reported ---------------------------------------------------------------------
+
+
+def str_on_loaded_rows():
+    return [str(refund) for refund in Refund.objects.select_related("invoice")]
+
 
 
 def method_on_loaded_rows():

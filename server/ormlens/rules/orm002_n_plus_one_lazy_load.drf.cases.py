@@ -59,10 +59,12 @@ class AlbumList(generics.ListAPIView):
 
 class TrackSerializer(serializers.ModelSerializer):
     album_title = serializers.SerializerMethodField()
+    # Only the last step is the key's shortcut: each row's album is loaded to read its publisher_id.
+    publisher = serializers.PrimaryKeyRelatedField(source="album.publisher", read_only=True)  # expect: ORM002 "source=\"album.publisher\""
 
     class Meta:
         model = Track
-        fields = ["number", "album_title"]
+        fields = ["number", "album_title", "publisher"]
 
     def get_album_title(self, track):
         return track.album.title  # expect: ORM002 "track.album"

@@ -3,8 +3,8 @@ class's classmethod returns the rows (what they load crosses with them); a metho
 relationship of each row its caller passes.
 A line marked `# expect:` must be reported with that code on that exact expression; no other line
 may be. This file is analysed, never imported."""
-from sqlalchemy import ForeignKey, select
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, selectinload
+from sqlalchemy import Column, ForeignKey, Integer, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declarative_base, mapped_column, relationship, selectinload
 
 import accounts  # a library: its user model is not one of the project's
 
@@ -46,6 +46,28 @@ def queries_of(db: Session, user_id: int):
     return db.query(SavedQuery).filter(SavedQuery.owner_id == user_id, SavedQuery.id > 10).all()
 
 
+class RecordMixin:
+    @classmethod
+    def all(cls, db: Session):
+        return db.query(cls).all()
+
+
+# The mixin given to declarative_base(cls=...) is a base of every model declared on LegacyBase.
+LegacyBase = declarative_base(cls=RecordMixin)
+
+
+class Server(LegacyBase):
+    __tablename__ = "server"
+    id = Column(Integer, primary_key=True)
+
+
+class Disk(LegacyBase):
+    __tablename__ = "disk"
+    id = Column(Integer, primary_key=True)
+    server_id = Column(Integer, ForeignKey("server.id"))
+    server = relationship(Server)
+
+
 def plain_datasets(db: Session):
     return db.scalars(select(Dataset)).all()
 
@@ -60,6 +82,11 @@ def loaded_datasets(db: Session):
 def rows_from_a_base_class_method(db: Session):
     for dataset in Dataset.all(db):
         print(dataset.connection)  # expect: ORM002 "dataset.connection"
+
+
+def rows_from_the_declarative_base_mixin(db: Session):
+    for disk in Disk.all(db):
+        print(disk.server)  # expect: ORM002 "disk.server"
 
 
 def rows_from_a_helper(db: Session):

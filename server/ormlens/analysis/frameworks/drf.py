@@ -37,6 +37,8 @@ METHOD_FIELD = "SerializerMethodField"
 # related fields read `<fk>_id` only: DRF's pk-only optimization).
 NO_READ_FIELDS = frozenset({METHOD_FIELD, "HiddenField", "PrimaryKeyRelatedField", "HyperlinkedRelatedField",
                             "HyperlinkedIdentityField", "ReadOnlyField"})
+# Relation fields that read only the related row's key (the foreign key column), not the row.
+PK_ONLY_FIELDS = frozenset({"PrimaryKeyRelatedField", "HyperlinkedRelatedField"})
 MAX_NESTING = 3
 
 
@@ -121,14 +123,19 @@ def declared_reads(index: Index, decl: ModuleDecl, cls: ClassDecl):
         name = drf_name(callee)
         nested = callee.kind is Kind.CLASS and isinstance(callee.ref, tuple) and \
             serializer_class(index, callee.ref)
-        if not nested and (not name or name in NO_READ_FIELDS or name.endswith("Serializer")):
-            continue
         keyword = next((kw for kw in value.keywords if kw.arg == "source"), None)
         source = keyword.value if keyword is not None else None
         if source is not None and not (isinstance(source, ast.Constant) and isinstance(source.value, str)):
             continue
         path = tuple(source.value.split(".")) if source is not None else (attr,)
         if "*" in path or not all(part.isidentifier() for part in path):
+            continue
+        if not nested and name in PK_ONLY_FIELDS and len(path) > 1:
+            # The pk-only shortcut skips loading the last step only: `source="category.user"`
+            # still loads `category` on each row.
+            yield DeclaredRead(path[:-1], False, keyword)
+            continue
+        if not nested and (not name or name in NO_READ_FIELDS or name.endswith("Serializer")):
             continue
         many = any(kw.arg == "many" and isinstance(kw.value, ast.Constant) and kw.value.value is True
                    for kw in value.keywords)

@@ -216,7 +216,9 @@ def construct(index: Index, name: str, args: list[Value], keywords: dict[str | N
     if name in SESSION_CLASSES:
         return Value(kind=Kind.SESSION, asynchronous=name in ASYNC_SESSION_CLASSES)
     if name in DECLARATIVE_BASE_FACTORIES:
-        return Value(kind=Kind.MODEL_BASE)
+        # `declarative_base(cls=ActiveRecordMixin)`: every model inherits the mixin's methods.
+        mixin = keywords.get("cls")
+        return Value(kind=Kind.MODEL_BASE, ref=mixin.ref if mixin is not None and mixin.kind is Kind.CLASS else None)
     return None
 
 

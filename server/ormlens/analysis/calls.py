@@ -301,8 +301,12 @@ class Calls:
             receiver = self.values.get(id(node.func.value)) if isinstance(node.func, ast.Attribute) else None
             self.rows_through_call(node, callee, receiver, args, kwargs)
             returned = self.returned(callee.ref)
-            if returned is UNKNOWN and receiver is not None and receiver.kind is Kind.MODEL_CLASS:
-                returned = self.returned_in_context(callee, receiver)  # `Order.all(db)` from a base class
+            if receiver is not None and receiver.kind is Kind.MODEL_CLASS and (
+                    returned is UNKNOWN or (returned.model is not None and returned.model is not receiver.model)):
+                # `Order.all(db)` from a base class (its own walk bound `cls` to the base, itself
+                # mapped when it declares columns): what it returns with `cls` the receiver.
+                in_context = self.returned_in_context(callee, receiver)
+                returned = in_context if in_context is not UNKNOWN or returned is UNKNOWN else returned
             return Value(call_of=callee.ref) if returned is UNKNOWN else returned
         if kind is Kind.CLASS:
             return Value(kind=Kind.INSTANCE, ref=callee.ref, label=callee.label)

@@ -47,6 +47,9 @@ def queries_of(db: Session, user_id: int):
 
 
 class RecordMixin:
+    # Columns every model gets (so the mixin reads as a mapped class of its own).
+    created_at = Column(Integer, index=True)
+
     @classmethod
     def all(cls, db: Session):
         return db.query(cls).all()

@@ -123,7 +123,7 @@ def build_django_model(index: Index, decl: ModuleDecl, cls: ClassDecl) -> ModelI
             concrete.append(value.model)
         elif value.kind is Kind.MODEL_BASE and value.ref is not None:
             base_decl = index.decl(value.ref[0])
-            if base_decl is not None and index.declared_model(base_decl, value.ref[1]) is not None:
+            if base_decl is not None and is_django_model(index.declared_model(base_decl, value.ref[1])):
                 abstract.append((base_decl, value.ref[1]))
     if not (rooted or concrete or abstract):
         # A library's model base (django-parler's TranslatableModel, MPTTModel, PolymorphicModel...):
@@ -148,6 +148,11 @@ def build_django_model(index: Index, decl: ModuleDecl, cls: ClassDecl) -> ModelI
     return model
 
 
+def is_django_model(model: ModelInfo | None) -> bool:
+    """(A SQLAlchemy `declarative_base(cls=Mixin)` base also carries its mixin class.)"""
+    return model is not None and model.django
+
+
 def declares_django_fields(index: Index, decl: ModuleDecl, cls: ClassDecl) -> bool:
     """Does the class body assign a Django model field (`name = models.CharField(...)`)?"""
     for _, _, value, _ in cls.attrs:
@@ -165,7 +170,7 @@ def read_django_body(index: Index, model: ModelInfo, decl: ModuleDecl, cls: Clas
             value = index.eval_static(decl, base)
             if value.kind is Kind.MODEL_BASE and value.ref is not None and depth < 8:
                 base_decl = index.decl(value.ref[0])
-                if base_decl is not None and index.declared_model(base_decl, value.ref[1]) is not None:
+                if base_decl is not None and is_django_model(index.declared_model(base_decl, value.ref[1])):
                     read_django_body(index, model, base_decl, value.ref[1], backrefs, depth + 1)
     resolve = lambda node: django_field_base(index, index.eval_static(decl, node))  # noqa: E731
     for attr, _, value, line in cls.attrs:

@@ -217,8 +217,14 @@ def construct(index: Index, name: str, args: list[Value], keywords: dict[str | N
         return Value(kind=Kind.SESSION, asynchronous=name in ASYNC_SESSION_CLASSES)
     if name in DECLARATIVE_BASE_FACTORIES:
         # `declarative_base(cls=ActiveRecordMixin)`: every model inherits the mixin's methods.
+        # (A mixin declaring columns reads as a model class itself.)
         mixin = keywords.get("cls")
-        return Value(kind=Kind.MODEL_BASE, ref=mixin.ref if mixin is not None and mixin.kind is Kind.CLASS else None)
+        ref = None
+        if mixin is not None and mixin.kind is Kind.CLASS:
+            ref = mixin.ref
+        elif mixin is not None and mixin.kind is Kind.MODEL_CLASS and mixin.model is not None:
+            ref = index.class_of(mixin.model)
+        return Value(kind=Kind.MODEL_BASE, ref=ref)
     return None
 
 

@@ -305,7 +305,8 @@ class Calls:
                     returned is UNKNOWN or (returned.model is not None and returned.model is not receiver.model)):
                 # `Order.all(db)` from a base class (its own walk bound `cls` to the base, itself
                 # mapped when it declares columns): what it returns with `cls` the receiver.
-                in_context = self.returned_in_context(callee, receiver)
+                in_context = self.returned_in_context(callee, receiver, node,
+                                                      own_queries=self.project.query_summary(callee.ref) is not None)
                 returned = in_context if in_context is not UNKNOWN or returned is UNKNOWN else returned
             return Value(call_of=callee.ref) if returned is UNKNOWN else returned
         if kind is Kind.CLASS:

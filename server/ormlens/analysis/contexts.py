@@ -75,10 +75,13 @@ class CallContexts:
         for through in reads:
             self.lift(node, callee, bound[through.parameter], through)
 
-    def returned_in_context(self, callee: Value, receiver: Value) -> Value:
+    def returned_in_context(self, callee: Value, receiver: Value, node: ast.Call | None = None,
+                            own_queries: bool = True) -> Value:
         """What a classmethod of a base class or mixin gives when called on a model
         (`Order.all(db)` with `def all(cls, db): return db.query(cls).all()` in the base): its
-        `return`s with `cls` bound to the model; UNKNOWN when that is not rows of it."""
+        `return`s with `cls` bound to the model; UNKNOWN when that is not rows of it. When its own
+        walk ran no query (`cls.query.get(oid)` means nothing on the mixin itself) but this one
+        does, the query is recorded at the call `node` (ORM001 then sees it per item)."""
         ref = callee.ref
         if not isinstance(ref, FunctionRef) or self.context_depth >= MAX_DEPTH or ref in self.context_stack:
             return UNKNOWN
@@ -95,15 +98,32 @@ class CallContexts:
         memo = self.plugin_data.setdefault("contexts.returns", {})
         key = (ref, id(receiver.model))
         if key not in memo:
-            memo[key] = UNKNOWN  # (a recursion through another path sees nothing)
+            memo[key] = (UNKNOWN, ())  # (a recursion through another path sees nothing)
             walker = self.context_walker(decl, cls, ref, {positional[0].arg: receiver})
             try:
                 walker.exec_FunctionDef(function)
             except RecursionError:
                 return UNKNOWN
             facts = walker.facts.functions.get(ref.qualname)
-            memo[key] = summarize_returns(facts) if facts is not None and facts.done else UNKNOWN
-        return memo[key]
+            returned = summarize_returns(facts) if facts is not None and facts.done else UNKNOWN
+            ran = tuple(q for q in walker.facts.query_calls if q.function == ref.qualname and not q.guards)
+            memo[key] = (returned, ran)
+        returned, ran = memo[key]
+        if node is not None and ran and not own_queries:
+            query = ran[0]
+            self.facts.query_calls.append(replace(
+                query, span=Span.of(node), label=self.short(node, 60), loops=self.effective_loops(),
+                function=self.frame.qualname or None, deps=query.deps | self.deps_of_call(node),
+                batch_column=None, statement=None, expression=None, shape=None, django_key=None,
+                count_name=None))
+        return returned
+
+    def deps_of_call(self, node: ast.Call) -> frozenset[int]:
+        """The loops whose item the call's arguments use."""
+        deps: frozenset[int] = frozenset()
+        for arg in [*node.args, *(kw.value for kw in node.keywords)]:
+            deps = deps | self.values.get(id(arg), UNKNOWN).deps
+        return deps
 
     def context_walker(self, decl, cls, ref: FunctionRef, bound: dict[str, Value]):
         """An interpreter for one function of `decl` with its parameters `bound`, one call deeper."""

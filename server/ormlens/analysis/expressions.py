@@ -322,10 +322,14 @@ class Expressions:
         """`attr` as a method of a project class (or a base class of it); properties are marked,
         since reading one runs its body."""
         pending = [start]
-        for _ in range(8):
+        seen: set[tuple[str, str]] = set()
+        for _ in range(64):  # (a model with many mixins reaches its base's methods late)
             if not pending:
                 break
             path, cls = pending.pop(0)
+            if (path, cls.name) in seen:
+                continue
+            seen.add((path, cls.name))
             function = cls.methods.get(attr)
             if function is not None:
                 decorators = {last_name(d) for d in function.decorator_list}

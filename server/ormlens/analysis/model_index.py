@@ -211,7 +211,27 @@ class ModelIndex:
                 return value
         if callee.kind is Kind.SESSION_FACTORY:
             return Value(kind=Kind.SESSION, asynchronous=callee.asynchronous)
+        if callee.kind is Kind.CLASS and isinstance(callee.ref, tuple):
+            # A project subclass of a library class (`class AppSQLAlchemy(SQLAlchemy)`): built as it.
+            library = self.library_base(callee.ref)
+            if library is not None:
+                return self.construct(library, args, keywords)
         return UNKNOWN
+
+    def library_base(self, cls: tuple, depth: int = 0) -> Value | None:
+        """The first library class `cls` derives from, through project classes."""
+        decl = self.decl(cls[0])
+        if decl is None or depth > 8:
+            return None
+        for base in cls[1].bases:
+            value = self.eval_static(decl, base)
+            if value.kind is Kind.EXTERNAL:
+                return value
+            if value.kind is Kind.CLASS and isinstance(value.ref, tuple):
+                found = self.library_base(value.ref, depth + 1)
+                if found is not None:
+                    return found
+        return None
 
     def _feeds_all_models(self, path: str) -> bool:
         """Does the module declare models, or what a framework plugin derives across modules (a

@@ -559,7 +559,7 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         if isinstance(node, ast.Call):
             callee = self.eval_static(decl, node.func, depth + 1)
             keywords = {kw.arg: self.eval_static(decl, kw.value, depth + 1) for kw in node.keywords
-                        if kw.arg in ("class_", "cls")}
+                        if kw.arg in ("class_", "cls", "model_class")}
             return self.construct(callee, [self.eval_static(decl, a, depth + 1) for a in node.args[:1]], keywords)
         return UNKNOWN
 
@@ -578,7 +578,7 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
                     return Value(kind=Kind.MODULE, ref=sub, name=attr)
             return value
         if base.kind is Kind.ORM_NAMESPACE:
-            value = hooks.ask(hooks.NAMESPACE_ATTRIBUTE, self, attr)
+            value = hooks.ask(hooks.NAMESPACE_ATTRIBUTE, self, attr, base)
             if value is not None:
                 return value
         if base.kind is Kind.MODEL_CLASS and base.model is not None:

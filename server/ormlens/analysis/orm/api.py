@@ -154,8 +154,8 @@ class OrmPlugin(Protocol):
     def construct(self, index: Index, name: str, args: list[Value], keywords: dict[str | None, Value]) -> Value | None:
         """What calling the library class or factory `name` gives (a session, a session factory...)."""
 
-    def namespace_attribute(self, index: Index, attr: str) -> Value | None:
-        """`attr` of this ORM's namespace object (Kind.ORM_NAMESPACE: Flask-SQLAlchemy's `db`)."""
+    def namespace_attribute(self, index: Index, attr: str, namespace: Value) -> Value | None:
+        """`attr` of this ORM's namespace object `namespace` (Kind.ORM_NAMESPACE: Flask-SQLAlchemy's `db`)."""
 
     def model_label(self, index: Index, model: ModelInfo) -> str | None:
         """The label telling models of one class name apart (a Django app label)."""

@@ -207,7 +207,13 @@ def construct(index: Index, name: str, args: list[Value], keywords: dict[str | N
     """What calling a class or factory of the library gives: Flask-SQLAlchemy's `db`, a session
     factory, a session, a declarative base."""
     if name in FLASK_SQLALCHEMY:
-        return Value(kind=Kind.ORM_NAMESPACE)
+        # `SQLAlchemy(model_class=declarative_base(cls=BaseModel))` / `model_class=BaseModel`:
+        # every `db.Model` has the project class's methods.
+        model_class = keywords.get("model_class")
+        ref = model_class.ref if model_class is not None and model_class.kind in (Kind.MODEL_BASE, Kind.CLASS) \
+            else index.class_of(model_class.model) if model_class is not None and model_class.kind is Kind.MODEL_CLASS \
+            and model_class.model is not None else None
+        return Value(kind=Kind.ORM_NAMESPACE, ref=ref)
     if name in SESSION_FACTORIES:
         # async_sessionmaker(engine), or the 1.4 spelling sessionmaker(engine, class_=AsyncSession)
         session_class = keywords.get("class_")
@@ -228,10 +234,10 @@ def construct(index: Index, name: str, args: list[Value], keywords: dict[str | N
     return None
 
 
-def namespace_attribute(index: Index, attr: str) -> Value | None:
+def namespace_attribute(index: Index, attr: str, namespace: Value) -> Value | None:
     """`db.Model`, `db.session`, `db.relationship`...: Flask-SQLAlchemy's `db` re-exports the library."""
-    if attr == "Model":
-        return Value(kind=Kind.MODEL_BASE)
+    if attr == "Model":  # (with the project class given as `SQLAlchemy(model_class=...)`, if any)
+        return Value(kind=Kind.MODEL_BASE, ref=namespace.ref)
     if attr == "session":
         return Value(kind=Kind.SESSION, label="db.session")
     module = "sqlalchemy.orm" if attr in NAMESPACE_ORM_NAMES else "sqlalchemy"

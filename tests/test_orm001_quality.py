@@ -208,3 +208,34 @@ def test_queries_in_exclusive_arms_count_once_per_turn(tmp_path):
     counts = [re.search(r"\((\d+ quer\w+ per item)", f.message).group(1) for f in found]
     # The first loop: at most 2 per turn (the `else` arm), not 4; the second: 2 (both can run).
     assert counts == ["2 queries per item"] * 6
+
+
+def test_a_query_built_in_a_variable_and_run_later_names_both_lines(tmp_path):
+    # healthchecks hc/api/models.py: `codes = self.channel_set.order_by(...).values_list(...)`, run by
+    # `map(str, codes)` on the next line; the finding at the call names where it runs and where it
+    # is built (the line a developer edits).
+    found = findings(tmp_path, """
+        from sqlalchemy.orm import Session
+
+        from services import keys_of
+
+
+        def per_event(session: Session, ids: list[int]):
+            for i in ids:
+                keys_of(session, i)
+    """, extra={"services.py": """
+        from sqlalchemy import select
+        from sqlalchemy.orm import Session
+
+        from models import Event
+
+
+        def keys_of(session: Session, user_id: int):
+            rows = session.query(Event).filter(Event.user_id == user_id)
+            return ",".join(map(str, rows))
+    """})
+    assert [(f.span.line, [(Path(r.path).name, r.span.line, r.message) for r in f.related]) for f in found] == [
+        (8, [("app.py", 7, "the loop that repeats it: `ids`"),
+             ("services.py", 9, "the query `rows`"),
+             ("services.py", 8, "the query is built here")]),
+    ]

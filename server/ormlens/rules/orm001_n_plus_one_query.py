@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ormlens.analysis.orm import owner_of
-from ormlens.findings import Related
+from ormlens.findings import Related, Span
 from ormlens.fixes.plans import FixPlan
 from ormlens.rules.base import Rule, RuleContext, loops_related, repetition
 
@@ -129,6 +129,10 @@ class NPlusOneQuery(Rule):
                 message = (f"`{site.label}()` runs a query {per_item} ({how_many}): "
                            f"{via} runs `{trace.query.label}` ({where}); {advice}")
                 related.append(Related(trace.path, trace.query.span, f"the query `{trace.query.label}`"))
+                start = trace.query.query.start if trace.query.query is not None else None
+                if start is not None and getattr(start, "lineno", trace.query.span.line) != trace.query.span.line:
+                    # Built in a variable, run later (`codes = qs.values_list(...)`, then `map(str, codes)`).
+                    related.append(Related(trace.path, Span.of(start), "the query is built here"))
                 data = {"via": trace.chain, "query_path": trace.path, "query_line": trace.query.span.line}
             yield self.finding(ctx, site.span, message, related, fix, loop_line=loop.span.line, **data)
 

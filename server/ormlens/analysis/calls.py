@@ -195,6 +195,7 @@ class Calls:
             return self.dict_method(node, base, method, args)
         if method in ("append", "add") and len(args) == 1:
             self.collect_rows(node, args[0])
+            self.grows_per_row(node, args[0])
             return UNKNOWN
         if kind is Kind.COLLECTION and method in ("values", "keys", "items"):
             if base.inner is not None and base.inner.kind is Kind.SCHEMA and method != "keys":
@@ -210,6 +211,17 @@ class Calls:
         if kind is Kind.UNKNOWN and looks_like_session(method):
             return UNKNOWN
         return unknown(base.deps)
+
+    def grows_per_row(self, node: ast.Call, item: Value) -> None:
+        """`ids.append(x.id)` once per row of an unbounded loop: the list is as long as the rows
+        (its IN list then grows with the data)."""
+        target = node.func.value  # type: ignore[attr-defined]
+        if item.kind is Kind.ROW or not isinstance(target, ast.Name):
+            return  # (rows: collect_rows)
+        container = self.values.get(id(target), UNKNOWN)
+        if container.kind is Kind.COLLECTION and container.size is not Size.UNBOUNDED and any(
+                loop.repeats and loop.size is Size.UNBOUNDED for loop in self.effective_loops()):
+            self.rebind(target.id, container.but(size=Size.UNBOUNDED))
 
     def collect_rows(self, node: ast.Call, row: Value) -> None:
         """`rows.append(row)` / `index[key].append(row)`: the container now holds rows."""

@@ -33,7 +33,22 @@ def from_rows():
     return Parcel.objects.filter(Q(depot_id__in=ids)).count()  # expect: ORM004 "depot_id__in=ids"
 
 
+def appended_per_row():
+    depot_ids = []
+    for parcel in Parcel.objects.filter(kind="box"):
+        depot_ids.append(parcel.depot_id)  # once per row: as many ids as rows
+    return Depot.objects.filter(pk__in=depot_ids).distinct()  # expect: ORM004 "pk__in=depot_ids"
+
+
 # --- must not be reported ---------------------------------------------------------------------
+
+
+def appended_per_literal_item():
+    kinds = []
+    for kind in KINDS:
+        kinds.append(kind.upper())
+    return Parcel.objects.filter(kind__in=kinds).count()
+
 
 
 def bounded(a, b):

@@ -4,6 +4,7 @@ method, `to_representation`) runs once per row unless the view's queryset loads 
 A line marked `# expect:` must be reported with that code on that exact expression; no other line
 may be. This file is analysed, never imported."""
 from django.db import models
+from drf_writable_nested import WritableNestedModelSerializer
 from rest_framework import generics, serializers, viewsets
 
 
@@ -26,7 +27,7 @@ class Album(models.Model):
 
 
 class Track(models.Model):
-    album = models.ForeignKey(Album, on_delete=models.CASCADE)
+    album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="tracks")
     number = models.IntegerField()
 
 
@@ -102,7 +103,63 @@ class ListedTracks(generics.ListAPIView):
     serializer_class = ListedTrackSerializer
 
 
+class NestedAlbumSerializer(WritableNestedModelSerializer):  # a library's serializer base
+    publisher_title = serializers.CharField(source="publisher.name")  # expect: ORM002 "source=\"publisher.name\""
+
+    class Meta:
+        model = Album
+        fields = ["title", "publisher_title"]
+
+
+class AlbumOverviewSerializer(serializers.ModelSerializer):
+    labels = LabelSerializer(many=True)  # expect: ORM002 "LabelSerializer(many=True)"
+
+    class Meta:
+        model = Album
+        fields = ["title", "labels"]
+
+
+class AlbumFullSerializer(serializers.ModelSerializer):  # retrieve only: one row
+    publisher_title = serializers.CharField(source="publisher.name")
+
+    class Meta:
+        model = Album
+        fields = ["title", "publisher_title"]
+
+
+class AlbumViewSet(viewsets.ModelViewSet):
+    queryset = Album.objects.all()
+    serializer_class = AlbumFullSerializer
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return AlbumOverviewSerializer
+        return self.serializer_class
+
+
+class NestedAlbumList(generics.ListAPIView):
+    queryset = Album.objects.all()
+    serializer_class = NestedAlbumSerializer
+
+
 # --- must not be reported ------------------------------------------------------------------------
+
+
+class AlbumTrackSerializer(serializers.ModelSerializer):
+    album_title = serializers.CharField(source="album.title")
+
+    class Meta:
+        model = Track
+        fields = ["number", "album_title"]
+
+
+class AlbumTrackList(generics.ListAPIView):
+    serializer_class = AlbumTrackSerializer
+
+    def get_queryset(self):
+        # A related manager's rows: Django sets each track's album to this album.
+        return self.request.album.tracks.order_by("number")
+
 
 
 class LoadedAlbumSerializer(serializers.ModelSerializer):

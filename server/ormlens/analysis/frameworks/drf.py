@@ -91,10 +91,18 @@ def drf_name(value: Value) -> str:
 
 
 def derives(index: Index, decl: ModuleDecl, cls: ClassDecl, names: frozenset[str]) -> bool:
-    """Does `cls` derive from one of DRF's classes `names` (through project classes too)? (Not
-    yet through a library's serializer base: on pretix that opened views whose rows come from a
-    related manager, `request.event.orders`, whose parent Django sets: see README, Known gaps.)"""
+    """Does `cls` derive from one of DRF's classes `names` (through project classes too)? A
+    serializer may derive from a library's serializer base (drf-writable-nested's
+    `WritableNestedModelSerializer`, i18nfield's): it counts only where a DRF list view (or a
+    serializer such a view lists) uses it, which is what feeds it rows."""
+    if names is SERIALIZER_BASES:
+        return derives_from(index, decl, cls, lambda value: drf_name(value) in names or library_serializer(value))
     return derives_from(index, decl, cls, lambda value: drf_name(value) in names)
+
+
+def library_serializer(value: Value) -> bool:
+    return value.kind is Kind.EXTERNAL and not value.name.startswith(PACKAGE) and \
+        value.name.rsplit(".", 1)[-1].endswith("Serializer")
 
 
 def serializer_model(index: Index, decl: ModuleDecl, cls: ClassDecl, depth: int = 0):
@@ -175,7 +183,14 @@ def scan_usages(index: Index, found: dict) -> None:
         for cls in decl.classes.values():
             for base_decl, base in project_bases(index, decl, cls):
                 found.setdefault((base_decl.path, base.name), []).append(("subclass", decl, cls))
+            listed = list_serializers(cls)
+            for value in listed:
+                target = index.eval_static(decl, value)
+                if target.kind is Kind.CLASS and isinstance(target.ref, tuple):
+                    found.setdefault((target.ref[0], target.ref[1].name), []).append(("view", decl, cls, value))
             for attr, _, value, _ in cls.attrs:
+                if attr == "serializer_class" and listed:
+                    continue  # get_serializer_class() gives the list action another class
                 if attr == "serializer_class" and isinstance(value, (ast.Name, ast.Attribute)):
                     target = index.eval_static(decl, value)
                     if target.kind is Kind.CLASS and isinstance(target.ref, tuple):
@@ -188,6 +203,44 @@ def scan_usages(index: Index, found: dict) -> None:
                             ("nested", decl, cls, value, attr))
 
 
+def list_serializers(view: ClassDecl) -> list[ast.expr]:
+    """The classes a view's `get_serializer_class()` gives its list action: those returned under a
+    test of `self.action` against "list", else the one class it always returns."""
+    function = view.methods.get("get_serializer_class")
+    if function is None:
+        return []
+    listed: list[ast.expr] = []
+    returned: list[ast.expr] = []
+    for node in ast.walk(function):
+        if isinstance(node, ast.If) and tests_list_action(node.test):
+            listed += [r.value for r in node.body if isinstance(r, ast.Return) and
+                       isinstance(r.value, (ast.Name, ast.Attribute)) and not is_self_attribute(r.value)]
+        elif isinstance(node, ast.Return) and isinstance(node.value, (ast.Name, ast.Attribute)) and \
+                not is_self_attribute(node.value):
+            returned.append(node.value)
+    if listed:
+        return listed
+    return returned if len({ast.dump(r) for r in returned}) == 1 else []
+
+
+def tests_list_action(test: ast.expr) -> bool:
+    """`self.action == "list"`, `self.action in ("list", ...)`."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.left, ast.Attribute)
+            and test.left.attr == "action"):
+        return False
+    right = test.comparators[0]
+    if isinstance(test.ops[0], ast.Eq):
+        return isinstance(right, ast.Constant) and right.value == "list"
+    if isinstance(test.ops[0], ast.In) and isinstance(right, (ast.Tuple, ast.List, ast.Set)):
+        return any(isinstance(e, ast.Constant) and e.value == "list" for e in right.elts)
+    return False
+
+
+def is_self_attribute(node: ast.expr) -> bool:
+    """`self.serializer_class`: the view's declared class (read from its attribute)."""
+    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self"
+
+
 def view_feeds(index: Index, path: str, cls: ClassDecl):
     for use in usages(index).get((path, cls.name), []):
         if use[0] != "view":
@@ -198,6 +251,9 @@ def view_feeds(index: Index, path: str, cls: ClassDecl):
         eager = view_eager(index, decl, view)
         if eager is None:
             continue
+        model = serializer_model(index, index.decl(path), cls)
+        if model is not None:
+            eager = eager | parents_set_by_manager(index, decl, view, model)
         rows = f"{view.name}.get_queryset()" if has_method(index, decl, view, "get_queryset") else f"{view.name}.queryset"
         yield eager, f"{rows}, serialized row by row", decl.path, Span.of(value)
 
@@ -257,6 +313,34 @@ def view_eager(index: Index, decl: ModuleDecl, view: ClassDecl, depth: int = 0) 
             return None
         eager |= inherited
     return frozenset(eager)
+
+
+def parents_set_by_manager(index: Index, decl: ModuleDecl, view: ClassDecl, model) -> frozenset:
+    """A view whose rows come from a related manager (`self.request.event.orders.filter(...)`):
+    Django sets each row's parent (`order.event`) to the object the manager hangs from, so reading
+    it runs no query. The forward relations of `model` whose reverse accessor is named so."""
+    nodes = [view.attr_value("queryset")]
+    function = view.methods.get("get_queryset")
+    if function is not None:  # what it returns, and what it builds that in (`qs = ...; return qs`)
+        nodes += [node.value for node in ast.walk(function) if isinstance(node, (ast.Return, ast.Assign))]
+    accessors = set()
+    for node in nodes:
+        while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            node = node.func.value  # strip `.filter(...)`, `.all()`, `.select_related(...)`
+        if isinstance(node, ast.Attribute):
+            accessors.add(node.attr)
+    loaded = set()
+    for rel in model.relationships.values():
+        if rel.django != "one" or not accessors:
+            continue
+        parent = index.find_model(rel.target, model.module_path, rel.app_label)
+        for accessor in accessors if parent is not None else ():
+            reverse = index.relationship(parent, accessor)
+            # The reverse accessor declared by this very field (same line, same model).
+            if reverse is not None and reverse.reverse_fk and reverse.target == model.name and \
+                    reverse.line == rel.line:
+                loaded.add((rel.name,))
+    return frozenset(loaded)
 
 
 def affected_by(decl: ModuleDecl) -> bool:

@@ -77,6 +77,26 @@ class Statements:
                     for item in value:
                         self.eval(item.context_expr)
 
+    def exec_Try(self, stmt: ast.Try) -> None:
+        """As any statement, except that a name the body binds and a handler rebinds to a falsy
+        constant (`try: w = Workout.objects.get(...) except ...: w = None`) keeps the body's value
+        after the `try`: the handler's is the no-row case, which the code tests for (`if w:`)."""
+        self.exec_block(stmt.body)
+        fallbacks = {target.id for handler in stmt.handlers for node in handler.body
+                     if isinstance(node, ast.Assign) and len(node.targets) == 1
+                     for target in node.targets if isinstance(target, ast.Name) and falsy_constant(node.value)}
+        kept = {name: self.lookup(name) for name in fallbacks}
+        with self.branching():
+            for handler in stmt.handlers:
+                self.exec_block(handler.body)
+        for name, value in kept.items():
+            if value.kind in (Kind.ROW, Kind.ROWS, Kind.QUERY):
+                self.rebind(name, value)
+        self.exec_block(stmt.orelse)
+        self.exec_block(stmt.finalbody)
+
+    exec_TryStar = exec_Try
+
     def exec_Expr(self, stmt: ast.Expr) -> None:
         self.eval(stmt.value)
 
@@ -479,3 +499,11 @@ def sets_attribute(target: str, body: list[ast.stmt]) -> bool:
                     node.func.attr in ADDING_METHODS and ast.unparse(node.func.value) == target:
                 return True
     return False
+
+
+def falsy_constant(node: ast.expr) -> bool:
+    """`None`, `False`, `0`, `""`, `[]`, `{}`: what a handler binds for "nothing"."""
+    if isinstance(node, ast.Constant):
+        return not node.value
+    return isinstance(node, (ast.List, ast.Dict, ast.Tuple)) and not getattr(node, "elts", None) and \
+        not getattr(node, "keys", None)

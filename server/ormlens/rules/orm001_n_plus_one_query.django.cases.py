@@ -112,6 +112,16 @@ def queryset_rebuilt_per_item(shop_ids):
         print(list(everything))  # expect: ORM001 "list(everything)"
 
 
+def row_kept_after_a_fallback_handler(shop_ids):
+    try:
+        shop = Shop.objects.filter(pk__in=shop_ids).latest("id")
+    except Shop.DoesNotExist:
+        shop = None  # the no-row case: the code tests for it below
+    if shop:
+        for product in Product.objects.all():
+            print(product, shop.sale_set.filter(product=product).count())  # expect: ORM001 "shop.sale_set.filter(product=product).count()"
+
+
 # --- must not be reported ---------------------------------------------------------------------
 
 

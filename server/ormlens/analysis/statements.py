@@ -191,6 +191,9 @@ class Statements:
             entered.append(("memo", len(loops)))
         self.frame.exits.extend(entered)
         arms = self._arms
+        # Names one arm binds and the other leaves: `if not isinstance(xs, list): xs = [xs]`.
+        one_armed = assigned_names(stmt.body) ^ assigned_names(stmt.orelse)
+        before = {name: self.lookup(name) for name in one_armed}
         try:
             self._arms = arms + ((id(stmt), 0),)
             self.under(when_true, stmt.body)
@@ -202,6 +205,12 @@ class Statements:
             self.under(when_false, stmt.orelse)
         finally:
             self._arms = arms
+        for name, other in before.items():
+            # Bounded after the `if` only when bounded on both paths.
+            value = self.lookup(name)
+            if value.size is Size.BOUNDED and other.size is Size.UNBOUNDED and \
+                    value.kind in (Kind.COLLECTION, Kind.ROWS) and not value.batched:
+                self.rebind(name, value.but(size=Size.UNBOUNDED))
 
     def guarded_loop(self, test: ast.expr) -> int | None:
         """The index (in this frame's loops) of a `for` loop whose body this `if` lets in for a
@@ -507,3 +516,9 @@ def falsy_constant(node: ast.expr) -> bool:
         return not node.value
     return isinstance(node, (ast.List, ast.Dict, ast.Tuple)) and not getattr(node, "elts", None) and \
         not getattr(node, "keys", None)
+
+
+def assigned_names(block: list[ast.stmt]) -> set[str]:
+    """Names a block binds by a plain assignment at its own level."""
+    return {target.id for stmt in block if isinstance(stmt, ast.Assign)
+            for target in stmt.targets if isinstance(target, ast.Name)}

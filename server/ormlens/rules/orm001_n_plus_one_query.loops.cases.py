@@ -96,6 +96,16 @@ def drain_a_result(session: Session):
         session.scalars(select(LoopInvoice).where(LoopInvoice.customer_id == row.id)).all()  # expect: ORM001 "session.scalars(select(LoopInvoice).where(LoopInvoice.customer_id == row.id))"
 
 
+# --- a value made bounded on one path only is not bounded: must be reported ---------------------
+
+
+def one_or_many(customer_ids: list[int]):
+    if not isinstance(customer_ids, list):
+        customer_ids = [customer_ids]  # only when a single id was passed
+    for cid in customer_ids:
+        LoopInvoice.query.filter_by(customer_id=cid).all()  # expect: ORM001 "LoopInvoice.query.filter_by(customer_id=cid).all()"
+
+
 # --- enumerate() / zip() of a query iterate it: a query per item when built per item -------------
 
 

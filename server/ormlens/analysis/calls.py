@@ -219,8 +219,11 @@ class Calls:
         if item.kind is Kind.ROW or not isinstance(target, ast.Name):
             return  # (rows: collect_rows)
         container = self.values.get(id(target), UNKNOWN)
-        if container.kind is Kind.COLLECTION and container.size is not Size.UNBOUNDED and any(
-                loop.repeats and loop.size is Size.UNBOUNDED for loop in self.effective_loops()):
+        # (The innermost loop appends: an outer loop may start a new list each turn.)
+        loops = self.effective_loops()
+        innermost = loops[-1] if loops else None
+        if container.kind is Kind.COLLECTION and container.size is not Size.UNBOUNDED and \
+                innermost is not None and innermost.repeats and innermost.size is Size.UNBOUNDED:
             self.rebind(target.id, container.but(size=Size.UNBOUNDED))
 
     def collect_rows(self, node: ast.Call, row: Value) -> None:

@@ -92,6 +92,8 @@ class QueryCall:
     # The `if` arms it is in: ((id of the `if`, 0 body / 1 else), ...). Two sites in different
     # arms of one `if` never both run in a turn of the loop.
     arms: tuple[tuple[int, int], ...] = ()
+    # In an `except` handler: it runs when the statement before failed, not once per item.
+    exceptional: bool = False
 
 
 @dataclass(eq=False)
@@ -104,6 +106,7 @@ class CallSite:
     guards: tuple[branch.Guard, ...] = ()         # as QueryCall.guards
     arguments: branch.CallArguments | None = None  # what it passes (None: not known, `map(f, xs)`)
     arms: tuple[tuple[int, int], ...] = ()         # as QueryCall.arms
+    exceptional: bool = False                      # as QueryCall.exceptional
 
 
 @dataclass(eq=False)

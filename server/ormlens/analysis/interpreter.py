@@ -143,6 +143,7 @@ class FactsBuilder(Statements, Expressions, Calls, CallContexts, FrameworkRows):
         self.evaluated_querysets: dict[int, Value] = {}
         self._arms: tuple[tuple[int, int], ...] = ()  # the `if` arms being walked (QueryCall.arms)
         self._branching = 0  # conditional expressions, short-circuit operands, handlers being walked
+        self._handling = 0   # `except` handlers being walked (QueryCall.exceptional)
         # Per `for` loop: the target name whose items an equality guard can single out, the value
         # bound to it (so a rebinding is seen), and whether the items are distinct (see guarded_loop).
         self._item_guards: dict[int, tuple[str, Value, bool]] = {}
@@ -290,6 +291,7 @@ class FactsBuilder(Statements, Expressions, Calls, CallContexts, FrameworkRows):
                          self.frame.qualname or None, query.deps, info, **details)
         call.guards = self.frame.guards
         call.arms = self._arms
+        call.exceptional = self._handling > 0
         call.write = query.write or (queries.WRITE_TERMINALS.get(terminal, "") if not query.statement else "")
         if call.write:
             call.batch_column = None  # a batch rewrite is for reads
@@ -306,7 +308,7 @@ class FactsBuilder(Statements, Expressions, Calls, CallContexts, FrameworkRows):
         if len(label) > 60 and isinstance(named, ast.Attribute):
             label = f"….{named.attr}"
         site = CallSite(Span.of(node), label, callee.ref, self.effective_loops(), self.frame.qualname or None,
-                        self.frame.guards, self.call_arguments(node, named), self._arms)
+                        self.frame.guards, self.call_arguments(node, named), self._arms, self._handling > 0)
         self.facts.calls.append(site)
         if self.frame.function is not None and not self.memoized():
             self.frame.function.calls.append(site)

@@ -87,8 +87,12 @@ class Statements:
                      for target in node.targets if isinstance(target, ast.Name) and falsy_constant(node.value)}
         kept = {name: self.lookup(name) for name in fallbacks}
         with self.branching():
-            for handler in stmt.handlers:
-                self.exec_block(handler.body)
+            self._handling += 1
+            try:
+                for handler in stmt.handlers:
+                    self.exec_block(handler.body)
+            finally:
+                self._handling -= 1
         for name, value in kept.items():
             if value.kind in (Kind.ROW, Kind.ROWS, Kind.QUERY):
                 self.rebind(name, value)

@@ -160,10 +160,12 @@ class FunctionSummaries:
 
             def collect() -> None:
                 for query in function.query_calls:
+                    if query.exceptional:
+                        continue  # (runs after a failure: not what a call of it costs)
                     if not add(QueryPath(query.guards, (ref.qualname,), query, ref.path)):
                         return
                 for call, callee in zip(function.calls, inner):
-                    if callee is None:
+                    if callee is None or call.exceptional:
                         continue
                     bound = bind(callee.signature, call.arguments) \
                         if call.arguments is not None and callee.signature is not None else None

@@ -391,3 +391,36 @@ def render_customers():
 def map_with_a_default_made_once(user_ids):
     # A lambda's defaults run once, when it is made: not per item.
     return list(map(lambda uid, admins=LoopCustomer.query.filter_by(name="admin").count(): (uid, admins), user_ids))
+
+
+# --- queries in an `except` handler run when something failed, not per item: not reported --------
+
+
+def recover_invoice(customer_id):
+    try:
+        return LoopInvoice.query.filter_by(customer_id=customer_id, status="open").one()
+    except LookupError:
+        return LoopInvoice.query.filter_by(customer_id=customer_id).first()  # the rare path
+
+
+def fallback_per_customer(customer_ids: list[int], cache: dict):
+    for cid in customer_ids:
+        try:
+            print(cache[cid])
+        except KeyError:
+            print(LoopInvoice.query.filter_by(customer_id=cid).count())
+
+
+def recover_per_customer(customer_ids: list[int], cache: dict):
+    for cid in customer_ids:
+        try:
+            print(cache[cid])
+        except KeyError:
+            print(recover_invoice_of_cache(cid))
+
+
+def recover_invoice_of_cache(cid):
+    try:
+        return {}[cid]
+    except KeyError:
+        return LoopInvoice.query.filter_by(customer_id=cid).first()

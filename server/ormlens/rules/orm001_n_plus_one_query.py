@@ -83,12 +83,14 @@ class NPlusOneQuery(Rule):
         facts = ctx.facts
         repeated = []
         for query in facts.query_calls:
+            if query.exceptional:
+                continue  # in an `except` handler: it runs when something failed, not per item
             loop = _innermost_repeating(query.loops)
             if loop is not None:
                 repeated.append((query, loop, None))
         for call in facts.calls:
             loop = _innermost_repeating(call.loops)
-            if loop is None:
+            if loop is None or call.exceptional:
                 continue
             trace = ctx.project.query_trace(call.callee, call.arguments)
             if trace is not None:

@@ -17,6 +17,7 @@ def literal_lookups(nodes: list[ast.AST]) -> frozenset[tuple[str, ...]] | None:
     """Every lookup path (and its prefixes) the eager-loading calls in `nodes` name; None when one
     of them is a bare `select_related()` (it loads every non-null relation)."""
     eager: set[tuple[str, ...]] = set()
+    lists = named_lists(nodes)
     for node in nodes:
         for call in ast.walk(node):
             if not isinstance(call, ast.Call):
@@ -32,7 +33,48 @@ def literal_lookups(nodes: list[ast.AST]) -> frozenset[tuple[str, ...]] | None:
                     arg = arg.args[0]
                 if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                     eager.update(prefixes(arg.value))
+                elif isinstance(arg, (ast.Starred, ast.Name)):
+                    # `select_related(*related)` with `related = ["a", "b__c"]` written here;
+                    # anything else may load anything: not known.
+                    named = arg.value if isinstance(arg, ast.Starred) else arg
+                    if not isinstance(named, ast.Name) or named.id not in lists:
+                        return None
+                    for lookup in lists[named.id]:
+                        eager.update(prefixes(lookup))
+            if prefetch and call.args and isinstance(call.args[0], ast.Constant) and \
+                    isinstance(call.args[0].value, str):
+                # `Prefetch("lines", queryset=Line.objects.select_related("product"))`: the
+                # prefetched rows load "product", so "lines__product" is loaded.
+                inner = next((kw.value for kw in call.keywords if kw.arg == "queryset"),
+                             call.args[1] if len(call.args) > 1 else None)
+                below = literal_lookups([inner]) if inner is not None else frozenset()
+                if below is None:
+                    return None
+                outer = tuple(call.args[0].value.split("__"))
+                eager.update(outer + path for path in below)
     return frozenset(eager)
+
+
+def named_lists(nodes: list[ast.AST]) -> dict[str, list[str]]:
+    """Names bound (anywhere in `nodes`) to a literal list/tuple of strings, and what they add
+    (`related += ["x"]`); a name bound to anything else is left out (not known)."""
+    found: dict[str, list[str]] = {}
+    other: set[str] = set()
+    for node in nodes:
+        for stmt in ast.walk(node):
+            if isinstance(stmt, (ast.Assign, ast.AugAssign)):
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                value = stmt.value
+                strings = [e.value for e in value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)] \
+                    if isinstance(value, (ast.List, ast.Tuple)) else None
+                for target in targets:
+                    if not isinstance(target, ast.Name):
+                        continue
+                    if strings is None or len(strings) != len(value.elts):
+                        other.add(target.id)
+                    else:
+                        found.setdefault(target.id, []).extend(strings)
+    return {name: lookups for name, lookups in found.items() if name not in other}
 
 
 def prefixes(lookup: str) -> list[tuple[str, ...]]:

@@ -183,6 +183,8 @@ def scan_usages(index: Index, found: dict) -> None:
         for cls in decl.classes.values():
             for base_decl, base in project_bases(index, decl, cls):
                 found.setdefault((base_decl.path, base.name), []).append(("subclass", decl, cls))
+            if "get_serializer_class" in cls.methods:
+                index.whole(decl)  # (its body may have been released: memory.py)
             listed = list_serializers(cls)
             for value in listed:
                 target = index.eval_static(decl, value)
@@ -246,7 +248,7 @@ def view_feeds(index: Index, path: str, cls: ClassDecl):
         if use[0] != "view":
             continue
         _, decl, view, value = use
-        if not derives(index, decl, view, LIST_VIEW_BASES):
+        if not derives(index, decl, view, LIST_VIEW_BASES) or not lists_rows(view):
             continue
         eager = view_eager(index, decl, view)
         if eager is None:
@@ -256,6 +258,18 @@ def view_feeds(index: Index, path: str, cls: ClassDecl):
             eager = eager | parents_set_by_manager(index, decl, view, model)
         rows = f"{view.name}.get_queryset()" if has_method(index, decl, view, "get_queryset") else f"{view.name}.queryset"
         yield eager, f"{rows}, serialized row by row", decl.path, Span.of(value)
+
+
+def lists_rows(view: ClassDecl) -> bool:
+    """Does the view answer GET with its rows? Not with `http_method_names` lacking "get", nor
+    with `queryset = M.objects.none()` and no `get_queryset()` of its own."""
+    methods = view.attr_value("http_method_names")
+    if isinstance(methods, (ast.List, ast.Tuple)) and all(isinstance(e, ast.Constant) for e in methods.elts) and \
+            "get" not in {e.value for e in methods.elts}:
+        return False
+    queryset = view.attr_value("queryset")
+    return not (isinstance(queryset, ast.Call) and last_name(queryset.func) == "none" and
+                "get_queryset" not in view.methods)
 
 
 def has_method(index: Index, decl: ModuleDecl, cls: ClassDecl, name: str, depth: int = 0) -> bool:
@@ -303,6 +317,7 @@ def view_eager(index: Index, decl: ModuleDecl, view: ClassDecl, depth: int = 0) 
         index.read_function(FunctionRef(decl.path, f"{view.name}.get_queryset"))  # (an edit of it counts)
         index.whole(decl)  # (its body may have been released: memory.py)
         nodes.append(view.methods["get_queryset"])
+        nodes += helpers_called(index, decl, view, view.methods["get_queryset"])
     found = literal_lookups(nodes)
     if found is None:
         return None
@@ -315,13 +330,39 @@ def view_eager(index: Index, decl: ModuleDecl, view: ClassDecl, depth: int = 0) 
     return frozenset(eager)
 
 
+def helpers_called(index: Index, decl: ModuleDecl, view: ClassDecl, function: ast.AST) -> list[ast.AST]:
+    """The project functions `get_queryset()` calls to build its queryset (`_positions_queryset(...)`,
+    `self.base_queryset()`): what they load counts too (one call deep)."""
+    found: list[ast.AST] = []
+    for call in ast.walk(function):
+        if not isinstance(call, ast.Call):
+            continue
+        func = call.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self" and \
+                func.attr in view.methods:
+            ref = FunctionRef(decl.path, f"{view.name}.{func.attr}")
+        elif isinstance(func, ast.Name):
+            value = index.eval_static(decl, func)
+            ref = value.ref if value.kind is Kind.FUNCTION and isinstance(value.ref, FunctionRef) else None
+        else:
+            continue
+        target = index.decl(ref.path) if ref is not None else None
+        node = target.function_node(ref.qualname)[0] if target is not None else None
+        if node is not None:
+            index.read_function(ref)
+            index.whole(target)
+            found.append(node)
+    return found
+
+
 def parents_set_by_manager(index: Index, decl: ModuleDecl, view: ClassDecl, model) -> frozenset:
     """A view whose rows come from a related manager (`self.request.event.orders.filter(...)`):
     Django sets each row's parent (`order.event`) to the object the manager hangs from, so reading
     it runs no query. The forward relations of `model` whose reverse accessor is named so."""
     nodes = [view.attr_value("queryset")]
     function = view.methods.get("get_queryset")
-    if function is not None:  # what it returns, and what it builds that in (`qs = ...; return qs`)
+    if function is not None:
+        index.whole(decl)  # (its body may have been released: memory.py)  # what it returns, and what it builds that in (`qs = ...; return qs`)
         nodes += [node.value for node in ast.walk(function) if isinstance(node, (ast.Return, ast.Assign))]
     accessors = set()
     for node in nodes:

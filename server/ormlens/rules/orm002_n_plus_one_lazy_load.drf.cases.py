@@ -198,3 +198,48 @@ class UnusedSerializer(serializers.ModelSerializer):  # no view lists it
     class Meta:
         model = Album
         fields = ["publisher_title"]
+
+
+class TrackAlbumSerializer(serializers.ModelSerializer):
+    publisher_title = serializers.CharField(source="album.publisher.name")
+
+    class Meta:
+        model = Track
+        fields = ["number", "publisher_title"]
+
+
+RELATED = ["album", "album__publisher"]
+
+
+def tracks_with_albums():
+    return Track.objects.select_related(*RELATED)
+
+
+class TracksLoadedByAHelper(generics.ListAPIView):
+    serializer_class = TrackAlbumSerializer
+
+    def get_queryset(self):
+        return tracks_with_albums().filter(number__gt=0)  # the helper loads what the serializer reads
+
+
+class AlbumWithTracksSerializer(serializers.ModelSerializer):
+    tracks = TrackAlbumSerializer(many=True)
+
+    class Meta:
+        model = Album
+        fields = ["title", "tracks"]
+
+
+class AlbumsWithLoadedTracks(generics.ListAPIView):
+    serializer_class = AlbumWithTracksSerializer
+
+    def get_queryset(self):
+        related = ["album", "album__publisher"]
+        tracks = Track.objects.select_related(*related)
+        return Album.objects.prefetch_related(models.Prefetch("tracks", queryset=tracks))
+
+
+class AlbumCloneViewSet(viewsets.ModelViewSet):  # only POST: never lists rows
+    queryset = Album.objects.none()
+    serializer_class = DetailOnlySerializer
+    http_method_names = ["post"]

@@ -13,11 +13,11 @@ from ormlens.analysis.astutil import last_name
 EAGER_METHODS = frozenset({"select_related", "prefetch_related"})
 
 
-def literal_lookups(nodes: list[ast.AST]) -> frozenset[tuple[str, ...]] | None:
+def literal_lookups(nodes: list[ast.AST], context: list[ast.AST] | None = None) -> frozenset[tuple[str, ...]] | None:
     """Every lookup path (and its prefixes) the eager-loading calls in `nodes` name; None when one
     of them is a bare `select_related()` (it loads every non-null relation)."""
     eager: set[tuple[str, ...]] = set()
-    lists = named_lists(nodes)
+    lists = named_lists(context if context is not None else nodes)  # (context: where names are bound)
     for node in nodes:
         for call in ast.walk(node):
             if not isinstance(call, ast.Call):
@@ -47,7 +47,11 @@ def literal_lookups(nodes: list[ast.AST]) -> frozenset[tuple[str, ...]] | None:
                 # prefetched rows load "product", so "lines__product" is loaded.
                 inner = next((kw.value for kw in call.keywords if kw.arg == "queryset"),
                              call.args[1] if len(call.args) > 1 else None)
-                below = literal_lookups([inner]) if inner is not None else frozenset()
+                if isinstance(inner, ast.Name):  # `tracks = Track.objects.select_related(...)` above
+                    inner = next((stmt.value for node in context or nodes for stmt in ast.walk(node)
+                                  if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and
+                                  isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id == inner.id), None)
+                below = literal_lookups([inner], context or nodes) if inner is not None else frozenset()
                 if below is None:
                     return None
                 outer = tuple(call.args[0].value.split("__"))

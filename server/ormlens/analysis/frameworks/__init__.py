@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ormlens.analysis.frameworks import django_admin, drf
+from ormlens.analysis.frameworks import django_admin, django_tables2, drf, marshmallow
 from ormlens.analysis.frameworks.api import FrameworkPlugin, RowCallbacks
 
 FRAMEWORKS: tuple[FrameworkPlugin, ...] = (
     drf,  # type: ignore[assignment]  # a module implementing api.FrameworkPlugin
     django_admin,  # type: ignore[assignment]
+    marshmallow,  # type: ignore[assignment]
+    django_tables2,  # type: ignore[assignment]
 )
 
 

@@ -164,7 +164,8 @@ def test_a_function_that_only_writes_called_per_item(tmp_path):
 
 def test_label_quotes_the_call_as_written(tmp_path):
     # langflow api/utils/mcp/flow_secrets.py: `(await session.exec(select(M).where(...))).first()`
-    # was named `select(M)….all()`.
+    # was named `select(M)….all()`. The batch key is the column compared to the item (`key`), not
+    # one fixed for the whole loop (`user_id`).
     found = findings(tmp_path, """
         from sqlmodel import select
         from sqlmodel.ext.asyncio.session import AsyncSession
@@ -180,7 +181,7 @@ def test_label_quotes_the_call_as_written(tmp_path):
     """)
     assert [f.message for f in found] == [
         "`session.exec(select(Event)…)` runs once per item of `carried` (1 query per item, N round-trips); "
-        "load the rows for all items before the loop with `Event.user_id.in_(...)` in chunks and look them up by key"]
+        "load the rows for all items before the loop with `Event.key.in_(...)` in chunks and look them up by key"]
 
 
 def test_queries_in_exclusive_arms_count_once_per_turn(tmp_path):
@@ -239,3 +240,32 @@ def test_a_query_built_in_a_variable_and_run_later_names_both_lines(tmp_path):
              ("services.py", 9, "the query `rows`"),
              ("services.py", 8, "the query is built here")]),
     ]
+
+
+def test_write_advice_keys_on_the_column_compared_to_the_item(tmp_path):
+    # mlflow store: a delete per request on a table whose primary key is composite was advised as
+    # `delete(...).where(SqlExperimentTag.None.in_(...))`.
+    found = findings(tmp_path, """
+        from sqlalchemy.orm import Session
+
+        from tags import Tag
+
+
+        def archive(session: Session, requests: list[dict]):
+            for request in requests:
+                session.query(Tag).filter(Tag.experiment_id == request["id"]).delete()
+    """, extra={"tags.py": """
+        from sqlalchemy.orm import Mapped, mapped_column
+
+        from models import Base
+
+
+        class Tag(Base):
+            __tablename__ = "tag"
+            key: Mapped[str] = mapped_column(primary_key=True)
+            experiment_id: Mapped[int] = mapped_column(primary_key=True)
+    """})
+    assert [f.message for f in found] == [
+        "`session.query(Tag)….delete()` runs once per item of "
+        "`requests` (1 query per item, N round-trips); it writes: one "
+        "`….filter(Tag.experiment_id.in_(...)).delete(...)` for all items (in chunks)"]

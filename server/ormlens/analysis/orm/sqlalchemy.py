@@ -475,7 +475,10 @@ def schema_attribute(b: Interpreter, node: ast.Attribute, base: Value, attr: str
 def write_advice(query) -> str:
     """ORM001: one statement for all items instead of one write per item."""
     model = query.model.name if query.model else "M"
-    key = f"{model}.{query.model.primary_key}" if query.model else "M.id"
+    # The column compared to the item (else the primary key; a composite one has no single name).
+    column = next((c for c, _ in query.query.varying if c), None) if query.query is not None else None
+    column = column or (query.model.primary_key if query.model else "id") or "<key>"
+    key = f"{model}.{column}"
     if query.terminal == query.write:  # `query.filter_by(id=x).update(...)`: a Query's own bulk write
         return f"one `….filter({key}.in_(...)).{query.terminal}(...)` for all items (in chunks)"
     if query.write == "insert":
@@ -491,7 +494,9 @@ def batch_advice(query, loop) -> str | None:
     """ORM001: what replaces one query per item."""
     info = query.query
     model = query.model.name if query.model else None
-    keyed = [column for column, _ in info.equalities] if info is not None else []
+    # The columns compared to the item first (a column fixed for the whole loop is no batch key).
+    keyed = [column for column, _ in info.varying if column] + [column for column, _ in info.equalities] \
+        if info is not None else []
     if model and keyed:
         return (f"load the rows for all items before the loop with `{model}.{keyed[0]}.in_(...)` in chunks "
                 "and look them up by key")

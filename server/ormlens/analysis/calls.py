@@ -336,12 +336,13 @@ class Calls:
         own. `pending_batches()` or `batch_status(b)` are not chunkers."""
         return name in self.chunk_names or (arity >= 2 and CHUNKER_NAME.search(name) is not None)
 
-    def calls_dunder_str(self, node: ast.Call, row: Value) -> None:
-        """`str(row)` runs the model's `__str__` on it (what it reads is read per row of a loop)."""
+    def calls_dunder_str(self, node: ast.expr, row: Value) -> None:
+        """`str(row)` / `f"{row}"` runs the model's `__str__` on it (what it reads is read per row of a
+        loop)."""
         start = self.class_of(row)
         method = self.method_value(start, "__str__") if start is not None else None
         if method is not None and not method.is_property:
-            self.record_call(node, method, named=node.func)
+            self.record_call(node, method, named=node.func if isinstance(node, ast.Call) else node)
             self.rows_through_call(node, method, row, [], {})
 
     def call_builtin(self, node: ast.Call, name: str, args: list[Value]) -> Value:

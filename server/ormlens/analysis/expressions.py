@@ -100,6 +100,15 @@ class Expressions:
                 deps = deps | value.deps
         return unknown(deps)
 
+    def eval_FormattedValue(self, node: ast.FormattedValue) -> Value:
+        """`f"{row}"` formats the row with `str()` (no `!r`/`!a`, no format spec): its `__str__` runs."""
+        value = self.eval(node.value)
+        if node.format_spec is not None:
+            self.eval(node.format_spec)
+        elif node.conversion in (-1, ord("s")) and value.kind is Kind.ROW and value.model is not None:
+            self.calls_dunder_str(node.value, value)  # (found at the expression: before 3.12 the
+        return unknown(value.deps)                    # FormattedValue spans the whole f-string)
+
     def eval_IfExp(self, node: ast.IfExp) -> Value:
         test = self.eval(node.test)
         with self.branching():

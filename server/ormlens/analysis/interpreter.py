@@ -315,8 +315,8 @@ class FactsBuilder(Statements, Expressions, Calls, CallContexts, FrameworkRows):
 
     def call_arguments(self, node: ast.Call | ast.Attribute, named: ast.expr) -> branch.CallArguments | None:
         """What a call passes, and how it binds `self` (by the value of what it is called on)."""
-        if isinstance(node, ast.Attribute):
-            return branch.NO_ARGUMENTS_ON_INSTANCE  # a property read
+        if not isinstance(node, ast.Call):
+            return branch.NO_ARGUMENTS_ON_INSTANCE  # a property read, `f"{row}"` (its __str__)
         if named is not node.func:
             return None  # `map(f, xs)`: what reaches f is not written here
         receiver = "plain"

@@ -114,11 +114,19 @@ def str_runs_the_models_dunder_str():
     return [str(refund) for refund in Refund.objects.all()]  # expect: ORM002 "str(refund)"
 
 
+def f_string_runs_the_models_dunder_str():
+    return [f"{refund}: ok" for refund in Refund.objects.all()]  # expect: ORM002 "refund"
+
+
 # --- must not be reported ---------------------------------------------------------------------
 
 
 def str_on_loaded_rows():
     return [str(refund) for refund in Refund.objects.select_related("invoice")]
+
+
+def repr_in_an_f_string():
+    return [f"{refund!r}" for refund in Refund.objects.all()]  # repr(), not __str__
 
 
 

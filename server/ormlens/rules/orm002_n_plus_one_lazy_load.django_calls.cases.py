@@ -5,6 +5,7 @@ may be. This file is analysed, never imported."""
 from django.contrib.gis.db import models as geo_models
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.db import models
+from django.utils.html import escape
 from parler.models import TranslatableModel
 
 
@@ -112,6 +113,10 @@ def model_on_a_library_base():
 
 def str_runs_the_models_dunder_str():
     return [str(refund) for refund in Refund.objects.all()]  # expect: ORM002 "str(refund)"
+
+
+def escape_runs_the_models_dunder_str():
+    return [escape(refund) for refund in Refund.objects.all()]  # expect: ORM002 "refund"
 
 
 def f_string_runs_the_models_dunder_str():

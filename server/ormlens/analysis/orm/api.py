@@ -73,6 +73,9 @@ class Interpreter(Protocol):
     def method_value(self, start: tuple[str, ClassDecl], attr: str) -> Value | None: ...
     def record_call(self, node: ast.Call | ast.Attribute, callee: Value, named: ast.expr | None = None) -> None: ...
 
+    def calls_dunder_str(self, node: ast.expr, row: Value) -> None:
+        """`str(row)` at `node`: the row's model's `__str__` runs on it."""
+
     def record_query(self, node: ast.AST, query: Value, terminal: str, loops: tuple[LoopScope, ...] | None = None,
                      evaluation: str | None = None, **details: Any) -> QueryCall:
         """A query runs at `node`. `evaluation`: how its label reads when it runs by being

@@ -219,10 +219,23 @@ def rebase(b: Interpreter, base: Value, returned: Value, node: ast.expr) -> Valu
     return unknown(base.deps)
 
 
+# Django's text helpers: they format each argument with str().
+DJANGO_STR_CALLS = frozenset({
+    "django.utils.html.escape", "django.utils.html.conditional_escape", "django.utils.html.format_html",
+    "django.utils.encoding.force_str", "django.utils.encoding.smart_str",
+})
+
+
 def django_call(b: Interpreter, node: ast.Call, full: str, args: list[Value]) -> Value | None:
     """Django functions that matter here: `Prefetch(...)`, `Q(...)`, `get_object_or_404(...)`."""
     if full in DJANGO_PREFETCH:
         return prefetch_option(b, node, args)
+    if full in DJANGO_STR_CALLS:
+        # `escape(obj)`, `format_html("{}", obj)`, `force_str(obj)`: str() of each row passed.
+        for arg_node, value in zip(node.args, args):
+            if value.kind is Kind.ROW and value.model is not None:
+                b.calls_dunder_str(arg_node, value)
+        return None
     if full in DJANGO_GET_MODEL:
         return django_get_model(b, node, historical=DJANGO_GET_MODEL[full])
     if full in DJANGO_Q:

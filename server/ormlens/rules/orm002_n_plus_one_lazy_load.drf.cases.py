@@ -137,6 +137,16 @@ class AlbumViewSet(viewsets.ModelViewSet):
         return self.serializer_class
 
 
+class LabelsViewSet(viewsets.ModelViewSet):
+    queryset = Album.objects.all()
+    serializer_class = AlbumOverviewSerializer  # what it lists (the override is for one action)
+
+    def get_serializer_class(self):
+        if self.action == "bulk_rename" and self.request.method == "POST":
+            return DetailOnlySerializer
+        return super().get_serializer_class()
+
+
 class NestedAlbumList(generics.ListAPIView):
     queryset = Album.objects.all()
     serializer_class = NestedAlbumSerializer

@@ -212,17 +212,21 @@ def list_serializers(view: ClassDecl) -> list[ast.expr]:
     if function is None:
         return []
     listed: list[ast.expr] = []
-    returned: list[ast.expr] = []
+    returned: list[ast.expr | None] = []
     for node in ast.walk(function):
         if isinstance(node, ast.If) and tests_list_action(node.test):
             listed += [r.value for r in node.body if isinstance(r, ast.Return) and
                        isinstance(r.value, (ast.Name, ast.Attribute)) and not is_self_attribute(r.value)]
-        elif isinstance(node, ast.Return) and isinstance(node.value, (ast.Name, ast.Attribute)) and \
-                not is_self_attribute(node.value):
+        elif isinstance(node, ast.Return):
             returned.append(node.value)
     if listed:
         return listed
-    return returned if len({ast.dump(r) for r in returned}) == 1 else []
+    # Every return gives one class: that one. (`return super().get_serializer_class()` or
+    # `self.serializer_class` on some path: the declared one may list.)
+    if returned and all(isinstance(r, (ast.Name, ast.Attribute)) and not is_self_attribute(r) for r in returned) \
+            and len({ast.dump(r) for r in returned}) == 1:
+        return [returned[0]]
+    return []
 
 
 def tests_list_action(test: ast.expr) -> bool:

@@ -363,6 +363,9 @@ class Expressions:
             if load and base.kind in (Kind.INSTANCE, Kind.ROW):  # on the class it is the descriptor
                 self.record_call(node, method)
                 self.rows_through_call(node, method, base, [], {})
+                returned = self.returned(method.ref)  # (what its body returns, as a method's call gives)
+                if returned is not UNKNOWN:
+                    return returned.but(deps=returned.deps | base.deps)
                 return Value(deps=base.deps, call_of=method.ref)  # it may return a query
             return unknown(base.deps)
         return method

@@ -25,6 +25,10 @@ class Product(models.Model):
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="products")
     name = models.CharField(max_length=80)
 
+    @property
+    def recent_sales(self):
+        return self.sale_set.filter(day__gte="2026-01-01")  # a queryset: whoever reads it runs it
+
 
 class Sale(models.Model):
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE)
@@ -110,6 +114,11 @@ def queryset_rebuilt_per_item(shop_ids):
     for sid in shop_ids:
         everything = Shop.objects.all()
         print(list(everything))  # expect: ORM001 "list(everything)"
+
+
+def property_returning_a_queryset_evaluated_per_row():
+    for product in Product.objects.all():
+        print(list(product.recent_sales))  # expect: ORM001 "list(product.recent_sales)"
 
 
 def row_kept_after_a_fallback_handler(shop_ids):

@@ -608,3 +608,52 @@ def test_an_edit_inside_the_views_get_queryset_reaches_the_serializer(tmp_path: 
         "Book.objects.all()", 'Book.objects.select_related("author")'))
     codes(project, paths["views"])
     assert codes(project, paths["serializers"]) == []
+
+
+def test_the_list_of_models_does_not_depend_on_which_module_is_analysed_first(tmp_path: Path):
+    # wagtail, found by benchmarks/incremental_equivalence.py: a models module whose text was set
+    # (its declarations forgotten until read again) was left out of the list of all models when
+    # another module asked for it first, so a reverse accessor declared on one of its models
+    # (`self.task_states`) was unknown, in whichever index analysed that other module first.
+    (tmp_path / "pyproject.toml").write_text("")
+    models = '''from django.db import models
+
+
+class Workflow(models.Model):
+    name = models.CharField(max_length=10)
+
+    def cancel(self):
+        for state in self.task_states.filter(status="open"):
+            state.save()
+
+
+class TaskState(models.Model):
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="task_states")
+    status = models.CharField(max_length=10)
+
+
+def cancel_all():
+    for workflow in Workflow.objects.all():
+        workflow.cancel()
+'''
+    views = '''from django.db import models
+
+
+class Note(models.Model):
+    text = models.CharField(max_length=10)
+
+
+def note_tags():
+    return [note.tags for note in Note.objects.all()]  # an unknown attribute: the list is asked for
+'''
+    (tmp_path / "models.py").write_text(models)
+    (tmp_path / "views.py").write_text(views)
+    paths = [str((tmp_path / name).resolve()) for name in ("views.py", "models.py")]
+    results = []
+    for order in (paths, paths[::-1]):
+        project = ProjectIndex(tmp_path, SETTINGS)
+        project.load(paths)
+        project.set_source(paths[1], models + "\n# edited\n")
+        found = {path: analyze(project, path, SETTINGS)[0] for path in order}
+        results.append(sorted((f.code, f.span.line) for f in found[paths[1]]))
+    assert results[0] == results[1] == [("ORM001", 19)]

@@ -64,8 +64,12 @@ class ModelIndex:
         if key in self._models:
             return self._models[key]
         self._models[key] = None  # cycle guard
-        with self.dependencies.computing(decl.path):
-            model = hooks.ask(hooks.DECLARED_MODEL, self, decl, cls)
+        self._building_models = getattr(self, "_building_models", 0) + 1
+        try:
+            with self.dependencies.computing(decl.path):
+                model = hooks.ask(hooks.DECLARED_MODEL, self, decl, cls)
+        finally:
+            self._building_models -= 1
         self._models[key] = model
         return model
 
@@ -98,7 +102,10 @@ class ModelIndex:
         self._listing_models = True
         try:
             with self.dependencies.computing(ALL_MODELS):
-                for decl in list(self._decls.values()):
+                # Every module read so far, also one whose text changed and is not parsed again
+                # yet (set_source forgets its declarations): read now, not left out of the list.
+                for path in list(dict.fromkeys([*self._decls, *sorted(self._parsed)])):  # (a stable order)
+                    decl = self._decls[path] if path in self._decls else self.decl(path)
                     if decl is None:
                         continue
                     for cls in decl.classes.values():
@@ -107,7 +114,10 @@ class ModelIndex:
                             out.append(model)
         finally:
             self._listing_models = False
-        if loads == self._loads:  # else a module read meanwhile may declare more: not kept
+        # Not kept when a module was read meanwhile (it may declare more), nor when a model was
+        # being built (its cycle guard left it out of this list): the order of analysis must not
+        # decide which models exist.
+        if loads == self._loads and not getattr(self, "_building_models", 0):
             self._all_models = out
         return out
 

@@ -269,3 +269,36 @@ def test_write_advice_keys_on_the_column_compared_to_the_item(tmp_path):
         "`session.query(Tag)….delete()` runs once per item of "
         "`requests` (1 query per item, N round-trips); it writes: one "
         "`….filter(Tag.experiment_id.in_(...)).delete(...)` for all items (in chunks)"]
+
+
+def test_a_call_behind_an_expiring_cache_is_reported_saying_so(tmp_path):
+    # Issue #14, caches that expire: `@cache.memoize(timeout=...)` runs its query once per
+    # distinct item on a cold cache; `lru_cache` keeps its entries (silent).
+    found = findings(tmp_path, """
+        import functools
+
+        from sqlalchemy import select
+        from sqlalchemy.orm import Session
+
+        from models import Event
+        from caching import cache
+
+
+        @cache.memoize(timeout=120)
+        def events_of(session: Session, user_id: int):
+            return session.scalars(select(Event).where(Event.user_id == user_id)).all()
+
+
+        @functools.lru_cache(maxsize=None)
+        def kept(session: Session, user_id: int):
+            return session.scalars(select(Event).where(Event.user_id == user_id)).all()
+
+
+        def per_user(session: Session, user_ids: list[int]):
+            for uid in user_ids:
+                events_of(session, uid)
+                kept(session, uid)
+    """, extra={"caching.py": "cache = object()\n"})
+    assert [(f.span.line, f.message.split(":")[0]) for f in found] == [
+        (22, "`events_of()` runs a query once per item of `user_ids` on a cold cache (its cache expires, "
+             "so once per distinct item) (1 query per item, N round-trips)")]

@@ -189,6 +189,9 @@ class FunctionFacts:
     generator: bool = False
     done: bool = False  # its body has been walked (a call from inside it is recursion)
     signature: branch.Signature | None = None
+    # Behind a cache whose entries expire (`@cache.memoize(timeout=120)`, `@cached(ttl=60)`): a
+    # call runs the body once per distinct argument on a cold cache (so `cached` is False).
+    expiring_cache: bool = False
 
 
 class FunctionReader(Protocol):

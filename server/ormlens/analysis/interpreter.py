@@ -356,9 +356,10 @@ class FactsBuilder(Statements, Expressions, Calls, CallContexts, FrameworkRows):
         qualname = units.qualname_of(f"{outer.qualname}.<locals>" if outer.kind == "function" else outer.qualname,
                                      stmt)
         ref = FunctionRef(self.decl.path, qualname)
-        cached = any(queries.is_caching_decorator(last_name(d)) for d in stmt.decorator_list)
+        expiring = any(queries.is_expiring_cache(d) for d in stmt.decorator_list)
+        cached = not expiring and any(queries.is_caching_decorator(last_name(d)) for d in stmt.decorator_list)
         function = FunctionFacts(ref, Span(stmt.lineno, stmt.col_offset, stmt.lineno, stmt.col_offset + 3),
-                                 cached)
+                                 cached, expiring_cache=expiring)
         cls = outer.cls if outer.kind == "class" else None
         if outer.kind != "class":
             self.assign_name(stmt.name, Value(kind=Kind.FUNCTION, ref=ref, name=qualname))

@@ -3,6 +3,7 @@ containers, decorators. Each ORM's own names are in its plugin (orm/)."""
 
 from __future__ import annotations
 
+import ast
 import re
 
 # relationship(lazy=...) values under which reading the attribute runs a SELECT per row (True is
@@ -46,6 +47,23 @@ DEFAULT_CHUNK_FUNCTIONS = frozenset({
 # never_cache or track_memory are not taken for caches.
 CACHE_WORDS = frozenset({"cache", "cached", "cachedmethod", "memoize", "memoized", "memo", "lru"})
 NOT_CACHE_WORDS = frozenset({"never", "no", "skip", "invalidate", "clear", "bust", "evict"})
+
+
+# Keywords of a caching decorator that make its entries expire.
+EXPIRY_KEYWORDS = frozenset({"timeout", "ttl", "expire", "expires", "expiration_time", "ttl_seconds", "maxage",
+                             "max_age"})
+
+
+def is_expiring_cache(decorator) -> bool:
+    """`@cache.memoize(timeout=120)`, `@cached(ttl=60)`, `@ttl_cache(...)`: a cache whose entries
+    expire, so the body runs again for each argument once its entry is gone."""
+    name = decorator.func if isinstance(decorator, ast.Call) else decorator
+    last = name.attr if isinstance(name, ast.Attribute) else name.id if isinstance(name, ast.Name) else ""
+    if not is_caching_decorator(last):
+        return False
+    if "ttl" in last.lower():
+        return True
+    return isinstance(decorator, ast.Call) and any(kw.arg in EXPIRY_KEYWORDS for kw in decorator.keywords)
 
 
 def is_caching_decorator(name: str) -> bool:

@@ -27,6 +27,7 @@ class QueryTrace:
     # The function at the end of the chain only writes (every query it runs, directly or through
     # calls, is an INSERT/UPDATE/DELETE): calling it per item is a write per item.
     writes_only: bool = False
+    expiring: bool = False   # (QueryPath.expiring)
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class QueryPath:
     chain: tuple[str, ...]   # qualified names of the functions, caller first
     query: QueryCall
     path: str
+    expiring: bool = False   # a function on the chain is behind a cache that expires
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,7 @@ class FunctionSummaries:
         bound = bind(summary.signature, arguments) if arguments is not None and summary.signature else None
         for path in summary.paths:
             if translate(path.guards, bound) is not None:
-                return QueryTrace(list(path.chain), path.query, path.path, summary.writes_only)
+                return QueryTrace(list(path.chain), path.query, path.path, summary.writes_only, path.expiring)
         return None
 
     def query_summary(self, ref: FunctionRef) -> QuerySummary | None:
@@ -154,7 +156,7 @@ class FunctionSummaries:
             def add(path: QueryPath) -> bool:
                 """Keep a path; False once one that always runs is kept (later ones are not named)."""
                 if len(paths) >= MAX_GUARDED_PATHS:
-                    path = QueryPath((), path.chain, path.query, path.path)
+                    path = QueryPath((), path.chain, path.query, path.path, path.expiring)
                 paths.append(path)
                 return bool(path.guards)
 
@@ -162,7 +164,7 @@ class FunctionSummaries:
                 for query in function.query_calls:
                     if query.exceptional:
                         continue  # (runs after a failure: not what a call of it costs)
-                    if not add(QueryPath(query.guards, (ref.qualname,), query, ref.path)):
+                    if not add(QueryPath(query.guards, (ref.qualname,), query, ref.path, function.expiring_cache)):
                         return
                 for call, callee in zip(function.calls, inner):
                     if callee is None or call.exceptional:
@@ -172,7 +174,8 @@ class FunctionSummaries:
                     for path in callee.paths:
                         guards = translate(path.guards, bound)
                         if guards is not None and not add(QueryPath(
-                                call.guards + guards, (ref.qualname, *path.chain), path.query, path.path)):
+                                call.guards + guards, (ref.qualname, *path.chain), path.query, path.path,
+                                function.expiring_cache or path.expiring)):
                             return
 
             collect()

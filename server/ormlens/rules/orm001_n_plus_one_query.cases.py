@@ -188,6 +188,24 @@ def uses_cached(ids):
         cached_user(i)
 
 
+class FlaskCache:
+    def memoize(self, timeout=None):
+        return lambda function: function
+
+
+cache = FlaskCache()
+
+
+@cache.memoize(timeout=120)
+def orders_of(uid):
+    return Order.query.filter_by(user_id=uid).all()
+
+
+def uses_an_expiring_cache(user_ids):
+    # Its entries expire: on a cold cache, one query per distinct user.
+    return [orders_of(uid) for uid in user_ids]  # expect: ORM001 "orders_of(uid)"
+
+
 def helper_without_query(ids):
     def fmt(i):
         return str(i)

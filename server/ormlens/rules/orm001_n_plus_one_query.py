@@ -128,7 +128,8 @@ class NPlusOneQuery(Rule):
                 via = " → ".join(f"`{name.rsplit('.', 1)[-1]}()`" for name in trace.chain)
                 advice = (f"it only writes: {_write_advice(trace.query)}" if trace.writes_only else
                           "fetch what it needs for all items before the loop and pass it in")
-                message = (f"`{site.label}()` runs a query {per_item} ({how_many}): "
+                cold = " on a cold cache (its cache expires, so once per distinct item)" if trace.expiring else ""
+                message = (f"`{site.label}()` runs a query {per_item}{cold} ({how_many}): "
                            f"{via} runs `{trace.query.label}` ({where}); {advice}")
                 related.append(Related(trace.path, trace.query.span, f"the query `{trace.query.label}`"))
                 start = trace.query.query.start if trace.query.query is not None else None

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from ormlens.analysis.astutil import last_name
 from ormlens.analysis.facts import FunctionRef, LoopScope, RelationshipRead
-from ormlens.analysis.flow import UNKNOWN, Kind, Size, Value
+from ormlens.analysis.flow import UNKNOWN, Kind, Size, Value, merge_deps
 from ormlens.analysis.returns import summarize_returns
 from ormlens.findings import Span
 
@@ -113,17 +113,12 @@ class CallContexts:
             query = ran[0]
             self.facts.query_calls.append(replace(
                 query, span=Span.of(node), label=self.short(node, 60), loops=self.effective_loops(),
-                function=self.frame.qualname or None, deps=query.deps | self.deps_of_call(node),
+                function=self.frame.qualname or None,
+                deps=query.deps | merge_deps(self.values.get(id(arg), UNKNOWN)
+                                             for arg in [*node.args, *(kw.value for kw in node.keywords)]),
                 batch_column=None, statement=None, expression=None, shape=None, django_key=None,
                 count_name=None))
         return returned
-
-    def deps_of_call(self, node: ast.Call) -> frozenset[int]:
-        """The loops whose item the call's arguments use."""
-        deps: frozenset[int] = frozenset()
-        for arg in [*node.args, *(kw.value for kw in node.keywords)]:
-            deps = deps | self.values.get(id(arg), UNKNOWN).deps
-        return deps
 
     def context_walker(self, decl, cls, ref: FunctionRef, bound: dict[str, Value]):
         """An interpreter for one function of `decl` with its parameters `bound`, one call deeper."""

@@ -16,6 +16,7 @@ class ModelIndex:
     """Models and relationships (a part of ProjectIndex, which holds the caches it uses)."""
 
     _listing_models = False  # all_models() is running
+    _building_models = 0     # declared_model() calls running (their models are not listed yet)
 
     def class_value(self, decl: ModuleDecl, cls: ClassDecl) -> Value:
         model = self.declared_model(decl, cls)
@@ -64,7 +65,7 @@ class ModelIndex:
         if key in self._models:
             return self._models[key]
         self._models[key] = None  # cycle guard
-        self._building_models = getattr(self, "_building_models", 0) + 1
+        self._building_models += 1
         try:
             with self.dependencies.computing(decl.path):
                 model = hooks.ask(hooks.DECLARED_MODEL, self, decl, cls)
@@ -117,7 +118,7 @@ class ModelIndex:
         # Not kept when a module was read meanwhile (it may declare more), nor when a model was
         # being built (its cycle guard left it out of this list): the order of analysis must not
         # decide which models exist.
-        if loads == self._loads and not getattr(self, "_building_models", 0):
+        if loads == self._loads and not self._building_models:
             self._all_models = out
         return out
 

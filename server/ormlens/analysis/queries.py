@@ -6,6 +6,8 @@ from __future__ import annotations
 import ast
 import re
 
+from ormlens.analysis.astutil import last_name
+
 # relationship(lazy=...) values under which reading the attribute runs a SELECT per row (True is
 # normalised to "select"). Everything else is eager ("joined", "selectin", "subquery",
 # "immediate"), refuses ("raise", "raise_on_sql"), loads nothing ("noload", None) or returns a
@@ -57,8 +59,7 @@ EXPIRY_KEYWORDS = frozenset({"timeout", "ttl", "expire", "expires", "expiration_
 def is_expiring_cache(decorator) -> bool:
     """`@cache.memoize(timeout=120)`, `@cached(ttl=60)`, `@ttl_cache(...)`: a cache whose entries
     expire, so the body runs again for each argument once its entry is gone."""
-    name = decorator.func if isinstance(decorator, ast.Call) else decorator
-    last = name.attr if isinstance(name, ast.Attribute) else name.id if isinstance(name, ast.Name) else ""
+    last = last_name(decorator)
     if not is_caching_decorator(last):
         return False
     if "ttl" in last.lower():

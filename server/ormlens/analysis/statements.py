@@ -518,8 +518,9 @@ def falsy_constant(node: ast.expr) -> bool:
     """`None`, `False`, `0`, `""`, `[]`, `{}`: what a handler binds for "nothing"."""
     if isinstance(node, ast.Constant):
         return not node.value
-    return isinstance(node, (ast.List, ast.Dict, ast.Tuple)) and not getattr(node, "elts", None) and \
-        not getattr(node, "keys", None)
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return not node.elts
+    return isinstance(node, ast.Dict) and not node.keys
 
 
 def assigned_names(block: list[ast.stmt]) -> set[str]:

@@ -196,7 +196,10 @@ class Expressions:
     def eval_List(self, node: ast.List | ast.Tuple | ast.Set) -> Value:
         elements = [self.eval(e) for e in node.elts]
         deps = merge_deps(elements)
-        size = Size.UNKNOWN if any(isinstance(e, ast.Starred) for e in node.elts) else Size.BOUNDED
+        # `(*CHOICES, extra)`: as long as the longest collection spread into it.
+        spread = [self.values.get(id(e.value), UNKNOWN).size for e in node.elts if isinstance(e, ast.Starred)]
+        size = Size.UNBOUNDED if Size.UNBOUNDED in spread else \
+            Size.BOUNDED if all(s is Size.BOUNDED for s in spread) else Size.UNKNOWN
         models = {e.model for e in elements if e.kind is Kind.ROW}
         if elements and len(models) == 1 and all(e.kind is Kind.ROW for e in elements):
             return Value(kind=Kind.ROWS, model=models.pop(), size=size, deps=deps, eager=None)

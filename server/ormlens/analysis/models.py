@@ -66,6 +66,9 @@ class ModelInfo:
     # Django: a historical model (`apps.get_model(...)` in a data migration) stands for this
     # current model: its fields and relations, but none of its methods, properties or managers.
     current: ModelInfo | None = None
+    # A model of an installed library app, known by name only (orm/django.py library_model): how
+    # many rows its table holds is not known either.
+    library: bool = False
 
     @property
     def django(self) -> bool:

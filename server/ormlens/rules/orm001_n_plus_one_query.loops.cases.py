@@ -424,3 +424,15 @@ def recover_invoice_of_cache(cid):
         return {}[cid]
     except KeyError:
         return LoopInvoice.query.filter_by(customer_id=cid).first()
+
+
+DEFAULT_LABELS = ("new", "open")
+
+
+def spread_of_a_constant():
+    # A literal with a constant spread into it is as bounded as the constant: a few queries.
+    return [LoopCustomer.query.filter_by(name=label).first() for label in (*DEFAULT_LABELS, "closed")]
+
+
+def spread_of_a_parameter(labels):
+    return [LoopCustomer.query.filter_by(name=label).first() for label in (*labels, "closed")]  # expect: ORM001 "LoopCustomer.query.filter_by(name=label).first()"

@@ -4,6 +4,7 @@ in migrations), and when a queryset runs (iterated, listed, counted, tested, ind
 from __future__ import annotations
 
 import ast
+import functools
 from dataclasses import replace
 
 from ormlens.analysis.astutil import inside, is_none, last_name
@@ -78,6 +79,10 @@ def attribute(b: Interpreter, node: ast.Attribute, base: Value, attr: str) -> Va
         managers = base.model.managers
         if attr in managers or attr in DJANGO_IMPLICIT_MANAGERS:
             return django_manager(b, node, base.model, managers.get(attr, ()))
+    if base.kind is Kind.EXTERNAL and (attr == "objects" or attr in DJANGO_IMPLICIT_MANAGERS):
+        model = library_model(b.decl, base.name)
+        if model is not None:
+            return django_manager(b, node, model, ())
     return None
 
 
@@ -184,6 +189,24 @@ def queryset_self(b: Interpreter, cls: tuple[str, ClassDecl]) -> Value:
     of a model known only at the call (see rebase)."""
     return Value(kind=Kind.QUERY, label="self", query=QueryInfo(
         None, orm="django", from_self=True, managers=(cls,), made_in=b.loop_ids()))
+
+
+def library_model(decl: ModuleDecl, name: str | None) -> ModelInfo | None:
+    """`Notification.objects` where `Notification` is a class of an installed Django app (a
+    library, or `django.contrib`): its manager runs queries like a project model's, but its fields
+    are not read (its source is not the project's), so rows of it have no known relations. Only in
+    a module that uses Django, and for a name that is a class (capitalised)."""
+    if not name or "." not in name or not name.rsplit(".", 1)[1][:1].isupper():
+        return None
+    if not any(ref.module.split(".")[0] == "django" for ref in decl.imports.values() if ref.level == 0):
+        return None
+    return _library_model(name)
+
+
+@functools.lru_cache(maxsize=512)
+def _library_model(name: str) -> ModelInfo:
+    # One per name, so that rows of it compare as rows of one model across modules.
+    return ModelInfo(name.rsplit(".", 1)[1], name, 0, style=STYLE, library=True)
 
 
 def django_manager(b: Interpreter, node: ast.expr, model: ModelInfo, classes) -> Value:
@@ -431,15 +454,16 @@ def django_execute(b: Interpreter, node: ast.AST, query: Value, terminal: str, e
     gives = {"__iter__": "rows", "list": "rows", "index": "row"}.get(
         terminal, DJANGO_QUERYSET_TERMINALS.get(terminal, "scalar"))
     if model is None or query.tuples:
-        return Value(kind=Kind.COLLECTION, size=Size.UNBOUNDED, deps=query.deps) if gives == "rows" \
-            else unknown(query.deps)
+        size = Size.UNKNOWN if model is not None and model.library else Size.UNBOUNDED
+        return Value(kind=Kind.COLLECTION, size=size, deps=query.deps) if gives == "rows" else unknown(query.deps)
     fixed = frozenset(column for column, _ in info.equalities)
     # The rows come from here when the queryset is built here (what a rewrite can extend).
     built_here = info.local and info.start is not None and inside(info.start, expression)
     common = dict(model=model, eager=info.eager, deps=query.deps, via=query.via,
                   source=Span.of(expression) if built_here else None, not_null=info.not_null, fixed=fixed)
     if gives == "rows":
-        return Value(kind=Kind.ROWS, size=Size.BOUNDED if info.limited else Size.UNBOUNDED, **common)
+        size = Size.BOUNDED if info.limited else Size.UNKNOWN if model.library else Size.UNBOUNDED
+        return Value(kind=Kind.ROWS, size=size, **common)
     if gives == "row":
         return Value(kind=Kind.ROW, **common)
     if gives == "dict":

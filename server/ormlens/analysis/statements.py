@@ -455,13 +455,30 @@ class Statements:
         loop.reiterable = it.kind in (Kind.COLLECTION, Kind.ROWS) and not it.batched and not it.iterator
         self.frame.loops.append(loop)
         self._loop_bodies[loop.id] = stmt.body
+        reads_before = len(self.facts.relationship_reads)
         try:
             self.bind(stmt.target, self.element_of(it, loop))
             self.item_guard(loop, stmt, it)
             self.exec_block(stmt.body)
         finally:
             self.frame.loops.pop()
+        self.loaded_by_loop(stmt, loop, reads_before)
         self.exec_block(stmt.orelse)
+
+    def loaded_by_loop(self, stmt: ast.For | ast.AsyncFor, loop, reads_before: int) -> None:
+        """`for cp in positions: cp.voucher` loads each row's voucher once and the ORM keeps it on
+        the row: a later loop over the same list reads it from memory. So the list, when a name,
+        is rebound with what every turn of the loop loaded (to-one relations read unconditionally)."""
+        if not isinstance(stmt.iter, ast.Name):
+            return
+        rows = self.lookup(stmt.iter.id)
+        if rows.kind is not Kind.ROWS or rows.eager is None or rows.iterator:
+            return
+        loaded = {(*read.rel_path, read.relationship.name)
+                  for read in self.facts.relationship_reads[reads_before:]
+                  if read.row_loop == loop.id and read.uselist is False and not read.conditional}
+        if loaded - rows.eager:
+            self.rebind(stmt.iter.id, rows.but(eager=rows.eager | loaded))
 
     exec_AsyncFor = exec_For
 

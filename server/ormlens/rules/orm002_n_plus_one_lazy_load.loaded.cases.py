@@ -103,3 +103,25 @@ def mixed_origins_are_only_as_known_as_both(session: Session, menu_id: int):
         both.append(perm)
     for perm in both:
         print(perm.menu.name)  # expect: ORM002 "perm.menu"
+
+
+def the_same_list_again(session: Session):
+    # The ORM keeps a loaded relation on its row: a later loop over the same rows reads memory.
+    perms = session.query(LdPerm).all()
+    for perm in perms:
+        print(perm.menu.name)  # expect: ORM002 "perm.menu"
+        if perm.id:
+            print(perm.other.name)  # expect: ORM002 "perm.other"
+    for perm in perms:
+        print(perm.menu.name)  # loaded on every row by the loop above
+        print(perm.other.name)  # expect: ORM002 "perm.other"
+    kept = [perm for perm in perms if perm.id]
+    for perm in kept:
+        print(perm.menu.name)  # the same rows, filtered
+
+
+def a_fresh_query_is_not_the_same_rows(session: Session):
+    for perm in session.query(LdPerm).all():
+        print(perm.menu.name)  # expect: ORM002 "perm.menu"
+    for perm in session.query(LdPerm).all():
+        print(perm.menu.name)  # expect: ORM002 "perm.menu"

@@ -3,7 +3,7 @@
 from itertools import batched
 
 import requests
-from sqlalchemy import ForeignKey, func, select
+from sqlalchemy import ForeignKey, func, select, text
 from sqlalchemy.orm import DeclarativeBase, DynamicMapped, Mapped, Session, WriteOnlyMapped, mapped_column, relationship
 
 
@@ -86,3 +86,10 @@ def not_a_session(ids: list[int]):
     http = requests.Session()
     for cid in ids:
         http.get(f"https://example.com/{cid}")
+
+
+def lock_per_item(session: Session, keys: list[int]):
+    for key in keys:
+        # Literal SQL that reads no table (a lock, a sequence): the item's own work, nothing to batch.
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        session.execute(text("select * from s2_customer where id = :key"), {"key": key})  # expect: ORM001 "session.execute(text(\"select * from s2_customer where id = :key\"), {\"key\": key})"

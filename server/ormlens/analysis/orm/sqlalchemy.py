@@ -4,6 +4,7 @@ sessions, queries and statements, results, loader options, schema objects."""
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import replace
 
 from ormlens.analysis import queries
@@ -411,12 +412,23 @@ def session_method(b: Interpreter, node: ast.Call, session: Value, method: str, 
                          else frozenset(), deps=first.deps, source=Span.of(node),
                          asynchronous=session.asynchronous, capped=first.capped)
         return run_query(b, node, executed, gives)
-    if session.certain and method not in FLASK_DB_QUERY_METHODS:
+    if session.certain and method not in FLASK_DB_QUERY_METHODS and not (node.args and reads_no_table(node.args[0])):
         # session.execute(text(...)), a statement we cannot read: still one round-trip.
         # Its parameters (`session.execute(stmt, rows)`) count: they may come from the item.
         record(b, node, Value(kind=Kind.QUERY, deps=merge_deps(args), write=first.write,
                                       model=first.model if first.write else None), method)
     return UNKNOWN
+
+
+def reads_no_table(statement: ast.expr) -> bool:
+    """`text("SELECT pg_advisory_xact_lock(:key)")`: literal SQL that calls functions and reads no
+    table (a lock, a sequence, the clock). Per item it is the item's own work, not rows that one
+    query for all items could have loaded."""
+    if not (isinstance(statement, ast.Call) and last_name(statement.func) == "text" and statement.args and
+            isinstance(statement.args[0], ast.Constant) and isinstance(statement.args[0].value, str)):
+        return False
+    sql = statement.args[0].value.upper()
+    return sql.split(None, 1)[:1] == ["SELECT"] and re.search(r"\bFROM\b", sql) is None
 
 
 def loader_option(b: Interpreter, method: str, nodes: list[ast.expr], args: list[Value],

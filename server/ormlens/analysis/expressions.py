@@ -150,6 +150,9 @@ class Expressions:
         left, right = self.eval(node.left), self.eval(node.right)
         if is_constant_scalar(left) and is_constant_scalar(right):
             return Value(kind=Kind.SCALAR, size=Size.BOUNDED)  # MAX_ATTEMPTS + 1
+        combined = combine_collections(node.op, left, right)
+        if combined is not None:
+            return combined
         return unknown(left.deps | right.deps)
 
     def eval_UnaryOp(self, node: ast.UnaryOp) -> Value:
@@ -529,3 +532,27 @@ class Expressions:
         data = self._lines[span.line - 1].encode("utf-8", "surrogatepass")
         text = data[span.col:span.end_col].decode("utf-8", "replace")
         return text if len(text) <= 60 else text[:59] + "…"
+
+
+def combine_collections(op: ast.operator, left: Value, right: Value) -> Value | None:
+    """How long `a - b` (a part of `a`), `a & b` (no longer than the shorter), `a | b` and `a + b`
+    (as long as both) are, for two collections (sets, lists, rows)."""
+    kinds = (Kind.COLLECTION, Kind.ROWS)
+    if left.kind not in kinds or left.batched:
+        return None
+    deps = left.deps | right.deps
+    if isinstance(op, ast.Sub):  # whatever is taken away
+        return left.but(deps=deps)
+    if right.kind not in kinds or right.batched:
+        return None
+    sizes = {left.size, right.size}
+    if isinstance(op, ast.BitAnd):
+        size = Size.BOUNDED if Size.BOUNDED in sizes else Size.UNBOUNDED if sizes == {Size.UNBOUNDED} else Size.UNKNOWN
+    elif isinstance(op, (ast.BitOr, ast.Add)):
+        size = Size.UNBOUNDED if Size.UNBOUNDED in sizes else Size.BOUNDED if sizes == {Size.BOUNDED} else Size.UNKNOWN
+    else:
+        return None
+    if left.kind is Kind.ROWS and right.kind is Kind.ROWS and left.model is right.model and not isinstance(op, ast.BitAnd):
+        return left.but(size=size, deps=deps, eager=None if left.eager is None or right.eager is None
+                        else left.eager & right.eager, source=None)
+    return Value(kind=Kind.COLLECTION, size=size, deps=deps)

@@ -212,9 +212,9 @@ class Statements:
         for name, other in before.items():
             # Bounded after the `if` only when bounded on both paths.
             value = self.lookup(name)
-            if value.size is Size.BOUNDED and other.size is Size.UNBOUNDED and \
+            if value.size is Size.BOUNDED and other.size is not Size.BOUNDED and \
                     value.kind in (Kind.COLLECTION, Kind.ROWS) and not value.batched:
-                self.rebind(name, value.but(size=Size.UNBOUNDED))
+                self.rebind(name, value.but(size=other.size))
 
     def guarded_loop(self, test: ast.expr) -> int | None:
         """The index (in this frame's loops) of a `for` loop whose body this `if` lets in for a

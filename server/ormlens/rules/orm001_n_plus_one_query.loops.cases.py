@@ -436,3 +436,18 @@ def spread_of_a_constant():
 
 def spread_of_a_parameter(labels):
     return [LoopCustomer.query.filter_by(name=label).first() for label in (*labels, "closed")]  # expect: ORM001 "LoopCustomer.query.filter_by(name=label).first()"
+
+
+def wrapped_when_not_a_list(payload: dict):
+    # One arm makes a list of one; the other keeps what came in, of unknown length: per item.
+    ids = payload["ids"]
+    if not isinstance(ids, list):
+        ids = [ids]
+    return [LoopCustomer.query.get(cid) for cid in ids]  # expect: ORM001 "LoopCustomer.query.get(cid)"
+
+
+def wrapped_constant(flag: bool):
+    ids = (1, 2)
+    if flag:
+        ids = [3]
+    return [LoopCustomer.query.get(cid) for cid in ids]

@@ -21,7 +21,24 @@ def prune_changes(conn, horizon):
     conn.execute(changes.delete().where(changes.c.changeid.in_(ids_to_delete)))  # expect: ORM004 "changes.c.changeid.in_(ids_to_delete)"
 
 
+def sync_configured(conn, horizon, wanted: set):
+    # A set difference is a part of its left side: as long as the rows it came from.
+    old_ids = {r.changeid for r in conn.execute(sa.select(changes.c.changeid).where(changes.c.when_timestamp < horizon))}
+    to_delete = old_ids - wanted
+    conn.execute(changes.delete().where(changes.c.changeid.in_(list(to_delete))))  # expect: ORM004 "changes.c.changeid.in_(list(to_delete))"
+
+
 # --- must not be reported ---------------------------------------------------------------------
+
+
+def sync_a_few(conn, horizon):
+    old_ids = {r.changeid for r in conn.execute(sa.select(changes.c.changeid).where(changes.c.when_timestamp < horizon))}
+    defaults = {1, 2, 3}
+    missing = defaults - old_ids  # a part of three ids
+    shared = old_ids & defaults   # no longer than three ids
+    conn.execute(changes.delete().where(changes.c.changeid.in_(list(missing))))
+    conn.execute(changes.delete().where(changes.c.changeid.in_(shared)))
+
 
 
 def prune_latest(conn):

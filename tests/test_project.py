@@ -808,6 +808,55 @@ def test_query_returned_by_a_helper_in_another_module_run_per_item(tmp_path: Pat
     assert found[0].message.startswith("`open_sessions(uid).count()` runs once per item of `user_ids`")
 
 
+def test_groups_of_groupby_split_the_rows_once(tmp_path: Path) -> None:
+    # A loop over one group of `itertools.groupby` visits each row once across all groups: a read
+    # per row there is N reads, not N·M; what runs once per group is per item of the groupby.
+    report, paths = check(tmp_path, {
+        "models.py": """
+            from flask_sqlalchemy import SQLAlchemy
+
+            db = SQLAlchemy()
+
+
+            class User(db.Model):
+                id = db.Column(db.Integer, primary_key=True)
+                email = db.Column(db.String(120), nullable=False)
+
+
+            class Session(db.Model):
+                id = db.Column(db.Integer, primary_key=True)
+                kind = db.Column(db.String(20), nullable=False)
+                user_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=False)
+                user = db.relationship(User)
+        """,
+        "views.py": """
+            from itertools import groupby
+
+            from models import Session, User
+
+
+            def by_kind():
+                rows = Session.query.order_by(Session.kind).all()
+                for kind, sessions in groupby(rows, key=lambda s: s.kind):
+                    User.query.filter_by(email=kind).count()
+                    for session in sessions:
+                        print(session.user.email)
+        """,
+    })
+    assert report.errors == []
+    views = paths["views.py"]
+    found = findings_in(report, views)
+    assert [(f.code, span_tuple(f)) for f in found] == [
+        ("ORM001", locate(views, "User.query.filter_by(email=kind).count()")),
+        ("ORM002", locate(views, "session.user")),
+    ]
+    assert found[0].message.startswith(
+        "`User.query.filter_by(email=kind).count()` runs once per item of `groupby(rows, key=lambda s: s.kind)` "
+        "(1 query per item, N round-trips)")
+    assert found[1].message.startswith(
+        "`session.user` lazy-loads `Session.user` once per item of `sessions` (N extra queries)")
+
+
 def test_nested_loops_report_once_with_the_outermost_loop(tmp_path: Path) -> None:
     report, paths = check(tmp_path, {
         "models.py": FLASK_MODELS,

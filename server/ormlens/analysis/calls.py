@@ -303,6 +303,13 @@ class Calls:
             if full == "itertools.islice" and len(args) >= 2:
                 stop = args[2] if len(args) >= 3 else args[1]
                 return Value(kind=Kind.COLLECTION, size=Size.BOUNDED if is_constant_scalar(stop) else first.size)
+            if full == "itertools.groupby" and args:
+                # (key, group) pairs, the groups a partition of the iterable (rows stay rows of it;
+                # a loop over them is `partitioned`, see new_loop).
+                group = first.but(source=None) if first.kind is Kind.ROWS else Value(kind=Kind.COLLECTION, size=first.size)
+                return Value(kind=Kind.COLLECTION, size=first.size, deps=first.deps,
+                             inner=Value(kind=Kind.COLLECTION, size=Size.BOUNDED, deps=first.deps,
+                                         items=(unknown(first.deps), group)))
             if full in queries.RETRY_ITERATORS:
                 return Value(kind=Kind.COLLECTION, size=Size.BOUNDED)
             return self.project.construct(callee, args, kwargs)
@@ -323,6 +330,10 @@ class Calls:
                 in_context = self.returned_in_context(callee, receiver, node,
                                                       own_queries=self.project.query_summary(callee.ref) is not None)
                 returned = in_context if in_context is not UNKNOWN or returned is UNKNOWN else returned
+            if returned.kind is Kind.UNKNOWN and returned.call_of is None and \
+                    (receiver is None or receiver.kind is Kind.MODULE):
+                for_models = self.returned_for_models(callee, args, kwargs)
+                returned = for_models if for_models is not UNKNOWN else returned
             return Value(call_of=callee.ref) if returned is UNKNOWN else returned
         if kind is Kind.CLASS:
             return Value(kind=Kind.INSTANCE, ref=callee.ref, label=callee.label)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from ormlens.analysis.astutil import last_name
 from ormlens.analysis.facts import FunctionRef, LoopScope, RelationshipRead
-from ormlens.analysis.flow import UNKNOWN, Kind, Size, Value, merge_deps
+from ormlens.analysis.flow import UNKNOWN, Kind, QueryInfo, Size, Value, merge_deps
 from ormlens.analysis.returns import summarize_returns
 from ormlens.findings import Span
 
@@ -120,6 +120,44 @@ class CallContexts:
                 count_name=None))
         return returned
 
+    def returned_for_models(self, callee: Value, args: list[Value], kwargs: dict) -> Value:
+        """What a project function gives when called with model classes or queries
+        (`session_query(Order)` with `def session_query(model): return db.session.query(model)`;
+        `filtered(query, args)` returning `query.filter(...)`): its `return`s with those parameters
+        bound to what the call passes; UNKNOWN when that is not a query or rows."""
+        ref = callee.ref
+        if not isinstance(ref, FunctionRef) or self.context_depth >= MAX_DEPTH or ref in self.context_stack:
+            return UNKNOWN
+        decl = self.project.decl(ref.path)
+        function, cls = decl.function_node(ref.qualname) if decl is not None else (None, None)
+        if function is None or cls is not None or function.args.vararg is not None:
+            return UNKNOWN
+        names = [a.arg for a in [*function.args.posonlyargs, *function.args.args]]
+        passed = [*zip(names, args), *((name, value) for name, value in kwargs.items() if name in names)]
+        bound = {name: value for name, value in ((name, self.as_query(value)) for name, value in passed)
+                 if gives_a_query(value)}
+        if not bound:
+            return UNKNOWN
+        self.project.read_function(ref)  # (as rows_through_call)
+        self.context_reads += 1
+        memo = self.plugin_data.setdefault("contexts.models", {})
+        key = (ref, tuple(sorted((name, context_key(value)) for name, value in bound.items())))
+        if key not in memo:
+            memo[key] = UNKNOWN  # (a recursion through another path sees nothing)
+            walker = self.context_walker(decl, None, ref, bound)
+            try:
+                walker.exec_FunctionDef(function)
+            except RecursionError:
+                return UNKNOWN
+            facts = walker.facts.functions.get(ref.qualname)
+            returned = UNKNOWN
+            if facts is not None and facts.done:
+                returned = summarize_returns(facts)
+                if returned.kind is Kind.UNKNOWN:
+                    returned = returned_query(facts.returns) if not facts.generator else UNKNOWN
+            memo[key] = returned if returned.kind in (Kind.QUERY, Kind.ROWS, Kind.ROW) else UNKNOWN
+        return memo[key]
+
     def context_walker(self, decl, cls, ref: FunctionRef, bound: dict[str, Value]):
         """An interpreter for one function of `decl` with its parameters `bound`, one call deeper."""
         walker = type(self)(decl, self.project)
@@ -174,6 +212,28 @@ class CallContexts:
             read, span=Span.of(node), label=label, row_loop=passed.loop if through.loop is None else through.loop.id,
             loops=loops, source=source, callee_loop=through.loop, conditional=self.conditional(),
             through=((through.path, read.span, f"the read in `{callee.ref.qualname}`"), *read.through)))
+
+
+def gives_a_query(value: Value) -> bool:
+    """A model class or an SQLAlchemy query (not a Django queryset: `returns` follows those)."""
+    if value.kind is Kind.MODEL_CLASS:
+        return value.model is not None
+    return value.kind is Kind.QUERY and value.model is not None and value.query is not None and \
+        not value.query.django and not value.statement
+
+
+def returned_query(returns: list[Value]) -> Value:
+    """One query (a Query, a select()) of one model that every `return` gives, with what every
+    one of them loads (they were walked with the caller's arguments, so their options are read)."""
+    if not returns or any(v.kind is not Kind.QUERY or v.query is None or v.query.django for v in returns) or \
+            len({(id(v.model), v.statement, v.tuples) for v in returns}) != 1 or returns[0].model is None:
+        return UNKNOWN
+    first = returns[0]
+    eager = frozenset.intersection(*(v.query.eager for v in returns))
+    info = QueryInfo(first.model, eager=eager, orm=first.query.orm,
+                     limited=all(v.query.limited for v in returns), ordered=all(v.query.ordered for v in returns),
+                     not_null=frozenset.intersection(*(v.query.not_null for v in returns)))
+    return Value(kind=Kind.QUERY, model=first.model, query=info, statement=first.statement, tuples=first.tuples)
 
 
 def context_key(value: Value) -> tuple:

@@ -76,6 +76,8 @@ class Expressions:
                          items=(unknown(deps), self.element_of(it.inner, loop)))
         if it.kind is Kind.COLLECTION and it.inner is not None:
             inner = it.inner
+            if inner.items:  # tuples: each part comes with the item too
+                return inner.but(deps=inner.deps | deps, items=tuple(i.but(deps=i.deps | deps) for i in inner.items))
             return inner.but(deps=inner.deps | deps, loop=loop.id if inner.kind is Kind.ROW else inner.loop)
         return unknown(deps)
 
@@ -113,12 +115,31 @@ class Expressions:
         test = self.eval(node.test)
         with self.branching():
             body, orelse = self.eval(node.body), self.eval(node.orelse)
-        return unknown(test.deps | body.deps | orelse.deps)
+        deps = test.deps | body.deps | orelse.deps
+        if body.kind is orelse.kind and body.model is not None and body.model is orelse.model:
+            # Both arms the same model's query (`M.query if hasattr(M, "query") else session.query(M)`)
+            # or rows: what both load, and no more.
+            if body.kind is Kind.QUERY and body.query is not None and orelse.query is not None and \
+                    body.query.eager == orelse.query.eager and body.query.limited == orelse.query.limited and \
+                    body.statement == orelse.statement and body.tuples == orelse.tuples:
+                return body.but(deps=deps)
+            if body.kind is Kind.ROWS and body.size is orelse.size:
+                eager = None if body.eager is None or orelse.eager is None else body.eager & orelse.eager
+                return body.but(deps=deps, eager=eager, source=None)
+        return unknown(deps)
 
     def eval_BoolOp(self, node: ast.BoolOp) -> Value:
-        deps = self.eval(node.values[0]).deps
+        first = self.eval(node.values[0])
+        deps = first.deps
+        rest = node.values[1:]
+        # `row and row.policy`: an item of rows is a model instance, always true, so what follows
+        # `and` runs on every path.
+        while rest and isinstance(node.op, ast.And) and first.kind is Kind.ROW and first.loop is not None and \
+                not first.rel_path:  # (a related row may be None)
+            first = self.eval(rest[0])
+            deps, rest = deps | first.deps, rest[1:]
         with self.branching():  # the other operands run only on some paths
-            for value in node.values[1:]:
+            for value in rest:
                 deps = deps | self.eval(value).deps
         return unknown(deps)
 

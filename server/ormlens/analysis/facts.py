@@ -53,6 +53,9 @@ class LoopScope:
     drains: bool = False
     worklist: bool = False  # a draining `while` whose body adds to what it drains (a graph walk)
     asynchronous: bool = False  # `async for` (and its comprehension form)
+    # Its items are groups that split one collection (`itertools.groupby`): a loop over an item's
+    # group, across all items, visits each element once (N, not N·M).
+    partitioned: bool = False
     path: str | None = None  # another module's loop (a callee's, contexts.py); None: this module's
 
     @property

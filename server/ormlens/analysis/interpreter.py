@@ -248,6 +248,9 @@ class FactsBuilder(Statements, Expressions, Calls, CallContexts, FrameworkRows):
         rows_of = it.model.name if it.model is not None and it.kind in (
             Kind.ROWS, Kind.QUERY, Kind.PAGE) and not it.statement else None
         loop = LoopScope(next(self._ids), kind, span, self.short(iter_node), size, it.batched, it.deps, rows_of)
+        if isinstance(iter_node, ast.Call):
+            callee = self.values.get(id(iter_node.func))
+            loop.partitioned = callee is not None and callee.kind is Kind.EXTERNAL and callee.name == "itertools.groupby"
         self.facts.loops[loop.id] = loop
         return loop
 

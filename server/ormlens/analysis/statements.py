@@ -300,10 +300,16 @@ class Statements:
 
     def cache_miss(self, test: ast.expr, body: list[ast.stmt]) -> bool:
         """Is this `if` the miss branch of a cache read-through: it tests that a name assigned a
-        cache read is empty (`x is None`, `not x`, `x == None`), and its block writes the value
-        back where it was read (`cache.set(key, ...)`, `cache[key] = ...`, `setattr(obj, attr, ...)`,
-        `obj.attr = ...`)? Then what the block runs, runs once per key, not once per call."""
+        cache read is empty (`x is None`, `not x`, `x == None`), or that a key is not in a mapping
+        (`key not in memo`), and its block writes the value back where it was read (`cache.set(key,
+        ...)`, `cache[key] = ...`, `setattr(obj, attr, ...)`, `obj.attr = ...`)? Then what the block
+        runs, runs once per key, not once per call."""
         for part in and_parts(test):
+            if isinstance(part, ast.Compare) and len(part.ops) == 1 and isinstance(part.ops[0], ast.NotIn):
+                # `if key not in memo: memo[key] = ...`: a memo the block fills, once per key.
+                if self.writes_back(("get", ast.dump(part.comparators[0]), ast.dump(part.left)), body):
+                    return True
+                continue
             if isinstance(part, ast.UnaryOp) and isinstance(part.op, ast.Not):
                 name = part.operand
             elif isinstance(part, ast.Compare) and len(part.ops) == 1 and \

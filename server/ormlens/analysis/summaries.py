@@ -186,9 +186,9 @@ class FunctionSummaries:
     def returned_query(self, ref: FunctionRef, function: FunctionFacts | None = None) -> Value | None:
         """The unexecuted query (a Query, a select()) that calling `ref` returns, when every
         `return` of it gives one of the same model; the caller decides when it runs. Only what
-        stays true outside the function is kept: the model, and whether it is a statement, yields
-        tuples, is limited or ordered. Its loader options are taken as unknown (they may load
-        anything), so rows from it are never reported by ORM002."""
+        stays true outside the function is kept: the model, whether it is a statement, yields
+        tuples, is limited or ordered, and what every `return`'s loader options load (options the
+        walk cannot read, `.options(*opts)`, already count as loading anything)."""
         self.read_function(ref)
         if ref in self._returned_queries:
             return self._returned_queries[ref]
@@ -211,7 +211,8 @@ class FunctionSummaries:
         if values and all(v.kind is Kind.QUERY and v.query is not None and not v.query.django for v in values) and \
                 len({(v.model, v.statement, v.tuples) for v in values}) == 1:
             first = values[0]
-            info = QueryInfo(first.model, eager=frozenset({("*",)}), orm=first.query.orm,
+            info = QueryInfo(first.model, eager=frozenset.intersection(*(v.query.eager for v in values)),
+                             orm=first.query.orm,
                              limited=all(v.query.limited for v in values),
                              ordered=all(v.query.ordered for v in values),
                              not_null=frozenset.intersection(*(v.query.not_null for v in values)))

@@ -79,7 +79,9 @@ def repetition(loops, inner) -> tuple[str, str, list]:
     ("once per item of `group` for each item of `groups`"), the product ("N·M") and those
     outer loops, innermost first."""
     position = next((i for i, loop in enumerate(loops) if loop is inner), len(loops))
-    outer = [loop for loop in loops[:position] if loop.repeats][::-1]
+    # A loop over groups does not multiply a loop over one of its groups (`inner` iterates its item).
+    outer = [loop for loop in loops[:position] if loop.repeats and not (
+        loop.partitioned and inner is not None and loop.id in inner.iter_deps)][::-1]
     phrase = f"once per item of `{inner.label}`" + "".join(f" for each item of `{loop.label}`" for loop in outer)
     product = "·".join(FACTORS[i] if i < len(FACTORS) else f"N{i}" for i in range(len(outer) + 1))
     return phrase, product, outer

@@ -248,3 +248,20 @@ def make_plugins_manager():
 def prices_through_a_memoizing_manager(names):
     manager = make_plugins_manager()
     return [manager.price(name) for name in names]
+
+
+def products_per_shop_memo(shop_ids):
+    # A memo filled in the block it guards: once per distinct key, as a cache read-through.
+    by_shop = {}
+    for sid in shop_ids:
+        if sid not in by_shop:
+            by_shop[sid] = list(Product.objects.filter(shop_id=sid))
+    return by_shop
+
+
+def products_per_shop_checked_elsewhere(shop_ids, other):
+    by_shop = {}
+    for sid in shop_ids:
+        if sid not in other:  # not the mapping the block fills: per item
+            by_shop[sid] = list(Product.objects.filter(shop_id=sid))  # expect: ORM001 "list(Product.objects.filter(shop_id=sid))"
+    return by_shop

@@ -43,3 +43,19 @@ def eager_or_bounded():
         print(forum.threads)
     forum = db.get_or_404(FsaForum, 1)
     print(forum.threads)  # one row: one query
+
+
+def session_query(model):
+    # A project helper given the model class: what it returns is a query of that model.
+    return model.query if hasattr(model, "query") else db.session.query(model)
+
+
+def loaded_query(model):
+    return db.session.query(model).options(db.selectinload(FsaForum.threads))
+
+
+def through_a_model_helper():
+    for forum in session_query(FsaForum).filter(FsaForum.id > 10).all():
+        print(forum.threads)  # expect: ORM002 "forum.threads"
+    for forum in loaded_query(FsaForum).all():
+        print(forum.threads)  # the helper loads them

@@ -3,6 +3,8 @@ class's classmethod returns the rows (what they load crosses with them); a metho
 relationship of each row its caller passes.
 A line marked `# expect:` must be reported with that code on that exact expression; no other line
 may be. This file is analysed, never imported."""
+from itertools import groupby
+
 from sqlalchemy import Column, ForeignKey, Integer, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declarative_base, mapped_column, relationship, selectinload
 
@@ -26,6 +28,7 @@ class Dataset(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     connection_id: Mapped[int] = mapped_column(ForeignKey("connection.id"))
     connection: Mapped[Connection] = relationship()
+    kind: Mapped[str]
 
     def describe(self):
         return f"{self.id} on {self.connection.name}"
@@ -121,3 +124,34 @@ def rows_from_a_helper_that_loads(db: Session):
 
 def method_on_loaded_rows(db: Session):
     return [d.describe() for d in loaded_datasets(db)]
+
+
+def describe_by_kind(db: Session):
+    # groupby splits the rows into groups: a read per row of a group is a read per row (N, not N·M).
+    rows = db.query(Dataset).order_by(Dataset.kind).all()
+    out = {}
+    for kind, datasets in groupby(rows, key=lambda d: d.kind):
+        out[kind] = [d.describe() for d in datasets]  # expect: ORM002 "d.describe()"
+    return out
+
+
+
+def narrowed(query, min_id):
+    # A helper given the query returns it narrowed: still the caller's query, with what it loads.
+    return query.filter(Dataset.id > min_id)
+
+
+def export(datasets_query):
+    names = []
+    for d in datasets_query:
+        if d and d.connection:  # a row of the query is never false: `d.connection` is read for each
+            names.append(d.connection.name)
+    return names
+
+
+def export_all(db: Session):
+    return export(narrowed(db.query(Dataset), 10))  # expect: ORM002 "export(narrowed(db.query(Dataset), 10))"
+
+
+def export_loaded(db: Session):
+    return export(narrowed(db.query(Dataset).options(selectinload(Dataset.connection)), 10))

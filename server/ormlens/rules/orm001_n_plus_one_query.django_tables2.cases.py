@@ -1,6 +1,8 @@
 """ORM001 examples, django-tables2: a table renders every column once per row, so a query that a
 column's accessor runs (a model method it calls, a property whose body queries) or that a
-`render_<column>` method runs, runs once per row of the data the view (or a call) gives it.
+`render_<column>` method runs, runs once per row of the data the view (or a call) gives it. A query
+that a property returns unevaluated runs where the column shows it: django-tables2's `Column`
+renders it as text, a `TemplateColumn` whose template iterates or prints `value`.
 A line marked `# expect:` must be reported with that code on that exact expression; no other line
 may be. This file is analysed, never imported."""
 import django_tables2 as tables
@@ -21,6 +23,10 @@ class Shelf(models.Model):
     @property
     def title(self):
         return self.label.title()
+
+    @property
+    def recent_volumes(self):
+        return self.volumes.filter(lent=False).order_by("-id")  # a query, run by whoever shows it
 
 
 class Volume(models.Model):
@@ -50,6 +56,24 @@ class ShelfList(SingleTableView):
     table_class = ShelfTable
 
 
+VOLUME_LIST = """{% for volume in value %}{{ volume.pk }} {% endfor %}"""
+VOLUME_COUNT = """{{ record.label }}: {{ value.count }}"""
+
+
+class RecentShelfTable(tables.Table):
+    recent = tables.Column(accessor="recent_volumes")  # expect: ORM001 "accessor=\"recent_volumes\""
+    recent_links = tables.TemplateColumn(VOLUME_LIST, accessor=tables.A("recent_volumes"))  # expect: ORM001 "accessor=tables.A(\"recent_volumes\")"
+
+    class Meta:
+        model = Shelf
+        fields = ("label", "recent_volumes", "recent", "recent_links")  # expect: ORM001 "\"recent_volumes\""
+
+
+class RecentShelves(SingleTableView):
+    model = Shelf
+    table_class = RecentShelfTable
+
+
 # --- must not be reported ------------------------------------------------------------------------
 
 
@@ -65,6 +89,29 @@ class ShelfTitleTable(tables.Table):
 class ShelfTitles(SingleTableView):
     model = Shelf
     table_class = ShelfTitleTable
+
+
+class VolumeCountColumn(tables.Column):
+    def render(self, value):
+        return "many"  # shows something else than its value
+
+
+class RecentShelfSummaryTable(tables.Table):
+    summary = tables.TemplateColumn(template_code=VOLUME_COUNT, accessor="recent_volumes")  # not iterated whole
+    own = VolumeCountColumn(accessor="recent_volumes")  # a project column: its render decides
+    rendered = tables.Column(accessor="recent_volumes")
+
+    class Meta:
+        model = Shelf
+        fields = ("summary", "own", "rendered")
+
+    def render_rendered(self, record):
+        return record.label  # the value is never shown
+
+
+class RecentShelfSummaries(SingleTableView):
+    model = Shelf
+    table_class = RecentShelfSummaryTable
 
 
 class UnrenderedShelfTable(tables.Table):  # no view or call is known to render it

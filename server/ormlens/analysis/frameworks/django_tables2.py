@@ -24,6 +24,7 @@ no view or call is known to render says nothing."""
 from __future__ import annotations
 
 import ast
+import re
 
 from ormlens.analysis.astutil import last_name
 from ormlens.analysis.declarations import ClassDecl, ModuleDecl
@@ -33,6 +34,7 @@ from ormlens.analysis.flow import Kind, Value
 from ormlens.analysis.frameworks.api import DeclaredRead, RowCallbacks
 from ormlens.analysis.frameworks.classes import MAX_DEPTH, derives_from, project_bases
 from ormlens.analysis.frameworks.django_lookups import EAGER_METHODS, prefixes
+from ormlens.analysis.frameworks.marshmallow_schemas import global_expr
 from ormlens.analysis.models import ModelInfo
 from ormlens.analysis.orm.api import Index, Interpreter
 from ormlens.analysis.residency import declared_functions
@@ -49,6 +51,8 @@ ROW_METHODS = ("get_table_data", "get_queryset")
 # Query methods whose rows are not model rows (the columns read dicts or tuples).
 NOT_ROWS = frozenset({"values", "values_list", "raw", "none", "aggregate", "count", "exists"})
 MAX_SUBCLASSES = 3
+# A template's use of the cell's value whole (iterated, shown, tested), not of an attribute of it.
+WHOLE_VALUE = re.compile(r"(?:\{\{|\{%[^%]*?\b(?:in|if))\s*value\s*(?:\||\}\}|%\})")
 Feed = tuple  # (eager, label, path, span, shadowed column names)
 
 
@@ -253,11 +257,13 @@ def own_columns(index: Index, decl: ModuleDecl, table: ClassDecl, model: ModelIn
     `Meta.fields`, or every concrete field when its own `Meta` names the model and no fields."""
     gone = excluded(index, decl, table)
     declared = {}
+    calls = {attr: value for attr, _, value, _ in table.attrs}
     for name, steps, kind, node in declared_columns(index, decl, table, cache):
         declared[name] = steps
         if name in gone or not steps:
             continue
-        read = row_read(index, model, steps, kind == MANY_COLUMN, node, cache)
+        shown = renders_value(index, decl, table, name, calls.get(name))
+        read = row_read(index, model, steps, kind == MANY_COLUMN, node, cache, shown)
         if read is not None:
             yield name, read
     meta = own_meta(table)
@@ -274,7 +280,10 @@ def own_columns(index: Index, decl: ModuleDecl, table: ClassDecl, model: ModelIn
                 continue
             steps = accessor_steps(name)
             if steps:
-                read = row_read(index, model, steps, many_field(index, model, steps), node, cache)
+                # (not a model field: django-tables2 makes it a plain `Column`, which shows its value)
+                shown = not any(f"render_{name}" in cls.methods for cls in [table, *(
+                    base for _, base in project_bases(index, decl, table))])
+                read = row_read(index, model, steps, many_field(index, model, steps), node, cache, shown)
                 if read is not None:
                     yield name, read
         return
@@ -331,9 +340,11 @@ def column_paths(index: Index, decl: ModuleDecl, table: ClassDecl, model: ModelI
 
 
 def row_read(index: Index, model: ModelInfo, steps: tuple[str, ...], many: bool, node: ast.AST,
-             cache: dict) -> DeclaredRead | None:
+             cache: dict, shown: bool = False) -> DeclaredRead | None:
     """The read an accessor makes on a row: a method named on the way is called (the accessor calls
-    what it finds callable); what follows it is not followed."""
+    what it finds callable); what follows it is not followed. A column that shows its value whole
+    (`shown`: renders_value) evaluates what a model property or method at the end of the path
+    gives: a query it returns unevaluated runs there (read as listing it)."""
     current: ModelInfo | None = model
     for i, step in enumerate(steps):
         if current is None:
@@ -347,9 +358,30 @@ def row_read(index: Index, model: ModelInfo, steps: tuple[str, ...], many: bool,
         if key not in cache:
             cache[key] = is_method(index, current, step)
         if cache[key]:
-            return DeclaredRead(steps[:i + 1], False, node, call=True)
+            return DeclaredRead(steps[:i + 1], shown and i == len(steps) - 1, node, call=True)
+        if shown and i == len(steps) - 1 and step not in current.columns:
+            return DeclaredRead(steps, True, node)  # a property (its value evaluated: .all() of a list is nothing)
         current = None
     return DeclaredRead(steps, many, node)
+
+
+def renders_value(index: Index, decl: ModuleDecl, table: ClassDecl, name: str, call: ast.expr | None) -> bool:
+    """Does the column show its value whole, so that a query given as the value runs? django-tables2's
+    own `Column` renders it as text (`str()` of a queryset runs it); a `TemplateColumn` whose literal
+    template uses `value` other than by an attribute (`{% for x in value %}`, `{{ value }}`). Not a
+    project column class (its `render` may do anything) nor a table's `render_<column>`."""
+    if not isinstance(call, ast.Call) or f"render_{name}" in table.methods:
+        return False
+    kind = tables2_name(index.eval_static(decl, call.func))
+    if kind == "Column":
+        return not any(f"render_{name}" in base.methods for _, base in project_bases(index, decl, table))
+    if kind != "TemplateColumn":
+        return False
+    given = next((kw.value for kw in call.keywords if kw.arg == "template_code"), call.args[0] if call.args else None)
+    found = global_expr(index, decl, given) if isinstance(given, (ast.Name, ast.Attribute)) else (decl, given)
+    template = found[1] if found is not None else None
+    return isinstance(template, ast.Constant) and isinstance(template.value, str) and \
+        WHOLE_VALUE.search(template.value) is not None
 
 
 def is_method(index: Index, model: ModelInfo, name: str) -> bool:

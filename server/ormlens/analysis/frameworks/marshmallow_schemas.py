@@ -725,9 +725,11 @@ def read_factory(index: Any, decl: ModuleDecl, factory: Any) -> Iterator[Decorat
     args = factory.args
     params = [(i, a.arg) for i, a in enumerate([*args.posonlyargs, *args.args])]
     params += [(-1, a.arg) for a in args.kwonlyargs]
+    rebound = stored_names(factory)
+    params = [(position, name) for position, name in params if name not in rebound]  # (`schema = schema or S()`)
     for decorator in nested_functions(factory):
         inner = [*decorator.args.posonlyargs, *decorator.args.args]
-        if decorator.name not in returned_names(factory) or len(inner) != 1:
+        if decorator.name not in returned_names(factory) or len(inner) != 1 or inner[0].arg in stored_names(decorator):
             continue
         for wrapper in nested_functions(decorator):
             if wrapper.name not in returned_names(decorator):
@@ -750,6 +752,11 @@ def own_nodes(function: Any) -> Iterator[ast.AST]:
         yield node
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
             pending.extend(ast.iter_child_nodes(node))
+
+
+def stored_names(function: Any) -> set[str]:
+    """The names a function's own code assigns (not its nested functions')."""
+    return {node.id for node in own_nodes(function) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)}
 
 
 def returned_names(function: Any) -> set[str]:

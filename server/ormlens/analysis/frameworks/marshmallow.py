@@ -19,8 +19,12 @@ assigned it once) as its facts record it (model and loader options), a Nested fi
 relationship's, through the parent's. marshmallow-sqlalchemy's `class Meta: model = M` gives the
 model alone: its reads are then evaluated with what they load not known, which reports nothing of
 them (a property's query still runs per object). A schema nothing dumps per object says nothing.
-(Not yet: `fields.Function(lambda obj: ...)`, fields generated from a model, a schema handed to a
-decorator that dumps a view's return value.)"""
+A project decorator factory whose wrapper dumps the wrapped function's result with the schema one of
+its parameters is (directly, or in a project helper it passes both to: `schema.dump(data["items"],
+many=True)`) dumps what each view it decorates returns: the view's rows, or those of the project
+functions whose result it returns (`{"items": rows, "total": n}` for an item of it), as those
+functions' facts record the query they run. (Not yet: `fields.Function(lambda obj: ...)`, fields
+generated from a model.)"""
 
 from __future__ import annotations
 
@@ -37,6 +41,7 @@ from ormlens.analysis.frameworks.api import DeclaredRead, RowCallbacks
 from ormlens.analysis.frameworks.classes import MAX_DEPTH
 from ormlens.analysis.frameworks.marshmallow_schemas import (
     ALL_FIELDS,
+    DECORATED,
     DUMPS,
     Dump,
     Field,
@@ -271,7 +276,7 @@ def dumped_objects(index: Any, found: Usages, key: Key, dump: Dump) -> tuple[Mod
     query the dumping function runs (and whether that query is limited: a bounded number of
     rows); else the schema's `Meta.model` (loads not known)."""
     named = meta_model(index, found.schemas, key)
-    rows = query_rows(index, dump) if dump.function is not None and dump.candidates else None
+    rows = query_rows(index, dump) if dump.function is not None and (dump.candidates or dump.sources) else None
     if rows is not None and rows[2] == (dump.many is True):
         return rows[0], rows[1], rows[3]
     return named, None, False
@@ -279,14 +284,23 @@ def dumped_objects(index: Any, found: Usages, key: Key, dump: Dump) -> tuple[Mod
 
 def query_rows(index: Any, dump: Dump) -> tuple[ModelInfo, frozenset, bool, bool] | None:
     """(model, loaded paths, a list?, limited?) of the query whose result the dump is given, as
-    the dumping function's facts record it."""
+    the facts of the dumping function (or of the project function whose result it is) record it."""
     assert dump.function is not None
-    facts = index.function_facts(FunctionRef(dump.path, dump.function))
-    decl = index.decl(dump.path)
+    for path, function, candidates in [(dump.path, dump.function, dump.candidates), *dump.sources]:
+        if candidates:
+            found = function_rows(index, path, function, candidates)
+            if found is not None:
+                return found
+    return None
+
+
+def function_rows(index: Any, path: str, function: str, candidates: tuple) -> tuple | None:
+    facts = index.function_facts(FunctionRef(path, function))
+    decl = index.decl(path)
     if facts is None or decl is None:
         return None
     by_span = {query.span: query for query in facts.query_calls}
-    for span, shape in dump.candidates:
+    for span, shape in candidates:
         query = by_span.get(span)
         if query is None:
             continue
@@ -316,10 +330,12 @@ def affected_by(decl: ModuleDecl) -> bool:
     """A module that declares schemas, or may declare an instance of one or dump one (a schema's
     name, and `many=` or a dump call)."""
     source = decl.source
-    return "marshmallow" in source or ("chema" in source and ("many=" in source or DUMPS.search(source) is not None))
+    return "marshmallow" in source or ("chema" in source and ("many=" in source or DUMPS.search(source) is not None
+                                                              or DECORATED.search(source) is not None))
 
 
 def forget(index: Any) -> None:
     """Any module changed: who dumps and nests which schema may have changed too."""
     index.plugin_caches.pop("marshmallow.usages", None)
     index.plugin_caches.pop("marshmallow.dumps", None)
+    index.plugin_caches.pop("marshmallow.decorators", None)

@@ -28,6 +28,9 @@ MODEL_SCHEMAS = frozenset({"SQLAlchemySchema", "SQLAlchemyAutoSchema", "ModelSch
 ONE_OF = "OneOfSchema"  # marshmallow-oneofschema: dumps each object with one of its `type_schemas`
 DUMP_METHODS = frozenset({"dump", "dumps", "jsonify"})  # (`jsonify`: Flask-Marshmallow's Schema)
 DUMPS = re.compile(r"\.(?:dumps?|jsonify)\(")
+# A decorator call that names a schema (`@marshal_with(things_schema)`): the module may hand a
+# view's result to a project decorator that dumps it (what marshmallow.affected_by looks for).
+DECORATED = re.compile(r"^[ \t]*@[\w.]+\([^\n]*chema", re.MULTILINE)
 NO_READ_FIELDS = frozenset({"Method", "Function", "Constant"})  # read nothing of the object by name
 HOOKS = frozenset({"pre_dump", "post_dump"})
 
@@ -407,6 +410,9 @@ class Dump:
     fields: Restriction
     function: str | None
     candidates: tuple[tuple[Span, str], ...] = ()
+    # Candidates in other functions (module, qualname, candidates): the project functions whose
+    # returned value the dumped one is (a view returning a service function's rows).
+    sources: tuple[tuple[str, str, tuple[tuple[Span, str], ...]], ...] = ()
 
 
 @dataclass
@@ -520,13 +526,16 @@ def module_dumps(index: Any, decl: ModuleDecl, found: Usages) -> list[tuple[Key,
     if known is not None and known[0] is decl.source:
         return known[1]
     dumps: list[tuple[Key, Dump]] = []
-    if DUMPS.search(decl.source):
+    decorated = "@" in decl.source
+    if DUMPS.search(decl.source) or decorated:
         lines = shared_lines(decl.source)
         functions: list[tuple[str | None, Any]] = [(None, None)]
         functions += list(decl.functions.items())
         functions += [(f"{cls.name}.{name}", method) for cls in decl.classes.values()
                       for name, method in cls.methods.items()]
         for qualname, function in functions:
+            if function is not None and qualname is not None and decorated:
+                dumps += decorator_dumps(index, decl, found, qualname, function, lines)
             if function is not None:
                 if not DUMPS.search("\n".join(lines[function.lineno - 1:function.end_lineno])):
                     continue
@@ -659,6 +668,305 @@ def literal_items(function: Any, arg: ast.expr) -> bool:
     if isinstance(arg, ast.Name) and function is not None:
         arg = single_assignment(function, arg.id) or arg
     return isinstance(arg, (ast.List, ast.Tuple, ast.Set)) and not any(isinstance(e, ast.Starred) for e in arg.elts)
+
+
+# --- dumping decorators ------------------------------------------------------------------------------
+#
+# `@marshal_with(things_schema)` on a view, where the project's factory
+#     def marshal_with(schema):
+#         def decorator(f):
+#             @wraps(f)
+#             def wrapper(*args, **kwargs):
+#                 result = f(*args, **kwargs)
+#                 return render(result, schema)      # a project helper: `schema.dump(data["items"], many=True)`
+#             return wrapper
+#         return decorator
+# dumps what the view returns with the schema the decorator is given: the view is then the
+# dumping function, its returned value (followed into the project functions it returns the
+# result of) what is dumped.
+
+SCHEMA, WRAPPED = "schema", "wrapped"  # what a name of a decorator's code holds (else ("result", key))
+MAX_HELPERS = 2   # how many project calls deep a decorator's wrapper is followed to its dump
+MAX_RETURNS = 3   # how many project calls deep a view's returned value is followed
+
+
+@dataclass(frozen=True)
+class DecoratorDump:
+    """A dump a decorator factory's wrapper makes of the wrapped function's returned value: with
+    the schema its parameter (`position`, -1 for keyword-only, and `name`) is given, of the value
+    itself (`key` None) or of its `key` item (`result["items"]`); `many` as the call says it, None
+    when it leaves it to the schema instance."""
+
+    position: int
+    name: str
+    key: str | None
+    many: bool | None
+
+
+def factory_dumps(index: Any, ref: Any) -> tuple[DecoratorDump, ...]:
+    """The dumps of a module-level decorator factory `ref` (cached until any module changes)."""
+    cache = index.plugin_caches.setdefault("marshmallow.decorators", {})
+    if ref in cache:
+        return cache[ref]
+    cache[ref] = ()  # (a factory that calls itself)
+    decl = index.decl(ref.path)
+    factory = decl.functions.get(ref.qualname) if decl is not None and "." not in ref.qualname else None
+    found: tuple[DecoratorDump, ...] = ()
+    if factory is not None:
+        index.body(decl, factory)
+        found = tuple(read_factory(index, decl, factory))
+    cache[ref] = found
+    return found
+
+
+def read_factory(index: Any, decl: ModuleDecl, factory: Any) -> Iterator[DecoratorDump]:
+    """A factory returns a decorator (a nested function of one parameter, the wrapped function)
+    that returns a wrapper (nested in it) calling the wrapped function."""
+    args = factory.args
+    params = [(i, a.arg) for i, a in enumerate([*args.posonlyargs, *args.args])]
+    params += [(-1, a.arg) for a in args.kwonlyargs]
+    rebound = stored_names(factory)
+    params = [(position, name) for position, name in params if name not in rebound]  # (`schema = schema or S()`)
+    for decorator in nested_functions(factory):
+        inner = [*decorator.args.posonlyargs, *decorator.args.args]
+        if decorator.name not in returned_names(factory) or len(inner) != 1 or inner[0].arg in stored_names(decorator):
+            continue
+        for wrapper in nested_functions(decorator):
+            if wrapper.name not in returned_names(decorator):
+                continue
+            for position, name in params:
+                closure = {name: SCHEMA, inner[0].arg: WRAPPED}
+                for key, many in dumps_in(index, decl, wrapper, closure, {}, 0):
+                    yield DecoratorDump(position, name, key, many)
+
+
+def nested_functions(function: Any) -> list[Any]:
+    return [stmt for stmt in function.body if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef))]
+
+
+def own_nodes(function: Any) -> Iterator[ast.AST]:
+    """The nodes of a function's body, not those of functions, lambdas or classes nested in it."""
+    pending: list[ast.AST] = list(function.body)
+    while pending:
+        node = pending.pop()
+        yield node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            pending.extend(ast.iter_child_nodes(node))
+
+
+def stored_names(function: Any) -> set[str]:
+    """The names a function's own code assigns (not its nested functions')."""
+    return {node.id for node in own_nodes(function) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)}
+
+
+def returned_names(function: Any) -> set[str]:
+    return {node.value.id for node in own_nodes(function)
+            if isinstance(node, ast.Return) and isinstance(node.value, ast.Name)}
+
+
+def parameter_names(function: Any) -> set[str]:
+    args = function.args
+    names = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]}
+    return names | {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+
+
+def local_env(function: Any, closure: dict[str, Any], bound: dict[str, Any]) -> dict[str, Any]:
+    """What each name of a function holds (SCHEMA, WRAPPED, ("result", key)): the closure's names
+    it does not bind, its parameters as the call binds them, and the names it assigns only values
+    that all hold the same thing."""
+    params = parameter_names(function)
+    stores: dict[str, int] = {}
+    values: dict[str, list[ast.expr]] = {}
+    for node in own_nodes(function):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            stores[node.id] = stores.get(node.id, 0) + 1
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    values.setdefault(target.id, []).append(node.value)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            values.setdefault(node.target.id, []).append(node.value)
+    env = {name: held for name, held in closure.items() if name not in params and name not in stores}
+    env.update((name, held) for name, held in bound.items() if name not in stores)
+    assigned = {name for name, count in stores.items() if len(values.get(name, ())) == count and name not in params}
+    for _ in range(3):  # (a name assigned from another assigned name)
+        for name in assigned:
+            held = {holds(env, value) for value in values[name]}
+            if len(held) == 1 and None not in held:
+                env[name] = held.pop()
+    return env
+
+
+def holds(env: dict[str, Any], node: ast.expr) -> Any:
+    """What an expression holds: the schema (a name of it, or the class called bare), the wrapped
+    function, its result or an item of it (`result["items"]`); None when something else."""
+    if isinstance(node, ast.Name):
+        return env.get(node.id)
+    if isinstance(node, ast.Await):
+        return holds(env, node.value)
+    if isinstance(node, ast.Call):
+        called = holds(env, node.func)
+        if called == WRAPPED:
+            return ("result", None)
+        if called == SCHEMA and not node.args and not node.keywords:
+            return SCHEMA  # (the class given: `schema()`; an instance's many is its own)
+        return None
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+        return ("result", node.slice.value) if holds(env, node.value) == ("result", None) else None
+    if isinstance(node, ast.IfExp):
+        body = holds(env, node.body)
+        return body if body == holds(env, node.orelse) else None
+    return None
+
+
+def dumps_in(index: Any, decl: ModuleDecl, function: Any, closure: dict[str, Any], bound: dict[str, Any],
+             depth: int) -> list[tuple[str | None, bool | None]]:
+    """The dumps a function makes, or a project function it passes them to (`depth` calls deep),
+    of the wrapped function's result (or an item of it) with the schema: (key, many)."""
+    env = local_env(function, closure, bound)
+    if SCHEMA not in env.values():
+        return []
+    found: list[tuple[str | None, bool | None]] = []
+    for node in own_nodes(function):
+        if not isinstance(node, ast.Call) or any(isinstance(arg, ast.Starred) for arg in node.args):
+            continue
+        keywords = {kw.arg: kw.value for kw in node.keywords if kw.arg}
+        if isinstance(node.func, ast.Attribute) and node.func.attr in DUMP_METHODS:
+            arg = node.args[0] if node.args else keywords.get("obj")
+            held = holds(env, arg) if arg is not None else None
+            given = keywords.get("many")
+            many = flag(given) if given is not None else None
+            if holds(env, node.func.value) == SCHEMA and isinstance(held, tuple) and (given is None or many is not None):
+                found.append((held[1], many))
+            continue
+        if depth >= MAX_HELPERS or any(kw.arg is None for kw in node.keywords) or \
+                (isinstance(node.func, ast.Name) and (node.func.id in env or node.func.id in local_names(function))):
+            continue
+        callee = helper(index, decl, node.func)
+        if callee is None:
+            continue
+        callee_decl, target = callee
+        names = [a.arg for a in [*target.args.posonlyargs, *target.args.args]]
+        passed = {names[i]: holds(env, arg) for i, arg in enumerate(node.args) if i < len(names)}
+        passed.update((name, holds(env, value)) for name, value in keywords.items())
+        passed = {name: held for name, held in passed.items() if held is not None}
+        if SCHEMA in passed.values() and any(isinstance(held, tuple) for held in passed.values()):
+            found += dumps_in(index, callee_decl, target, {}, passed, depth + 1)
+    return found
+
+
+def helper(index: Any, decl: ModuleDecl, func: ast.expr) -> tuple[ModuleDecl, Any] | None:
+    """The module-level project function a call names, with its module (its body put back)."""
+    value = index.eval_static(decl, func)
+    ref = value.ref if value.kind is Kind.FUNCTION else None
+    if ref is None or not hasattr(ref, "qualname") or "." in ref.qualname:
+        return None
+    target_decl = index.decl(ref.path)
+    target = target_decl.functions.get(ref.qualname) if target_decl is not None else None
+    if target is None:
+        return None
+    index.body(target_decl, target)
+    return target_decl, target
+
+
+def decorator_dumps(index: Any, decl: ModuleDecl, found: Usages, qualname: str, function: Any,
+                    lines: list[str]) -> list[tuple[Key, Dump]]:
+    """The dumps of what `function` returns made by a project decorator it is decorated with."""
+    dumps: list[tuple[Key, Dump]] = []
+    for decorator in function.decorator_list:
+        if not isinstance(decorator, ast.Call) or any(isinstance(arg, ast.Starred) for arg in decorator.args) or \
+                any(kw.arg is None for kw in decorator.keywords):
+            continue
+        value = index.eval_static(decl, decorator.func)
+        if value.kind is not Kind.FUNCTION or not hasattr(value.ref, "qualname"):
+            continue
+        made = factory_dumps(index, value.ref)
+        for position, name in sorted({(d.position, d.name) for d in made}):
+            keywords = {kw.arg: kw.value for kw in decorator.keywords}
+            arg = decorator.args[position] if 0 <= position < len(decorator.args) else keywords.get(name)
+            instance = schema_given(index, decl, found, arg) if arg is not None else None
+            if instance is None:
+                continue
+            key, instance_many, fields = instance
+            for result_key in sorted({d.key or "" for d in made if d.position == position}):
+                manys = {instance_many if d.many is None else d.many for d in made
+                         if d.position == position and (d.key or "") == result_key}
+                many = manys.pop() if len(manys) == 1 else None
+                index.body(decl, function)
+                sources, applies, page = returned_candidates(index, decl, qualname, function, result_key or None, 0)
+                if not applies:
+                    continue  # (the view never returns what this dump takes)
+                own = next((candidates for path, name_, candidates in sources
+                            if path == decl.path and name_ == qualname), ())
+                others = tuple(source for source in sources if (source[0], source[1]) != (decl.path, qualname))
+                label = f"@{text(lines, decorator, 48)} on {qualname}"
+                dumps.append((key, Dump(decl.path, Span.of(decorator), label, False if page else many, fields,
+                                        qualname, own, others)))
+    return dumps
+
+
+def schema_given(index: Any, decl: ModuleDecl, found: Usages, node: ast.expr) -> tuple[Key, bool | None, Restriction] | None:
+    """The schema a decorator is given: an instance (as schema_instance), or a class (its
+    instances dump one object)."""
+    instance = schema_instance(index, decl, found, None, node)
+    if instance is not None or not isinstance(node, (ast.Name, ast.Attribute)):
+        return instance
+    value = index.eval_static(decl, node)
+    if value.kind is Kind.CLASS and isinstance(value.ref, tuple) and (value.ref[0], value.ref[1].name) in found.schemas:
+        return (value.ref[0], value.ref[1].name), False, ALL_FIELDS
+    return None
+
+
+def returned_candidates(index: Any, decl: ModuleDecl, qualname: str, function: Any, key: str | None,
+                        depth: int) -> tuple[list[tuple[str, str, tuple[tuple[Span, str], ...]]], bool, bool]:
+    """Where what a function returns (its `key` item: `{"items": rows}`, `dict(items=rows)`) may be
+    the result of a query: (module, function, candidates) for it and the project functions whose
+    result it returns; whether any `return` gives such a value (or one not known: a value, not a
+    dict, when `key` is None); whether one is a page's items (a bounded number)."""
+    sources: list[tuple[str, str, tuple[tuple[Span, str], ...]]] = []
+    applies = page = False
+    for node in own_nodes(function):
+        if not isinstance(node, ast.Return) or node.value is None:
+            continue
+        value = node.value
+        if isinstance(value, ast.Name):
+            value = single_assignment(function, value.id) or value
+        if isinstance(value, (ast.Tuple, ast.Constant, ast.List, ast.JoinedStr)):
+            continue  # (a response with its status, or a value written out: not rows)
+        callee = helper(index, decl, value.func) if isinstance(value, ast.Call) and depth < MAX_RETURNS and \
+            not (isinstance(value.func, ast.Name) and value.func.id in local_names(function)) else None
+        if callee is not None:  # (the result of a project function: what it returns)
+            callee_decl, target = callee
+            found, deeper, paged = returned_candidates(index, callee_decl, target.name, target, key, depth + 1)
+            sources += found
+            applies, page = applies or deeper, page or paged
+            continue
+        if key is not None:
+            value = dict_item(value, key)
+            if value is None:
+                continue
+        elif is_dict(value):
+            continue
+        candidates, paged = row_candidates(function, value)
+        applies, page = True, page or paged
+        if candidates:
+            sources.append((decl.path, qualname, candidates))
+    return sources, applies, page
+
+
+def is_dict(node: ast.expr) -> bool:
+    return isinstance(node, (ast.Dict, ast.DictComp)) or \
+        (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict")
+
+
+def dict_item(node: ast.expr, key: str) -> ast.expr | None:
+    """The value of `key` in a dict display or a `dict(key=...)` call."""
+    if isinstance(node, ast.Dict):
+        return next((value for k, value in zip(node.keys, node.values)
+                     if isinstance(k, ast.Constant) and k.value == key), None)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict":
+        return next((kw.value for kw in node.keywords if kw.arg == key), None)
+    return None
 
 
 def text(lines: list[str], node: ast.AST, limit: int = 60) -> str:

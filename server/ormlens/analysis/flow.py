@@ -78,6 +78,8 @@ class QueryInfo:
     related: RelatedManager | None = None
     from_self: bool = False  # `self` in a manager/queryset method: the caller's queryset
     local: bool = True       # built in this module's code (not a function's return value)
+    # Returned by a project function: where its chain starts there ((path, Span); findings name it).
+    origin: tuple[str, Any] | None = None
     custom: bool = False     # went through a method of the project's manager/queryset class
 
     @property

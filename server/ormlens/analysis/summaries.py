@@ -4,7 +4,7 @@ recorded in the dependency graph under the function's module (dependencies.py)."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ormlens.analysis.chunking import yields_chunks
 from ormlens.analysis.dependencies import facts_node
@@ -14,6 +14,7 @@ from ormlens.analysis.guards import CallArguments, Guard, Signature, bind, trans
 from ormlens.analysis.interpreter import function_alone, returns_always
 from ormlens.analysis.returns import summarize_returns
 from ormlens.analysis.units import YIELD, note_alone, text_matches
+from ormlens.findings import Span
 from ormlens.positions import shared_lines
 
 
@@ -84,6 +85,12 @@ class FunctionSummaries:
         with self.dependencies.computing(facts_node(ref.path)):
             function = self.function_facts(ref)
             value = summarize_returns(function) if function is not None else UNKNOWN
+        if value.kind is Kind.QUERY and value.query is not None and value.query.origin is None and function.returns:
+            built = function.returns[0].query
+            start = built.origin or ((ref.path, Span.of(built.start)) if built.start is not None else None) \
+                if built is not None else None
+            if start is not None:
+                value = value.but(query=replace(value.query, origin=start))
         self._returns[ref] = value
         return value
 

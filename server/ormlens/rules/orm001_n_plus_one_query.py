@@ -118,6 +118,10 @@ class NPlusOneQuery(Rule):
                     advice = (_batch_advice(site, loop) if uses_item else
                               "it does not depend on the item: run it once before the loop")
                 message = f"`{site.label}` runs {per_item} ({how_many}); {advice}"
+                origin = site.query.origin if site.query is not None else None
+                if origin is not None and (origin[0] != ctx.path or origin[1].line != site.span.line):
+                    # A project function returned it unrun (a property, a helper): where it is built.
+                    related.append(Related(origin[0], origin[1], "the query is built here"))
                 data = {"terminal": site.terminal, "model": site.model.name if site.model else None}
                 if site.write:
                     data["write"] = site.write

@@ -857,6 +857,45 @@ def test_groups_of_groupby_split_the_rows_once(tmp_path: Path) -> None:
         "`session.user` lazy-loads `Session.user` once per item of `sessions` (N extra queries)")
 
 
+def test_a_query_a_helper_returns_unrun_names_where_it_is_built(tmp_path: Path) -> None:
+    report, paths = check(tmp_path, {
+        "models.py": """
+            from django.db import models
+
+
+            class Author(models.Model):
+                name = models.CharField(max_length=10)
+
+
+            class Book(models.Model):
+                author = models.ForeignKey(Author, on_delete=models.CASCADE)
+        """,
+        "services.py": """
+            from models import Book
+
+
+            def books_of(author):
+                return Book.objects.filter(author=author)
+        """,
+        "views.py": """
+            from models import Author
+            from services import books_of
+
+
+            def page():
+                for author in Author.objects.all():
+                    print(list(books_of(author)))
+        """,
+    })
+    assert report.errors == []
+    views, services = paths["views.py"], paths["services.py"]
+    found = findings_in(report, views)
+    assert [(f.code, span_tuple(f)) for f in found] == [("ORM001", locate(views, "list(books_of(author))"))]
+    built = [r for r in found[0].related if r.message == "the query is built here"]
+    assert [(r.path, (r.span.line, r.span.col, r.span.end_line, r.span.end_col)) for r in built] == [
+        (str(services), locate(services, "Book.objects"))]
+
+
 def test_nested_loops_report_once_with_the_outermost_loop(tmp_path: Path) -> None:
     report, paths = check(tmp_path, {
         "models.py": FLASK_MODELS,

@@ -557,20 +557,23 @@ class Expressions:
 
 def combine_collections(op: ast.operator, left: Value, right: Value) -> Value | None:
     """How long `a - b` (a part of `a`), `a & b` (no longer than the shorter), `a | b` and `a + b`
-    (as long as both) are, for two collections (sets, lists, rows)."""
+    (as long as both) are, for collections (sets, lists, rows). Only "no bound" is concluded: a
+    collection counted as bounded may have grown since (`s = set()`, then `s.add(x)` in a loop)."""
     kinds = (Kind.COLLECTION, Kind.ROWS)
     if left.kind not in kinds or left.batched:
         return None
     deps = left.deps | right.deps
     if isinstance(op, ast.Sub):  # whatever is taken away
-        return left.but(deps=deps)
+        size = Size.UNBOUNDED if left.size is Size.UNBOUNDED else Size.UNKNOWN
+        return left.but(deps=deps, size=size) if left.kind is Kind.ROWS else \
+            Value(kind=Kind.COLLECTION, size=size, deps=deps)
     if right.kind not in kinds or right.batched:
         return None
     sizes = {left.size, right.size}
     if isinstance(op, ast.BitAnd):
-        size = Size.BOUNDED if Size.BOUNDED in sizes else Size.UNBOUNDED if sizes == {Size.UNBOUNDED} else Size.UNKNOWN
+        size = Size.UNBOUNDED if sizes == {Size.UNBOUNDED} else Size.UNKNOWN
     elif isinstance(op, (ast.BitOr, ast.Add)):
-        size = Size.UNBOUNDED if Size.UNBOUNDED in sizes else Size.BOUNDED if sizes == {Size.BOUNDED} else Size.UNKNOWN
+        size = Size.UNBOUNDED if Size.UNBOUNDED in sizes else Size.UNKNOWN
     else:
         return None
     if left.kind is Kind.ROWS and right.kind is Kind.ROWS and left.model is right.model and not isinstance(op, ast.BitAnd):

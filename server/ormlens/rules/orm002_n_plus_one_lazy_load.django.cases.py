@@ -273,3 +273,13 @@ def manager_rows_collected(writer_id):
     by_title = {novel.title: novel for novel in writer.novels.all()}
     for novel in by_title.values():
         print(novel.writer.name)
+
+
+def nested_related_managers():
+    # Not prefetched, each writer's novels are their own query, whose rows load what it selects
+    # and nothing else: a relation read on them is one more query per novel.
+    for writer in Writer.objects.all():
+        for novel in writer.novels.all():  # expect: ORM002 "writer.novels.all()"
+            print(novel.sequel_of)  # expect: ORM002 "novel.sequel_of"
+        for novel in writer.novels.select_related("sequel_of"):  # expect: ORM001 "writer.novels.select_related(\"sequel_of\")"
+            print(novel.sequel_of)  # its own select_related loaded it

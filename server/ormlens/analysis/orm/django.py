@@ -490,8 +490,12 @@ def related_evaluation(b: Interpreter, node: ast.AST, query: Value, terminal: st
     if row.loop is None:
         # One row from a query that did not prefetch it: this runs its own queryset, whose
         # rows load nothing else (what `.select_related()` on it would add).
-        rows = rows.but(eager=frozenset(), rel_path=(), through_many=False,
+        rows = rows.but(eager=query.query.eager, rel_path=(), through_many=False,
                         source=None if isinstance(expression, ast.Name) else Span.of(expression))
+    else:
+        # Per row of a loop, not prefetched: each runs this queryset, whose rows load what it
+        # selects and nothing else (a read on them is named from the loop's rows: `books__author`).
+        rows = rows.but(eager=query.query.eager)
     if terminal in ("__iter__", "list", "len", "bool"):
         b.facts.relationship_reads.append(RelationshipRead(
             Span.of(expression), b.short(expression), owner, rel, True, row.eager, row.loop,

@@ -313,10 +313,13 @@ class PressingSearch:
         self.request = request
 
     def apply(self, queryset):
-        return queryset.select_related("album").filter(album__title=self.request.GET["q"])
+        return self.loaded(queryset).filter(album__title=self.request.GET["q"])
+
+    def loaded(self, queryset):
+        return queryset.select_related("album")
 
 
-class PressingsOfASearchObject(generics.ListAPIView):  # a project object's method loads it
+class PressingsOfASearchObject(generics.ListAPIView):  # a project object's method loads it (through another)
     serializer_class = PressingSerializer
 
     def get_queryset(self):

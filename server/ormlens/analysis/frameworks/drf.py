@@ -335,13 +335,18 @@ def view_eager(index: Index, decl: ModuleDecl, view: ClassDecl, depth: int = 0) 
     return frozenset(eager)
 
 
-def helpers_called(index: Index, decl: ModuleDecl, view: ClassDecl, function: ast.AST) -> list[ast.AST]:
+HELPER_DEPTH = 2  # calls followed from a view's queryset code (a helper's own helpers: one more)
+
+
+def helpers_called(index: Index, decl: ModuleDecl, view: ClassDecl | None, function: ast.AST,
+                   seen: set | None = None, depth: int = 0) -> list[ast.AST]:
     """The project functions `get_queryset()` (or the `queryset` expression) calls to build its
-    queryset, one call deep: a module function (`_positions_queryset(...)`), a method of the view
-    or of a project base (`self.base_queryset()`), a classmethod or a manager's method of a model
-    (`Entry.for_user(u)`, `Entry.objects.visible()`), a method of a project object made there
-    (`search = Search(...); search.apply(qs)`): what they load counts too."""
+    queryset, and those they call (two calls deep): a module function (`_positions_queryset(...)`),
+    a method of the view or of a project base (`self.base_queryset()`), a classmethod or a
+    manager's method of a model (`Entry.for_user(u)`, `Entry.objects.visible()`), a method of a
+    project object made there (`search = Search(...); search.apply(qs)`): what they load counts too."""
     found: list[ast.AST] = []
+    seen = seen if seen is not None else {id(function)}
     made = made_instances(index, decl, function)
     for call in ast.walk(function):
         if not isinstance(call, ast.Call):
@@ -351,14 +356,18 @@ def helpers_called(index: Index, decl: ModuleDecl, view: ClassDecl, function: as
             continue
         target_decl, ref = target
         index.whole(target_decl)  # (its body may have been released: memory.py)
-        node = target_decl.function_node(ref.qualname)[0]
-        if node is not None and node is not function:
-            index.read_function(ref)
-            found.append(node)
+        node, owner = target_decl.function_node(ref.qualname)
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        index.read_function(ref)
+        found.append(node)
+        if depth + 1 < HELPER_DEPTH:
+            found += helpers_called(index, target_decl, owner, node, seen, depth + 1)
     return found
 
 
-def helper_of(index: Index, decl: ModuleDecl, view: ClassDecl, func: ast.expr,
+def helper_of(index: Index, decl: ModuleDecl, view: ClassDecl | None, func: ast.expr,
               made: dict[str, tuple[ModuleDecl, ClassDecl]]) -> tuple[ModuleDecl, FunctionRef] | None:
     """The project function a call in a view's queryset code reaches, with its module."""
     if isinstance(func, ast.Name):
@@ -371,7 +380,7 @@ def helper_of(index: Index, decl: ModuleDecl, view: ClassDecl, func: ast.expr,
     owner = func.value
     classes: list[tuple[ModuleDecl, ClassDecl]] = []
     if isinstance(owner, ast.Name) and owner.id == "self":
-        classes = [(decl, view)]
+        classes = [(decl, view)] if view is not None else []
     elif isinstance(owner, ast.Name) and owner.id in made:
         classes = [made[owner.id]]
     elif isinstance(owner, (ast.Name, ast.Attribute)):

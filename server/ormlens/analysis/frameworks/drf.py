@@ -370,11 +370,12 @@ def helpers_called(index: Index, decl: ModuleDecl, view: ClassDecl | None, funct
 def helper_of(index: Index, decl: ModuleDecl, view: ClassDecl | None, func: ast.expr,
               made: dict[str, tuple[ModuleDecl, ClassDecl]]) -> tuple[ModuleDecl, FunctionRef] | None:
     """The project function a call in a view's queryset code reaches, with its module."""
-    if isinstance(func, ast.Name):
-        value = index.eval_static(decl, func)
-        ref = value.ref if value.kind is Kind.FUNCTION and isinstance(value.ref, FunctionRef) else None
-        target = index.decl(ref.path) if ref is not None else None
-        return (target, ref) if target is not None else None
+    if not isinstance(func, (ast.Name, ast.Attribute)):
+        return None
+    value = index.eval_static(decl, func)  # a module function, by name or through its module (`utils.f`)
+    if value.kind is Kind.FUNCTION and isinstance(value.ref, FunctionRef):
+        target = index.decl(value.ref.path)
+        return (target, value.ref) if target is not None else None
     if not isinstance(func, ast.Attribute):
         return None
     owner = func.value

@@ -31,6 +31,24 @@ class Track(models.Model):
     number = models.IntegerField()
 
 
+class PressingManager(models.Manager):
+    def with_album(self):
+        return self.select_related("album")
+
+
+class Pressing(models.Model):
+    album = models.ForeignKey(Album, on_delete=models.CASCADE)
+    objects = PressingManager()
+
+    @classmethod
+    def listed_for(cls, user):
+        return cls.objects.select_related("album").filter(album__title=user)
+
+    @classmethod
+    def titled(cls, title):
+        return cls.objects.filter(album__title=title)  # loads nothing
+
+
 class LabelSerializer(serializers.ModelSerializer):
     class Meta:
         model = Label
@@ -152,6 +170,21 @@ class NestedAlbumList(generics.ListAPIView):
     serializer_class = NestedAlbumSerializer
 
 
+class PressingTitleSerializer(serializers.ModelSerializer):
+    album_title = serializers.CharField(source="album.title")  # expect: ORM002 "source=\"album.title\""
+
+    class Meta:
+        model = Pressing
+        fields = ["album_title"]
+
+
+class PressingsOfAClassmethodLoadingNothing(generics.ListAPIView):  # what the classmethod loads: nothing
+    serializer_class = PressingTitleSerializer
+
+    def get_queryset(self):
+        return Pressing.titled(self.request.GET["title"])
+
+
 # --- must not be reported ------------------------------------------------------------------------
 
 
@@ -253,3 +286,42 @@ class AlbumCloneViewSet(viewsets.ModelViewSet):  # only POST: never lists rows
     queryset = Album.objects.none()
     serializer_class = DetailOnlySerializer
     http_method_names = ["post"]
+
+
+class PressingSerializer(serializers.ModelSerializer):
+    album_title = serializers.CharField(source="album.title")
+
+    class Meta:
+        model = Pressing
+        fields = ["album_title"]
+
+
+class PressingsOfAClassmethod(generics.ListAPIView):  # the model's classmethod loads the album
+    serializer_class = PressingSerializer
+
+    def get_queryset(self):
+        return Pressing.listed_for(self.request.user).order_by("id")
+
+
+class PressingsOfAManagerMethod(generics.ListAPIView):  # the manager's method loads it
+    serializer_class = PressingSerializer
+    queryset = Pressing.objects.with_album()
+
+
+class PressingSearch:
+    def __init__(self, request):
+        self.request = request
+
+    def apply(self, queryset):
+        return self.loaded(queryset).filter(album__title=self.request.GET["q"])
+
+    def loaded(self, queryset):
+        return queryset.select_related("album")
+
+
+class PressingsOfASearchObject(generics.ListAPIView):  # a project object's method loads it (through another)
+    serializer_class = PressingSerializer
+
+    def get_queryset(self):
+        search = PressingSearch(self.request)
+        return search.apply(Pressing.objects.all())

@@ -317,6 +317,7 @@ def view_eager(index: Index, decl: ModuleDecl, view: ClassDecl, depth: int = 0) 
     value = view.attr_value("queryset")
     if value is not None:
         nodes.append(value)
+        nodes += helpers_called(index, decl, view, value)  # `queryset = Entry.listed()`
     if "get_queryset" in view.methods:
         index.read_function(FunctionRef(decl.path, f"{view.name}.get_queryset"))  # (an edit of it counts)
         index.whole(decl)  # (its body may have been released: memory.py)
@@ -334,29 +335,118 @@ def view_eager(index: Index, decl: ModuleDecl, view: ClassDecl, depth: int = 0) 
     return frozenset(eager)
 
 
-def helpers_called(index: Index, decl: ModuleDecl, view: ClassDecl, function: ast.AST) -> list[ast.AST]:
-    """The project functions `get_queryset()` calls to build its queryset (`_positions_queryset(...)`,
-    `self.base_queryset()`): what they load counts too (one call deep)."""
+HELPER_DEPTH = 2  # calls followed from a view's queryset code (a helper's own helpers: one more)
+
+
+def helpers_called(index: Index, decl: ModuleDecl, view: ClassDecl | None, function: ast.AST,
+                   seen: set | None = None, depth: int = 0) -> list[ast.AST]:
+    """The project functions `get_queryset()` (or the `queryset` expression) calls to build its
+    queryset, and those they call (two calls deep): a module function (`_positions_queryset(...)`),
+    a method of the view or of a project base (`self.base_queryset()`), a classmethod or a
+    manager's method of a model (`Entry.for_user(u)`, `Entry.objects.visible()`), a method of a
+    project object made there (`search = Search(...); search.apply(qs)`): what they load counts too."""
     found: list[ast.AST] = []
+    seen = seen if seen is not None else {id(function)}
+    made = made_instances(index, decl, function)
     for call in ast.walk(function):
         if not isinstance(call, ast.Call):
             continue
-        func = call.func
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self" and \
-                func.attr in view.methods:
-            ref = FunctionRef(decl.path, f"{view.name}.{func.attr}")
-        elif isinstance(func, ast.Name):
-            value = index.eval_static(decl, func)
-            ref = value.ref if value.kind is Kind.FUNCTION and isinstance(value.ref, FunctionRef) else None
-        else:
+        target = helper_of(index, decl, view, call.func, made)
+        if target is None:
             continue
-        target = index.decl(ref.path) if ref is not None else None
-        node = target.function_node(ref.qualname)[0] if target is not None else None
-        if node is not None:
-            index.read_function(ref)
-            index.whole(target)
-            found.append(node)
+        target_decl, ref = target
+        index.whole(target_decl)  # (its body may have been released: memory.py)
+        node, owner = target_decl.function_node(ref.qualname)
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        index.read_function(ref)
+        found.append(node)
+        if depth + 1 < HELPER_DEPTH:
+            found += helpers_called(index, target_decl, owner, node, seen, depth + 1)
     return found
+
+
+def helper_of(index: Index, decl: ModuleDecl, view: ClassDecl | None, func: ast.expr,
+              made: dict[str, tuple[ModuleDecl, ClassDecl]]) -> tuple[ModuleDecl, FunctionRef] | None:
+    """The project function a call in a view's queryset code reaches, with its module."""
+    if not isinstance(func, (ast.Name, ast.Attribute)):
+        return None
+    value = index.eval_static(decl, func)  # a module function, by name or through its module (`utils.f`)
+    if value.kind is Kind.FUNCTION and isinstance(value.ref, FunctionRef):
+        target = index.decl(value.ref.path)
+        return (target, value.ref) if target is not None else None
+    if not isinstance(func, ast.Attribute):
+        return None
+    owner = func.value
+    classes: list[tuple[ModuleDecl, ClassDecl]] = []
+    if isinstance(owner, ast.Name) and owner.id == "self":
+        classes = [(decl, view)] if view is not None else []
+    elif isinstance(owner, ast.Name) and owner.id in made:
+        classes = [made[owner.id]]
+    elif isinstance(owner, (ast.Name, ast.Attribute)):
+        value = index.eval_static(decl, owner)
+        classes = [found for found in [class_of(index, value)] if found is not None]
+        if not classes and isinstance(owner, ast.Attribute):  # `Entry.objects.visible()`
+            model = index.eval_static(decl, owner.value)
+            if model.kind is Kind.MODEL_CLASS and model.model is not None:
+                classes = [(d, c) for d, c in (index_pair(index, pair) for pair in
+                                               model.model.managers.get(owner.attr, ())) if d is not None]
+    for cls_decl, cls in classes:
+        defined = method_owner(index, cls_decl, cls, func.attr)
+        if defined is not None:
+            return defined[0], FunctionRef(defined[0].path, f"{defined[1].name}.{func.attr}")
+    return None
+
+
+def index_pair(index: Index, pair) -> tuple[ModuleDecl | None, ClassDecl]:
+    """A (module path, ClassDecl) pair (a model's manager classes) with its module."""
+    return index.decl(pair[0]), pair[1]
+
+
+def class_of(index: Index, value: Value) -> tuple[ModuleDecl, ClassDecl] | None:
+    """The project class a static value names: a class, or a model class."""
+    if value.kind is Kind.CLASS and isinstance(value.ref, tuple):
+        target = index.decl(value.ref[0])
+        return (target, value.ref[1]) if target is not None else None
+    if value.kind is Kind.MODEL_CLASS and value.model is not None:
+        target = index.decl(value.model.module_path)
+        cls = target.classes.get(value.model.name) if target is not None else None
+        return (target, cls) if cls is not None else None
+    return None
+
+
+def method_owner(index: Index, decl: ModuleDecl, cls: ClassDecl, name: str,
+                 depth: int = 0) -> tuple[ModuleDecl, ClassDecl] | None:
+    """The class (`cls` or a project base of it) that defines method `name`."""
+    if name in cls.methods:
+        return decl, cls
+    for base_decl, base in project_bases(index, decl, cls) if depth < MAX_DEPTH else ():
+        found = method_owner(index, base_decl, base, name, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+def made_instances(index: Index, decl: ModuleDecl, function: ast.AST) -> dict[str, tuple[ModuleDecl, ClassDecl]]:
+    """Names bound in `function` to an instance of a project class (`search = Search(request)`),
+    each bound once."""
+    bound: dict[str, list[ast.expr]] = {}
+    for stmt in ast.walk(function):
+        if isinstance(stmt, ast.Assign):
+            for target in stmt.targets:
+                if isinstance(target, ast.Name):
+                    bound.setdefault(target.id, []).append(stmt.value)
+    made = {}
+    for name, values in bound.items():
+        value = values[0]
+        if len(values) == 1 and isinstance(value, ast.Call) and isinstance(value.func, (ast.Name, ast.Attribute)):
+            callee = index.eval_static(decl, value.func)
+            if callee.kind is Kind.CLASS:
+                found = class_of(index, callee)
+                if found is not None:
+                    made[name] = found
+    return made
 
 
 def parents_set_by_manager(index: Index, decl: ModuleDecl, view: ClassDecl, model) -> frozenset:

@@ -106,6 +106,11 @@ class Statements:
 
     def exec_Return(self, stmt: ast.Return) -> None:
         value = self.eval(stmt.value) if stmt.value is not None else Value(kind=Kind.SCALAR)
+        if stmt.value is not None and value.kind is Kind.QUERY and not value.statement and \
+                self.frame.kind == "function" and self.frame.loops and self.frame.loops[0].kind == "framework":
+            # A method a framework calls per row gives it a value to render (a serializer's field,
+            # a table's cell, a resolver's result): a query it returns unrun runs there, per row.
+            self.evaluate(stmt.value, value, "list", stmt.value)
         if self.frame.kind == "function" and self.frame.function is not None:
             if stmt.value is None or not self.literal_collection(stmt.value):
                 self.frame.function.literal_returns = False

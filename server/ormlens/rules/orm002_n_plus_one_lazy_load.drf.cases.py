@@ -62,13 +62,22 @@ class AlbumSerializer(serializers.ModelSerializer):
     publisher_title = serializers.CharField(source="publisher.name")  # expect: ORM002 "source=\"publisher.name\""
     labels = LabelSerializer(many=True)  # expect: ORM002 "LabelSerializer(many=True)"
     tracks = serializers.SerializerMethodField()
+    numbers = serializers.SerializerMethodField()
+    first_numbers = serializers.SerializerMethodField()
 
     class Meta:
         model = Album
-        fields = ["title", "publisher_title", "labels", "tracks"]
+        fields = ["title", "publisher_title", "labels", "tracks", "numbers", "first_numbers"]
 
     def get_tracks(self, album):
         return Track.objects.filter(album=album).count()  # expect: ORM001 "Track.objects.filter(album=album).count()"
+
+    def get_numbers(self, album):
+        # Returned unrun, the queryset runs where DRF renders the field: once per album.
+        return Track.objects.filter(album=album).values_list("number", flat=True)  # expect: ORM001 "Track.objects.filter(album=album).values_list(\"number\", flat=True)"
+
+    def get_first_numbers(self, album):
+        return [1, 2]  # a plain value: nothing runs
 
 
 class AlbumList(generics.ListAPIView):

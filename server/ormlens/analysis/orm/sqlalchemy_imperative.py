@@ -18,11 +18,8 @@ from ormlens.analysis.flow import Kind, external_name
 from ormlens.analysis.models import ModelInfo, RelationshipInfo
 from ormlens.analysis.orm.api import Index
 
-MAPPER_FUNCTIONS = frozenset({
-    "sqlalchemy.orm.mapper",
-    "sqlalchemy.orm.mapperlib.mapper",
-    "sqlalchemy.orm.mapper.mapper",
-})
+# SQLAlchemy 1.x's classical mapping function (removed in 2.0).
+MAPPER_FUNCTIONS = frozenset({"sqlalchemy.orm.mapper"})
 
 # `registry.map_imperatively(...)`, on a `sqlalchemy.orm.registry()`.
 MAP_IMPERATIVELY = "map_imperatively"

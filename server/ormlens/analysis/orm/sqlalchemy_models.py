@@ -20,6 +20,7 @@ from ormlens.analysis.models import (
     const_kw,
     has_kw,
 )
+from ormlens.analysis.orm import sqlalchemy_imperative
 from ormlens.analysis.orm.api import Index
 
 # --- the library's names -------------------------------------------------------------------------
@@ -226,6 +227,7 @@ def _cache(index: Index) -> dict:
 
 def forget(index: Index, nodes: set[str] | None) -> None:
     """Drop what was derived from `nodes` (module paths; None: everything)."""
+    sqlalchemy_imperative.forget(index, nodes)
     bases = _cache(index)
     if nodes is None:
         bases.clear()
@@ -298,8 +300,13 @@ def build_model(index: Index, decl: ModuleDecl, cls: ClassDecl) -> ModelInfo | N
     declares = cls.attr_value("__tablename__") is not None or any(
         is_mapping_call(value, resolve) for _, _, value, _ in cls.attrs
     )
-    if is_abstract(decl, cls) or not (parents or mapped_base or declares):
+    if is_abstract(decl, cls):
         return None
+    if not (parents or mapped_base or declares):
+        # A plain class, unless a call of its module maps it: `mapper(Cls, table, properties=...)`.
+        mapping = sqlalchemy_imperative.mapping_of(index, decl, cls)
+        return None if mapping is None else \
+            sqlalchemy_imperative.build_model(index, decl, cls, mapping, read_attribute)
     table = cls.attr_value("__tablename__")
     model = ModelInfo(cls.name, decl.path, cls.node.lineno,
                       table.value if isinstance(table, ast.Constant) and isinstance(table.value, str)

@@ -657,3 +657,31 @@ def note_tags():
         found = {path: analyze(project, path, SETTINGS)[0] for path in order}
         results.append(sorted((f.code, f.span.line) for f in found[paths[1]]))
     assert results[0] == results[1] == [("ORM001", 19)]
+
+
+@pytest.mark.parametrize("keep_units", [False, True])
+def test_a_new_caller_decides_whether_a_parameter_is_bounded(tmp_path: Path, keep_units: bool):
+    # `entries_of(session, ids)` is bounded while every caller writes its list out; an edit of
+    # another module that passes it any list brings the ORM004 back, and taking it out removes it.
+    package = tmp_path / "shop"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "models.py").write_text(MODELS)
+    (package / "queries.py").write_text(
+        "from sqlalchemy import select\n\nfrom shop.models import Order\n\n\n"
+        "def orders_of(session, customer_ids: list[int]):\n"
+        "    return session.scalars(select(Order).where(Order.customer_id.in_(customer_ids))).all()\n")
+    callers = "from shop.queries import orders_of\n\n\ndef page(session, customer, wanted):\n" \
+              "    return orders_of(session, [customer.id])\n"
+    (package / "pages.py").write_text(callers)
+    paths = {name: str((package / f"{name}.py").resolve()) for name in ("models", "queries", "pages")}
+    project = ProjectIndex(tmp_path, SETTINGS)
+    project.keep_units = keep_units  # the editor's: an edit inside a body keeps the declarations
+    project.load(list(paths.values()))
+    assert codes(project, paths["queries"]) == []
+    for edited in (callers.replace("[customer.id])", "[customer.id]), orders_of(session, wanted)"),  # a body
+                   callers + "\n\ndef everyone(session, wanted):\n    return orders_of(session, wanted)\n"):
+        project.set_source(paths["pages"], edited)
+        assert codes(project, paths["queries"]) == [("ORM004", 7)]
+        project.set_source(paths["pages"], callers)
+        assert codes(project, paths["queries"]) == []

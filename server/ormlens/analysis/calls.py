@@ -160,6 +160,15 @@ class Calls:
                          deps=deps, iterator=True, **element.provenance())
         return Value(kind=Kind.COLLECTION, size=collection.size, deps=deps, iterator=True)
 
+    def in_list_size(self, argument: Value) -> Size:
+        """How long an IN list is: its size, but a parameter of this function that every caller
+        in the project fills with a list written out (`[queue_id]`) is bounded (callers.py)."""
+        found = self.parameter_values.get(id(argument))
+        if argument.size is not Size.UNBOUNDED or found is None or found[0] is not argument:
+            return argument.size
+        ref = FunctionRef(self.decl.path, found[2])
+        return Size.BOUNDED if self.project.callers_pass_bounded(ref, found[1]) else argument.size
+
     def as_query(self, value: Value) -> Value:
         """The result of a project function, used as a query here (`active(uid).all()`,
         `session.scalars(stmt_for(uid))`, `for x in active(uid)`): the unexecuted query the
@@ -180,7 +189,7 @@ class Calls:
                 kind not in (Kind.INSTANCE, Kind.CLASS, Kind.FUNCTION, Kind.MODULE):
             argument = args[0]
             # A list capped by a `.limit(n)` has the size its author chose (a batch): bounded here.
-            size = Size.BOUNDED if argument.capped else argument.size
+            size = Size.BOUNDED if argument.capped else self.in_list_size(argument)
             self.facts.in_calls.append(InCall(Span.of(node), self.short(node), self.short(node.args[0]),
                                               size, argument.kind, method, Span.of(node.args[0])))
             return UNKNOWN

@@ -139,6 +139,8 @@ class FactsBuilder(Statements, Expressions, Calls, CallContexts, FrameworkRows):
         self.assignment: ast.Assign | None = None
         # Values of parameters with no annotation (what a caller passes: a list, a queryset...).
         self.untyped_parameters: dict[int, Value] = {}  # by id; the values kept so ids stay theirs
+        # Every parameter's value as bound, by id: (the value, its name, the function's qualname).
+        self.parameter_values: dict[int, tuple[Value, str, str]] = {}
         # Lazy query objects (the values variables hold) already evaluated: their result cache is filled.
         self.evaluated_querysets: dict[int, Value] = {}
         self._arms: tuple[tuple[int, int], ...] = ()  # the `if` arms being walked (QueryCall.arms)
@@ -500,6 +502,8 @@ class FactsBuilder(Statements, Expressions, Calls, CallContexts, FrameworkRows):
             value = self.parameter_value(arg)
             if value.size is Size.UNBOUNDED and self.length_validated(arg.annotation, defaults.get(arg.arg)):
                 value = value.but(size=Size.BOUNDED)  # FastAPI/pydantic reject longer lists
+            if self.frame.qualname:
+                self.parameter_values[id(value)] = (value, arg.arg, self.frame.qualname)
             self.assign_name(arg.arg, value)
         if args.vararg is not None:
             self.assign_name(args.vararg.arg, Value(kind=Kind.COLLECTION, size=Size.UNBOUNDED,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ormlens.analysis import frameworks
 from ormlens.analysis import orm as hooks
+from ormlens.analysis.callers import callers_pass_bounded
 from ormlens.analysis.declarations import ImportRef, ModuleDecl, collect
 from ormlens.analysis.dependencies import ALL_MODELS, Dependencies, facts_node, imports_node, is_module
 from ormlens.analysis.facts import FunctionRef, ModuleFacts
@@ -91,6 +92,7 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         self._historical: dict[tuple[str, str], ModelInfo] = {}
         self.plugin_caches: dict[str, dict] = {}  # what ORM plugins derive from declarations (orm/)
         self._returns: dict[FunctionRef, Value] = {}
+        self._callers_bounded: dict[tuple[FunctionRef, str, int], bool] = {}  # (callers.py) any edit drops them
         self._building: set[str] = set()  # modules whose facts pass is running
         # Record each module's facts function by function, and keep an edited module's previous
         # facts for its next pass to take unchanged functions back (units.py): the editor's index.
@@ -157,6 +159,7 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         """The text of `path` changed: drop what was derived from it, and what read that, and so
         on (dependencies.py); the rest stays. The list of all models is kept when the module
         declared no model before and declares none now."""
+        self._callers_bounded.clear()  # (their readers read every module: dropped with it below)
         before = self._decls.get(path)
         declared = self._feeds_all_models(path)
         self._forget(path)
@@ -228,6 +231,7 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         # derived (facts, models, resolved names); the other modules' parses are kept.
         self.dependencies.clear()
         self._previous.clear()
+        self._callers_bounded.clear()
         self._all_models = self._models_named = None
         self._facts.clear()
         self._imported.clear()
@@ -417,6 +421,17 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         nothing is read for the first time while analysing (which would add models to the list
         of all models halfway through, and make findings depend on the order)."""
         self._reach(paths)
+
+    def callers_pass_bounded(self, ref: FunctionRef, parameter: str) -> bool:
+        """Does every call of `ref` in the project pass `parameter` a literal of bounded length
+        (callers.py)? What asks reads every module: any of them may add a caller."""
+        key = (ref, parameter, self._loads)  # (a module parsed since may call it too)
+        if key not in self._callers_bounded:
+            self._callers_bounded[key] = callers_pass_bounded(self, ref, parameter)
+        for path in self.loaded():  # the calls are in function bodies: an edit of one counts
+            self.dependencies.read(path)
+            self.dependencies.read(facts_node(path))
+        return self._callers_bounded[key]
 
     def loaded(self) -> list[str]:
         """Every module read so far (parsed or not)."""

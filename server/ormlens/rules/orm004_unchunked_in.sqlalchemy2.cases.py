@@ -35,3 +35,22 @@ def chunked_or_bounded(session: Session, account_ids: list[int]):
     session.scalars(select(S2Entry).where(S2Entry.account_id.in_(account_ids[:500]))).all()
     subquery = select(S2Account.id).where(S2Account.id > 10)
     return session.scalars(select(S2Entry).where(S2Entry.account_id.in_(subquery))).all()
+
+
+# --- a parameter is as long as what its callers pass ------------------------------------------
+
+
+def entries_of(session: Session, account_ids: list[int]):
+    # Every caller below writes the list out: one or two ids.
+    return session.scalars(select(S2Entry).where(S2Entry.account_id.in_(account_ids))).all()
+
+
+def entries_of_some(session: Session, account_ids: list[int]):
+    return session.scalars(select(S2Entry).where(S2Entry.account_id.in_(account_ids))).all()  # expect: ORM004 "S2Entry.account_id.in_(account_ids)"
+
+
+def callers(session: Session, account: S2Account, other: S2Account, wanted: list[int]):
+    entries_of(session, [account.id])
+    entries_of(session, account_ids=(account.id, other.id))
+    entries_of_some(session, [account.id])
+    entries_of_some(session, wanted)  # a list of any length: the parameter has no bound

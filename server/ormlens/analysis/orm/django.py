@@ -407,7 +407,7 @@ def django_lookups(b: Interpreter, node: ast.Call, info: QueryInfo, method: str)
             span = Span.of(kw)
             if id(value) not in b.untyped_parameters:
                 b.facts.in_calls.append(InCall(
-                    span, b.short(kw), b.short(kw.value), value.size, value.kind, "__in",
+                    span, b.short(kw), b.short(kw.value), b.in_list_size(value), value.kind, "__in",
                     Span.of(kw.value), keyword=kw.arg, values=b.segment(kw.value)))
             in_filters.append(span)
         if operator == "exact" and not negated:

@@ -33,6 +33,8 @@ class Calls:
     # --- calls -----------------------------------------------------------------------------------
 
     def eval_Call(self, node: ast.Call) -> Value:
+        if self.frame.emptied:
+            self.forget_emptied(node)
         drained = self._drains.get(id(node))
         if drained is not None:  # `todo.pop()` in the loop that drains `todo`: its next item
             self.eval_children(node)

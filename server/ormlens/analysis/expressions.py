@@ -375,6 +375,8 @@ class Expressions:
             if module is None:
                 continue
             for base_node in cls.bases:
+                if isinstance(base_node, ast.Subscript):  # a generic base: `Rule[Model, Policy]`
+                    base_node = base_node.value
                 parent = self.class_of(self.project.eval_static(module, base_node))
                 if parent is not None:
                     pending.append(parent)

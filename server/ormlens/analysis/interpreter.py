@@ -104,6 +104,8 @@ class Frame:
     # The function's parameters (guards.Parameters), and the tests on them the code being walked is under.
     parameters: branch.Parameters | None = None
     guards: tuple[branch.Guard, ...] = ()
+    # Attributes (`self.leases`) this function set to an empty literal, untouched since (statements.py).
+    emptied: set[str] = field(default_factory=set)
 
 
 # --- the builder ----------------------------------------------------------------------------------

@@ -146,6 +146,7 @@ class Statements:
                 self._cache_reads[stmt.targets[0].id] = (value, reads)
         for target in stmt.targets:
             self.bind(target, value)
+            self.note_emptied(target, stmt.value)
 
     def exec_AnnAssign(self, stmt: ast.AnnAssign) -> None:
         if stmt.value is not None:
@@ -154,8 +155,63 @@ class Statements:
             value = self.annotation_value(stmt.annotation) or UNKNOWN
         if stmt.simple or stmt.value is not None:
             self.bind(stmt.target, value)
+        self.note_emptied(stmt.target, stmt.value)
+
+    # `self.leases = []`, then `for lease in self.leases:` with nothing that could fill it in
+    # between (no call that names `self`): the loop never runs, so what it would run is not there.
+
+    def note_emptied(self, target: ast.expr, value: ast.expr | None) -> None:
+        if self.frame.kind != "function" or not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)):
+            return
+        key = f"{target.value.id}.{target.attr}"
+        if isinstance(value, (ast.List, ast.Tuple, ast.Set, ast.Dict)) and not getattr(value, "elts", getattr(value, "keys", ())):
+            self.frame.emptied.add(key)
+        else:
+            self.frame.emptied.discard(key)
+
+    def forget_emptied(self, node: ast.AST) -> None:
+        """A call that names the object (`self.refill()`, `f(self)`, `self.leases.append(x)`) may fill it."""
+        self.frame.emptied = {key for key in self.frame.emptied if not self.may_fill(node, key)}
+
+    def may_fill(self, node: ast.AST, key: str) -> bool:
+        """May `node` change the attribute `key` (`self.leases`)? Only what names the object can;
+        a method of its own class whose code never names the attribute (`self.abort(...)`) cannot."""
+        name, _, attr = key.partition(".")
+        for call in ast.walk(node):
+            if isinstance(call, ast.AugAssign) and name in {n.id for n in ast.walk(call.target) if isinstance(n, ast.Name)}:
+                return True
+            if not isinstance(call, ast.Call):
+                continue
+            arguments = [*call.args, *(kw.value for kw in call.keywords)]
+            if any(isinstance(n, ast.Name) and n.id == name for a in arguments for n in ast.walk(a)):
+                return True
+            func = call.func
+            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == name:
+                owner = self.lookup(name)
+                method = self.method_value(owner.ref, func.attr) if owner.kind is Kind.INSTANCE and \
+                    isinstance(owner.ref, tuple) else None
+                decl = self.project.decl(method.ref.path) if method is not None else None
+                function = decl.function_node(method.ref.qualname)[0] if decl is not None else None
+                if function is None or attr in (ast.get_source_segment(decl.source, function) or attr):
+                    return True
+            elif any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(func)):
+                return True  # `self.leases.append(x)`, `self.helper.run()`
+        return False
+
+    def never_runs(self, stmt: ast.For | ast.AsyncFor) -> bool:
+        """Is the loop over an attribute this function emptied, filled by nothing around the loop
+        (an enclosing loop's body may fill it for its next turn)?"""
+        it = stmt.iter
+        if not (isinstance(it, ast.Attribute) and isinstance(it.value, ast.Name)) or \
+                f"{it.value.id}.{it.attr}" not in self.frame.emptied:
+            return False
+        key = f"{it.value.id}.{it.attr}"
+        return not any(self.may_fill(body_stmt, key)
+                       for loop in self.frame.loops for body_stmt in self._loop_bodies.get(loop.id, ()))
 
     def exec_AugAssign(self, stmt: ast.AugAssign) -> None:
+        if self.frame.emptied:
+            self.forget_emptied(stmt.target)
         value = self.eval(stmt.value)
         if isinstance(stmt.target, ast.Name):
             old = self.lookup(stmt.target.id)
@@ -455,6 +511,10 @@ class Statements:
         return False
 
     def exec_For(self, stmt: ast.For | ast.AsyncFor) -> None:
+        if self.frame.emptied and self.never_runs(stmt):
+            self.eval(stmt.iter)
+            self.exec_block(stmt.orelse)
+            return
         it = self.as_query(self.eval(stmt.iter))
         span = Span(stmt.lineno, stmt.col_offset, stmt.iter.end_lineno or stmt.iter.lineno,
                     stmt.iter.end_col_offset or 0)

@@ -451,3 +451,37 @@ def wrapped_constant(flag: bool):
     if flag:
         ids = [3]
     return [LoopCustomer.query.get(cid) for cid in ids]
+
+
+class LeaseBase:
+    def abort(self, reason):
+        return reason
+
+    def refill(self, ids):
+        self.leases.extend(ids)
+
+
+class LeasePolicy(LeaseBase):
+    def before(self, limits):
+        # The list was just emptied and nothing that names `self` between could fill it: the
+        # loop never runs (a method of the class that never names `leases` cannot either).
+        self.leases: list[int] = []
+        for limit in limits:
+            if limit:
+                for lease in self.leases:
+                    LoopCustomer.query.get(lease)
+                self.abort(reason="zero")
+        self.leases.append(1)
+
+    def after(self, limits):
+        self.leases = []
+        self.refill(limits)  # fills it
+        for lease in self.leases:
+            LoopCustomer.query.get(lease)  # expect: ORM001 "LoopCustomer.query.get(lease)"
+
+    def again(self, limits):
+        self.leases = []
+        for limit in limits:
+            for lease in self.leases:  # the next turn sees what the previous one appended
+                LoopCustomer.query.get(lease)  # expect: ORM001 "LoopCustomer.query.get(lease)"
+            self.leases.append(limit)

@@ -207,7 +207,7 @@ class FactsBuilder(Statements, Expressions, Calls, CallContexts, FrameworkRows):
         frame = self.frame
         cut: set[int] = set()
         for kind, depth in frame.exits:
-            if kind in ("return", "memo"):
+            if kind in ("return", "memo", "local memo"):
                 cut.update(range(depth))
             else:  # "break", "once"
                 cut.add(depth - 1)

@@ -252,8 +252,9 @@ class Statements:
             entered.append(("once", guarded + 1))
         owner = state_memo(stmt.test, stmt.body)
         # (A row's own state is no memo across rows: each row is another object.)
-        if self.cache_miss(stmt.test, stmt.body) or (owner is not None and self.lookup(owner).kind is not Kind.ROW):
-            entered.append(("memo", len(loops)))
+        miss = self.cache_miss(stmt.test, stmt.body)
+        if miss or (owner is not None and self.lookup(owner).kind is not Kind.ROW):
+            entered.append((miss or "memo", len(loops)))
         self.frame.exits.extend(entered)
         arms = self._arms
         # Names one arm binds and the other leaves: `if not isinstance(xs, list): xs = [xs]`.
@@ -359,7 +360,7 @@ class Statements:
                 return []
         return reads
 
-    def cache_miss(self, test: ast.expr, body: list[ast.stmt]) -> bool:
+    def cache_miss(self, test: ast.expr, body: list[ast.stmt]) -> str | None:
         """Is this `if` the miss branch of a cache read-through: it tests that a name assigned a
         cache read is empty (`x is None`, `not x`, `x == None`), or that a key is not in a mapping
         (`key not in memo`), and its block writes the value back where it was read (`cache.set(key,
@@ -367,9 +368,14 @@ class Statements:
         runs, runs once per key, not once per call."""
         for part in and_parts(test):
             if isinstance(part, ast.Compare) and len(part.ops) == 1 and isinstance(part.ops[0], ast.NotIn):
-                # `if key not in memo: memo[key] = ...`: a memo the block fills, once per key.
-                if self.writes_back(("get", ast.dump(part.comparators[0]), ast.dump(part.left)), body):
-                    return True
+                # `if key not in memo: memo[key] = ...`: a memo the block fills, once per key. A
+                # mapping this very call made (a local) outlives no call: once per key within the
+                # call, but each call runs it again ("local memo": still in the function's summary).
+                memo = part.comparators[0]
+                if self.writes_back(("get", ast.dump(memo), ast.dump(part.left)), body):
+                    local = isinstance(memo, ast.Name) and memo.id in self.frame.env and \
+                        id(self.frame.env[memo.id]) not in self.parameter_values
+                    return "local memo" if local else "memo"
                 continue
             if isinstance(part, ast.UnaryOp) and isinstance(part.op, ast.Not):
                 name = part.operand
@@ -384,8 +390,8 @@ class Statements:
                 continue
             value, reads = self._cache_reads[name.id]
             if self.lookup(name.id) is value and any(self.writes_back(read, body) for read in reads):
-                return True
-        return False
+                return "memo"
+        return None
 
     def writes_back(self, read: tuple[str, str, str], body: list[ast.stmt]) -> bool:
         """Does a statement the block always runs (through `try:` / `with:`) write to `read`?"""

@@ -506,9 +506,20 @@ class Expressions:
             return False
         return cls.kind is Kind.CLASS and isinstance(cls.ref, tuple) and self.project.is_enum_class(*cls.ref)
 
-    eval_ListComp = eval_comprehension
-    eval_SetComp = eval_comprehension
-    eval_GeneratorExp = eval_comprehension
+    def eval_collection_comprehension(self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp) -> Value:
+        value = self.eval_comprehension(node)
+        # `[c for c, _ in types]` over a parameter is no longer than it: what callers pass bounds
+        # both (callers.py, through in_list_size).
+        if len(node.generators) == 1:
+            source = self.parameter_values.get(id(self.values.get(id(node.generators[0].iter))))
+            if source is not None and source[0] is self.values.get(id(node.generators[0].iter)):
+                value = value.but()  # its own identity
+                self.parameter_values[id(value)] = (value, *source[1:])
+        return value
+
+    eval_ListComp = eval_collection_comprehension
+    eval_SetComp = eval_collection_comprehension
+    eval_GeneratorExp = eval_collection_comprehension
     eval_DictComp = eval_comprehension
 
     @staticmethod

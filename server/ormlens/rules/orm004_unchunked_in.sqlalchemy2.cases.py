@@ -49,7 +49,13 @@ def entries_of_some(session: Session, account_ids: list[int]):
     return session.scalars(select(S2Entry).where(S2Entry.account_id.in_(account_ids))).all()  # expect: ORM004 "S2Entry.account_id.in_(account_ids)"
 
 
+def entries_of_pairs(session: Session, pairs: list[tuple[int, str]]):
+    # A comprehension over the parameter is no longer than what the callers pass.
+    return session.scalars(select(S2Entry).where(S2Entry.account_id.in_([a for a, _ in pairs]))).all()
+
+
 def callers(session: Session, account: S2Account, other: S2Account, wanted: list[int]):
+    entries_of_pairs(session, [(account.id, "a"), (other.id, "b")])
     entries_of(session, [account.id])
     entries_of(session, account_ids=(account.id, other.id))
     entries_of_some(session, [account.id])

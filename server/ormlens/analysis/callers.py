@@ -19,6 +19,7 @@ from ormlens.analysis.facts import FunctionRef
 from ormlens.analysis.flow import Kind
 
 PLAIN_DECORATORS = frozenset({"staticmethod", "classmethod"})
+MAX_MODULES = 40  # modules whose text names the function
 
 
 def callers_pass_bounded(index, ref: FunctionRef, parameter: str) -> bool:
@@ -46,24 +47,36 @@ def callers_pass_bounded(index, ref: FunctionRef, parameter: str) -> bool:
     # A method called on an object or class: its first parameter is the receiver.
     method = cls is not None and "staticmethod" not in {last_name(d) for d in function.decorator_list}
     position = positional.index(parameter) - (1 if method else 0) if parameter in positional and not wrapped else None
-    mention = re.compile(rf"\b{re.escape(name)}\b")
+    modules = [module for module in map(index.decl, index.loaded())  # (read: any module may add a caller)
+               if module is not None and name in identifiers(module)]
+    if len(modules) > MAX_MODULES:
+        return False  # a name that common: its calls are not told apart (and reading them all costs)
     calls = 0
-    for path in index.loaded():
-        module = index.decl(path)  # (read: an edit of any module may add a caller)
-        if module is None or not mention.search(module.source):
-            continue
-        tree = index.whole(module).tree
+    for module in modules:
         called: set[int] = set()
-        for node in ast.walk(tree):
+        mentioned: list[ast.AST] = []
+        for node in ast.walk(index.whole(module).tree):
             if isinstance(node, ast.Call) and _names(node.func, name):
                 called.add(id(node.func))
                 calls += 1
                 if not _bounded_argument(node, parameter, position, default):
                     return False
-        for node in ast.walk(tree):
-            if _names(node, name) and isinstance(getattr(node, "ctx", None), ast.Load) and id(node) not in called:
-                return False  # used otherwise than called: who calls it is not known
+            elif _names(node, name) and isinstance(getattr(node, "ctx", None), ast.Load):
+                mentioned.append(node)
+        if any(id(node) not in called for node in mentioned):
+            return False  # used otherwise than called: who calls it is not known
     return calls > 0
+
+
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def identifiers(module) -> frozenset[str]:
+    """The words of a module's text (once per text: kept on its declarations with the text they
+    were read from, which an edit of its bodies or comments replaces)."""
+    if module.words is None or module.words[0] is not module.source:
+        module.words = (module.source, frozenset(IDENTIFIER.findall(module.source)))
+    return module.words[1]
 
 
 def _names(node: ast.AST, name: str) -> bool:

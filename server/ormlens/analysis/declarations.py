@@ -60,6 +60,7 @@ class ModuleDecl:
     # order; None: the body starts on a line of its header).
     outline: int = 0
     bodies: list[tuple[int, int] | None] = field(default_factory=list)
+    words: tuple[str, frozenset[str]] | None = None  # (its text, the identifiers in it), when asked (callers.py)
 
     def function_node(self, qualname: str) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef | None, ClassDecl | None]:
         """A module-level function (`name`) or a method (`Class.name`), and its class."""

@@ -22,6 +22,18 @@ PLAIN_DECORATORS = frozenset({"staticmethod", "classmethod"})
 MAX_MODULES = 40  # modules whose text names the function
 
 
+def mentioning(index, ref: FunctionRef) -> dict[str, str] | None:
+    """The text of every loaded module that names the function (by path), what the answer below
+    is read from; None when the function is not found."""
+    decl = index.decl(ref.path)
+    function = decl.function_node(ref.qualname)[0] if decl is not None else None
+    if function is None:
+        return None
+    name = function.name
+    return {module.path: module.source for module in map(index.decl, index.loaded())
+            if module is not None and name in identifiers(module)}
+
+
 def callers_pass_bounded(index, ref: FunctionRef, parameter: str) -> bool:
     """Does every call of `ref` in the project pass `parameter` a literal of bounded length (a
     list, tuple or set written out, a constant) or leave it to a default that is one?"""

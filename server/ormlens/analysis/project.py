@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ormlens.analysis import frameworks
 from ormlens.analysis import orm as hooks
-from ormlens.analysis.callers import callers_pass_bounded
+from ormlens.analysis.callers import callers_pass_bounded, mentioning
 from ormlens.analysis.declarations import ImportRef, ModuleDecl, collect
 from ormlens.analysis.dependencies import ALL_MODELS, Dependencies, facts_node, imports_node, is_module
 from ormlens.analysis.facts import FunctionRef, ModuleFacts
@@ -92,7 +92,8 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         self._historical: dict[tuple[str, str], ModelInfo] = {}
         self.plugin_caches: dict[str, dict] = {}  # what ORM plugins derive from declarations (orm/)
         self._returns: dict[FunctionRef, Value] = {}
-        self._callers_bounded: dict[tuple[FunctionRef, str, int], bool] = {}  # (callers.py) any edit drops them
+        # (callers.py) answers, with the texts of the modules that named the function then
+        self._callers_bounded: dict[tuple[FunctionRef, str], tuple[bool, dict[str, str]]] = {}
         self._building: set[str] = set()  # modules whose facts pass is running
         # Record each module's facts function by function, and keep an edited module's previous
         # facts for its next pass to take unchanged functions back (units.py): the editor's index.
@@ -159,7 +160,6 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         """The text of `path` changed: drop what was derived from it, and what read that, and so
         on (dependencies.py); the rest stays. The list of all models is kept when the module
         declared no model before and declares none now."""
-        self._callers_bounded.clear()  # (their readers read every module: dropped with it below)
         before = self._decls.get(path)
         declared = self._feeds_all_models(path)
         self._forget(path)
@@ -425,13 +425,15 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
     def callers_pass_bounded(self, ref: FunctionRef, parameter: str) -> bool:
         """Does every call of `ref` in the project pass `parameter` a literal of bounded length
         (callers.py)? What asks reads every module: any of them may add a caller."""
-        key = (ref, parameter, self._loads)  # (a module parsed since may call it too)
-        if key not in self._callers_bounded:
-            self._callers_bounded[key] = callers_pass_bounded(self, ref, parameter)
+        texts = mentioning(self, ref)  # (also reads every module: any of them may add a caller)
         for path in self.loaded():  # the calls are in function bodies: an edit of one counts
-            self.dependencies.read(path)
             self.dependencies.read(facts_node(path))
-        return self._callers_bounded[key]
+        known = self._callers_bounded.get((ref, parameter))
+        # The same texts name it as when it was answered (the very same strings): the same answer.
+        if known is None or texts is None or known[1].keys() != texts.keys() or \
+                any(known[1][path] is not text for path, text in texts.items()):
+            known = self._callers_bounded[(ref, parameter)] = (callers_pass_bounded(self, ref, parameter), texts or {})
+        return known[0]
 
     def loaded(self) -> list[str]:
         """Every module read so far (parsed or not)."""

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable, Iterator
 
 from ormlens.analysis.declarations import ClassDecl, ModuleDecl
@@ -29,3 +30,15 @@ def derives_from(index: Index, decl: ModuleDecl, cls: ClassDecl, accept: Callabl
         return True
     return depth < MAX_DEPTH and any(derives_from(index, base_decl, base, accept, depth + 1)
                                      for base_decl, base in project_bases(index, decl, cls))
+
+
+def meta_class(index: Index, decl: ModuleDecl, cls: ClassDecl, depth: int = 0) -> tuple[ModuleDecl, ast.ClassDef] | None:
+    """(module, the `Meta` class) of `cls` as Python finds it: its own, else a project base's."""
+    for stmt in cls.node.body:
+        if isinstance(stmt, ast.ClassDef) and stmt.name == "Meta":
+            return decl, stmt
+    for base_decl, base in project_bases(index, decl, cls) if depth < MAX_DEPTH else ():
+        found = meta_class(index, base_decl, base, depth + 1)
+        if found is not None:
+            return found
+    return None

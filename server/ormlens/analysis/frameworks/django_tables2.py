@@ -32,7 +32,7 @@ from ormlens.analysis.dependencies import ALL_MODELS
 from ormlens.analysis.facts import FunctionRef
 from ormlens.analysis.flow import Kind, Value
 from ormlens.analysis.frameworks.api import DeclaredRead, RowCallbacks
-from ormlens.analysis.frameworks.classes import MAX_DEPTH, derives_from, project_bases
+from ormlens.analysis.frameworks.classes import MAX_DEPTH, derives_from, meta_class, project_bases
 from ormlens.analysis.frameworks.django_lookups import EAGER_METHODS, prefixes
 from ormlens.analysis.frameworks.marshmallow_schemas import global_expr
 from ormlens.analysis.models import ModelInfo
@@ -115,18 +115,6 @@ def rows_of(index: Index, decl: ModuleDecl, table: ClassDecl, cache: dict) -> Ro
 # --- the table: its model, its columns and what they read ------------------------------------------
 
 
-def meta_of(index: Index, decl: ModuleDecl, cls: ClassDecl, depth: int = 0) -> tuple[ModuleDecl, ast.ClassDef] | None:
-    """The table's `Meta` as Python finds it: its own, else a base table's."""
-    for stmt in cls.node.body:
-        if isinstance(stmt, ast.ClassDef) and stmt.name == "Meta":
-            return decl, stmt
-    for base_decl, base in project_bases(index, decl, cls) if depth < MAX_DEPTH else ():
-        found = meta_of(index, base_decl, base, depth + 1)
-        if found is not None:
-            return found
-    return None
-
-
 def meta_option(index: Index, decl: ModuleDecl, meta: ast.ClassDef, option: str, depth: int = 0):
     """(module, value node) of `option` in a `Meta` class or the `Meta` classes it derives from
     (`class Meta(BaseTable.Meta)`); None when not set."""
@@ -140,7 +128,7 @@ def meta_option(index: Index, decl: ModuleDecl, meta: ast.ClassDef, option: str,
             owner = index.eval_static(decl, base.value)
             if owner.kind is Kind.CLASS and isinstance(owner.ref, tuple):
                 base_decl = index.decl(owner.ref[0])
-                found = meta_of(index, base_decl, owner.ref[1]) if base_decl is not None else None
+                found = meta_class(index, base_decl, owner.ref[1]) if base_decl is not None else None
                 if found is not None:
                     value = meta_option(index, found[0], found[1], option, depth + 1)
                     if value is not None:
@@ -149,7 +137,7 @@ def meta_option(index: Index, decl: ModuleDecl, meta: ast.ClassDef, option: str,
 
 
 def table_model(index: Index, decl: ModuleDecl, cls: ClassDecl) -> ModelInfo | None:
-    meta = meta_of(index, decl, cls)
+    meta = meta_class(index, decl, cls)
     found = meta_option(index, meta[0], meta[1], "model") if meta is not None else None
     if found is None:
         return None
@@ -307,7 +295,7 @@ def all_declared(index: Index, decl: ModuleDecl, cls: ClassDecl, cache: dict, de
 def column_names(index: Index, decl: ModuleDecl, table: ClassDecl, model: ModelInfo) -> set[str]:
     """Every column the table has (declared here or in a base table, or named by `Meta.fields`)."""
     names = all_declared(index, decl, table, {}, 0)
-    meta = meta_of(index, decl, table)
+    meta = meta_class(index, decl, table)
     fields = meta_option(index, meta[0], meta[1], "fields") if meta is not None else None
     if fields is not None:
         names |= {name for name, _ in names_in(fields[1]) or []}
@@ -333,7 +321,7 @@ def column_paths(index: Index, decl: ModuleDecl, table: ClassDecl, model: ModelI
             paths.update(steps[:i] for i in range(1, len(steps) + 1))
         if depth < MAX_DEPTH:
             pending += [(base_decl, base, depth + 1) for base_decl, base in project_bases(index, cls_decl, cls)]
-    meta = meta_of(index, decl, table)
+    meta = meta_class(index, decl, table)
     if meta is not None and meta_option(index, meta[0], meta[1], "fields") is None:
         paths |= {(name,) for name in model.relationships}  # (every concrete field is a column)
     return paths

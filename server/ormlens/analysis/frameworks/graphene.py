@@ -33,7 +33,7 @@ from ormlens.analysis.declarations import ClassDecl, ImportRef, ModuleDecl
 from ormlens.analysis.dependencies import ALL_MODELS
 from ormlens.analysis.flow import Kind, Value
 from ormlens.analysis.frameworks.api import RowCallbacks
-from ormlens.analysis.frameworks.classes import MAX_DEPTH, derives_from, project_bases
+from ormlens.analysis.frameworks.classes import MAX_DEPTH, derives_from, meta_class, project_bases
 from ormlens.analysis.models import ModelInfo
 from ormlens.analysis.orm.api import Index, Interpreter
 from ormlens.findings import Span
@@ -81,18 +81,6 @@ def is_type(index: Index, decl: ModuleDecl, cls: ClassDecl) -> bool:
     return derives_from(index, decl, cls, lambda value: graphene_name(value).endswith(TYPE_BASE))
 
 
-def meta_node(index: Index, decl: ModuleDecl, cls: ClassDecl, depth: int = 0):
-    """(module, the `Meta` class) of the type, its own or a project base's."""
-    for stmt in cls.node.body:
-        if isinstance(stmt, ast.ClassDef) and stmt.name == "Meta":
-            return decl, stmt
-    for base_decl, base in project_bases(index, decl, cls) if depth < MAX_DEPTH else ():
-        found = meta_node(index, base_decl, base, depth + 1)
-        if found is not None:
-            return found
-    return None
-
-
 def meta_value(meta: ast.ClassDef, option: str) -> ast.expr | None:
     for stmt in meta.body:
         if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == option for t in stmt.targets):
@@ -101,7 +89,7 @@ def meta_value(meta: ast.ClassDef, option: str) -> ast.expr | None:
 
 
 def type_model(index: Index, decl: ModuleDecl, cls: ClassDecl) -> ModelInfo | None:
-    found = meta_node(index, decl, cls)
+    found = meta_class(index, decl, cls)
     node = meta_value(found[1], "model") if found is not None else None
     if node is None:
         return None
@@ -125,7 +113,7 @@ def type_fields(index: Index, decl: ModuleDecl, cls: ClassDecl, model: ModelInfo
         declared |= {attr for attr, _, value, _ in current.attrs if isinstance(value, ast.Call)}
         pending += list(project_bases(index, here, current))
         depth += 1
-    found = meta_node(index, decl, cls)
+    found = meta_class(index, decl, cls)
     meta = found[1] if found is not None else None
     named = literal_names(meta_value(meta, "fields")) if meta is not None else None
     excluded = (literal_names(meta_value(meta, "exclude")) or set()) if meta is not None else set()

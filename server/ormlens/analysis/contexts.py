@@ -136,7 +136,7 @@ class CallContexts:
         passed = [*zip(names, args), *((name, value) for name, value in kwargs.items() if name in names)]
         bound = {name: value for name, value in ((name, self.as_query(value)) for name, value in passed)
                  if gives_a_query(value)}
-        if not bound or not returns_one_of(function, set(bound)):
+        if not bound:
             return UNKNOWN
         self.project.read_function(ref)  # (as rows_through_call)
         self.context_reads += 1
@@ -212,34 +212,6 @@ class CallContexts:
             read, span=Span.of(node), label=label, row_loop=passed.loop if through.loop is None else through.loop.id,
             loops=loops, source=source, callee_loop=through.loop, conditional=self.conditional(),
             through=((through.path, read.span, f"the read in `{callee.ref.qualname}`"), *read.through)))
-
-
-def returns_one_of(function: ast.FunctionDef | ast.AsyncFunctionDef, names: set[str]) -> bool:
-    """Does a `return` of the function itself give something made from one of `names` (directly,
-    or through locals assigned from them: `q = query.filter(...)`, `return q`)? Only then can a
-    walk with them bound change what it returns. Nested functions' returns are theirs."""
-    own: list[ast.AST] = []
-    pending: list[ast.AST] = list(function.body)
-    while pending:
-        node = pending.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            continue
-        own.append(node)
-        pending.extend(ast.iter_child_nodes(node))
-
-    def mentions(node: ast.AST | None, tainted: set[str]) -> bool:
-        return node is not None and any(isinstance(n, ast.Name) and n.id in tainted for n in ast.walk(node))
-
-    tainted = set(names)
-    assignments = [n for n in own if isinstance(n, (ast.Assign, ast.AnnAssign, ast.AugAssign))]
-    for _ in range(4):  # (chains of locals are short)
-        grown = {t.id for a in assignments if mentions(a.value, tainted)
-                 for target in (a.targets if isinstance(a, ast.Assign) else [a.target])
-                 for t in ast.walk(target) if isinstance(t, ast.Name)} - tainted
-        if not grown:
-            break
-        tainted |= grown
-    return any(isinstance(n, ast.Return) and mentions(n.value, tainted) for n in own)
 
 
 def gives_a_query(value: Value) -> bool:

@@ -34,7 +34,7 @@ from ormlens.analysis.flow import Kind, Value
 from ormlens.analysis.frameworks.api import DeclaredRead, RowCallbacks
 from ormlens.analysis.frameworks.classes import MAX_DEPTH, derives_from, meta_class, project_bases
 from ormlens.analysis.frameworks.django_lookups import EAGER_METHODS, prefixes
-from ormlens.analysis.frameworks.marshmallow_schemas import global_expr
+from ormlens.analysis.module_names import global_expr
 from ormlens.analysis.models import ModelInfo
 from ormlens.analysis.orm.api import Index, Interpreter
 from ormlens.analysis.residency import declared_functions

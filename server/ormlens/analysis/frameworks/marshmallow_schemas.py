@@ -18,6 +18,7 @@ from ormlens.analysis.astutil import last_name
 from ormlens.analysis.declarations import ClassDecl, ModuleDecl
 from ormlens.analysis.dependencies import ALL_MODELS
 from ormlens.analysis.flow import Kind
+from ormlens.analysis.module_names import global_expr
 from ormlens.analysis.frameworks.classes import MAX_DEPTH, project_bases
 from ormlens.findings import Span
 from ormlens.positions import shared_lines
@@ -68,27 +69,6 @@ def flask_marshmallow_instance(index: Any, decl: ModuleDecl, node: ast.expr) -> 
     return value.kind is Kind.EXTERNAL and value.name.startswith(FLASK_MARSHMALLOW) and \
         short(value.name) == "Marshmallow"
 
-
-def global_expr(index: Any, decl: ModuleDecl, node: ast.expr, depth: int = 0) -> tuple[ModuleDecl, ast.expr] | None:
-    """The expression a module-level name (`name`, `module.name`) is assigned, with its module,
-    following imports."""
-    if depth > 8:
-        return None
-    if isinstance(node, ast.Attribute):
-        base = index.eval_static(decl, node.value)
-        target = index.decl(base.ref) if base.kind is Kind.MODULE and isinstance(base.ref, str) else None
-        return global_expr(index, target, ast.Name(id=node.attr), depth + 1) if target is not None else None
-    if not isinstance(node, ast.Name):
-        return None
-    if node.id in decl.assigns:
-        return decl, decl.assigns[node.id]
-    ref = decl.imports.get(node.id)
-    if ref is not None and ref.name is not None:
-        module = index.module_file(decl.path, ref)
-        target = index.decl(module) if module is not None else None
-        if target is not None:
-            return global_expr(index, target, ast.Name(id=ref.name), depth + 1)
-    return None
 
 
 def literal_names(node: ast.expr | None) -> frozenset[str] | None:

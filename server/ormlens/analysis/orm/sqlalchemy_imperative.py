@@ -16,6 +16,7 @@ from ormlens.analysis.astutil import last_name
 from ormlens.analysis.declarations import ClassDecl, ModuleDecl
 from ormlens.analysis.flow import Kind, external_name
 from ormlens.analysis.models import ModelInfo, RelationshipInfo
+from ormlens.analysis.module_names import MAX_HOPS, global_expr
 from ormlens.analysis.orm.api import Index
 
 # SQLAlchemy 1.x's classical mapping function (removed in 2.0).
@@ -101,30 +102,18 @@ def _argument(call: ast.Call, position: int, keyword: str) -> ast.expr | None:
     return next((kw.value for kw in call.keywords if kw.arg == keyword), None)
 
 
-def _assigned_call(index: Index, decl: ModuleDecl, node: ast.expr | None,
-                  depth: int = 0) -> tuple[ModuleDecl, ast.Call] | None:
+def _assigned_call(index: Index, decl: ModuleDecl, node: ast.expr | None) -> tuple[ModuleDecl, ast.Call] | None:
     """The call that `node` (a module-level name, `module.name`, or the call itself) is bound to,
     with the module it is written in."""
-    if node is None or depth > 6:
-        return None
-    if isinstance(node, ast.Call):
-        return decl, node
-    if isinstance(node, ast.Name):
-        if node.id in decl.assigns:
-            return _assigned_call(index, decl, decl.assigns[node.id], depth + 1)
-        ref = decl.imports.get(node.id)
-        if ref is not None and ref.name is not None:
-            path = index.module_file(decl.path, ref)
-            target = index.decl(path) if path is not None else None
-            if target is not None:
-                return _assigned_call(index, target, ast.Name(id=ref.name), depth + 1)
-        return None
-    if isinstance(node, ast.Attribute):
-        base = index.eval_static(decl, node.value)
-        if base.kind is Kind.MODULE and isinstance(base.ref, str):
-            target = index.decl(base.ref)
-            if target is not None:
-                return _assigned_call(index, target, ast.Name(id=node.attr), depth + 1)
+    for _ in range(MAX_HOPS):
+        if node is None:
+            return None
+        if isinstance(node, ast.Call):
+            return decl, node
+        found = global_expr(index, decl, node)
+        if found is None:
+            return None
+        decl, node = found
     return None
 
 

@@ -27,6 +27,10 @@ from ormlens.analysis.shapes import (
 from ormlens.findings import Span
 
 
+# Functions whose `key=` function runs once per item of their one positional argument.
+KEY_FUNCTIONS = frozenset({"builtins.sorted", "builtins.min", "builtins.max"})
+
+
 class Calls:
     """Evaluating calls (a part of interpreter.FactsBuilder)."""
 
@@ -43,9 +47,13 @@ class Calls:
         if isinstance(func, ast.Attribute):
             base = self.eval(func.value)
             callee = None
+            if func.attr == "sort" and base.kind in (Kind.ROWS, Kind.COLLECTION):
+                self.eval_key_lambda(node, func.value, base)  # `rows.sort(key=lambda r: ...)`
         else:
             base = None
             callee = self.eval(func)
+            if callee.kind is Kind.EXTERNAL and callee.name in KEY_FUNCTIONS and len(node.args) == 1:
+                self.eval_key_lambda(node, node.args[0], self.eval(node.args[0]))
             if callee.kind is Kind.EXTERNAL and callee.name == "builtins.filter" and len(node.args) == 2 \
                     and isinstance(node.args[0], ast.Lambda):
                 return self.eval_filter_lambda(node)
@@ -115,6 +123,26 @@ class Calls:
             self.frame.loops.pop()
             self.pop_frame()
         return collection.but(deps=collection.deps)
+
+    def eval_key_lambda(self, node: ast.Call, collection_node: ast.expr, collection: Value) -> None:
+        """`sorted(rows, key=lambda r: r.author.name)`: the key function runs once per item (a
+        loop over the collection, as `map` is); what the call gives is read as usual after."""
+        function = next((kw.value for kw in node.keywords if kw.arg == "key"), None)
+        params = [*function.args.posonlyargs, *function.args.args] if isinstance(function, ast.Lambda) else []
+        if not params:
+            return
+        reads_before = len(self.facts.relationship_reads)
+        self.push_frame("comprehension", None, "")
+        loop = self.new_loop("map", Span.of(node), collection_node, collection)
+        loop.iterable = Span.of(collection_node)
+        self.frame.loops.append(loop)
+        try:
+            self.assign_name(params[0].arg, self.element_of(collection, loop))
+            self.eval(function.body)
+        finally:
+            self.frame.loops.pop()
+            self.pop_frame()
+        self.loaded_by_loop(collection_node, loop, reads_before)  # (the rows keep what it loaded)
 
     def eval_map(self, node: ast.Call) -> Value:
         """`map(f, xs)` / `filter(f, xs)`: a loop over xs calling f on each item, whether f is a

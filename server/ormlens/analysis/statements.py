@@ -539,23 +539,23 @@ class Statements:
             self.exec_block(stmt.body)
         finally:
             self.frame.loops.pop()
-        self.loaded_by_loop(stmt, loop, reads_before)
+        self.loaded_by_loop(stmt.iter, loop, reads_before)
         self.exec_block(stmt.orelse)
 
-    def loaded_by_loop(self, stmt: ast.For | ast.AsyncFor, loop, reads_before: int) -> None:
+    def loaded_by_loop(self, iterable: ast.expr, loop, reads_before: int) -> None:
         """`for cp in positions: cp.voucher` loads each row's voucher once and the ORM keeps it on
         the row: a later loop over the same list reads it from memory. So the list, when a name,
         is rebound with what every turn of the loop loaded (to-one relations read unconditionally)."""
-        if not isinstance(stmt.iter, ast.Name):
+        if not isinstance(iterable, ast.Name):
             return
-        rows = self.lookup(stmt.iter.id)
+        rows = self.lookup(iterable.id)
         if rows.kind is not Kind.ROWS or rows.eager is None or rows.iterator:
             return
         loaded = {(*read.rel_path, read.relationship.name)
                   for read in self.facts.relationship_reads[reads_before:]
                   if read.row_loop == loop.id and read.uselist is False and not read.conditional}
         if loaded - rows.eager:
-            self.rebind(stmt.iter.id, rows.but(eager=rows.eager | loaded))
+            self.rebind(iterable.id, rows.but(eager=rows.eager | loaded))
 
     exec_AsyncFor = exec_For
 

@@ -124,3 +124,13 @@ def rows_of_a_helper_query():
 @app.template_filter("shop_label")
 def shop_label(shop):
     return f"{shop.name} ({len(shop.products)})"
+
+
+def sorted_by_supplier():
+    # A `key=` function runs once per item: sorting rows by a relation reads it per row.
+    products = LoopProduct.query.all()
+    ordered = sorted(products, key=lambda p: p.supplier.name)  # expect: ORM002 "p.supplier"
+    products.sort(key=lambda p: p.supplier.name)  # the rows keep what the key above loaded
+    cheapest = min(products, key=lambda p: p.id)  # a column: nothing to load
+    loaded = LoopProduct.query.options(joinedload(LoopProduct.shop)).all()
+    return ordered, cheapest, max(loaded, key=lambda p: p.shop.id)

@@ -896,6 +896,27 @@ def test_a_query_a_helper_returns_unrun_names_where_it_is_built(tmp_path: Path) 
         (str(services), locate(services, "Book.objects"))]
 
 
+def test_a_sort_key_walks_its_collection_once(tmp_path: Path) -> None:
+    # `sorted(query.all(), key=...)`: the key runs per item, the query in the argument once.
+    report, paths = check(tmp_path, {
+        "models.py": FLASK_MODELS,
+        "views.py": """
+            from models import Session, User
+
+
+            def per_user():
+                for user in User.query.all():
+                    print(sorted(Session.query.filter_by(user_id=user.id).all(), key=lambda s: s.id))
+        """,
+    })
+    assert report.errors == []
+    views = paths["views.py"]
+    found = findings_in(report, views)
+    assert [(f.code, span_tuple(f)) for f in found] == [
+        ("ORM001", locate(views, "Session.query.filter_by(user_id=user.id).all()"))]
+    assert "(1 query per item, N round-trips)" in found[0].message
+
+
 def test_nested_loops_report_once_with_the_outermost_loop(tmp_path: Path) -> None:
     report, paths = check(tmp_path, {
         "models.py": FLASK_MODELS,

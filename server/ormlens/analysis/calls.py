@@ -44,24 +44,26 @@ class Calls:
             self.eval_children(node)
             return self.element_of(drained[1], drained[0])
         func = node.func
+        done: dict[int, Value] = {}  # arguments already evaluated here (not twice: a query there runs once)
         if isinstance(func, ast.Attribute):
             base = self.eval(func.value)
             callee = None
             if func.attr == "sort" and base.kind in (Kind.ROWS, Kind.COLLECTION):
-                self.eval_key_lambda(node, func.value, base)  # `rows.sort(key=lambda r: ...)`
+                done = self.eval_key_lambda(node, func.value, base)  # `rows.sort(key=lambda r: ...)`
         else:
             base = None
             callee = self.eval(func)
             if callee.kind is Kind.EXTERNAL and callee.name in KEY_FUNCTIONS and len(node.args) == 1:
-                self.eval_key_lambda(node, node.args[0], self.eval(node.args[0]))
+                first = self.eval(node.args[0])
+                done = {id(node.args[0]): first, **self.eval_key_lambda(node, node.args[0], first)}
             if callee.kind is Kind.EXTERNAL and callee.name == "builtins.filter" and len(node.args) == 2 \
                     and isinstance(node.args[0], ast.Lambda):
                 return self.eval_filter_lambda(node)
             if callee.kind is Kind.EXTERNAL and callee.name in ("builtins.map", "builtins.filter") and \
                     len(node.args) == 2 and not node.keywords:
                 return self.eval_map(node)
-        args = [self.eval(arg) for arg in node.args]
-        kwargs = {kw.arg: self.eval(kw.value) for kw in node.keywords}
+        args = [done[id(arg)] if id(arg) in done else self.eval(arg) for arg in node.args]
+        kwargs = {kw.arg: done[id(kw.value)] if id(kw.value) in done else self.eval(kw.value) for kw in node.keywords}
         deps = merge_deps([*args, *kwargs.values()] + ([base] if base is not None else []))
         if base is not None:
             result = self.call_method(node, base, func.attr, args, kwargs)
@@ -124,13 +126,16 @@ class Calls:
             self.pop_frame()
         return collection.but(deps=collection.deps)
 
-    def eval_key_lambda(self, node: ast.Call, collection_node: ast.expr, collection: Value) -> None:
+    def eval_key_lambda(self, node: ast.Call, collection_node: ast.expr, collection: Value) -> dict[int, Value]:
         """`sorted(rows, key=lambda r: r.author.name)`: the key function runs once per item (a
-        loop over the collection, as `map` is); what the call gives is read as usual after."""
+        loop over the collection, as `map` is); what the call gives is read as usual after. The
+        lambda walked here, by id (the call's own evaluation does not walk it again)."""
         function = next((kw.value for kw in node.keywords if kw.arg == "key"), None)
         params = [*function.args.posonlyargs, *function.args.args] if isinstance(function, ast.Lambda) else []
         if not params:
-            return
+            return {}
+        for default in [*function.args.defaults, *(d for d in function.args.kw_defaults if d is not None)]:
+            self.eval(default)  # (run once, when the lambda is made)
         reads_before = len(self.facts.relationship_reads)
         self.push_frame("comprehension", None, "")
         loop = self.new_loop("map", Span.of(node), collection_node, collection)
@@ -143,6 +148,8 @@ class Calls:
             self.frame.loops.pop()
             self.pop_frame()
         self.loaded_by_loop(collection_node, loop, reads_before)  # (the rows keep what it loaded)
+        self.values[id(function)] = UNKNOWN
+        return {id(function): UNKNOWN}
 
     def eval_map(self, node: ast.Call) -> Value:
         """`map(f, xs)` / `filter(f, xs)`: a loop over xs calling f on each item, whether f is a

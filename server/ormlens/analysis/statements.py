@@ -164,7 +164,7 @@ class Statements:
         if self.frame.kind != "function" or not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)):
             return
         key = f"{target.value.id}.{target.attr}"
-        if isinstance(value, (ast.List, ast.Tuple, ast.Set, ast.Dict)) and not getattr(value, "elts", getattr(value, "keys", ())):
+        if value is not None and branch.literal(value).value == ():  # `[]`, `()`, `{}`
             self.frame.emptied.add(key)
         else:
             self.frame.emptied.discard(key)
@@ -192,7 +192,10 @@ class Statements:
                     isinstance(owner.ref, tuple) else None
                 decl = self.project.decl(method.ref.path) if method is not None else None
                 function = decl.function_node(method.ref.qualname)[0] if decl is not None else None
-                if function is None or attr in (ast.get_source_segment(decl.source, function) or attr):
+                if function is None:
+                    return True
+                self.project.body(decl, function)  # (released after its module was read: put back)
+                if any(isinstance(n, ast.Attribute) and n.attr == attr for n in ast.walk(function)):
                     return True
             elif any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(func)):
                 return True  # `self.leases.append(x)`, `self.helper.run()`

@@ -17,8 +17,8 @@ from dataclasses import dataclass, replace
 
 from ormlens.analysis.astutil import last_name
 from ormlens.analysis.facts import FunctionRef, LoopScope, RelationshipRead
-from ormlens.analysis.flow import UNKNOWN, Kind, QueryInfo, Size, Value, merge_deps
-from ormlens.analysis.returns import summarize_returns
+from ormlens.analysis.flow import UNKNOWN, Kind, Size, Value, merge_deps
+from ormlens.analysis.returns import one_query, summarize_returns
 from ormlens.findings import Span
 
 # How many calls deep a context is followed (a caller's call is depth 1).
@@ -153,8 +153,8 @@ class CallContexts:
             returned = UNKNOWN
             if facts is not None and facts.done:
                 returned = summarize_returns(facts)
-                if returned.kind is Kind.UNKNOWN:
-                    returned = returned_query(facts.returns) if not facts.generator else UNKNOWN
+                if returned.kind is Kind.UNKNOWN and not facts.generator:
+                    returned = one_query(facts.returns) or UNKNOWN
             memo[key] = returned if returned.kind in (Kind.QUERY, Kind.ROWS, Kind.ROW) else UNKNOWN
         return memo[key]
 
@@ -220,20 +220,6 @@ def gives_a_query(value: Value) -> bool:
         return value.model is not None
     return value.kind is Kind.QUERY and value.model is not None and value.query is not None and \
         not value.query.django and not value.statement
-
-
-def returned_query(returns: list[Value]) -> Value:
-    """One query (a Query, a select()) of one model that every `return` gives, with what every
-    one of them loads (they were walked with the caller's arguments, so their options are read)."""
-    if not returns or any(v.kind is not Kind.QUERY or v.query is None or v.query.django for v in returns) or \
-            len({(id(v.model), v.statement, v.tuples) for v in returns}) != 1 or returns[0].model is None:
-        return UNKNOWN
-    first = returns[0]
-    eager = frozenset.intersection(*(v.query.eager for v in returns))
-    info = QueryInfo(first.model, eager=eager, orm=first.query.orm,
-                     limited=all(v.query.limited for v in returns), ordered=all(v.query.ordered for v in returns),
-                     not_null=frozenset.intersection(*(v.query.not_null for v in returns)))
-    return Value(kind=Kind.QUERY, model=first.model, query=info, statement=first.statement, tuples=first.tuples)
 
 
 def context_key(value: Value) -> tuple:

@@ -510,9 +510,10 @@ class Expressions:
         value = self.eval_comprehension(node)
         # `[c for c, _ in types]` over a parameter is no longer than it: what callers pass bounds
         # both (callers.py, through in_list_size).
-        if len(node.generators) == 1:
-            source = self.parameter_values.get(id(self.values.get(id(node.generators[0].iter))))
-            if source is not None and source[0] is self.values.get(id(node.generators[0].iter)):
+        iterated = self.values.get(id(node.generators[0].iter)) if len(node.generators) == 1 else None
+        if iterated is not None:
+            source = self.parameter_values.get(id(iterated))
+            if source is not None and source[0] is iterated:
                 value = value.but()  # its own identity
                 self.parameter_values[id(value)] = (value, *source[1:])
         return value

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ormlens.analysis import orm
 from ormlens.analysis.facts import FunctionFacts
-from ormlens.analysis.flow import UNKNOWN, Kind, Size, Value
+from ormlens.analysis.flow import UNKNOWN, Kind, QueryInfo, Size, Value
 
 
 def summarize_returns(function: FunctionFacts) -> Value:
@@ -32,3 +32,20 @@ def summarize_returns(function: FunctionFacts) -> Value:
         return UNKNOWN
     summarize = getattr(orm.plugin_for(style), "summarize_returns", None)
     return summarize(function.returns) if summarize is not None else UNKNOWN
+
+
+def one_query(returns: list[Value]) -> Value | None:
+    """The unexecuted query (a Query, a select(), not a Django queryset: `summarize_returns` follows
+    those) that every `return` gives, of one model: its model, whether it is a statement, yields
+    tuples, is limited or ordered, and what every return's loader options load (options the walk
+    cannot read, `.options(*opts)`, already count as loading anything); None when they differ."""
+    if not returns or not all(v.kind is Kind.QUERY and v.query is not None and not v.query.django for v in returns) \
+            or len({(v.model, v.statement, v.tuples) for v in returns}) != 1:
+        return None
+    first = returns[0]
+    info = QueryInfo(first.model, eager=frozenset.intersection(*(v.query.eager for v in returns)),
+                     orm=first.query.orm, limited=all(v.query.limited for v in returns),
+                     ordered=all(v.query.ordered for v in returns),
+                     not_null=frozenset.intersection(*(v.query.not_null for v in returns)))
+    return Value(kind=Kind.QUERY, model=first.model, query=info, statement=first.statement, tuples=first.tuples)
+

@@ -9,10 +9,10 @@ from dataclasses import dataclass, replace
 from ormlens.analysis.chunking import yields_chunks
 from ormlens.analysis.dependencies import facts_node
 from ormlens.analysis.facts import FunctionFacts, FunctionRef, QueryCall
-from ormlens.analysis.flow import UNKNOWN, Kind, QueryInfo, Value
+from ormlens.analysis.flow import UNKNOWN, Kind, Value
 from ormlens.analysis.guards import CallArguments, Guard, Signature, bind, translate
 from ormlens.analysis.interpreter import function_alone, returns_always
-from ormlens.analysis.returns import summarize_returns
+from ormlens.analysis.returns import one_query, summarize_returns
 from ormlens.analysis.units import YIELD, note_alone, text_matches
 from ormlens.findings import Span
 from ormlens.positions import shared_lines
@@ -213,16 +213,4 @@ class FunctionSummaries:
                 function = self.function_facts(ref)
             if function is not None and not function.generator:
                 values = function.returns
-        result = None
-        # Django querysets are summarised by `returns` (which knows a related manager's prefetch cache).
-        if values and all(v.kind is Kind.QUERY and v.query is not None and not v.query.django for v in values) and \
-                len({(v.model, v.statement, v.tuples) for v in values}) == 1:
-            first = values[0]
-            info = QueryInfo(first.model, eager=frozenset.intersection(*(v.query.eager for v in values)),
-                             orm=first.query.orm,
-                             limited=all(v.query.limited for v in values),
-                             ordered=all(v.query.ordered for v in values),
-                             not_null=frozenset.intersection(*(v.query.not_null for v in values)))
-            result = Value(kind=Kind.QUERY, model=first.model, query=info, statement=first.statement,
-                           tuples=first.tuples)
-        return result
+        return one_query(values) if values else None

@@ -34,9 +34,10 @@ def mentioning(index, ref: FunctionRef) -> dict[str, str] | None:
             if module is not None and name in identifiers(module)}
 
 
-def callers_pass_bounded(index, ref: FunctionRef, parameter: str) -> bool:
+def callers_pass_bounded(index, ref: FunctionRef, parameter: str, texts: dict[str, str]) -> bool:
     """Does every call of `ref` in the project pass `parameter` a literal of bounded length (a
-    list, tuple or set written out, a constant) or leave it to a default that is one?"""
+    list, tuple or set written out, a constant) or leave it to a default that is one? `texts`:
+    what `mentioning` found."""
     decl = index.decl(ref.path)
     function, cls = decl.function_node(ref.qualname) if decl is not None else (None, None)
     if function is None:
@@ -59,12 +60,10 @@ def callers_pass_bounded(index, ref: FunctionRef, parameter: str) -> bool:
     # A method called on an object or class: its first parameter is the receiver.
     method = cls is not None and "staticmethod" not in {last_name(d) for d in function.decorator_list}
     position = positional.index(parameter) - (1 if method else 0) if parameter in positional and not wrapped else None
-    modules = [module for module in map(index.decl, index.loaded())  # (read: any module may add a caller)
-               if module is not None and name in identifiers(module)]
-    if len(modules) > MAX_MODULES:
+    if len(texts) > MAX_MODULES:
         return False  # a name that common: its calls are not told apart (and reading them all costs)
     calls = 0
-    for module in modules:
+    for module in map(index.decl, texts):
         called: set[int] = set()
         mentioned: list[ast.AST] = []
         for node in ast.walk(index.whole(module).tree):

@@ -430,9 +430,11 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
             self.dependencies.read(facts_node(path))
         known = self._callers_bounded.get((ref, parameter))
         # The same texts name it as when it was answered (the very same strings): the same answer.
-        if known is None or texts is None or known[1].keys() != texts.keys() or \
-                any(known[1][path] is not text for path, text in texts.items()):
-            known = self._callers_bounded[(ref, parameter)] = (callers_pass_bounded(self, ref, parameter), texts or {})
+        if texts is None:
+            return False
+        if known is None or known[1].keys() != texts.keys() or any(known[1][path] is not text
+                                                                   for path, text in texts.items()):
+            known = self._callers_bounded[(ref, parameter)] = (callers_pass_bounded(self, ref, parameter, texts), texts)
         return known[0]
 
     def loaded(self) -> list[str]:

@@ -85,12 +85,12 @@ class FunctionSummaries:
         with self.dependencies.computing(facts_node(ref.path)):
             function = self.function_facts(ref)
             value = summarize_returns(function) if function is not None else UNKNOWN
-        if value.kind is Kind.QUERY and value.query is not None and value.query.origin is None and function.returns:
-            built = function.returns[0].query
-            start = built.origin or ((ref.path, Span.of(built.start)) if built.start is not None else None) \
-                if built is not None else None
-            if start is not None:
-                value = value.but(query=replace(value.query, origin=start))
+        built = function.returns[0].query if value.kind is Kind.QUERY and function.returns else None
+        if built is not None and value.query is not None and value.query.origin is None:
+            # Where the chain starts, for findings at a caller: in its own callee when it came from one.
+            origin = built.origin or ((ref.path, Span.of(built.start)) if built.start is not None else None)
+            if origin is not None:
+                value = value.but(query=replace(value.query, origin=origin))
         self._returns[ref] = value
         return value
 

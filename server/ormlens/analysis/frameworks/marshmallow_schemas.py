@@ -155,17 +155,23 @@ def call_restriction(call: ast.Call) -> Restriction:
     keywords = {kw.arg: kw.value for kw in call.keywords if kw.arg}
     if any(kw.arg is None for kw in call.keywords):
         return UNKNOWN_FIELDS  # `**options`
+    return restriction([(name == "only", keywords[name]) for name in ("only", "exclude", "load_only")
+                        if name in keywords])
+
+
+def restriction(options: list[tuple[bool, ast.expr | None]]) -> Restriction:
+    """What is dumped, from (names the only ones dumped?, the literal listing them) pairs: the
+    others leave theirs out; one that is not a literal leaves it unknown."""
     only: frozenset[str] | None = None
     exclude: frozenset[str] = frozenset()
-    for name in ("only", "exclude", "load_only"):
-        if name in keywords:
-            names = literal_names(keywords[name])
-            if names is None:
-                return UNKNOWN_FIELDS
-            if name == "only":
-                only = names
-            else:
-                exclude |= names
+    for is_only, value in options:
+        names = literal_names(value)
+        if names is None:
+            return UNKNOWN_FIELDS
+        if is_only:
+            only = names
+        else:
+            exclude |= names
     return Restriction(only, exclude)
 
 
@@ -335,20 +341,12 @@ def meta_option(index: Any, schemas: dict, key: Key, option: str, depth: int = 0
 
 def meta_restriction(index: Any, schemas: dict, key: Key) -> Restriction:
     """What `Meta.fields` / `Meta.exclude` / `Meta.load_only` leave dumped."""
-    only: frozenset[str] | None = None
-    exclude: frozenset[str] = frozenset()
+    options = []
     for option in ("fields", "exclude", "load_only"):
         found, _, value = meta_option(index, schemas, key, option)
-        if not found:
-            continue
-        names = literal_names(value)
-        if names is None:
-            return UNKNOWN_FIELDS
-        if option == "fields":
-            only = names
-        else:
-            exclude |= names
-    return Restriction(only, exclude)
+        if found:
+            options.append((option == "fields", value))
+    return restriction(options)
 
 
 def meta_model(index: Any, schemas: dict, key: Key):

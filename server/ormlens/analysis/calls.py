@@ -349,7 +349,7 @@ class Calls:
             if full == "itertools.islice" and len(args) >= 2:
                 stop = args[2] if len(args) >= 3 else args[1]
                 return Value(kind=Kind.COLLECTION, size=Size.BOUNDED if is_constant_scalar(stop) else first.size)
-            if full == "itertools.groupby" and args:
+            if full == queries.GROUPBY and args:
                 # (key, group) pairs, the groups a partition of the iterable (rows stay rows of it;
                 # a loop over them is `partitioned`, see new_loop).
                 group = first.but(source=None) if first.kind is Kind.ROWS else Value(kind=Kind.COLLECTION, size=first.size)

@@ -254,7 +254,7 @@ class FactsBuilder(Statements, Expressions, Calls, CallContexts, FrameworkRows):
         loop = LoopScope(next(self._ids), kind, span, self.short(iter_node), size, it.batched, it.deps, rows_of)
         if isinstance(iter_node, ast.Call):
             callee = self.values.get(id(iter_node.func))
-            loop.partitioned = callee is not None and callee.kind is Kind.EXTERNAL and callee.name == "itertools.groupby"
+            loop.partitioned = callee is not None and callee.kind is Kind.EXTERNAL and callee.name == queries.GROUPBY
         self.facts.loops[loop.id] = loop
         return loop
 

@@ -102,3 +102,5 @@ VALIDATING_DECLARATIONS = frozenset({
 })
 LENGTH_LIMIT_KEYWORDS = frozenset({"max_length", "max_items"})
 
+# Yields (key, group) pairs whose groups split its iterable (calls.py; loops over it are `partitioned`).
+GROUPBY = "itertools.groupby"

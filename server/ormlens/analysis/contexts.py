@@ -181,15 +181,18 @@ class CallContexts:
             tags[tag] = name
             # A row: its loop is the tag. Rows or a query: the tag is a dependency of theirs, so a
             # loop over them has it among its iter_deps.
-            tagged[name] = value.but(loop=tag) if value.kind is Kind.ROW else value.but(deps=value.deps | {tag})
+            # (A row's values depend on the tag too: tests of them are tests of its own state.)
+            tagged[name] = value.but(loop=tag, deps=value.deps | {tag}) if value.kind is Kind.ROW \
+                else value.but(deps=value.deps | {tag})
         walker = self.context_walker(decl, cls, ref, tagged)
+        walker.row_state_deps = frozenset().union(*(v.deps for v in tagged.values() if v.kind is Kind.ROW))
         try:
             walker.exec_FunctionDef(function)
         except RecursionError:
             return ()
         found = []
         for read in walker.facts.relationship_reads:
-            if read.conditional:
+            if read.conditional and not read.row_state:
                 continue  # whether it runs depends on what the callee tests: not known here
             if read.row_loop in tags:
                 found.append(ReadThrough(tags[read.row_loop], read, decl.path, None))
@@ -211,6 +214,7 @@ class CallContexts:
         self.facts.relationship_reads.append(replace(
             read, span=Span.of(node), label=label, row_loop=passed.loop if through.loop is None else through.loop.id,
             loops=loops, source=source, callee_loop=through.loop, conditional=self.conditional(),
+            row_state=self.only_row_state(),
             through=((through.path, read.span, f"the read in `{callee.ref.qualname}`"), *read.through)))
 
 

@@ -113,7 +113,7 @@ class Expressions:
 
     def eval_IfExp(self, node: ast.IfExp) -> Value:
         test = self.eval(node.test)
-        with self.branching():
+        with self.branching(test, node.test):
             body, orelse = self.eval(node.body), self.eval(node.orelse)
         deps = test.deps | body.deps | orelse.deps
         if body.kind is orelse.kind and body.model is not None and body.model is orelse.model:
@@ -138,19 +138,48 @@ class Expressions:
                 not first.rel_path:  # (a related row may be None)
             first = self.eval(rest[0])
             deps, rest = deps | first.deps, rest[1:]
-        with self.branching():  # the other operands run only on some paths
+        with self.branching(unknown(deps), node.values[0]):  # the other operands run only on some paths
             for value in rest:
                 deps = deps | self.eval(value).deps
         return unknown(deps)
 
     @contextmanager
-    def branching(self) -> Iterator[None]:
-        """Evaluate what runs on some paths only (see conditional)."""
+    def branching(self, test: Value | None = None, node: ast.expr | None = None) -> Iterator[None]:
+        """Evaluate what runs on some paths only (see conditional), chosen by `test`'s value (of `node`)."""
+        unsure = not self.row_state(test, node)
         self._branching += 1
+        self._unsure += unsure
         try:
             yield
         finally:
             self._branching -= 1
+            self._unsure -= unsure
+
+    def row_state(self, test: Value | None, node: ast.expr | None = None) -> bool:
+        """Is `test` (evaluated from `node`) a value of the rows a caller passed this walk, and of
+        nothing else (`self.name or self.owner.email`, `if self.module:`)? The path it chooses is
+        taken for every row whose data says so: rows the caller cannot rule out. Not a test of a
+        key: a foreign key (`if not self.account_id:`, a relation read where it is unset loads
+        nothing) or the primary key (`if not self.pk:`, a saved row has one)."""
+        if test is None or not test.deps or not self.row_state_deps or not test.deps <= self.row_state_deps:
+            return False
+        for part in ast.walk(node) if node is not None else ():
+            value = self.values.get(id(part))
+            if value is not None and value.kind is Kind.COLUMN_VALUE and value.model is not None:
+                column = value.model.columns.get(value.name or "")
+                if column is not None and (column.references is not None or column.primary_key):
+                    return False
+        return True
+
+    def only_row_state(self) -> bool:
+        """Is every path condition around what is being walked a test of the walked rows' own
+        state (row_state)? Not in a lambda's body, an `except` handler, a `match` case."""
+        frame = self.frame
+        while frame is not None and frame.kind in ("lambda", "comprehension"):
+            if frame.kind == "lambda":
+                return False
+            frame = frame.parent
+        return self._unsure == 0
 
     def conditional(self) -> bool:
         """Does what is being walked run on some paths of its function only: an `if` arm, a
@@ -298,7 +327,8 @@ class Expressions:
                 self.facts.relationship_reads.append(RelationshipRead(
                     Span.of(node), self.short(node), model, rel, uselist, base.eager, base.loop,
                     self.effective_loops(), base.source, one_parent, base.asynchronous, base.awaitable,
-                    base.rel_path, base.through_many, conditional=self.conditional()))
+                    base.rel_path, base.through_many, conditional=self.conditional(),
+                    row_state=self.only_row_state()))
             if target is None:
                 return unknown(base.deps)
             eager = eager_below(base.eager, attr)

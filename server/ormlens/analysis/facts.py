@@ -136,6 +136,8 @@ class RelationshipRead:
     # Made only on some paths of its function (in an `if` arm, a conditional expression, an
     # `except` handler, a lambda): a caller cannot tell it runs (contexts.py lifts only the others).
     conditional: bool = False
+    # ... and every condition on its path is a test of the walked rows' own state (contexts.py lifts it).
+    row_state: bool = False
 
 
 @dataclass(eq=False)

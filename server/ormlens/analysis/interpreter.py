@@ -148,6 +148,11 @@ class FactsBuilder(Statements, Expressions, Calls, CallContexts, FrameworkRows):
         self._arms: tuple[tuple[int, int], ...] = ()  # the `if` arms being walked (QueryCall.arms)
         self._branching = 0  # conditional expressions, short-circuit operands, handlers being walked
         self._handling = 0   # `except` handlers being walked (QueryCall.exceptional)
+        # Of those paths, how many are chosen by something other than the walked row's own state
+        # (see only_row_state).
+        self._unsure = 0
+        # The dependencies of the rows a walk in a caller's context binds (contexts.walk_in_context).
+        self.row_state_deps: frozenset = frozenset()
         # Per `for` loop: the target name whose items an equality guard can single out, the value
         # bound to it (so a rebinding is seen), and whether the items are distinct (see guarded_loop).
         self._item_guards: dict[int, tuple[str, Value, bool]] = {}
@@ -432,6 +437,7 @@ class FactsBuilder(Statements, Expressions, Calls, CallContexts, FrameworkRows):
         parameters = self.frame.parameters = branch.Parameters(stmt)
         # Its body's paths are its own: an `if` around the definition is not one of them.
         arms, branching, self._arms, self._branching = self._arms, self._branching, (), 0
+        unsure, self._unsure = self._unsure, 0
         try:
             self.bind_parameters(stmt, cls)
             if cls is not None:
@@ -440,7 +446,7 @@ class FactsBuilder(Statements, Expressions, Calls, CallContexts, FrameworkRows):
             self.exec_block(stmt.body)
         finally:
             self.frame = outer
-            self._arms, self._branching = arms, branching
+            self._arms, self._branching, self._unsure = arms, branching, unsure
             function.done = True
             function.signature = branch.signature(stmt, outer.kind == "class", parameters)
 

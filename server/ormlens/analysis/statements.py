@@ -260,9 +260,11 @@ class Statements:
             entered.append((miss or "memo", len(loops)))
         self.frame.exits.extend(entered)
         arms = self._arms
+        unsure = not self.row_state(test, stmt.test) or fills_when_unset(stmt)
         # Names one arm binds and the other leaves: `if not isinstance(xs, list): xs = [xs]`.
         one_armed = assigned_names(stmt.body) ^ assigned_names(stmt.orelse)
         before = {name: self.lookup(name) for name in one_armed}
+        self._unsure += unsure
         try:
             self._arms = arms + ((id(stmt), 0),)
             self.under(when_true, stmt.body)
@@ -274,6 +276,7 @@ class Statements:
             self.under(when_false, stmt.orelse)
         finally:
             self._arms = arms
+            self._unsure -= unsure
         for name, other in before.items():
             # Bounded after the `if` only when bounded on both paths.
             value = self.lookup(name)
@@ -624,3 +627,23 @@ def assigned_names(block: list[ast.stmt]) -> set[str]:
     """Names a block binds by a plain assignment at its own level."""
     return {target.id for stmt in block if isinstance(stmt, ast.Assign)
             for target in stmt.targets if isinstance(target, ast.Name)}
+
+
+def fills_when_unset(stmt: ast.If) -> bool:
+    """`if not self.local_id: self.local_id = ...`: an attribute set the first time the object is
+    saved. A row read from the database has it: the arm is for new objects, not for rows."""
+    test = stmt.test
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        tested = test.operand
+    elif isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Is) and \
+            isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None:
+        tested = test.left
+    else:
+        return False
+    if not isinstance(tested, ast.Attribute):
+        return False
+    text = ast.unparse(tested)
+    return any(isinstance(node, (ast.Assign, ast.AnnAssign)) and
+               any(ast.unparse(target) == text for target in (node.targets if isinstance(node, ast.Assign)
+                                                              else [node.target]))
+               for node in stmt.body)

@@ -194,3 +194,76 @@ def generic_foreign_key():
 
 def generic_foreign_key_prefetched():
     return [a.target for a in Attachment.objects.prefetch_related("target")]
+
+
+# A read chosen by the row's own data runs for every row whose data says so: the caller cannot
+# rule those rows out. A read chosen by the caller's argument, or in a handler, may never run.
+class Board(models.Model):
+    name = models.CharField(max_length=80, blank=True)
+    kind = models.CharField(max_length=10)
+    owner = models.ForeignKey(Account, on_delete=models.CASCADE)
+
+    def __str__(self):
+        return self.name or self.owner.name
+
+    def heading(self):
+        if self.kind == "team":
+            return f"{self.owner.name}'s board"
+        return self.name
+
+    def title(self, verbose):
+        if verbose:
+            return self.owner.name
+        return self.name
+
+    def badge(self):
+        try:
+            return self.name.upper()
+        except AttributeError:
+            return self.owner.name
+
+
+def unnamed_boards_read_their_owner():
+    return [str(b) for b in Board.objects.all()]  # expect: ORM002 "str(b)"
+
+
+def team_boards_read_their_owner():
+    return [b.heading() for b in Board.objects.filter(name="")]  # expect: ORM002 "b.heading()"
+
+
+def unnamed_boards_with_their_owner():
+    return [str(b) for b in Board.objects.select_related("owner")]
+
+
+def the_callers_flag_chooses_the_read():
+    return [b.title(False) for b in Board.objects.all()]
+
+
+def the_read_in_a_handler():
+    return [b.badge() for b in Board.objects.all()]
+
+
+# Tests of a key are not the row's data: a saved row has its primary key, and an attribute the
+# first save fills (`if not self.code: self.code = ...`) is set on every row read back.
+class Card(models.Model):
+    board = models.ForeignKey(Board, on_delete=models.CASCADE)
+    code = models.CharField(max_length=20, blank=True)
+
+    def save(self, *args, **kwargs):
+        if not self.code:
+            self.code = f"{self.board.name}-{self.pk}"
+        super().save(*args, **kwargs)
+
+    def describe(self):
+        if self.pk is None:
+            return self.board.name
+        return self.code
+
+
+def saved_cards_keep_their_code():
+    for card in Card.objects.all():
+        card.save()
+
+
+def saved_cards_have_a_key():
+    return [card.describe() for card in Card.objects.all()]

@@ -334,3 +334,27 @@ class PressingsOfASearchObject(generics.ListAPIView):  # a project object's meth
     def get_queryset(self):
         search = PressingSearch(self.request)
         return search.apply(Pressing.objects.all())
+
+
+# Rows of a reverse foreign key's manager have their parent set: a nested serializer over
+# `album.tracks` reads `track.album` without a query (but not what the album has not loaded).
+class TrackOfAlbumSerializer(serializers.ModelSerializer):
+    album_title = serializers.CharField(source="album.title")
+    album_publisher = serializers.CharField(source="album.publisher.name")  # expect: ORM002 "source=\"album.publisher.name\""
+
+    class Meta:
+        model = Track
+        fields = ["id", "album_title", "album_publisher"]
+
+
+class AlbumWithItsTracksSerializer(serializers.ModelSerializer):
+    tracks = TrackOfAlbumSerializer(many=True)
+
+    class Meta:
+        model = Album
+        fields = ["id", "tracks"]
+
+
+class AlbumsWithTracks(generics.ListAPIView):
+    queryset = Album.objects.prefetch_related("tracks")
+    serializer_class = AlbumWithItsTracksSerializer

@@ -155,3 +155,28 @@ def export_all(db: Session):
 
 def export_loaded(db: Session):
     return export(narrowed(db.query(Dataset).options(selectinload(Dataset.connection)), 10))
+
+
+# A read chosen by the row's own data (`kind`) runs for the rows that have it; one chosen by the
+# caller's flag may never run.
+class Report(Base):
+    __tablename__ = "report"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str]
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id"))
+    dataset: Mapped[Dataset] = relationship()
+
+    def source(self, detailed=False):
+        if self.kind == "linked":
+            return self.dataset.kind
+        if detailed:
+            return self.dataset.describe()
+        return self.kind
+
+
+def linked_reports_read_their_dataset(db: Session):
+    return [r.source() for r in db.scalars(select(Report))]  # expect: ORM002 "r.source()"
+
+
+def linked_reports_with_their_dataset(db: Session):
+    return [r.source() for r in db.scalars(select(Report).options(selectinload(Report.dataset)))]

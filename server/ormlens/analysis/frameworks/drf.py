@@ -296,6 +296,10 @@ def nested_feeds(index: Index, path: str, cls: ClassDecl, depth: int, cache: dic
                        and isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str)), attr)
         steps = tuple(source.split("."))
         eager = frozenset(p[len(steps):] for p in outer.eager if p[:len(steps)] == steps and len(p) > len(steps))
+        # Rows of a reverse foreign key's manager (`item.variations`) have their parent set.
+        model, parent_model = serializer_model(index, index.decl(path), cls), serializer_model(index, decl, parent)
+        if len(steps) == 1 and model is not None and parent_model is not None:
+            eager |= {(name,) for name in set_by_accessor(index, model, steps[0], parent_model)}
         yield eager, f"{parent.name}.{attr} of each row", decl.path, Span.of(value)
 
 
@@ -464,18 +468,24 @@ def parents_set_by_manager(index: Index, decl: ModuleDecl, view: ClassDecl, mode
             node = node.func.value  # strip `.filter(...)`, `.all()`, `.select_related(...)`
         if isinstance(node, ast.Attribute):
             accessors.add(node.attr)
-    loaded = set()
+    return frozenset((name,) for accessor in accessors for name in set_by_accessor(index, model, accessor))
+
+
+def set_by_accessor(index: Index, model, accessor: str, parent=None) -> list[str]:
+    """The forward relations of `model` whose reverse accessor is `accessor` (on `parent`, when
+    known): rows reached through that accessor have them set to the object it hangs from."""
+    found = []
     for rel in model.relationships.values():
-        if rel.django != "one" or not accessors:
+        if rel.django != "one":
             continue
-        parent = index.find_model(rel.target, model.module_path, rel.app_label)
-        for accessor in accessors if parent is not None else ():
-            reverse = index.relationship(parent, accessor)
-            # The reverse accessor declared by this very field (same line, same model).
-            if reverse is not None and reverse.reverse_fk and reverse.target == model.name and \
-                    reverse.line == rel.line:
-                loaded.add((rel.name,))
-    return frozenset(loaded)
+        target = index.find_model(rel.target, model.module_path, rel.app_label)
+        if target is None or (parent is not None and target is not parent):
+            continue
+        reverse = index.relationship(target, accessor)
+        # The reverse accessor declared by this very field (same line, same model).
+        if reverse is not None and reverse.reverse_fk and reverse.target == model.name and reverse.line == rel.line:
+            found.append(rel.name)
+    return found
 
 
 def affected_by(decl: ModuleDecl) -> bool:

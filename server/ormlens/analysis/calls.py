@@ -11,7 +11,7 @@ from ormlens.analysis import queries
 from ormlens.analysis.astutil import guarded_attributes, last_name
 from ormlens.analysis.declarations import ClassDecl
 from ormlens.analysis.facts import FunctionRef, InCall, NullableSum
-from ormlens.analysis.flow import UNKNOWN, Kind, Size, Value, merge_deps, unknown
+from ormlens.analysis.flow import UNKNOWN, Kind, Size, Value, keyed_rows, merge_deps, unknown
 from ormlens.analysis.models import ModelInfo
 from ormlens.analysis.returns import summarize_returns
 from ormlens.analysis.shapes import (
@@ -452,8 +452,10 @@ class Calls:
             return unknown(first.deps)
         if name in ("filter", "map") and len(args) == 2:
             return Value(kind=Kind.COLLECTION, size=args[1].size, deps=merge_deps(args), iterator=True)
-        if name == "dict" and not args:
-            return Value(kind=Kind.COLLECTION, size=Size.BOUNDED)
+        if name == "dict" and not args:  # (`dict(items=rows)`: its keys' rows, as a display's)
+            keyed = () if any(kw.arg is None for kw in node.keywords) else \
+                keyed_rows((kw.arg, self.values.get(id(kw.value), UNKNOWN)) for kw in node.keywords)
+            return Value(kind=Kind.COLLECTION, size=Size.BOUNDED, keyed=keyed)
         if name == "fromkeys" and args:  # dict.fromkeys(xs): the distinct items of xs
             return Value(kind=Kind.COLLECTION, size=first.size, deps=first.deps)
         return UNKNOWN

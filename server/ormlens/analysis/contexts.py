@@ -155,7 +155,7 @@ class CallContexts:
                 returned = summarize_returns(facts)
                 if returned.kind is Kind.UNKNOWN and not facts.generator:
                     returned = one_query(facts.returns) or UNKNOWN
-            memo[key] = returned if returned.kind in (Kind.QUERY, Kind.ROWS, Kind.ROW) else UNKNOWN
+            memo[key] = returned if returned.kind in (Kind.QUERY, Kind.ROWS, Kind.ROW) or returned.keyed else UNKNOWN
         return memo[key]
 
     def context_walker(self, decl, cls, ref: FunctionRef, bound: dict[str, Value]):

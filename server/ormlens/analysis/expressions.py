@@ -12,7 +12,7 @@ from ormlens.analysis import queries
 from ormlens.analysis.astutil import eq_compares, guarded_attributes, last_name
 from ormlens.analysis.declarations import ClassDecl
 from ormlens.analysis.facts import FunctionRef, LoopScope, RelationshipRead, Scan
-from ormlens.analysis.flow import UNKNOWN, Kind, QueryInfo, Size, Value, eager_below, merge_deps, unknown
+from ormlens.analysis.flow import UNKNOWN, Kind, QueryInfo, Size, Value, eager_below, keyed_rows, merge_deps, unknown
 from ormlens.analysis.models import ModelInfo
 from ormlens.analysis.shapes import CONSTANT, holding, is_constant_scalar, looks_like_session, node_handler
 from ormlens.findings import Span
@@ -263,7 +263,10 @@ class Expressions:
 
     def eval_Dict(self, node: ast.Dict) -> Value:
         deps = self.eval_children(node).deps
-        return Value(kind=Kind.COLLECTION, size=Size.BOUNDED, deps=deps)
+        keyed = () if None in node.keys else keyed_rows(
+            (key.value, self.values.get(id(value), UNKNOWN)) for key, value in zip(node.keys, node.values)
+            if isinstance(key, ast.Constant) and isinstance(key.value, str))
+        return Value(kind=Kind.COLLECTION, size=Size.BOUNDED, deps=deps, keyed=keyed)
 
     def eval_Lambda(self, node: ast.Lambda) -> Value:
         for default in [*node.args.defaults, *(d for d in node.args.kw_defaults if d is not None)]:
@@ -436,6 +439,10 @@ class Expressions:
         value = hooks.ask(hooks.SUBSCRIPT_BY_KIND[base.kind], self, node, base, deps)
         if value is not None:
             return value
+        if base.keyed and isinstance(node.slice, ast.Constant):  # `{"items": rows}["items"]`: the rows
+            held = next((value for key, value in base.keyed if key == node.slice.value), None)
+            if held is not None:
+                return held.but(deps=held.deps | deps)
         if isinstance(node.slice, ast.Slice):
             if self.constant_width(node.slice):
                 if base.kind is Kind.ROWS:

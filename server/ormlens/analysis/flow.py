@@ -150,6 +150,8 @@ class Value:
     # An INSERT/UPDATE/DELETE statement being built (`insert(M).values(...)`): "insert", "update",
     # "delete"; `model` is its table's model when known.
     write: str = ""
+    # COLLECTION: a dict display or `dict(k=v)` whose string keys hold rows or a query: (key, value).
+    keyed: tuple[tuple[str, Value], ...] = ()
 
     def but(self, **changes: Any) -> Value:
         """A copy with these fields changed. (dataclasses.replace re-runs __init__ and is ~10x
@@ -192,6 +194,16 @@ def merge_deps(values) -> frozenset[int]:
         if value.deps:
             out = out | value.deps
     return out
+
+
+def keyed_rows(pairs) -> tuple[tuple[str, Value], ...]:
+    """Of a dict's (string key, value) pairs, those that hold rows or a query of a known model
+    (what `d[key]` gives back: Value.keyed); a repeated key is its last value's."""
+    held: dict[str, Value] = {}
+    for key, value in pairs:
+        held[key] = value
+    return tuple((key, value) for key, value in held.items()
+                 if value.kind in (Kind.ROWS, Kind.ROW, Kind.QUERY) and value.model is not None)
 
 
 def eager_below(eager: frozenset[tuple[str, ...]] | None, attr: str) -> frozenset[tuple[str, ...]] | None:

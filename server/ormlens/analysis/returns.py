@@ -19,11 +19,19 @@ def summarize_returns(function: FunctionFacts) -> Value:
     if function.literal_returns:
         return Value(kind=Kind.COLLECTION, size=Size.BOUNDED)  # a loop over its result is bounded
     first = function.returns[0]
+    if first.keyed:
+        return summarize_keyed(function.returns)
     if first.kind is Kind.INSTANCE and isinstance(first.ref, tuple):
         # `return cls(session)`, `return OrderQuerySet(self.model)`: an instance of one project class.
         same = all(v.kind is Kind.INSTANCE and isinstance(v.ref, tuple) and v.ref[1] is first.ref[1]
                    for v in function.returns)
         return Value(kind=Kind.INSTANCE, ref=first.ref, label=first.label) if same else UNKNOWN
+    return summarize_rows(function.returns)
+
+
+def summarize_rows(returns: list[Value]) -> Value:
+    """What the plugin owning the first of these values makes of all of them: rows or a query."""
+    first = returns[0]
     if first.kind is Kind.QUERY and first.query is not None:
         style = first.query.orm
     elif first.is_rowlike:
@@ -31,7 +39,25 @@ def summarize_returns(function: FunctionFacts) -> Value:
     else:
         return UNKNOWN
     summarize = getattr(orm.plugin_for(style), "summarize_returns", None)
-    return summarize(function.returns) if summarize is not None else UNKNOWN
+    return summarize(returns) if summarize is not None else UNKNOWN
+
+
+def summarize_keyed(returns: list[Value]) -> Value:
+    """A dict every `return` gives (`{"items": rows, "total": n}`): for each key they all hold rows
+    or a query at, what those give together (as summarize_returns); UNKNOWN when none is left."""
+    if not all(value.kind is Kind.COLLECTION and value.keyed for value in returns):
+        return UNKNOWN
+    keyed = []
+    for key, _ in returns[0].keyed:
+        held = [next((v for k, v in value.keyed if k == key), None) for value in returns]
+        if any(v is None for v in held):
+            continue
+        summary = summarize_rows(held)  # type: ignore[arg-type]
+        if summary.kind is Kind.UNKNOWN:
+            summary = one_query(held) or UNKNOWN  # type: ignore[arg-type]
+        if summary.kind is not Kind.UNKNOWN:
+            keyed.append((key, summary))
+    return Value(kind=Kind.COLLECTION, size=Size.BOUNDED, keyed=tuple(keyed)) if keyed else UNKNOWN
 
 
 def one_query(returns: list[Value]) -> Value | None:

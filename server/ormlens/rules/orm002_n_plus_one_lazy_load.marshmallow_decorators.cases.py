@@ -4,7 +4,9 @@ parameters is (`schema.dump(result)`, or in a helper it hands both to, which may
 the result: `data["items"]`) dumps what each view it decorates returns, once per object when the
 schema is `many=True` (or the dump says so). The objects' model and loads are those of the query
 the view runs, or the project function whose result it returns runs (`{"items": rows, "total":
-n}`); when they are not known nothing is reported. A line marked `# expect:` must be reported with
+n}`, `dict(items=rows)`), also when that function pages a query its caller passes it (the rows
+are then those of the caller's query, a `.limit(n)` with `n` not a constant no bound); when they
+are not known nothing is reported. A line marked `# expect:` must be reported with
 that code on that exact expression; no other line may be. This file is analysed, never imported."""
 from functools import wraps
 
@@ -155,6 +157,59 @@ class MdRebindBookSchema(Schema):
     shelf = fields.Nested(MdShelfNameSchema)
 
 
+class MdPagedBookSchema(Schema):
+    shelf = fields.Nested(MdShelfNameSchema)  # expect: ORM002 "fields.Nested(MdShelfNameSchema)"
+
+
+class MdPagedShelfSchema(Schema):
+    owner = fields.Nested(MdOwnerSchema)  # expect: ORM002 "fields.Nested(MdOwnerSchema)"
+
+
+class MdEagerPagedBookSchema(Schema):
+    shelf = fields.Nested(MdShelfNameSchema)
+
+
+class MdFivePagedBookSchema(Schema):
+    shelf = fields.Nested(MdShelfNameSchema)
+
+
+class MdCutPagedBookSchema(Schema):
+    shelf = fields.Nested(MdShelfNameSchema)
+
+
+class MdCountedBookSchema(Schema):
+    shelf = fields.Nested(MdShelfNameSchema)
+
+
+# --- a page of whatever query the caller passes ------------------------------------------------------
+
+
+def page_of(query, args):
+    """As many rows as the request asks for: `count` is no bound."""
+    count = args.pop("count")
+    page = args.pop("page") - 1
+    total = query.count()
+    return dict(items=query.offset(count * page).limit(count).all(), total=total)
+
+
+def page_display(query, args):
+    rows = query.offset(args["offset"]).limit(args["count"]).all()
+    return {"items": rows, "total": len(rows)}
+
+
+def first_five(query):
+    return dict(items=query.limit(5).all(), total=query.count())
+
+
+def cut_page(query):
+    rows = query.all()
+    return {"items": rows[:5], "total": len(rows)}
+
+
+def counted(query):
+    return {"items": query.count(), "total": query.count()}
+
+
 # --- must be reported -------------------------------------------------------------------------------
 
 
@@ -174,7 +229,44 @@ class ShelvesView:
         return shelves_page({"q": ""})
 
 
+class PagedBooksView:
+    @checked(None, MdPagedBookSchema(many=True))
+    def get(self, args):
+        query = session.query(MdBook).filter(MdBook.title != "")
+        return page_of(query, args)  # the rows of this query, as many as `args` asks for
+
+
+class PagedShelvesView:
+    @checked(None, MdPagedShelfSchema(many=True))
+    def get(self, args):
+        return page_display(session.query(MdShelf), args)
+
+
 # --- must not be reported ---------------------------------------------------------------------------
+
+
+class EagerPagedBooksView:
+    @checked(None, MdEagerPagedBookSchema(many=True))
+    def get(self, args):
+        return page_of(session.query(MdBook).options(selectinload(MdBook.shelf)), args)
+
+
+class FivePagedBooksView:
+    @checked(None, MdFivePagedBookSchema(many=True))
+    def get(self):
+        return first_five(session.query(MdBook))  # five rows at most
+
+
+class CutPagedBooksView:
+    @checked(None, MdCutPagedBookSchema(many=True))
+    def get(self):
+        return cut_page(session.query(MdBook))  # `rows[:5]`: five rows at most
+
+
+class CountedBooksView:
+    @checked(None, MdCountedBookSchema(many=True))
+    def get(self):
+        return counted(session.query(MdBook))  # its items are a number, not rows
 
 
 @dumped_with(MdLoadedBookSchema(many=True))

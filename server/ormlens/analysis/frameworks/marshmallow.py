@@ -23,7 +23,9 @@ A project decorator factory whose wrapper dumps the wrapped function's result wi
 its parameters is (directly, or in a project helper it passes both to: `schema.dump(data["items"],
 many=True)`) dumps what each view it decorates returns: the view's rows, or those of the project
 functions whose result it returns (`{"items": rows, "total": n}` for an item of it), as those
-functions' facts record the query they run. (Not yet: `fields.Function(lambda obj: ...)`, fields
+functions' facts record the query they run, or, when none of them runs it (a helper paging the
+query its caller passes it), as the values the view's `return`s give hold them (flow.Value.keyed
+for the item). (Not yet: `fields.Function(lambda obj: ...)`, fields
 generated from a model.)"""
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from ormlens.analysis.astutil import last_name
 from ormlens.analysis.declarations import ClassDecl, ModuleDecl
 from ormlens.analysis.dependencies import facts_node
 from ormlens.analysis.facts import FunctionRef
-from ormlens.analysis.flow import Kind, eager_below
+from ormlens.analysis.flow import Kind, Size, eager_below
 from ormlens.analysis.frameworks.api import DeclaredRead, RowCallbacks
 from ormlens.analysis.frameworks.classes import MAX_DEPTH
 from ormlens.analysis.frameworks.marshmallow_schemas import (
@@ -277,6 +279,8 @@ def dumped_objects(index: Any, found: Usages, key: Key, dump: Dump) -> tuple[Mod
     rows); else the schema's `Meta.model` (loads not known)."""
     named = meta_model(index, found.schemas, key)
     rows = query_rows(index, dump) if dump.function is not None and (dump.candidates or dump.sources) else None
+    if rows is None and dump.returned:
+        rows = returned_rows(index, dump)
     if rows is not None and rows[2] == (dump.many is True):
         return rows[0], rows[1], rows[3]
     return named, None, False
@@ -292,6 +296,28 @@ def query_rows(index: Any, dump: Dump) -> tuple[ModelInfo, frozenset, bool, bool
             if found is not None:
                 return found
     return None
+
+
+def returned_rows(index: Any, dump: Dump) -> tuple[ModelInfo, frozenset, bool, bool] | None:
+    """(model, loaded paths, a list?, limited?) of the rows the dumping function's `return`s give
+    (their `dump.key` item: `{"items": rows}`), as its facts record the values, through the
+    project functions it returns the result of; None when no return gives rows of a known query,
+    or they differ in model or shape."""
+    assert dump.function is not None
+    facts = index.function_facts(FunctionRef(dump.path, dump.function))
+    if facts is None:
+        return None
+    rows = []
+    for value in facts.returns:
+        if dump.key is not None:
+            value = next((held for name, held in value.keyed if name == dump.key), None)
+        if value is not None and value.is_rowlike:
+            rows.append(value)
+    if not rows or any(value.eager is None or value.kind is not rows[0].kind or value.model is not rows[0].model
+                       for value in rows):
+        return None
+    eager = frozenset.intersection(*(value.eager for value in rows if value.eager is not None))
+    return rows[0].model, eager, rows[0].kind is Kind.ROWS, all(value.size is Size.BOUNDED for value in rows)
 
 
 def function_rows(index: Any, path: str, function: str, candidates: tuple) -> tuple | None:

@@ -391,6 +391,10 @@ class Dump:
     # Candidates in other functions (module, qualname, candidates): the project functions whose
     # returned value the dumped one is (a view returning a service function's rows).
     sources: tuple[tuple[str, str, tuple[tuple[Span, str], ...]], ...] = ()
+    # A decorator's dump of what `function` returns (`returned`), or of its `key` item: the rows
+    # its returned values hold then say what is dumped when no candidate does.
+    returned: bool = False
+    key: str | None = None
 
 
 @dataclass
@@ -879,7 +883,7 @@ def decorator_dumps(index: Any, decl: ModuleDecl, found: Usages, qualname: str, 
                 others = tuple(source for source in sources if (source[0], source[1]) != (decl.path, qualname))
                 label = f"@{text(lines, decorator, 48)} on {qualname}"
                 dumps.append((key, Dump(decl.path, Span.of(decorator), label, False if page else many, fields,
-                                        qualname, own, others)))
+                                        qualname, own, others, True, result_key or None)))
     return dumps
 
 

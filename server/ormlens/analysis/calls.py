@@ -410,6 +410,9 @@ class Calls:
             value = self.plugin_self(self.frame.cls)
             if value is not None:
                 return value
+            bound = self.super_receiver(args)
+            if bound is not None:
+                return bound  # (its attributes are looked up after the class: expressions.super_member)
         if name == "str" and len(args) == 1 and first.kind is Kind.ROW and first.model is not None:
             self.calls_dunder_str(node, first)
         if name in ("len", "bool") and len(args) == 1 and self.evaluate(node, first, name, node.args[0]) is not None:
@@ -459,6 +462,21 @@ class Calls:
         if name == "fromkeys" and args:  # dict.fromkeys(xs): the distinct items of xs
             return Value(kind=Kind.COLLECTION, size=first.size, deps=first.deps)
         return UNKNOWN
+
+    def super_receiver(self, args: list[Value]) -> Value | None:
+        """`super(C, cls)` / `super()` in a method of a project class, when `self`/`cls` is a row or
+        a model class (a model's method, or a base's method walked for a model): that row or class."""
+        if len(args) == 2:
+            receiver = args[1]
+        elif not args and self.frame.kind == "function" and self.frame.parameters is not None:
+            function = self.frame.parameters.function
+            positional = [*function.args.posonlyargs, *function.args.args]
+            receiver = self.frame.env.get(positional[0].arg, UNKNOWN) if positional else UNKNOWN
+        else:
+            return None
+        if receiver.kind in (Kind.ROW, Kind.MODEL_CLASS) and receiver.model is not None:
+            return receiver
+        return None
 
     def evaluate(self, node: ast.AST, value: Value, how: str, expression: ast.AST,
                  header: Span | None = None) -> Value | None:

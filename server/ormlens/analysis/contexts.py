@@ -106,6 +106,9 @@ class CallContexts:
                 return UNKNOWN
             facts = walker.facts.functions.get(ref.qualname)
             returned = summarize_returns(facts) if facts is not None and facts.done else UNKNOWN
+            if returned is UNKNOWN and facts is not None and facts.done and not facts.generator and \
+                    isinstance(function.body[-1], (ast.Return, ast.Raise)):
+                returned = one_query(facts.returns) or UNKNOWN  # (a query of the model: as returned_query)
             ran = tuple(q for q in walker.facts.query_calls if q.function == ref.qualname and not q.guards)
             memo[key] = (returned, ran)
         returned, ran = memo[key]

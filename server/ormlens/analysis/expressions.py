@@ -290,6 +290,9 @@ class Expressions:
 
     def attribute(self, node: ast.Attribute, base: Value, attr: str, load: bool = True) -> Value:
         kind = base.kind
+        if kind in (Kind.ROW, Kind.MODEL_CLASS) and is_super_call(node.value) and self.frame.cls is not None:
+            method = self.super_member(base, attr)  # `super().save()`: the next class's, self the same
+            return self.member(node, base, attr, load, method) if method is not None else unknown(base.deps)
         value = hooks.ask(hooks.ATTRIBUTE, self, node, base, attr)
         if value is not None:
             return value
@@ -415,10 +418,50 @@ class Expressions:
                     pending.append(parent)
         return None
 
-    def member(self, node: ast.Attribute, base: Value, attr: str, load: bool) -> Value | None:
+    def linearized(self, start: tuple[str, ClassDecl]) -> list[tuple[str, ClassDecl]]:
+        """The project classes of `start`'s method resolution order (depth first, left to right, a
+        class shared by two bases kept at its last place; library bases left out)."""
+        order: list[tuple[str, ClassDecl]] = []
+
+        def visit(entry: tuple[str, ClassDecl], depth: int) -> None:
+            path, cls = entry
+            order.append(entry)
+            module = self.project.decl(path)
+            if module is None or depth > 16:
+                return
+            for base_node in cls.bases:
+                if isinstance(base_node, ast.Subscript):
+                    base_node = base_node.value
+                parent = self.class_of(self.project.eval_static(module, base_node))
+                if parent is not None:
+                    visit(parent, depth + 1)
+
+        visit(start, 0)
+        keys = [(path, cls.name) for path, cls in order]
+        return [entry for i, entry in enumerate(order) if (entry[0], entry[1].name) not in keys[i + 1:]]
+
+    def super_member(self, base: Value, attr: str) -> Value | None:
+        """`super().attr` in a method of class C with `self`/`cls` the row or model class `base`:
+        `attr` of the first class after C in `base`'s class's resolution order that defines it."""
+        start, current = self.class_of(base), self.frame.cls
+        if start is None or current is None:
+            return None
+        order = self.linearized(start)
+        place = next((i for i, (path, cls) in enumerate(order)
+                      if path == current[0] and cls.name == current[1].name), None)
+        if place is None:
+            return None
+        for path, cls in order[place + 1:]:
+            if attr in cls.methods:
+                return self.method_value((path, cls), attr)
+        return None
+
+    def member(self, node: ast.Attribute, base: Value, attr: str, load: bool,
+               method: Value | None = None) -> Value | None:
         """A method (to be called) or a property (read now: its body runs) of a project class."""
-        start = self.class_of(base)
-        method = self.method_value(start, attr) if start is not None else None
+        if method is None:
+            start = self.class_of(base)
+            method = self.method_value(start, attr) if start is not None else None
         if method is None:
             return None
         if method.is_property:
@@ -631,3 +674,7 @@ def combine_collections(op: ast.operator, left: Value, right: Value) -> Value | 
         return left.but(size=size, deps=deps, eager=None if left.eager is None or right.eager is None
                         else left.eager & right.eager, source=None)
     return Value(kind=Kind.COLLECTION, size=size, deps=deps)
+
+
+def is_super_call(node: ast.expr) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "super"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 
 from ormlens.analysis import orm as hooks
 from ormlens.analysis import queries
@@ -51,8 +52,11 @@ class Expressions:
             base = self.eval(target.value)
             if isinstance(target.value, ast.Name) and base.kind is Kind.ROW and base.model is not None and \
                     base.eager is not None and self.project.relationship(base.model, target.attr) is not None:
-                # `obj.event = event`: the row holds it now; reading it later loads nothing.
-                self.rebind(target.value.id, base.but(eager=base.eager | {(target.attr,)}))
+                # `obj.event = event`: the row holds it now; reading it later loads nothing. One
+                # object for every row of the loop (assigned from outside it): what is read on it
+                # loads once, not per row.
+                shared = {(target.attr, "*")} if not value.deps & self.loop_ids() else set()
+                self.rebind(target.value.id, base.but(eager=base.eager | {(target.attr,)} | shared))
         elif isinstance(target, ast.Starred):
             self.bind(target.value, unknown(value.deps))
 
@@ -78,6 +82,8 @@ class Expressions:
             inner = it.inner
             if inner.items:  # tuples: each part comes with the item too
                 return inner.but(deps=inner.deps | deps, items=tuple(i.but(deps=i.deps | deps) for i in inner.items))
+            if inner.kind is Kind.QUERY and inner.query is not None:  # each item another query object
+                inner = inner.but(query=replace(inner.query, made_in=inner.query.made_in | {loop.id}))
             return inner.but(deps=inner.deps | deps, loop=loop.id if inner.kind is Kind.ROW else inner.loop)
         return unknown(deps)
 
@@ -570,7 +576,12 @@ class Expressions:
         if self.is_enum_member(node.elt):
             # [Color(v) for v in xs]: its distinct values are members of the enumeration.
             size = Size.BOUNDED
-        inner = element if element.kind is Kind.ROWS else None
+        # Rows per item, or a query built per item (`[c.widgets.order_by("n") for c in cards]`):
+        # a loop over the list gets them item by item (iterating each then runs it per item).
+        inner = element if element.kind is Kind.ROWS or (
+            element.kind is Kind.QUERY and element.model is not None and element.deps & own_ids) else None
+        if inner is not None and inner.kind is Kind.QUERY and inner.query is not None and inner.query.origin is None:
+            inner = inner.but(query=replace(inner.query, origin=(self.decl.path, Span.of(node.elt))))
         # [xs[i:i + K] for i in range(0, len(xs), K)] is a list of chunks: loops over it are batched.
         return Value(kind=Kind.COLLECTION, size=size, deps=deps, inner=inner,
                      batched=first.batched and len(own) == 1, iterator=isinstance(node, ast.GeneratorExp),

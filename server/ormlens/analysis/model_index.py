@@ -184,8 +184,14 @@ class ModelIndex:
                 for target, backref in other.extra_backrefs:
                     backrefs.setdefault(target, []).append((backref, other))
             self._backrefs = backrefs if self._all_models is not None else None
-        return next((b for b, other in backrefs.get(model.name, [])
-                     if b.name == attr and self._reverse_of(b, other, model)), None)
+        found = next((b for b, other in backrefs.get(model.name, [])
+                      if b.name == attr and self._reverse_of(b, other, model)), None)
+        # A proxy or a multi-table child has its parents' reverse accessors.
+        for parent in model.parents if found is None else ():
+            found = self.relationship(parent, attr)
+            if found is not None:
+                break
+        return found
 
     def _reverse_of(self, backref: RelationshipInfo, declaring: ModelInfo, model: ModelInfo) -> bool:
         """A Django reverse accessor belongs to the model its field's target resolves to (not to

@@ -69,6 +69,9 @@ class ModelInfo:
     # A model of an installed library app, known by name only (orm/django.py library_model): how
     # many rows its table holds is not known either.
     library: bool = False
+    # Django: the concrete models it derives from (multi-table inheritance, proxies), whose reverse
+    # accessors its rows have too.
+    parents: tuple[ModelInfo, ...] = ()
 
     @property
     def django(self) -> bool:

@@ -646,4 +646,4 @@ def fills_when_unset(stmt: ast.If) -> bool:
     return any(isinstance(node, (ast.Assign, ast.AnnAssign)) and
                any(ast.unparse(target) == text for target in (node.targets if isinstance(node, ast.Assign)
                                                               else [node.target]))
-               for node in stmt.body)
+               for part in stmt.body for node in ast.walk(part))

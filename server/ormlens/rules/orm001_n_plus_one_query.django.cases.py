@@ -277,3 +277,34 @@ def shop_products_once(sid, by_shop=None):
 
 def products_for_each_shop(shop_ids):
     return [shop_products_once(sid) for sid in shop_ids]  # expect: ORM001 "shop_products_once(sid)"
+
+
+# A query built per item and kept in a list runs when the list's items are iterated; a proxy
+# model's rows have their concrete model's reverse accessors.
+class Deck(models.Model):
+    title = models.CharField(max_length=80)
+
+
+class DeckView(Deck):
+    class Meta:
+        proxy = True
+
+
+class Slide(models.Model):
+    deck = models.ForeignKey(Deck, on_delete=models.CASCADE)
+    position = models.IntegerField()
+
+
+def slides_of_each_deck():
+    per_deck = [deck.slide_set.order_by("position") for deck in DeckView.objects.all()]
+    return [slide for slides in per_deck for slide in slides]  # expect: ORM001 "slides"
+
+
+def slides_kept_unrun():
+    per_deck = [deck.slide_set.order_by("position") for deck in DeckView.objects.all()]
+    return len(per_deck)
+
+
+def slides_of_three_decks():
+    per_deck = [deck.slide_set.order_by("position") for deck in DeckView.objects.all()[:3]]
+    return [slide for slides in per_deck for slide in slides]

@@ -259,6 +259,9 @@ class Card(models.Model):
             return self.board.name
         return self.code
 
+    def owner_name(self):
+        return self.board.owner.name
+
 
 def saved_cards_keep_their_code():
     for card in Card.objects.all():
@@ -267,3 +270,14 @@ def saved_cards_keep_their_code():
 
 def saved_cards_have_a_key():
     return [card.describe() for card in Card.objects.all()]
+
+
+# One board assigned to every card: what is read on it loads once.
+def owners_of_one_board(board):
+    for card in Card.objects.all():
+        card.board = board
+        print(card.owner_name())
+
+
+def owners_of_each_cards_board():
+    return [card.owner_name() for card in Card.objects.all()]  # expect: ORM002 "card.owner_name()"

@@ -132,6 +132,7 @@ def build_django_model(index: Index, decl: ModuleDecl, cls: ClassDecl) -> ModelI
             return None
     model = ModelInfo(cls.name, decl.path, cls.node.lineno, cls.name.lower(), style="django",
                       abstract=cls.meta_option("abstract") is True)
+    model.parents = tuple(concrete)
     for parent in concrete:  # multi-table inheritance and proxies: the parent's fields
         model.columns.update(parent.columns)
         model.relationships.update(parent.relationships)

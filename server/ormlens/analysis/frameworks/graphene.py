@@ -21,13 +21,15 @@ run time: graphene-django-optimizer) gives, so a relationship read in a resolver
 runs once per object whatever was loaded (ORM001). A resolver that hands the object to a
 DataLoader (`loader.load(self.pk)`) runs no query itself and says nothing.
 
-Resolvers attached at run time (`setattr(schema_type, "resolve_tags", resolve_tags)` on a class
-made with `type()`, for a model chosen at run time) are not followed: neither the type nor the
-model is known."""
+Resolvers attached at run time (`setattr(schema_type, "resolve_tags", resolve_tags)`) count where
+the class they are attached to is listed (below): a query they run is ORM001; the row's model is
+`schema_type._meta.model`, known only at run time, so their reads, and methods called on the row,
+say nothing. Types built with `type(name, bases, attrs)` are not listed (only classes written out are)."""
 
 from __future__ import annotations
 
 import ast
+import re
 
 from ormlens.analysis.declarations import ClassDecl, ImportRef, ModuleDecl
 from ormlens.analysis.dependencies import ALL_MODELS
@@ -219,7 +221,9 @@ MAX_MODULES = 40   # modules naming a function whose calls are read
 
 def per_row_function(b: Interpreter, path: str, stmt: ast.FunctionDef | ast.AsyncFunctionDef) -> RowCallbacks | None:
     """A function graphene calls once per listed object (a resolver attached at run time)."""
-    found = attached(b.project).get((path, stmt.lineno, stmt.col_offset)) if takes_root(stmt) else None
+    if not may_be_attached(b.decl.source, stmt):
+        return None
+    found = attached(b.project).get((path, stmt.lineno, stmt.col_offset))
     if found is None:
         return None
     where_decl, call, owner = found
@@ -227,10 +231,31 @@ def per_row_function(b: Interpreter, path: str, stmt: ast.FunctionDef | ast.Asyn
     return RowCallbacks(None, None, {stmt.name: 0}, (), label, where_decl.path, Span.of(call))
 
 
+def may_be_attached(source: str, stmt: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Could `stmt` be attached (what its module's text says, before reading the project): it takes
+    (root, info), and its module attaches functions or returns it from a factory."""
+    return takes_root(stmt) and ("setattr" in source or re.search(rf"\breturn {stmt.name}\b", source) is not None)
+
+
+RETURNED_DEF = re.compile(r"^\s+return (\w+)\s*$", re.MULTILINE)
+
+
 def holds_per_row_function(b: Interpreter, path: str, stmt: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     """Does `stmt` define (in its body) a function graphene calls per listed object?"""
-    end = stmt.end_lineno or stmt.lineno
-    return any(p == path and stmt.lineno < line <= end for p, line, _ in attached(b.project))
+    source = b.decl.source
+    known = b.plugin_data.setdefault("graphene.returned", {})
+    if id(source) not in known:
+        known.clear()
+        known[id(source)] = "setattr" in source or any(f"def {name}(" in source for name in RETURNED_DEF.findall(source))
+    if not known[id(source)]:
+        return False
+    b.project.body(b.decl, stmt)
+    inner = [node for node in ast.walk(stmt) if node is not stmt and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+             and may_be_attached(source, node)]
+    if not inner:
+        return False
+    found = attached(b.project)
+    return any((path, node.lineno, node.col_offset) in found for node in inner)
 
 
 def attached(index: Index) -> dict:

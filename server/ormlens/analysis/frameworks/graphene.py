@@ -195,11 +195,12 @@ def listed_type(index: Index, decl: ModuleDecl, node: ast.expr) -> tuple[str, st
 
 def affected_by(decl: ModuleDecl) -> bool:
     """A module that may declare or list graphene types."""
-    return "graphene" in decl.source
+    return "graphene" in decl.source or "setattr" in decl.source
 
 
 def forget(index: Index) -> None:
     index.plugin_caches.pop("graphene.usages", None)
+    index.plugin_caches.pop("graphene.attached", None)
 
 
 # --- resolvers attached at run time ------------------------------------------------------------------
@@ -263,7 +264,9 @@ def attached(index: Index) -> dict:
     it is attached to at run time."""
     listed = usages(index)
     cache = index.plugin_caches.setdefault("graphene.attached", {})
-    loaded = len(index.loaded())
+    # Keyed by the texts read (an edit of a body moves the defs it finds), not only their number.
+    loaded = tuple((path, id(decl.source)) for path in index.loaded() if (decl := index.decl(path)) is not None
+                   and ("setattr" in decl.source or "return " in decl.source))
     if cache.get("loaded") == loaded:
         return cache["all"]
     found: dict = {}

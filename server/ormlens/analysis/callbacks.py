@@ -28,9 +28,12 @@ class FrameworkRows:
 
     def framework_loop(self, callbacks: RowCallbacks) -> tuple[LoopScope, Value]:
         """A loop standing for the framework's over the rows, and the row it binds."""
+        model = callbacks.model
         loop = LoopScope(next(self._ids), "framework", callbacks.span, callbacks.label, Size.UNBOUNDED, False,
-                         frozenset(), rows_of=callbacks.model.name, path=callbacks.path)
+                         frozenset(), rows_of=model.name if model is not None else None, path=callbacks.path)
         self.facts.loops[loop.id] = loop
+        if model is None:  # an object of a model not known: what it runs counts, not what it reads
+            return loop, Value(deps=frozenset({loop.id}), label="row")
         row = Value(kind=Kind.ROW, model=callbacks.model, eager=callbacks.eager, loop=loop.id,
                     deps=frozenset({loop.id}), label="row")
         return loop, row
@@ -54,6 +57,22 @@ class FrameworkRows:
         loop, row = self.framework_loop(callbacks)
         self.assign_name(found[0], row.but(label=found[0]))
         self.frame.loops.append(loop)
+
+    def enter_row_function(self, stmt: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        """In a function a framework calls once per row (attached to a class at run time): bind its
+        row parameter and enter the framework's loop."""
+        callbacks = frameworks.per_row_function(self, self.decl.path, stmt) if self.defers else None
+        index = callbacks.methods.get(stmt.name) if callbacks is not None else None
+        positional = [*stmt.args.posonlyargs, *stmt.args.args]
+        if index is None or index >= len(positional):
+            return
+        loop, row = self.framework_loop(callbacks)
+        self.assign_name(positional[index].arg, row.but(label=positional[index].arg))
+        self.frame.loops.append(loop)
+
+    def holds_row_function(self, stmt: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """Does `stmt` define a function a framework calls once per row (so its body is walked)?"""
+        return frameworks.holds_per_row_function(self, self.decl.path, stmt)
 
     def declared_row_reads(self, callbacks: RowCallbacks, qualname: str) -> None:
         """Evaluate each read the class declares (`source="author.name"`, a nested serializer) on a

@@ -442,6 +442,8 @@ class FactsBuilder(Statements, Expressions, Calls, CallContexts, FrameworkRows):
             self.bind_parameters(stmt, cls)
             if cls is not None:
                 self.enter_row_method(stmt, cls)  # a framework calls it once per row
+            else:
+                self.enter_row_function(stmt)  # one a class gets at run time
             self.project.body(self.decl, stmt)  # released after the module was read: put back
             self.exec_block(stmt.body)
         finally:
@@ -465,6 +467,8 @@ class FactsBuilder(Statements, Expressions, Calls, CallContexts, FrameworkRows):
             return False
         if outer.kind == "class" and outer.cls is not None and self.row_parameter_of(stmt, outer.cls):
             return False  # a framework calls it per row
+        if self.holds_row_function(stmt):
+            return False  # it defines one a framework calls per row
         return not units.text_matches(self._lines, stmt, MAY_REPORT)
 
     def exec_ClassDef(self, stmt: ast.ClassDef) -> None:

@@ -28,6 +28,23 @@ def per_row_class(b: Any, cls: tuple) -> RowCallbacks | None:
     return None
 
 
+def per_row_function(b: Any, path: str, stmt: Any) -> RowCallbacks | None:
+    """The first framework's answer for a function (not a method: one attached to a class at run
+    time): the rows it is called once each for."""
+    for framework in FRAMEWORKS:
+        hook = getattr(framework, "per_row_function", None)
+        found = hook(b, path, stmt) if hook is not None else None
+        if found is not None:
+            return found
+    return None
+
+
+def holds_per_row_function(b: Any, path: str, stmt: Any) -> bool:
+    """Does a function define one that a framework calls once per row?"""
+    return any(getattr(framework, "holds_per_row_function", lambda *_: False)(b, path, stmt)
+               for framework in FRAMEWORKS)
+
+
 def forget(index: Any) -> None:
     """A module changed (or files came and went): what the plugins derived from declarations goes."""
     for framework in FRAMEWORKS:

@@ -36,7 +36,7 @@ class RowCallbacks:
     query loads (None: not known, then nothing is reported), and the loop to name: `label` (the
     framework's words), at `span` in module `path` (a view's `serializer_class = ...`)."""
 
-    model: ModelInfo
+    model: ModelInfo | None  # None: rows of a model not known statically (queries count, reads do not)
     eager: frozenset[tuple[str, ...]] | None
     methods: dict[str, int]
     reads: tuple[DeclaredRead, ...]
@@ -51,6 +51,10 @@ class FrameworkPlugin(Protocol):
 
     def per_row_class(self, b: Interpreter, cls: tuple[str, ClassDecl]) -> RowCallbacks | None:
         """The rows this framework calls `cls` once each for; None when it does not."""
+
+    # Optional: `per_row_function(b, path, stmt)`, the rows a function (not a method: one a class
+    # gets at run time) is called once each for, and `holds_per_row_function(b, path, stmt)`,
+    # whether a function defines such a function (then its body is walked in the module's pass).
 
     def affected_by(self, decl) -> bool:
         """Does this module hold what the plugin derives for other modules (then a change of it,

@@ -261,8 +261,13 @@ class Expressions:
             Size.BOUNDED if all(s is Size.BOUNDED for s in spread) else Size.UNKNOWN
         models = {e.model for e in elements if e.kind is Kind.ROW}
         if elements and len(models) == 1 and all(e.kind is Kind.ROW for e in elements):
-            return Value(kind=Kind.ROWS, model=models.pop(), size=size, deps=deps, eager=None)
-        return Value(kind=Kind.COLLECTION, size=size, deps=deps)
+            # What every row written into it loaded (`queue = [ingredient]`, then `queue.pop(0)`).
+            eager = None if any(e.eager is None for e in elements) else frozenset.intersection(
+                *(e.eager for e in elements))
+            return Value(kind=Kind.ROWS, model=models.pop(), size=size, deps=deps, eager=eager)
+        # A tuple written out gives its parts to a tuple target (`pending, seen = [card], set()`).
+        parts = tuple(elements) if isinstance(node, ast.Tuple) and not spread else ()
+        return Value(kind=Kind.COLLECTION, size=size, deps=deps, items=parts)
 
     eval_Tuple = eval_List
     eval_Set = eval_List
@@ -648,7 +653,6 @@ class Expressions:
                         span, self.short_span(span), loop.label, self.short(compare), outer_loop, kind,
                         loop.iterable, loop.target, Span.of(inner_node), Span.of(outer_node),
                         loop.yields_target))
-                    return True
                     return True
         return False
 

@@ -281,3 +281,25 @@ def owners_of_one_board(board):
 
 def owners_of_each_cards_board():
     return [card.owner_name() for card in Card.objects.all()]  # expect: ORM002 "card.owner_name()"
+
+
+# A list written out of rows holds what they loaded: a queue drained item by item (`pending =
+# [card]`, `pending.pop(0)`) reads, on the caller's row too, what its rows did not load.
+def cards_next_to(card):
+    pending, seen, codes = [card], {card.pk}, []
+    while pending:
+        current = pending.pop(0)
+        for other in current.board.card_set.all():
+            if other.pk not in seen:
+                seen.add(other.pk)
+                codes.append(other.code)
+                pending.append(other)
+    return codes
+
+
+def cards_next_to_each():
+    return [cards_next_to(card) for card in Card.objects.all()]  # expect: ORM002 "cards_next_to(card)"
+
+
+def cards_next_to_one(pk):
+    return cards_next_to(Card.objects.get(pk=pk))

@@ -61,6 +61,8 @@ class ModuleDecl:
     outline: int = 0
     bodies: list[tuple[int, int] | None] = field(default_factory=list)
     words: tuple[str, frozenset[str]] | None = None  # (its text, the identifiers in it), when asked (callers.py)
+    # What plugins derive from this text alone, once (a changed text is a new ModuleDecl).
+    derived: dict = field(default_factory=dict)
 
     def function_node(self, qualname: str) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef | None, ClassDecl | None]:
         """A module-level function (`name`) or a method (`Class.name`), and its class."""

@@ -139,10 +139,11 @@ def parameter(b: Interpreter, function: ast.FunctionDef | ast.AsyncFunctionDef, 
 
 
 def run_python_functions(b: Interpreter) -> frozenset[str]:
-    """The module's functions its migrations run with `RunPython(...)` (found once per module)."""
-    names = b.plugin_data.get("django.run_python")
+    """The module's functions its migrations run with `RunPython(...)` (found once per module text:
+    every walk of one of its functions asks)."""
+    names = b.decl.derived.get("django.run_python")
     if names is None:
-        names = b.plugin_data["django.run_python"] = _run_python_functions(b)
+        names = b.decl.derived["django.run_python"] = _run_python_functions(b)
     return names
 
 

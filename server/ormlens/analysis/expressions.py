@@ -164,12 +164,24 @@ class Expressions:
     def row_state(self, test: Value | None, node: ast.expr | None = None) -> bool:
         """Is `test` (evaluated from `node`) a value of the rows a caller passed this walk, and of
         nothing else (`self.name or self.owner.email`, `if self.module:`)? The path it chooses is
-        taken for every row whose data says so: rows the caller cannot rule out. Not a test of a
-        key: a foreign key (`if not self.account_id:`, a relation read where it is unset loads
-        nothing) or the primary key (`if not self.pk:`, a saved row has one)."""
-        if test is None or not test.deps or not self.row_state_deps or not test.deps <= self.row_state_deps:
+        taken for every row whose data says so: rows the caller cannot rule out. Not a test of
+        whether a key is set: a foreign key (`if not self.account_id:`, a relation read where it is
+        unset loads nothing) or the primary key (`if self.pk is None:`, a saved row has one)."""
+        if test is None or not test.deps or not self.row_state_deps:
             return False
-        for part in ast.walk(node) if node is not None else ():
+        # ... or of the items of a loop over what those rows hold (`for c in unit.conversions.all():
+        # if c.space == space:`): each item's own data too.
+        allowed = self.row_state_deps | {loop.id for loop in self.frame.loops if loop.iter_deps & self.row_state_deps}
+        if not test.deps <= allowed:
+            return False
+        parts = list(ast.walk(node)) if node is not None else []
+        # A key compared to a value (`c.space_id == space.id`) picks rows by data, as any column.
+        compared = {id(side) for part in parts if isinstance(part, ast.Compare) and
+                    not all(isinstance(op, (ast.Is, ast.IsNot)) for op in part.ops)
+                    for side in (part.left, *part.comparators)}
+        for part in parts:
+            if id(part) in compared:
+                continue
             value = self.values.get(id(part))
             if value is not None and value.kind is Kind.COLUMN_VALUE and value.model is not None:
                 column = value.model.columns.get(value.name or "")

@@ -248,6 +248,7 @@ def the_read_in_a_handler():
 class Card(models.Model):
     board = models.ForeignKey(Board, on_delete=models.CASCADE)
     code = models.CharField(max_length=20, blank=True)
+    assignee = models.ForeignKey(Account, null=True, on_delete=models.SET_NULL, related_name="+")
 
     def save(self, *args, **kwargs):
         if not self.code:
@@ -303,3 +304,27 @@ def cards_next_to_each():
 
 def cards_next_to_one(pk):
     return cards_next_to(Card.objects.get(pk=pk))
+
+
+# In a loop over what the passed row holds, a test of each item's own data (a key compared to a
+# value too) picks items by data; a test that a key is unset picks the items whose relation is empty.
+def assignees_of_coded_cards(board):
+    names = []
+    for card in board.card_set.all():
+        if card.code and card.board_id == board.pk:
+            names.append(card.assignee.name)
+    return names
+
+
+def assignees_on_each_board():
+    return [assignees_of_coded_cards(b) for b in Board.objects.all()]  # expect: ORM002 "assignees_of_coded_cards(b)"
+
+
+def assignee_if_unset(card):
+    if card.assignee_id is None:
+        return card.assignee
+    return None
+
+
+def unassigned_cards():
+    return [assignee_if_unset(card) for card in Card.objects.all()]

@@ -45,6 +45,16 @@ class RecipeChoiceField(forms.ModelChoiceField):
         return obj.kitchen.name  # expect: ORM002 "obj.kitchen"
 
 
+class ShelfChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.kitchen.name  # (its only form loads `kitchen`)
+
+
+class TitleChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.title  # (instead of __str__: a column only)
+
+
 # --- must be reported ----------------------------------------------------------------------------
 
 
@@ -66,6 +76,8 @@ class MenuForm(forms.Form):
     recipes = forms.ModelMultipleChoiceField(queryset=Recipe.objects.all(),  # expect: ORM002 "Recipe.objects.all()"
                                              widget=forms.CheckboxSelectMultiple)
     favourite = RecipeChoiceField(queryset=Recipe.objects.order_by("title"))
+    starter = forms.ModelChoiceField(Recipe.objects.exclude(title=""), required=False)  # expect: ORM002 "Recipe.objects.exclude(title=\"\")"
+    choice = forms.ModelChoiceField(queryset=Portion.objects.all(), widget=forms.RadioSelect())  # expect: ORM002 "Portion.objects.all()"
 
 
 # --- must not be reported ------------------------------------------------------------------------
@@ -102,6 +114,11 @@ class LoadedPortionForm(forms.Form):
         super().__init__(*args, **kwargs)
         portions = Portion.objects.select_related("measure").filter(grams__gt=0)
         self.fields["portion"].queryset = portions
+
+
+class ShelfPickerForm(forms.Form):
+    shelf = ShelfChoiceField(queryset=Shelf.objects.select_related("kitchen"))
+    recipe = TitleChoiceField(queryset=Recipe.objects.all())
 
 
 class TypedRecipeForm(forms.Form):

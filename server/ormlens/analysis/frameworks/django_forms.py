@@ -44,6 +44,7 @@ class Choices:
     """A choice field's rows: the form and field, the queryset node, its model and what it loads,
     and the project field class that labels the rows itself (None: `str(row)`)."""
 
+    path: str  # the form's module
     form: str
     field: str
     node: ast.expr
@@ -251,7 +252,7 @@ def choice_lists(index: Index, decl: ModuleDecl, form: ClassDecl, cache: dict) -
             loaded = with_managers(index, model, text.called | {"get_queryset"}, text.found)
             if loaded is None or loaded[1]:
                 continue  # loads every relation, or what is computed at run time: not known
-            found.append(Choices(form.name, name, placed(value), model, loaded[0], labeller))
+            found.append(Choices(decl.path, form.name, name, placed(value), model, loaded[0], labeller))
     cache[key] = found
     return found
 
@@ -276,12 +277,10 @@ def labelled_rows(index: Index, decl: ModuleDecl, field: ClassDecl, cache: dict)
     models = {id(choices.model) for choices in uses}
     first = min(uses, key=lambda choices: len(choices.eager))
     label = label_of(first) if len(uses) == 1 else f"{label_of(first)} (and {len(uses) - 1} more)"
-    where = next(path for path, _ in forms_with(index, field.name) if any(c is first for c in
-                                                                            uses_in(index, path, field.name, cache)))
     if len(models) > 1:
-        return RowCallbacks(None, None, {LABEL_METHOD: 1}, (), label, where, Span.of(first.node))
+        return RowCallbacks(None, None, {LABEL_METHOD: 1}, (), label, first.path, Span.of(first.node))
     eager = frozenset.intersection(*(choices.eager for choices in uses))
-    return RowCallbacks(first.model, eager, {LABEL_METHOD: 1}, (), label, where, Span.of(first.node))
+    return RowCallbacks(first.model, eager, {LABEL_METHOD: 1}, (), label, first.path, Span.of(first.node))
 
 
 def forms_with(index: Index, name: str):

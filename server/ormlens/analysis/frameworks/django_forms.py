@@ -31,6 +31,7 @@ from ormlens.analysis.frameworks.django_tables2 import Text, is_method, manager_
 from ormlens.analysis.models import ModelInfo
 from ormlens.analysis.orm.api import Index, Interpreter
 from ormlens.findings import Span
+from ormlens.positions import shared_lines
 
 NAME = "django_forms"
 PACKAGE = "django.forms."
@@ -155,6 +156,8 @@ def init_assignments(index: Index, decl: ModuleDecl, form: ClassDecl):
     if init is None:
         return querysets, widgets, {}
     index.read_function(FunctionRef(decl.path, f"{form.name}.__init__"))  # (an edit of it counts)
+    if not any(".queryset" in line for line in shared_lines(decl.source)[init.lineno - 1:init.end_lineno]):
+        return querysets, widgets, {}  # (its body is not put back for nothing)
     restore(index, decl, init)
     for node in ast.walk(init):
         if not isinstance(node, ast.Assign):

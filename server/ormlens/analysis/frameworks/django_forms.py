@@ -156,7 +156,7 @@ def init_assignments(index: Index, decl: ModuleDecl, form: ClassDecl):
     if init is None:
         return querysets, widgets, {}
     index.read_function(FunctionRef(decl.path, f"{form.name}.__init__"))  # (an edit of it counts)
-    if not any(".queryset" in line for line in shared_lines(decl.source)[init.lineno - 1:init.end_lineno]):
+    if not any("fields[" in line for line in shared_lines(decl.source)[init.lineno - 1:init.end_lineno]):
         return querysets, widgets, {}  # (its body is not put back for nothing)
     restore(index, decl, init)
     for node in ast.walk(init):

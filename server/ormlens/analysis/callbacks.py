@@ -77,18 +77,19 @@ class FrameworkRows:
     def declared_row_reads(self, callbacks: RowCallbacks, qualname: str) -> None:
         """Evaluate each read the class declares (`source="author.name"`, a nested serializer) on a
         row, at the declaration, inside the framework's loop."""
-        if not callbacks.reads:
-            return
-        outer = self.frame
-        self.push_frame("function", None, qualname)
-        try:
-            loop, row = self.framework_loop(callbacks)
-            self.frame.loops.append(loop)
-            self.assign_name(ROW_NAME, row)
-            for read in callbacks.reads:
-                self.eval(synthetic_read(read.path, read.many, self.first_line(read.node), read.call))
-        finally:
-            self.frame = outer
+        for rows in (callbacks, *callbacks.more):
+            if not rows.reads:
+                continue
+            outer = self.frame
+            self.push_frame("function", None, qualname)
+            try:
+                loop, row = self.framework_loop(rows)
+                self.frame.loops.append(loop)
+                self.assign_name(ROW_NAME, row)
+                for read in rows.reads:
+                    self.eval(synthetic_read(read.path, read.many, self.first_line(read.node), read.call))
+            finally:
+                self.frame = outer
 
     def first_line(self, node: ast.expr) -> ast.expr:
         """A declaration over several lines, placed on its first (what names a finding there)."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ormlens.analysis.frameworks import django_admin, django_tables2, drf, graphene, marshmallow
+from ormlens.analysis.frameworks import django_admin, django_forms, django_tables2, drf, graphene, marshmallow
 from ormlens.analysis.frameworks.api import FrameworkPlugin, RowCallbacks
 
 FRAMEWORKS: tuple[FrameworkPlugin, ...] = (
@@ -16,6 +16,7 @@ FRAMEWORKS: tuple[FrameworkPlugin, ...] = (
     marshmallow,  # type: ignore[assignment]
     django_tables2,  # type: ignore[assignment]
     graphene,  # type: ignore[assignment]
+    django_forms,  # type: ignore[assignment]
 )
 
 

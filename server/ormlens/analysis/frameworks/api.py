@@ -44,6 +44,9 @@ class RowCallbacks:
     path: str
     span: Span
     notes: tuple[str, ...] = field(default=())
+    # Further rows the class's declarations are evaluated on, each with its own model and loop (a
+    # form's choice fields): only their `reads` count (the methods are the first's).
+    more: tuple[RowCallbacks, ...] = field(default=())
 
 
 class FrameworkPlugin(Protocol):

@@ -52,6 +52,9 @@ class LoopScope:
     # it runs once per item. Any other `while` (retries, polling, pages) is only a scope.
     drains: bool = False
     worklist: bool = False  # a draining `while` whose body adds to what it drains (a graph walk)
+    # A `while` that steps a variable up to a bound the data sets (`while day <= routine.end:
+    # ...; day += delta`): it runs once per step, as many as the data says.
+    counted: bool = False
     asynchronous: bool = False  # `async for` (and its comprehension form)
     # Its items are groups that split one collection (`itertools.groupby`): a loop over an item's
     # group, across all items, visits each element once (N, not N·M).
@@ -61,7 +64,8 @@ class LoopScope:
     @property
     def repeats(self) -> bool:
         """Does its body run once per item of something of unbounded (or unknown) size?"""
-        return (self.kind != "while" or self.drains) and not self.batched and self.size is not Size.BOUNDED
+        return (self.kind != "while" or self.drains or self.counted) and not self.batched and \
+            self.size is not Size.BOUNDED
 
 
 @dataclass(eq=False)

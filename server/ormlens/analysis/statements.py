@@ -438,13 +438,35 @@ class Statements:
         # polling loop, pages): it is a scope (a `break` in it leaves it, not the enclosing
         # `for`), never a loop that repeats a query (see LoopScope.repeats).
         it = self.eval(stmt.test)
-        loop = self.new_loop("while", Span.of(stmt.test), stmt.test, unknown(it.deps))
+        counter = self.counted_by_data(stmt)
+        loop = self.new_loop("while", Span.of(stmt.test), stmt.test, unknown(it.deps) if counter is None
+                             else Value(kind=Kind.COLLECTION, size=Size.UNBOUNDED, deps=it.deps))
+        if counter is not None:
+            loop.counted, loop.label = True, f"while {loop.label}"
         self.frame.loops.append(loop)
+        if counter is not None:  # the counter is the loop's item: what uses it depends on the step
+            value = self.lookup(counter)
+            self.rebind(counter, value.but(deps=value.deps | {loop.id}))
         try:
             self.exec_block(stmt.body)
         finally:
             self.frame.loops.pop()
         self.exec_block(stmt.orelse)
+
+    def counted_by_data(self, stmt: ast.While) -> str | None:
+        """The counter of `while day <= routine.end: ...; day += step`: a name compared (<, <=, >,
+        >=) to a row's column, that the body steps on every turn (`+=`/`-=` in its own block, not
+        under an `if`). A bound written in the code, a setting or a parameter is not the data's."""
+        test = stmt.test
+        if not isinstance(test, ast.Compare) or len(test.ops) != 1 or \
+                not isinstance(test.ops[0], (ast.Lt, ast.LtE, ast.Gt, ast.GtE)) or not isinstance(test.left, ast.Name):
+            return None
+        name = test.left.id
+        if not any(isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id == name
+                   and isinstance(node.op, (ast.Add, ast.Sub)) for node in stmt.body):
+            return None
+        bound = self.values.get(id(test.comparators[0]))
+        return name if bound is not None and bound.kind is Kind.COLUMN_VALUE and bound.model is not None else None
 
     def exec_draining_while(self, stmt: ast.While, collection: ast.Name, takes: list[ast.Call]) -> None:
         """`while todo: x = todo.pop()`, `while (row := next(it, None)) is not None`: a loop over

@@ -1,11 +1,13 @@
 """ORM001 examples, Django. A line marked `# expect:` must be reported with that code on that
 exact expression; no other line may be. This file is analysed, never imported."""
+import datetime
 import requests
 from django.core.cache import cache
 from django.db import models
 from django.shortcuts import get_object_or_404
 
 REGIONS = ("north", "south")
+ONE_DAY = datetime.timedelta(days=1)
 
 
 class SaleQuerySet(models.QuerySet):
@@ -308,3 +310,38 @@ def slides_kept_unrun():
 def slides_of_three_decks():
     per_deck = [deck.slide_set.order_by("position") for deck in DeckView.objects.all()[:3]]
     return [slide for slides in per_deck for slide in slides]
+
+
+# A `while` stepping a date up to a row's column runs once per step: as many as the data says.
+class Season(models.Model):
+    start = models.DateField()
+    end = models.DateField()
+
+    def match_days(self):
+        days = []
+        day = self.start
+        while day <= self.end:
+            if Fixture.objects.filter(season=self, date=day).exists():  # expect: ORM001 "Fixture.objects.filter(season=self, date=day).exists()"
+                days.append(day)
+            day += ONE_DAY
+        return days
+
+    def first_weeks(self):
+        weeks, week = [], 0
+        while week < 3:  # a bound written in the code
+            weeks.append(Fixture.objects.filter(season=self, week=week).count())
+            week += 1
+        return weeks
+
+    def days_until(self, last):
+        found, day = [], self.start
+        while day <= last:  # a bound the caller gives
+            found.append(Fixture.objects.filter(season=self, date=day).exists())
+            day += ONE_DAY
+        return found
+
+
+class Fixture(models.Model):
+    season = models.ForeignKey(Season, on_delete=models.CASCADE)
+    date = models.DateField()
+    week = models.IntegerField()

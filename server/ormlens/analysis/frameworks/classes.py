@@ -32,6 +32,31 @@ def derives_from(index: Index, decl: ModuleDecl, cls: ClassDecl, accept: Callabl
                                      for base_decl, base in project_bases(index, decl, cls))
 
 
+def class_attribute(index: Index, decl: ModuleDecl, cls: ClassDecl, name: str,
+                    depth: int = 0) -> tuple[ModuleDecl, ast.expr] | None:
+    """(module, value) of a class attribute as Python finds it: `cls`'s own, else a project base's."""
+    value = cls.attr_value(name)
+    if value is not None:
+        return decl, value
+    for base_decl, base in project_bases(index, decl, cls) if depth < MAX_DEPTH else ():
+        found = class_attribute(index, base_decl, base, name, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+def method_owner(index: Index, decl: ModuleDecl, cls: ClassDecl, name: str,
+                 depth: int = 0) -> tuple[ModuleDecl, ClassDecl] | None:
+    """The class (`cls` or a project base of it) that defines method `name`."""
+    if name in cls.methods:
+        return decl, cls
+    for base_decl, base in project_bases(index, decl, cls) if depth < MAX_DEPTH else ():
+        found = method_owner(index, base_decl, base, name, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
 def meta_class(index: Index, decl: ModuleDecl, cls: ClassDecl, depth: int = 0) -> tuple[ModuleDecl, ast.ClassDef] | None:
     """(module, the `Meta` class) of `cls` as Python finds it: its own, else a project base's."""
     for stmt in cls.node.body:

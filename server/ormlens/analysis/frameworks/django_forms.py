@@ -26,7 +26,7 @@ from ormlens.analysis.dependencies import ALL_MODELS
 from ormlens.analysis.facts import FunctionRef
 from ormlens.analysis.flow import Kind, Value
 from ormlens.analysis.frameworks.api import DeclaredRead, RowCallbacks
-from ormlens.analysis.frameworks.classes import MAX_DEPTH, derives_from, project_bases
+from ormlens.analysis.frameworks.classes import class_attribute, derives_from, method_owner
 from ormlens.analysis.frameworks.django_tables2 import Text, is_method, manager_model, restore, with_managers
 from ormlens.analysis.models import ModelInfo
 from ormlens.analysis.orm.api import Index, Interpreter
@@ -124,18 +124,6 @@ def field_class(index: Index, decl: ModuleDecl, call: ast.expr | None, cache: di
     return "project", (index.decl(callee.ref[0]), callee.ref[1])
 
 
-def declared_field(index: Index, decl: ModuleDecl, form: ClassDecl, name: str, depth: int = 0):
-    """(module, the field's call) of a field the form or a project base declares in its body."""
-    value = form.attr_value(name)
-    if value is not None:
-        return decl, value
-    for base_decl, base in project_bases(index, decl, form) if depth < MAX_DEPTH else ():
-        found = declared_field(index, base_decl, base, name, depth + 1)
-        if found is not None:
-            return found
-    return None
-
-
 def field_key(target: ast.expr, attr: str) -> str | None:
     """`self.fields["unit"].<attr>` -> "unit"."""
     if not (isinstance(target, ast.Attribute) and target.attr == attr and isinstance(target.value, ast.Subscript)):
@@ -178,29 +166,6 @@ def lists_choices(index: Index, decl: ModuleDecl, widget: ast.expr) -> bool:
     return isinstance(node, (ast.Name, ast.Attribute)) and forms_name(index.eval_static(decl, node)) in LISTING_WIDGETS
 
 
-def class_widget(index: Index, decl: ModuleDecl, cls: ClassDecl, depth: int = 0):
-    """(module, value) of a project field class's `widget = ...` (its own or a project base's)."""
-    value = cls.attr_value("widget")
-    if value is not None:
-        return decl, value
-    for base_decl, base in project_bases(index, decl, cls) if depth < MAX_DEPTH else ():
-        found = class_widget(index, base_decl, base, depth + 1)
-        if found is not None:
-            return found
-    return None
-
-
-def overrides_label(index: Index, decl: ModuleDecl, cls: ClassDecl, depth: int = 0) -> tuple[str, str] | None:
-    """(path, class name) of the project class (`cls` or a base) that defines label_from_instance."""
-    if LABEL_METHOD in cls.methods:
-        return decl.path, cls.name
-    for base_decl, base in project_bases(index, decl, cls) if depth < MAX_DEPTH else ():
-        found = overrides_label(index, base_decl, base, depth + 1)
-        if found is not None:
-            return found
-    return None
-
-
 def choice_lists(index: Index, decl: ModuleDecl, form: ClassDecl, cache: dict) -> list[Choices]:
     """The choice fields of `form` whose rows are listed, one per queryset they may be given."""
     key = ("choices", decl.path, form.name)
@@ -212,7 +177,7 @@ def choice_lists(index: Index, decl: ModuleDecl, form: ClassDecl, cache: dict) -
         [name for name in querysets if form.attr_value(name) is None]
     found: list[Choices] = []
     for name in dict.fromkeys(names):
-        declared = declared_field(index, decl, form, name)
+        declared = class_attribute(index, decl, form, name)
         if declared is None:
             continue  # (a field a ModelForm generates: not declared)
         field_decl, call = declared
@@ -226,9 +191,10 @@ def choice_lists(index: Index, decl: ModuleDecl, form: ClassDecl, cache: dict) -
         labeller = None
         if kind[0] == "project":
             sub_decl, sub = kind[1]
-            labeller = overrides_label(index, sub_decl, sub)
+            owner = method_owner(index, sub_decl, sub, LABEL_METHOD)
+            labeller = (owner[0].path, owner[1].name) if owner is not None else None
             if widget is None:
-                own = class_widget(index, sub_decl, sub)
+                own = class_attribute(index, sub_decl, sub, "widget")
                 if own is not None:
                     widget_decl, widget = own
         if widget is not None and not lists_choices(index, widget_decl, widget):

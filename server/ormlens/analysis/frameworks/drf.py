@@ -21,7 +21,7 @@ from ormlens.analysis.declarations import ClassDecl, ModuleDecl
 from ormlens.analysis.facts import FunctionRef
 from ormlens.analysis.flow import Kind, Value
 from ormlens.analysis.frameworks.api import DeclaredRead, RowCallbacks
-from ormlens.analysis.frameworks.classes import MAX_DEPTH, derives_from, project_bases
+from ormlens.analysis.frameworks.classes import MAX_DEPTH, derives_from, method_owner, project_bases
 from ormlens.analysis.frameworks.django_lookups import literal_lookups
 from ormlens.analysis.orm.api import Index, Interpreter
 from ormlens.findings import Span
@@ -417,18 +417,6 @@ def class_of(index: Index, value: Value) -> tuple[ModuleDecl, ClassDecl] | None:
         target = index.decl(value.model.module_path)
         cls = target.classes.get(value.model.name) if target is not None else None
         return (target, cls) if cls is not None else None
-    return None
-
-
-def method_owner(index: Index, decl: ModuleDecl, cls: ClassDecl, name: str,
-                 depth: int = 0) -> tuple[ModuleDecl, ClassDecl] | None:
-    """The class (`cls` or a project base of it) that defines method `name`."""
-    if name in cls.methods:
-        return decl, cls
-    for base_decl, base in project_bases(index, decl, cls) if depth < MAX_DEPTH else ():
-        found = method_owner(index, base_decl, base, name, depth + 1)
-        if found is not None:
-            return found
     return None
 
 

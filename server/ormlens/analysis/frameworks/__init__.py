@@ -29,12 +29,18 @@ def per_row_class(b: Any, cls: tuple) -> RowCallbacks | None:
     return None
 
 
+# The plugins that have the optional hooks (asked for every function walked: looked up once).
+FUNCTION_HOOKS = tuple(hook for framework in FRAMEWORKS
+                       if (hook := getattr(framework, "per_row_function", None)) is not None)
+HOLDING_HOOKS = tuple(hook for framework in FRAMEWORKS
+                      if (hook := getattr(framework, "holds_per_row_function", None)) is not None)
+
+
 def per_row_function(b: Any, path: str, stmt: Any) -> RowCallbacks | None:
     """The first framework's answer for a function (not a method: one attached to a class at run
     time): the rows it is called once each for."""
-    for framework in FRAMEWORKS:
-        hook = getattr(framework, "per_row_function", None)
-        found = hook(b, path, stmt) if hook is not None else None
+    for hook in FUNCTION_HOOKS:
+        found = hook(b, path, stmt)
         if found is not None:
             return found
     return None
@@ -42,8 +48,7 @@ def per_row_function(b: Any, path: str, stmt: Any) -> RowCallbacks | None:
 
 def holds_per_row_function(b: Any, path: str, stmt: Any) -> bool:
     """Does a function define one that a framework calls once per row?"""
-    return any(getattr(framework, "holds_per_row_function", lambda *_: False)(b, path, stmt)
-               for framework in FRAMEWORKS)
+    return any(hook(b, path, stmt) for hook in HOLDING_HOOKS)
 
 
 def forget(index: Any) -> None:

@@ -233,9 +233,11 @@ def per_row_function(b: Interpreter, path: str, stmt: ast.FunctionDef | ast.Asyn
 
 
 def may_be_attached(source: str, stmt: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    """Could `stmt` be attached (what its module's text says, before reading the project): it takes
-    (root, info), and its module attaches functions or returns it from a factory."""
-    return takes_root(stmt) and ("setattr" in source or re.search(rf"\breturn {stmt.name}\b", source) is not None)
+    """Could `stmt` be attached (what its module's text says, before reading the project): its module
+    is about graphene, it takes (root, info), and its module attaches functions or returns it from a
+    factory. (A module of decorators returns its inner defs too: the first test keeps those out.)"""
+    return "graphene" in source and takes_root(stmt) and (
+        "setattr" in source or re.search(rf"\breturn {stmt.name}\b", source) is not None)
 
 
 RETURNED_DEF = re.compile(r"^\s+return (\w+)\s*$", re.MULTILINE)
@@ -247,7 +249,8 @@ def holds_per_row_function(b: Interpreter, path: str, stmt: ast.FunctionDef | as
     known = b.plugin_data.setdefault("graphene.returned", {})
     if id(source) not in known:
         known.clear()
-        known[id(source)] = "setattr" in source or any(f"def {name}(" in source for name in RETURNED_DEF.findall(source))
+        known[id(source)] = "graphene" in source and (
+            "setattr" in source or any(f"def {name}(" in source for name in RETURNED_DEF.findall(source)))
     if not known[id(source)]:
         return False
     b.project.body(b.decl, stmt)

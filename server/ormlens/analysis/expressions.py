@@ -444,22 +444,26 @@ class Expressions:
     def linearized(self, start: tuple[str, ClassDecl]) -> list[tuple[str, ClassDecl]]:
         """The project classes of `start`'s method resolution order (depth first, left to right, a
         class shared by two bases kept at its last place; library bases left out)."""
+        # (Depth first with a stack, not a nested recursive function: a closure that refers to
+        # itself is a reference cycle, and through `self` it kept every walker alive until a
+        # full collection.)
         order: list[tuple[str, ClassDecl]] = []
-
-        def visit(entry: tuple[str, ClassDecl], depth: int) -> None:
+        stack: list[tuple[tuple[str, ClassDecl], int]] = [(start, 0)]
+        while stack:
+            entry, depth = stack.pop()
             path, cls = entry
             order.append(entry)
             module = self.project.decl(path)
             if module is None or depth > 16:
-                return
+                continue
+            parents = []
             for base_node in cls.bases:
                 if isinstance(base_node, ast.Subscript):
                     base_node = base_node.value
                 parent = self.class_of(self.project.eval_static(module, base_node))
                 if parent is not None:
-                    visit(parent, depth + 1)
-
-        visit(start, 0)
+                    parents.append((parent, depth + 1))
+            stack.extend(reversed(parents))  # the first base is visited first
         keys = [(path, cls.name) for path, cls in order]
         return [entry for i, entry in enumerate(order) if (entry[0], entry[1].name) not in keys[i + 1:]]
 

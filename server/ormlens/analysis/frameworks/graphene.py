@@ -503,6 +503,13 @@ def listing_in(index: Index, decl: ModuleDecl, function, nodes: list[ast.AST], n
     rebound there only by calls that return what they are given (`v = extend(v)`)."""
     if not same_object(index, decl, nodes, name):
         return None
+    return listed_name(index, decl, function, nodes, name, 0)
+
+
+def listed_name(index: Index, decl: ModuleDecl, function, nodes: list[ast.AST], name: str, depth: int):
+    """(module, list field call, function) of `List(name)` among `nodes` (the body of `function`),
+    or of the list a project function it passes `name` to makes of its parameter (`depth` calls
+    down, at most MAX_CALLS)."""
     for call in nodes:
         if not isinstance(call, ast.Call):
             continue
@@ -511,7 +518,7 @@ def listing_in(index: Index, decl: ModuleDecl, function, nodes: list[ast.AST], n
                 continue
             if position == 0 and graphene_name(index.eval_static(decl, call.func)) in LIST_FIELDS:
                 return decl, call, function.name
-            found = lists_parameter(index, decl, call, position, 0)
+            found = lists_parameter(index, decl, call, position, depth) if depth <= MAX_CALLS else None
             if found is not None:
                 return found
     return None
@@ -559,16 +566,4 @@ def lists_parameter(index: Index, decl: ModuleDecl, call: ast.Call, position: in
     nodes = functions_in(callee)[0][1]
     if assigned(nodes, parameter):
         return None
-    for inner in nodes:
-        if not isinstance(inner, ast.Call):
-            continue
-        for index_, argument in enumerate(inner.args):
-            if not (isinstance(argument, ast.Name) and argument.id == parameter):
-                continue
-            if index_ == 0 and graphene_name(index.eval_static(callee_decl, inner.func)) in LIST_FIELDS:
-                return callee_decl, inner, callee.name
-            if depth < MAX_CALLS:
-                deeper = lists_parameter(index, callee_decl, inner, index_, depth + 1)
-                if deeper is not None:
-                    return deeper
-    return None
+    return listed_name(index, callee_decl, callee, nodes, parameter, depth + 1)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 from ormlens.analysis.declarations import ClassDecl, ModuleDecl
 from ormlens.analysis.flow import Kind, Value
 from ormlens.analysis.orm.api import Index
 
 MAX_DEPTH = 6  # project classes followed up a hierarchy
+T = TypeVar("T")
 
 
 def project_bases(index: Index, decl: ModuleDecl, cls: ClassDecl) -> Iterator[tuple[ModuleDecl, ClassDecl]]:
@@ -32,38 +34,32 @@ def derives_from(index: Index, decl: ModuleDecl, cls: ClassDecl, accept: Callabl
                                      for base_decl, base in project_bases(index, decl, cls))
 
 
-def class_attribute(index: Index, decl: ModuleDecl, cls: ClassDecl, name: str,
-                    depth: int = 0) -> tuple[ModuleDecl, ast.expr] | None:
+def first_in_hierarchy(index: Index, decl: ModuleDecl, cls: ClassDecl,
+                       pick: Callable[[ModuleDecl, ClassDecl], T | None], depth: int = 0) -> T | None:
+    """What `pick` finds on `cls`, else on its project bases (depth first, as Python looks a class
+    attribute up for single inheritance and the first base of several)."""
+    found = pick(decl, cls)
+    if found is not None:
+        return found
+    for base_decl, base in project_bases(index, decl, cls) if depth < MAX_DEPTH else ():
+        found = first_in_hierarchy(index, base_decl, base, pick, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+def class_attribute(index: Index, decl: ModuleDecl, cls: ClassDecl, name: str) -> tuple[ModuleDecl, ast.expr] | None:
     """(module, value) of a class attribute as Python finds it: `cls`'s own, else a project base's."""
-    value = cls.attr_value(name)
-    if value is not None:
-        return decl, value
-    for base_decl, base in project_bases(index, decl, cls) if depth < MAX_DEPTH else ():
-        found = class_attribute(index, base_decl, base, name, depth + 1)
-        if found is not None:
-            return found
-    return None
+    return first_in_hierarchy(index, decl, cls, lambda d, c: (d, value) if (value := c.attr_value(name)) is not None
+                              else None)
 
 
-def method_owner(index: Index, decl: ModuleDecl, cls: ClassDecl, name: str,
-                 depth: int = 0) -> tuple[ModuleDecl, ClassDecl] | None:
+def method_owner(index: Index, decl: ModuleDecl, cls: ClassDecl, name: str) -> tuple[ModuleDecl, ClassDecl] | None:
     """The class (`cls` or a project base of it) that defines method `name`."""
-    if name in cls.methods:
-        return decl, cls
-    for base_decl, base in project_bases(index, decl, cls) if depth < MAX_DEPTH else ():
-        found = method_owner(index, base_decl, base, name, depth + 1)
-        if found is not None:
-            return found
-    return None
+    return first_in_hierarchy(index, decl, cls, lambda d, c: (d, c) if name in c.methods else None)
 
 
-def meta_class(index: Index, decl: ModuleDecl, cls: ClassDecl, depth: int = 0) -> tuple[ModuleDecl, ast.ClassDef] | None:
+def meta_class(index: Index, decl: ModuleDecl, cls: ClassDecl) -> tuple[ModuleDecl, ast.ClassDef] | None:
     """(module, the `Meta` class) of `cls` as Python finds it: its own, else a project base's."""
-    for stmt in cls.node.body:
-        if isinstance(stmt, ast.ClassDef) and stmt.name == "Meta":
-            return decl, stmt
-    for base_decl, base in project_bases(index, decl, cls) if depth < MAX_DEPTH else ():
-        found = meta_class(index, base_decl, base, depth + 1)
-        if found is not None:
-            return found
-    return None
+    return first_in_hierarchy(index, decl, cls, lambda d, c: next(
+        ((d, stmt) for stmt in c.node.body if isinstance(stmt, ast.ClassDef) and stmt.name == "Meta"), None))

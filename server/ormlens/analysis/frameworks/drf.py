@@ -276,12 +276,9 @@ def lists_rows(view: ClassDecl) -> bool:
                 "get_queryset" not in view.methods)
 
 
-def has_method(index: Index, decl: ModuleDecl, cls: ClassDecl, name: str, depth: int = 0) -> bool:
+def has_method(index: Index, decl: ModuleDecl, cls: ClassDecl, name: str) -> bool:
     """Does `cls` or a project base class of it define method `name`?"""
-    if name in cls.methods:
-        return True
-    return depth < MAX_DEPTH and any(has_method(index, base_decl, base, name, depth + 1)
-                                     for base_decl, base in project_bases(index, decl, cls))
+    return method_owner(index, decl, cls, name) is not None
 
 
 def nested_feeds(index: Index, path: str, cls: ClassDecl, depth: int, cache: dict):

@@ -530,22 +530,32 @@ def project_function(index: Index, decl: ModuleDecl, func: ast.expr):
     if value is None or value.kind is not Kind.FUNCTION or value.ref is None or "." in value.ref.qualname:
         return None
     target = index.decl(value.ref.path)
-    node = target.functions.get(value.ref.qualname) if target is not None else None
-    return (index.whole(target), index.whole(target).functions[value.ref.qualname]) if node is not None else None
+    if target is None or value.ref.qualname not in target.functions:
+        return None
+    whole = index.whole(target)
+    return whole, whole.functions[value.ref.qualname]
+
+
+def callee_parameter(index: Index, decl: ModuleDecl, call: ast.Call, position: int):
+    """(module, def, parameter name, the nodes of its own body) of the module-level project
+    function `call` calls, for the parameter its argument at `position` binds."""
+    found = project_function(index, decl, call.func)
+    if found is None:
+        return None
+    callee_decl, callee = found
+    positional = [a.arg for a in [*callee.args.posonlyargs, *callee.args.args]]
+    if position >= len(positional):
+        return None
+    return callee_decl, callee, positional[position], functions_in(callee)[0][1]
 
 
 def passes_through(index: Index, decl: ModuleDecl, call: ast.Call, name: str, depth: int) -> bool:
     """Does `call` (`extend(name, ...)`) return the very object it is given as `name`?"""
     position = next((i for i, a in enumerate(call.args) if isinstance(a, ast.Name) and a.id == name), None)
-    found = project_function(index, decl, call.func) if position is not None else None
-    if found is None or depth >= MAX_CALLS:
+    found = callee_parameter(index, decl, call, position) if position is not None and depth < MAX_CALLS else None
+    if found is None:
         return False
-    callee_decl, callee = found
-    positional = [a.arg for a in [*callee.args.posonlyargs, *callee.args.args]]
-    if position >= len(positional):
-        return False
-    parameter = positional[position]
-    nodes = functions_in(callee)[0][1]
+    callee_decl, _, parameter, nodes = found
     returns = [n for n in nodes if isinstance(n, ast.Return)]
     if not returns or not all(isinstance(r.value, ast.Name) and r.value.id == parameter for r in returns):
         return False
@@ -555,15 +565,10 @@ def passes_through(index: Index, decl: ModuleDecl, call: ast.Call, name: str, de
 def lists_parameter(index: Index, decl: ModuleDecl, call: ast.Call, position: int, depth: int):
     """A list field of the argument `call` passes at `position` to a project function (which lists
     its parameter, or passes it on to one that does)."""
-    found = project_function(index, decl, call.func)
+    found = callee_parameter(index, decl, call, position)
     if found is None:
         return None
-    callee_decl, callee = found
-    positional = [a.arg for a in [*callee.args.posonlyargs, *callee.args.args]]
-    if position >= len(positional):
-        return None
-    parameter = positional[position]
-    nodes = functions_in(callee)[0][1]
+    callee_decl, callee, parameter, nodes = found
     if assigned(nodes, parameter):
         return None
     return listed_name(index, callee_decl, callee, nodes, parameter, depth + 1)

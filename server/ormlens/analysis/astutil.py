@@ -17,6 +17,15 @@ def last_name(node: ast.AST | None) -> str:
     return ""
 
 
+def parameter_defaults(function: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> dict[str, ast.expr]:
+    """Each parameter with a default, by name: the positional ones, then the keyword-only ones."""
+    args = function.args
+    positional = [a.arg for a in [*args.posonlyargs, *args.args]]
+    defaults = dict(zip(positional[len(positional) - len(args.defaults):], args.defaults))
+    defaults.update((a.arg, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None)
+    return defaults
+
+
 def is_none(node: ast.AST | None) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
 

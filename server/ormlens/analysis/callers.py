@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import re
 
-from ormlens.analysis.astutil import last_name
+from ormlens.analysis.astutil import last_name, parameter_defaults
 from ormlens.analysis.facts import FunctionRef
 from ormlens.analysis.flow import Kind
 
@@ -56,7 +56,7 @@ def callers_pass_bounded(index, ref: FunctionRef, parameter: str, texts: dict[st
     keyword_only = [a.arg for a in function.args.kwonlyargs]
     if parameter not in positional and parameter not in keyword_only:
         return False
-    default = _default(function, parameter)
+    default = parameter_defaults(function).get(parameter)
     # A method called on an object or class: its first parameter is the receiver.
     method = cls is not None and "staticmethod" not in {last_name(d) for d in function.decorator_list}
     position = positional.index(parameter) - (1 if method else 0) if parameter in positional and not wrapped else None
@@ -92,14 +92,6 @@ def identifiers(module) -> frozenset[str]:
 
 def _names(node: ast.AST, name: str) -> bool:
     return (isinstance(node, ast.Name) and node.id == name) or (isinstance(node, ast.Attribute) and node.attr == name)
-
-
-def _default(function: ast.FunctionDef | ast.AsyncFunctionDef, parameter: str) -> ast.expr | None:
-    args = function.args
-    positional = [*args.posonlyargs, *args.args]
-    defaults = dict(zip([a.arg for a in positional][len(positional) - len(args.defaults):], args.defaults))
-    defaults.update((a.arg, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None)
-    return defaults.get(parameter)
 
 
 def _bounded_argument(call: ast.Call, parameter: str, position: int | None, default: ast.expr | None) -> bool:

@@ -192,18 +192,15 @@ class Expressions:
     def only_row_state(self) -> bool:
         """Is every path condition around what is being walked a test of the walked rows' own
         state (row_state)? Not in a lambda's body, an `except` handler, a `match` case."""
-        frame = self.frame
-        while frame is not None and frame.kind in ("lambda", "comprehension"):
-            if frame.kind == "lambda":
-                return False
-            frame = frame.parent
-        return self._unsure == 0
+        return self._unsure == 0 and not self.in_lambda()
 
     def conditional(self) -> bool:
         """Does what is being walked run on some paths of its function only: an `if` arm, a
         conditional expression or short-circuit operand, an `except` handler, a lambda's body?"""
-        if self._arms or self._branching:
-            return True
+        return bool(self._arms or self._branching) or self.in_lambda()
+
+    def in_lambda(self) -> bool:
+        """Is what is being walked a lambda's body (which runs when, and if, it is called)?"""
         frame = self.frame
         while frame is not None and frame.kind in ("lambda", "comprehension"):
             if frame.kind == "lambda":

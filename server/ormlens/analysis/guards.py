@@ -14,7 +14,7 @@ import ast
 from dataclasses import dataclass
 
 from ormlens.analysis import queries
-from ormlens.analysis.astutil import last_name
+from ormlens.analysis.astutil import last_name, parameter_defaults
 
 TRUTHY, FALSY, IS_NONE, NOT_NONE, EQUALS, NOT_EQUALS = "truthy", "falsy", "none", "not_none", "eq", "ne"
 _NEGATION = {TRUTHY: FALSY, FALSY: TRUTHY, IS_NONE: NOT_NONE, NOT_NONE: IS_NONE,
@@ -135,8 +135,7 @@ def signature(function: ast.FunctionDef | ast.AsyncFunctionDef, in_class: bool,
     """How calls bind to the function (read after its body was walked: `parameters.mutated`)."""
     args = function.args
     positional = [a.arg for a in [*args.posonlyargs, *args.args]]
-    defaults = list(zip(positional[len(positional) - len(args.defaults):], map(literal, args.defaults)))
-    defaults += [(a.arg, literal(d)) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
+    defaults = [(name, literal(node)) for name, node in parameter_defaults(function).items()]
     decorators = {last_name(d) for d in function.decorator_list}
     kind = "function" if not in_class else "staticmethod" if "staticmethod" in decorators else \
         "classmethod" if "classmethod" in decorators else "method"

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from ormlens.analysis import guards as branch
 from ormlens.analysis import orm as hooks
 from ormlens.analysis import queries, units
-from ormlens.analysis.astutil import inside, is_none, last_name, unquote
+from ormlens.analysis.astutil import inside, is_none, last_name, parameter_defaults, unquote
 from ormlens.analysis.callbacks import FrameworkRows
 from ormlens.analysis.calls import Calls
 from ormlens.analysis.contexts import CallContexts
@@ -498,8 +498,7 @@ class FactsBuilder(Statements, Expressions, Calls, CallContexts, FrameworkRows):
         positional = [*args.posonlyargs, *args.args]
         decorators = {last_name(d) for d in stmt.decorator_list}
         given_rows, self.bound_arguments = self.bound_arguments or {}, None  # (contexts.py: this walk only)
-        defaults = dict(zip([a.arg for a in positional][len(positional) - len(args.defaults):], args.defaults))
-        defaults.update((a.arg, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None)
+        defaults = parameter_defaults(stmt)
         for index, arg in enumerate([*positional, *args.kwonlyargs]):
             if arg.arg in given_rows:
                 self.assign_name(arg.arg, given_rows[arg.arg])

@@ -143,17 +143,23 @@ def usages(index: Index) -> dict:
     """By a type class's (path, name): (module, list field call, where it is declared) of each
     field that lists it."""
     index.dependencies.read(ALL_MODELS)
-    cache = index.plugin_caches.setdefault("graphene.usages", {})
-    loaded = len(index.loaded())
-    if cache.get("loaded") == loaded:
+    return project_scan(index, "graphene.usages", len(index.loaded()), affected_by,
+                        lambda decl, found: scan(index, decl, found))
+
+
+def project_scan(index: Index, name: str, key, wanted, scan_one) -> dict:
+    """What `scan_one(decl, found)` fills in from every loaded module `wanted` says yes to, kept in
+    the index's plugin caches under `name` while `key` (what the result depends on) is the same."""
+    cache = index.plugin_caches.setdefault(name, {})
+    if cache.get("key") == key:
         return cache["all"]
     found: dict = {}
     with index.dependencies.computing(ALL_MODELS):
         for path in index.loaded():
             decl = index.decl(path)
-            if decl is not None and affected_by(decl):
-                scan(index, decl, found)
-    cache["all"], cache["loaded"] = found, loaded
+            if decl is not None and wanted(decl):
+                scan_one(decl, found)
+    cache["all"], cache["key"] = found, key
     return found
 
 
@@ -266,20 +272,12 @@ def attached(index: Index) -> dict:
     """By a resolver def's (path, line, column): (module, list field call, where) of a list of a type
     it is attached to at run time."""
     listed = usages(index)
-    cache = index.plugin_caches.setdefault("graphene.attached", {})
     # Keyed by the texts read (an edit of a body moves the defs it finds), not only their number.
-    loaded = tuple((path, id(decl.source)) for path in index.loaded() if (decl := index.decl(path)) is not None
-                   and ("setattr" in decl.source or "return " in decl.source))
-    if cache.get("loaded") == loaded:
-        return cache["all"]
-    found: dict = {}
-    with index.dependencies.computing(ALL_MODELS):
-        for path in index.loaded():
-            decl = index.decl(path)
-            if decl is not None and "setattr" in decl.source and PREFIX in decl.source:
-                scan_attaching(index, index.whole(decl), listed, found)
-    cache["all"], cache["loaded"] = found, loaded
-    return found
+    texts = tuple((path, id(decl.source)) for path in index.loaded() if (decl := index.decl(path)) is not None
+                  and ("setattr" in decl.source or "return " in decl.source))
+    return project_scan(index, "graphene.attached", texts,
+                        lambda decl: "setattr" in decl.source and PREFIX in decl.source,
+                        lambda decl, found: scan_attaching(index, index.whole(decl), listed, found))
 
 
 def functions_in(tree: ast.AST) -> list[tuple[ast.FunctionDef | ast.AsyncFunctionDef | None, list[ast.AST]]]:

@@ -124,12 +124,12 @@ def test_manage_py_site(tmp_path: Path, capsys, monkeypatch) -> None:
 
 
 def test_src_layout(tmp_path: Path, capsys, monkeypatch) -> None:
-    # `shop` lives in src/ (a namespace package: no __init__.py); a script outside src/ imports it.
+    # `shop` lives in src/ (a namespace package: no __init__.py); a module outside src/ imports it.
     write(tmp_path / "repo", {"pyproject.toml": "[project]\nname = 'shop'\n", "src/shop/models.py": FLASK_MODELS,
                               "src/shop/views.py": VIEW.format(module="shop.models"),
-                              "scripts/report.py": VIEW.format(module="shop.models")})
-    assert check(capsys, monkeypatch, tmp_path, "repo/scripts/report.py", "repo/src/shop/views.py") == [
-        ("ORM001", "repo/scripts/report.py", VIEW_LINE), ("ORM001", "repo/src/shop/views.py", VIEW_LINE)]
+                              "reports/weekly.py": VIEW.format(module="shop.models")})
+    assert check(capsys, monkeypatch, tmp_path, "repo/reports/weekly.py", "repo/src/shop/views.py") == [
+        ("ORM001", "repo/reports/weekly.py", VIEW_LINE), ("ORM001", "repo/src/shop/views.py", VIEW_LINE)]
 
 
 def test_package_under_server(tmp_path: Path, capsys, monkeypatch) -> None:

@@ -17,7 +17,8 @@ from ormlens.config import LoadedSettings, Settings, find_config, find_root, loa
 from ormlens.discovery import EmptyFolder, IgnoreRule, find_files, project_modules
 from ormlens.engine import FixOutcome, check_files, fix_files  # module-level names: tests monkeypatch them
 from ormlens.cache import cache_directory
-from ormlens.formatters import format_json, format_text, summary
+from ormlens.formatters import format_json, format_text, one_off_summary, summary
+from ormlens.one_off import is_one_off, split_one_off
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -54,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--output-format", choices=("text", "json"), default="text")
     check.add_argument("-q", "--quiet", action="store_true", help="do not print the summary line")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    check.add_argument("--include", action="append", choices=("one-off",), default=[],
+                       help="one-off: also report (and fix) findings in one-off code (migrations, management "
+                            "commands, scripts, tests: the one-off setting), counted in the exit status")
     check.add_argument("--fix", action="store_true", help="apply the safe fixes, then report what is left")
     check.add_argument("--diff", action="store_true",
                        help="print the fixes as a unified diff and change nothing (exit 1 if there are any)")
@@ -120,11 +124,13 @@ def run_check(args: argparse.Namespace) -> int:
     base = loaded.source.parent if loaded.source is not None else root
     discovery = find_files(paths, base, settings.exclude, settings.respect_gitignore)
     files = discovery.files
+    include_one_off = "one-off" in args.include
     for message in _empty_folder_warnings(discovery.empty_folders, bool(files), loaded.source):
         print(f"ormlens: warning: {message}", file=sys.stderr)
     fixed = 0
     if args.fix or args.diff:
-        outcomes = fix_files(files, settings, root, args.unsafe_fixes, _project_modules(root, base, settings))
+        fixable = files if include_one_off else [f for f in files if not is_one_off(f, base, settings)]
+        outcomes = fix_files(fixable, settings, root, args.unsafe_fixes, _project_modules(root, base, settings))
         if args.diff:
             return _print_diff(outcomes)
         for outcome in outcomes:
@@ -136,18 +142,21 @@ def run_check(args: argparse.Namespace) -> int:
 
     for message in report.errors:
         _error(message)
+    shown, one_off = (report.findings, []) if include_one_off else split_one_off(report.findings, base, settings)
     if args.output_format == "json":
-        print(format_json(report.findings))  # nothing else on stdout: it must parse
+        print(format_json(shown))  # nothing else on stdout: it must parse
     else:
-        for line in format_text(report.findings):
+        for line in format_text(shown):
             print(line)
         if not args.quiet:
             # Unparsable files count too, so "All checks passed!" never comes with exit 1;
             # and nothing checked is not a pass (ruff would say "All checks passed!" here).
-            print(summary(len(report.findings) + len(report.errors)) if files else "No files checked.")
+            print(summary(len(shown) + len(report.errors)) if files else "No files checked.")
+            if one_off:
+                print(one_off_summary(len(one_off)))
             if args.fix:
                 print(f"Fixed {fixed} error{'s' if fixed != 1 else ''}.")
-    failed = bool(report.findings or report.errors)
+    failed = bool(shown or report.errors)
     return EXIT_FINDINGS if failed and not args.exit_zero else EXIT_OK
 
 

@@ -22,6 +22,16 @@ RUN_MODES = ("onType", "onSave")
 ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", "manage.py", ".git")
 # A configuration file of its own: the same keys as `[tool.ormlens]`, at the top level (as ruff.toml).
 CONFIG_FILE = "ormlens.toml"
+# Code run once or by hand (issue #15): its findings are real but rarely worth fixing, so `ormlens
+# check` counts them without showing them (`--include one-off` shows them) and the editor shows them
+# at `one-off-severity`. Patterns as `exclude`'s (gitignore style, relative to the configuration's
+# folder). Alembic revision scripts are one-off wherever they are (one_off.py reads them).
+DEFAULT_ONE_OFF = (
+    "**/migrations/", "**/*_migrations/", "**/alembic/",  # Django, Alembic and Flask-Migrate migrations
+    "**/management/commands/",  # Django management commands
+    "**/scripts/", "manage.py", "setup.py", "noxfile.py", "fabfile.py",
+    "**/tests/", "**/test/", "test_*.py", "*_test.py", "*_tests.py", "conftest.py",
+)
 # The longest wait after a change before checking that the server accepts (setting debounceMs).
 MAX_DEBOUNCE_MS = 2000
 
@@ -48,6 +58,8 @@ class Settings:
     run: str = "onType"
     debounce_ms: int = 0
     max_file_size: int = 2_000_000
+    one_off: tuple[str, ...] = DEFAULT_ONE_OFF
+    one_off_severity: str = "information"
 
     def analysis_key(self) -> str:
         """The settings that change what the analysis finds (not where or how it is shown)."""
@@ -85,6 +97,7 @@ def settings_from_mapping(table: dict, base: Settings = Settings()) -> tuple[Set
     named in the returned warnings and skipped; the good ones still apply."""
     warnings: list[str] = []
     changes: dict = {}
+    extend_one_off: tuple[str, ...] = ()
     for key, value in table.items():
         # chunk-size (pyproject), chunk_size, chunkSize (editor settings) are one key.
         norm = re.sub(r"(?<=[a-z])(?=[A-Z])", "_", key).replace("-", "_").lower()
@@ -101,10 +114,17 @@ def settings_from_mapping(table: dict, base: Settings = Settings()) -> tuple[Set
                 if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                     raise ValueError("expected a list of function names")
                 changes[norm] = frozenset(value)
-            elif norm == "exclude":
+            elif norm in ("exclude", "one_off", "extend_one_off"):
                 if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                     raise ValueError("expected a list of glob patterns")
-                changes[norm] = tuple(value)
+                if norm == "extend_one_off":  # on top of `one-off` wherever that is set
+                    extend_one_off = tuple(value)
+                else:
+                    changes[norm] = tuple(value)
+            elif norm == "one_off_severity":
+                if value not in SEVERITIES:
+                    raise ValueError(f"expected one of {', '.join(SEVERITIES)}")
+                changes[norm] = value
             elif norm == "src":
                 if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
                     raise ValueError("expected a list of directories")
@@ -141,6 +161,8 @@ def settings_from_mapping(table: dict, base: Settings = Settings()) -> tuple[Set
                 warnings.append(f"unknown setting '{key}' ignored")
         except ValueError as exc:
             warnings.append(f"setting '{key}' ignored: {exc}")
+    if extend_one_off:
+        changes["one_off"] = (*changes.get("one_off", base.one_off), *extend_one_off)
     return replace(base, **changes), warnings
 
 

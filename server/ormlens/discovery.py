@@ -5,6 +5,7 @@ reported with the rules that emptied it, so that an ignored folder is never a si
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -113,11 +114,16 @@ def excluded(path: Path, root: Path, exclude: Sequence[str]) -> bool:
     if not exclude:
         return False
     path, root = _absolute(path), _absolute(root)
-    spec = GitIgnoreSpec.from_lines(exclude)
+    spec = _spec(tuple(exclude))
     rel = path.relative_to(root) if path.is_relative_to(root) else Path(path.name)
     parts = rel.parts
     folders = ("/".join(parts[:i]) + "/" for i in range(1, len(parts)))
     return any(spec.match_file(p) for p in folders) or spec.match_file(rel.as_posix())
+
+
+@functools.lru_cache(maxsize=64)
+def _spec(patterns: tuple[str, ...]) -> GitIgnoreSpec:
+    return GitIgnoreSpec.from_lines(patterns)
 
 
 def _absolute(path: Path) -> Path:

@@ -65,6 +65,12 @@ def summary(count: int) -> str:
     return f"Found {count} error{'s' if count != 1 else ''}."
 
 
+def one_off_summary(count: int) -> str:
+    """What the default output leaves out (one_off.py), and how to see it."""
+    return (f"{count} finding{'s' if count != 1 else ''} in one-off code (migrations, management commands, "
+            "scripts, tests) not shown: --include one-off")
+
+
 def _locations(path: str, span: Span, sources: SourceLines) -> dict[str, dict[str, int]]:
     return {
         "end_location": sources.location(path, span.end_line, span.end_col),

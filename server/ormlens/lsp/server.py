@@ -33,6 +33,7 @@ from ormlens.analysis.syntax_versions import newer_syntax_of
 from ormlens.cache import FirstLook, cache_directory
 from ormlens.config import Settings, load_settings, settings_from_mapping
 from ormlens.discovery import excluded, project_modules
+from ormlens.one_off import is_one_off
 from ormlens.engine import analyze, deep_recursion, fix_file
 from ormlens.findings import Finding
 from ormlens.fixes.registry import fix_for
@@ -292,8 +293,15 @@ class OrmlensServer(LanguageServer):
 
     def diagnostics(self, findings: list[Finding], text: str, encoding: str, uri: str | None) -> list[lsp.Diagnostic]:
         lines = source_lines(text)
-        return [convert.to_diagnostic(f, lines, encoding, self.settings.severity_of(f.code), self.lines_of, uri)
+        one_off = bool(findings) and is_one_off(findings[0].path, self.settings_base or Path(findings[0].path).parent,
+                                                 self.settings, source=text)
+        return [convert.to_diagnostic(f, lines, encoding, self.severity(f.code, one_off), self.lines_of, uri)
                 for f in findings]
+
+    def severity(self, code: str, one_off: bool) -> str:
+        """A finding in one-off code (one_off.py) is shown at `one-off-severity` (information): real,
+        rarely worth fixing; the CLI leaves it out of its default output."""
+        return self.settings.one_off_severity if one_off else self.settings.severity_of(code)
 
     def skipped(self, path: str, text: str) -> Outcome | None:
         """What a document the analysis skips gets instead (None: it is analysed): nothing when

@@ -241,9 +241,12 @@ def stratified_sample(findings: list[dict], size: int, seed: int) -> list[dict]:
 
 
 UNREVIEWED = "Verdict: ? — reason: ?"
+UNREVIEWED_WORTH = "Worth acting on: ? — reason: ?"
 # `### 12. pretix==2026.8.0 — pretix/x.py:810 — ORM001` (backticks around the path optional).
 ENTRY_HEADING = re.compile(r"^### \d+\. (?P<project>\S+) — `?(?P<path>[^`]+?):(?P<line>\d+)`? — (?P<what>.+?)\s*$")
 VERDICT = re.compile(r"^\**Verdict:\s*(?P<verdict>TP-def|TP|FP|ormlens miss|djch FP)\b\**(?P<note>[^—]*?)\**\s*—\s*(?P<reason>.*)$")
+# Beside real or not (issue #15): would a reviewer ask for this change in this code?
+WORTH = re.compile(r"^\**Worth acting on:\s*(?P<worth>yes|no)\b\**\s*—\s*(?P<reason>.*)$")
 
 
 def entry_key(project: str, path: str, line: int | str, what: str) -> tuple[str, str, int, str]:
@@ -257,18 +260,23 @@ def read_verdicts(texts: list[str]) -> dict[tuple, list[str]]:
     verdict when the corpus is run again."""
     verdicts: dict[tuple, list[str]] = {}
     for text in texts:
-        key = None
+        key = judged = None
         for line in text.splitlines():
             heading = ENTRY_HEADING.match(line)
             if heading:
-                key = entry_key(**heading.groupdict())
+                key, judged = entry_key(**heading.groupdict()), None
                 continue
             verdict = VERDICT.match(line)
             if key is not None and verdict:
                 note = verdict.group("note").strip()
                 verdicts.setdefault(key, []).append(
                     f"**Verdict: {verdict.group('verdict')}**{' ' + note if note else ''} — {verdict.group('reason').strip()}")
-                key = None
+                key, judged = None, verdicts[key]
+                continue
+            worth = WORTH.match(line)
+            if judged is not None and worth:  # the entry's second verdict goes with its first
+                judged[-1] += f"\n\n**Worth acting on: {worth.group('worth')}** — {worth.group('reason').strip()}"
+                judged = None
     return verdicts
 
 
@@ -276,6 +284,8 @@ def review_entry(number: int, key: tuple, message: str, code_excerpt: str, verdi
     project, path, line, what = key
     carried = verdicts.get(key)
     verdict = carried.pop(0) if carried else UNREVIEWED
+    if what != "djch" and "Worth acting on:" not in verdict:
+        verdict += f"\n\n{UNREVIEWED_WORTH}"
     return (f"### {number}. {project} — `{path}:{line}` — {what}\n\n{message}\n\n```python\n{code_excerpt}\n```\n\n"
             f"{verdict}\n")
 
@@ -290,6 +300,9 @@ def tally(text: str) -> dict[str, Counter]:
         verdict = VERDICT.match(line)
         if verdict:
             counts.setdefault(section, Counter())[verdict.group("verdict")] += 1
+        worth = WORTH.match(line)
+        if worth:
+            counts.setdefault(section, Counter())[f"worth {worth.group('worth')}"] += 1
     return counts
 
 
@@ -383,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.tally:
         text = args.tally.read_text()
-        print(f"unreviewed: {text.count(UNREVIEWED)}")
+        print(f"unreviewed: {text.count(UNREVIEWED)}, worth acting on unreviewed: {text.count(UNREVIEWED_WORTH)}")
         for section, counts in tally(text).items():
             print(f"{section}: " + ", ".join(f"{verdict} {n}" for verdict, n in counts.most_common()))
         return 0

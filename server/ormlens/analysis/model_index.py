@@ -225,8 +225,8 @@ class ModelIndex:
                 found = _declared_direction(target, other, model)
                 if found is not None:
                     return INVERSE[found]
-        if rel.join_unread or target is None:
-            return None
+        if rel.join_unread or target is None or (target is model and rel.remote_side):
+            return None  # (a remote side of columns not known: not the default either)
         if target is model:  # self-referential, no remote side named: SQLAlchemy takes it for one-to-many
             return ONE_TO_MANY if any(model.references(column, model) for column in model.columns) else None
         here = any(model.references(column, target) for column in model.columns)

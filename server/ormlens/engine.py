@@ -224,7 +224,9 @@ class FixOutcome:
 def fix_file(project: ProjectIndex, path: str, settings: Settings, unsafe: bool = False,
              rounds: int = 5) -> FixOutcome:
     """Apply fixes to one file until none is left (or `rounds`), each round built from that
-    round's findings. A round whose result would not parse is dropped. Nothing is written."""
+    round's findings: a fix whose edits touch another one's of the same round (registry.fix_text)
+    is built again in the next round, from the code as the first left it, never stacked on a stale
+    plan. A round whose result would not parse is dropped. Nothing is written."""
     from ormlens.fixes.registry import fix_text
 
     try:

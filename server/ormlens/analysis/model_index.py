@@ -205,20 +205,33 @@ class ModelIndex:
 
     def uselist(self, model: ModelInfo, rel: RelationshipInfo, target: ModelInfo | None) -> bool | None:
         """Does `model.rel` hold a collection? As SQLAlchemy decides it: `uselist=`, `Mapped[list[...]]`,
-        an association table, else the direction of the foreign key between the two tables."""
+        else its direction (None: cannot tell)."""
         if rel.uselist is not None:
             return rel.uselist
-        if rel.secondary:
-            return True
-        if model.local_foreign_keys(rel):
-            return False  # `foreign_keys=[author_id]`, a column here: many-to-one
-        if target is None:
-            return None
-        if any(model.references(column, target) for column in model.columns):
-            return False  # the foreign key is here: many-to-one
-        if any(target.references(column, model) for column in target.columns):
-            return True   # the foreign key is on the target: one-to-many
-        return None
+        direction = self.direction(model, rel, target)
+        return None if direction is None else direction != MANY_TO_ONE
+
+    def direction(self, model: ModelInfo, rel: RelationshipInfo, target: ModelInfo | None) -> str | None:
+        """SQLAlchemy's direction of `model.rel` (MANY_TO_ONE, ONE_TO_MANY, MANY_TO_MANY), from its
+        own arguments (`secondary=`, `foreign_keys=`, `primaryjoin=`, `remote_side=`), else the inverse
+        of what those of its other side (`back_populates=`, `backref=`) say, else from the foreign
+        keys between the two tables when only one of them holds one; None when it cannot tell."""
+        found = _declared_direction(model, rel, target)
+        if found is not None:
+            return found
+        if rel.back_populates and target is not None:
+            other = self.relationship(target, rel.back_populates)
+            if other is not None and other.target == model.name:
+                found = _declared_direction(target, other, model)
+                if found is not None:
+                    return INVERSE[found]
+        if rel.join_unread or target is None or (target is model and rel.remote_side):
+            return None  # (a remote side of columns not known: not the default either)
+        if target is model:  # self-referential, no remote side named: SQLAlchemy takes it for one-to-many
+            return ONE_TO_MANY if any(model.references(column, model) for column in model.columns) else None
+        here = any(model.references(column, target) for column in model.columns)
+        there = any(target.references(column, model) for column in target.columns)
+        return None if here == there else MANY_TO_ONE if here else ONE_TO_MANY
 
     def construct(self, callee: Value, args: list[Value], keywords: dict[str | None, Value] | None = None) -> Value:
         """What calling a class or factory of the ORMs gives (shared with the facts pass)."""
@@ -256,3 +269,29 @@ class ModelIndex:
         decl = self.decl(path)
         return decl is not None and (any(self.declared_model(decl, cls) is not None for cls in decl.classes.values())
                                      or frameworks.affected_by(decl))
+
+
+MANY_TO_ONE, ONE_TO_MANY, MANY_TO_MANY = "many_to_one", "one_to_many", "many_to_many"
+INVERSE = {MANY_TO_ONE: ONE_TO_MANY, ONE_TO_MANY: MANY_TO_ONE, MANY_TO_MANY: MANY_TO_MANY}
+
+
+def _declared_direction(model: ModelInfo, rel: RelationshipInfo, target: ModelInfo | None) -> str | None:
+    """The direction a relationship's own arguments say (see ModelIndex.direction), or None."""
+    if rel.secondary:
+        return MANY_TO_MANY
+    if rel.foreign_side:  # the side whose columns hold the key (foreign_keys=, foreign())
+        return MANY_TO_ONE if rel.foreign_side == "local" else ONE_TO_MANY
+    if target is model or (target is None and rel.target == model.name):
+        if rel.remote_side:  # the remote side holds the key: one-to-many; its primary key: many-to-one
+            keys = [model.references(column, model) for column in rel.remote_side if column in model.columns]
+            if len(keys) == len(rel.remote_side):
+                return ONE_TO_MANY if all(keys) else MANY_TO_ONE if not any(keys) else None
+        return None
+    if target is not None and (rel.join_local or rel.join_remote):  # primaryjoin= without foreign()
+        here = any(model.references(column, target) for column in rel.join_local)
+        there = any(target.references(column, model) for column in rel.join_remote)
+        return None if here == there else MANY_TO_ONE if here else ONE_TO_MANY
+    if model.local_foreign_keys(rel):
+        return MANY_TO_ONE  # (a self-referential one's are not: `foreign_keys=[parent_id]` either way)
+    return None
+

@@ -36,6 +36,18 @@ class RelationshipInfo:
     generic: bool = False     # Django: a GenericForeignKey (a row of any model; prefetch_related only)
     # SQLAlchemy: the declaring model's columns named by `foreign_keys=[...]` (the join's local side).
     foreign_keys: tuple[str, ...] = ()
+    # SQLAlchemy, what else its own arguments say of its direction (ProjectIndex.uselist): the
+    # target's columns `foreign_keys=` names; the columns of each side `primaryjoin=` compares; the
+    # side ("local" / "remote") of the columns it wraps in `foreign()`; the names `remote_side=`
+    # gives (None: not given); the target's relationship it mirrors (`back_populates=`, or the one
+    # whose `backref=` declared it); `foreign_keys=` / `primaryjoin=` / `remote_side=` in a form not read.
+    remote_foreign_keys: tuple[str, ...] = ()
+    join_local: tuple[str, ...] = ()
+    join_remote: tuple[str, ...] = ()
+    foreign_side: str = ""
+    remote_side: tuple[str, ...] | None = None
+    back_populates: str = ""
+    join_unread: bool = False
 
     @property
     def loads_per_access(self) -> bool:

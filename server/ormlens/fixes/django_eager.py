@@ -9,7 +9,8 @@ A forward foreign key / one-to-one is joined in (`select_related`), a reverse fo
 many-to-many is fetched in one more query for all rows (`prefetch_related`). The name merges into
 a `select_related(...)` / `prefetch_related(...)` the queryset already has; a slice stays last
 (`qs[:10]` -> `qs.select_related("author")[:10]`). Not offered after `values()`, `raw()`... (no
-model rows) or when a bare `select_related()` already follows every non-null foreign key."""
+model rows), after a method that gives no queryset (`.get()`, `.first()`, a dict's `.get()`), or when a
+bare `select_related()` already follows every non-null foreign key."""
 
 from __future__ import annotations
 
@@ -22,6 +23,11 @@ from ormlens.fixes.orm002_eager import _add_option, _insert_after
 from ormlens.fixes.plans import DjangoEagerPlan
 
 LOADERS = ("select_related", "prefetch_related")
+# Methods whose result is not a queryset at all (a row, a number, a dict's or list's item): a loader
+# after them would be called on that (the plan is stale, or the chain is not a queryset).
+NOT_QUERYSETS = frozenset({"get", "first", "last", "latest", "earliest", "create", "get_or_create",
+                           "update_or_create", "in_bulk", "update", "delete", "bulk_create", "bulk_update",
+                           "setdefault", "pop", "copy", "items", "keys"})
 
 
 def build(source: SourceText, plan: DjangoEagerPlan, settings: Settings) -> Fix:
@@ -37,6 +43,8 @@ def build(source: SourceText, plan: DjangoEagerPlan, settings: Settings) -> Fix:
     for call in calls:
         if method(call) in NOT_MODEL_ROWS:
             raise UnfixableError(f"`.{method(call)}()` in the queryset: no model rows to load `{relation}` on")
+        if method(call) in NOT_QUERYSETS:
+            raise UnfixableError(f"`.{method(call)}()` does not give a queryset to load `{relation}` on")
     existing = [call for call in calls if method(call) == loader]
     name = f'"{relation}"'
     if existing:

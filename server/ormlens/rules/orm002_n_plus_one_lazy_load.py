@@ -42,6 +42,14 @@ class NPlusOneLazyLoad(Rule):
     the rows came from, merged into an existing `.options(...)`; for `select()` run by the session,
     inside the `select(...)`. Safe: results are the same; the related rows are loaded even when
     the loop does not reach them. Not offered when the query is built elsewhere (a variable).
+    `joinedload` only for a relationship that holds one row, as its own declaration says:
+    `uselist=False`, `Mapped[X]`, or a many-to-one by its foreign keys (`foreign_keys=` on either
+    side, `primaryjoin` with `foreign()` or the key its columns hold, `remote_side=` for a
+    self-referential one, else the inverse of its `back_populates` / `backref` side, else the one
+    table of the two holding a key to the other). A joined load of a collection would raise
+    `InvalidRequestError` under 2.0's `session.scalars(select(...)).all()` (it needs `.unique()`)
+    and multiply the rows a `Query` fetches; when the direction cannot be told (keys both ways,
+    a `primaryjoin` or `foreign_keys=` it cannot read) the loader is `selectinload`, right for both.
     Peewee: `Tweet.select()` becomes `Tweet.select(Tweet, User).join(User, JOIN.LEFT_OUTER)
     .switch(Tweet)` for a foreign key (an outer join keeps the rows whose key is NULL), and
     `.prefetch(Tweet)` ends the chain for a backref; not offered when `select(...)` names columns or

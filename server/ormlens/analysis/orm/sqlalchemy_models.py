@@ -400,8 +400,8 @@ def read_attribute(model: ModelInfo, attr: str, annotation: ast.expr | None, val
             uselist = collection_item(mapped) is not None
         model.relationships[attr] = RelationshipInfo(attr, target, lazy, uselist, line,
                                                      secondary=has_kw(value, "secondary"),
-                                                     foreign_keys=_foreign_key_names(value, model.name))
-        _read_backref(model, value, resolve, line, backrefs_out)
+                                                     **join_facts(value, model.name, target))
+        _read_backref(model, attr, value, resolve, line, backrefs_out)
         return
     if kind == "column":
         nullable = const_kw(value, "nullable")
@@ -435,25 +435,131 @@ def _foreign_table(call: ast.Call) -> str | None:
     return None
 
 
-def _foreign_key_names(call: ast.Call, model_name: str) -> tuple[str, ...]:
-    """The columns `foreign_keys=` names on the declaring class: `[user_id]`, `user_id`,
-    `[Model.user_id]`, `"[Model.user_id]"` / `"Model.user_id"`; () when any is something else."""
-    value = next((kw.value for kw in call.keywords if kw.arg == "foreign_keys"), None)
-    if isinstance(value, ast.Constant) and isinstance(value.value, str):
-        text = value.value.strip().strip("[]")
-        parts = [part.strip() for part in text.split(",") if part.strip()]
-        names = [part.split(".", 1)[1] if part.startswith(model_name + ".") else "" for part in parts]
-        return tuple(names) if names and all(n.isidentifier() for n in names) else ()
-    items = value.elts if isinstance(value, (ast.List, ast.Tuple)) else [value] if value is not None else []
-    names = []
-    for item in items:
-        if isinstance(item, ast.Name):
-            names.append(item.id)
-        elif isinstance(item, ast.Attribute) and isinstance(item.value, ast.Name) and item.value.id == model_name:
-            names.append(item.attr)
+def join_facts(call: ast.Call, model_name: str, target: str) -> dict:
+    """What a `relationship(...)` (or `backref(...)`) of `model_name` to `target` says of its own
+    join, as RelationshipInfo's fields: the columns `foreign_keys=` names on each side, the columns
+    `primaryjoin=` compares and the side of those in `foreign()`, `remote_side=`, `back_populates=`;
+    `join_unread` when one of them is in a form not read (then no guess from the tables' keys)."""
+    facts: dict = {}
+    keywords = {kw.arg: kw.value for kw in call.keywords if kw.arg}
+    back = keywords.get("back_populates")
+    if isinstance(back, ast.Constant) and isinstance(back.value, str):
+        facts["back_populates"] = back.value
+    self_ref = target == model_name
+    remote_side: tuple[str, ...] | None = None
+    if "remote_side" in keywords:
+        named = _named_columns(keywords["remote_side"], model_name, target)
+        if named is None:
+            facts["join_unread"] = True
         else:
-            return ()
-    return tuple(names)
+            remote_side = facts["remote_side"] = named[0] + named[1]
+    if "foreign_keys" in keywords:
+        named = _named_columns(keywords["foreign_keys"], model_name, target)
+        if named is None or (self_ref and named[1]):
+            facts["join_unread"] = True
+        else:
+            local, remote = named
+            if not remote:
+                facts["foreign_keys"] = local  # (self-referential: both sides' columns are "local")
+            else:
+                facts["remote_foreign_keys"] = remote
+            if not self_ref and bool(local) != bool(remote):
+                facts["foreign_side"] = "local" if local else "remote"
+    if "primaryjoin" in keywords:
+        columns = _join_columns(keywords["primaryjoin"], model_name, target)
+        if columns is None:
+            facts["join_unread"] = True
+        else:
+            annotated = any(remote for _, _, _, remote in columns)
+            sides = []
+            for owner, name, foreign, remote in columns:
+                if owner == "self":  # which side is remote: remote() or remote_side= says; else unknown
+                    if not (annotated or remote_side is not None):
+                        continue
+                    owner = "remote" if remote or (not annotated and name in remote_side) else "local"
+                sides.append((owner, name, foreign))
+            facts["join_local"] = tuple(name for owner, name, _ in sides if owner == "local")
+            facts["join_remote"] = tuple(name for owner, name, _ in sides if owner == "remote")
+            foreign_sides = {owner for owner, _, foreign in sides if foreign}
+            if len(foreign_sides) == 1:
+                facts["foreign_side"] = foreign_sides.pop()
+    return facts
+
+
+def _spelled(value: ast.expr) -> ast.expr:
+    """A string or a lambda of what SQLAlchemy evaluates later: the expression it gives."""
+    value = unquote(value)
+    return value.body if isinstance(value, ast.Lambda) else value
+
+
+def _column_owner(node: ast.expr, model_name: str, target: str) -> tuple[str, str] | None:
+    """("local" | "remote" | "self", column name) for `col` (a column of the class body),
+    `Cls.col`, `Cls.__table__.c.col`, `module.Cls.col`; None for anything else."""
+    if isinstance(node, ast.Name):
+        return "local", node.id
+    if not isinstance(node, ast.Attribute):
+        return None
+    owner = node.value
+    if isinstance(owner, ast.Attribute) and owner.attr == "c" and \
+            isinstance(owner.value, ast.Attribute) and owner.value.attr == "__table__":
+        owner = owner.value.value
+    cls = owner.id if isinstance(owner, ast.Name) else owner.attr if isinstance(owner, ast.Attribute) else ""
+    if cls == model_name:
+        return ("self" if cls == target else "local"), node.attr
+    if cls == target:
+        return "remote", node.attr
+    return None
+
+
+def _named_columns(value: ast.expr, model_name: str, target: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """The columns `foreign_keys=` / `remote_side=` name: (the declaring class's, the target's);
+    a self-referential relationship's are all the first. None when any is something else."""
+    value = _spelled(value)
+    items = value.elts if isinstance(value, (ast.List, ast.Tuple, ast.Set)) else [value]
+    local, remote = [], []
+    for item in items:
+        found = _column_owner(item, model_name, target)
+        if found is None:
+            return None
+        (remote if found[0] == "remote" else local).append(found[1])
+    return (tuple(local), tuple(remote)) if local or remote else None
+
+
+ANNOTATIONS = ("foreign", "remote")
+
+
+def _join_columns(value: ast.expr, model_name: str, target: str) -> list[tuple[str, str, bool, bool]] | None:
+    """The columns a `primaryjoin=` compares: (owner as _column_owner says, name, in foreign(), in
+    remote()); None when it holds what is not read (an `or_`, a function of a column...)."""
+    out: list[tuple[str, str, bool, bool]] = []
+
+    def operand(node: ast.expr, foreign: bool = False, remote: bool = False) -> bool:
+        if isinstance(node, ast.Call) and last_name(node.func) in ANNOTATIONS and len(node.args) == 1:
+            return operand(node.args[0], foreign or last_name(node.func) == "foreign",
+                           remote or last_name(node.func) == "remote")
+        if isinstance(node, ast.Constant):
+            return True  # `Child.kind == "x"`: a filter, no column of the join
+        found = _column_owner(node, model_name, target)
+        if found is None:
+            return False
+        out.append((*found, foreign, remote))
+        return True
+
+    def condition(node: ast.expr) -> bool:
+        if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And):
+            return all(condition(v) for v in node.values)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitAnd):
+            return condition(node.left) and condition(node.right)
+        if isinstance(node, ast.Call) and last_name(node.func) == "and_":
+            return all(condition(arg) for arg in node.args)
+        if isinstance(node, ast.Compare) and len(node.ops) == 1:
+            return operand(node.left) and operand(node.comparators[0])
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+                _column_owner(node.func.value, model_name, target) is not None:
+            return True  # `Child.deleted.is_(False)`: a filter on one column
+        return False
+
+    return out if condition(_spelled(value)) else None
 
 
 def default_table_name(class_name: str) -> str:
@@ -461,14 +567,15 @@ def default_table_name(class_name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", class_name).lower()
 
 
-def _read_backref(model: ModelInfo, call: ast.Call, resolve: Resolver, line: int,
+def _read_backref(model: ModelInfo, attr: str, call: ast.Call, resolve: Resolver, line: int,
                   backrefs_out: list[tuple[str, RelationshipInfo]]) -> None:
     """`relationship(..., backref="owner")` adds `Target.owner`, lazily loaded unless `backref(...)`
-    says otherwise."""
+    says otherwise; its direction is the inverse of `attr`'s unless `backref(...)` says it."""
     for kw in call.keywords:
         if kw.arg != "backref":
             continue
-        name, lazy = None, "select"
+        name, lazy, uselist, facts = None, "select", None, {}
+        target = class_name_of(call.args[0]) if call.args else ""
         if isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str):
             name = kw.value.value
         elif isinstance(kw.value, ast.Call) and _callee_kind(kw.value, resolve) == "backref":
@@ -476,9 +583,13 @@ def _read_backref(model: ModelInfo, call: ast.Call, resolve: Resolver, line: int
                 name = kw.value.args[0].value
             lazy = const_kw(kw.value, "lazy", "select")
             lazy = "select" if lazy is True else lazy
+            uselist = const_kw(kw.value, "uselist")
+            uselist = uselist if isinstance(uselist, bool) else None
+            facts = join_facts(kw.value, target, model.name)
         if isinstance(name, str):
-            target = class_name_of(call.args[0]) if call.args else ""
-            backrefs_out.append((target, RelationshipInfo(name, model.name, lazy, None, line)))
+            facts.setdefault("back_populates", attr)
+            backrefs_out.append((target, RelationshipInfo(name, model.name, lazy, uselist, line,
+                                                          secondary=has_kw(call, "secondary"), **facts)))
 
 
 def read_sqlmodel_attribute(model: ModelInfo, attr: str, annotation: ast.expr | None, value: ast.expr | None,
@@ -513,8 +624,15 @@ def read_sqlmodel_attribute(model: ModelInfo, attr: str, annotation: ast.expr | 
             lazy = NOT_LITERAL  # kwargs built elsewhere: the strategy is unknown
         if uselist is None:
             uselist = collection_item(annotation) is not None
-        model.relationships[attr] = RelationshipInfo(attr, class_name_of(annotation), lazy, uselist, line,
-                                                     secondary=has_kw(value, "link_model"))
+        # Its join, as relationship() reads it: `back_populates=`, and `sa_relationship_kwargs`'s.
+        join = ast.Call(value.func, [], [kw for kw in value.keywords if kw.arg == "back_populates"])
+        if isinstance(options, ast.Dict):
+            join.keywords += [ast.keyword(key.value, item) for key, item in zip(options.keys, options.values)
+                              if isinstance(key, ast.Constant) and isinstance(key.value, str)]
+        target = class_name_of(annotation)
+        model.relationships[attr] = RelationshipInfo(attr, target, lazy, uselist, line,
+                                                     secondary=has_kw(value, "link_model"),
+                                                     **join_facts(join, model.name, target))
         return
     if isinstance(value, ast.Call) and (full in SQLMODEL_FIELDS or (not full and last_name(value.func) == "Field")):
         column = next((kw.value for kw in value.keywords if kw.arg == "sa_column"), None)

@@ -10,9 +10,11 @@ import builtins
 import gc
 from pathlib import Path
 
+from ormlens.analysis import database as databases
 from ormlens.analysis import frameworks
 from ormlens.analysis import orm as hooks
 from ormlens.analysis.callers import callers_pass_bounded, mentioning
+from ormlens.analysis.database import DATABASE
 from ormlens.analysis.declarations import ImportRef, ModuleDecl, collect
 from ormlens.analysis.dependencies import ALL_MODELS, Dependencies, facts_node, imports_node, is_module
 from ormlens.analysis.facts import FunctionRef, ModuleFacts
@@ -105,6 +107,7 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         self._whole = WholeTrees(self.whole_tree_lines)
         # Names that library star imports bind, asked of jedi; kept across edits (see jedi_names).
         self.star_exports = StarExports(self.root)
+        self._database: tuple[databases.Database | None] | None = None  # (database.py), once computed
 
     # --- sources and caches -------------------------------------------------------------------
 
@@ -161,6 +164,9 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         on (dependencies.py); the rest stays. The list of all models is kept when the module
         declared no model before and declares none now."""
         before = self._decls.get(path)
+        if self._database is not None and (databases.mentions(before.source if before is not None else None)
+                                           or databases.mentions(self._text_or_none(path))):
+            self._drop(self.dependencies.affected(DATABASE))  # it may name the database (or no longer)
         declared = self._feeds_all_models(path)
         self._forget(path)
         after = self.decl(path) if before is not None and before.outline else None
@@ -221,6 +227,8 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
                 del cache[ref]
         for forget in hooks.FORGET:
             forget(self, nodes)
+        if DATABASE in nodes:
+            self._database = None
         if ALL_MODELS in nodes:  # (a module that feeds them changed: model_index._feeds_all_models)
             frameworks.forget(self)
         if ALL_MODELS in nodes:
@@ -246,6 +254,13 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
             forget(self, None)
         frameworks.forget(self)
         self._returns.clear()
+        self._database = None
+
+    def _text_or_none(self, path: str) -> str | None:
+        try:
+            return self.read(path)
+        except ParseFailure:
+            return None
 
     def read(self, path: str) -> str:
         if path in self._overrides:
@@ -442,8 +457,29 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         return list(self._decls)
 
     def models_fingerprint(self) -> str:
-        """A digest of every model of the modules read so far (all that ALL_MODELS readers see)."""
-        return fingerprint_models(self.all_models())
+        """A digest of every model of the modules read so far (all that ALL_MODELS readers see), and
+        of the database they run on (which any module may name: its readers read ALL_MODELS too)."""
+        return fingerprint_models(self.all_models()) + repr(self.database())
+
+    def database(self) -> databases.Database | None:
+        """The database the project runs on, read from the modules read so far and the files at
+        its root (database.py); None when none names one. Computed once, until a module that names
+        one (or did) changes. What asks depends on every module (ALL_MODELS: the cache checks it
+        against models_fingerprint) and on the root files (read here: their digests are checked)."""
+        self.dependencies.read(DATABASE)
+        self.dependencies.read(ALL_MODELS)
+        if self._database is None:
+            with self.dependencies.computing(DATABASE):
+                files = {}
+                for file in databases.root_files(self.root):
+                    self.dependencies.read(str(file))  # present or not: a file created later counts
+                    try:
+                        files[file] = file.read_text(encoding="utf-8", errors="replace")
+                    except OSError:
+                        pass
+                modules = {path: decl.source for path, decl in self._decls.items() if decl is not None}
+                self._database = (databases.detect(self.root, modules, files),)
+        return self._database[0]
 
     def load(self, paths: list[str]) -> None:
         """Read the declarations of all these modules before analysing any, so that what is

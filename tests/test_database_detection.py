@@ -272,3 +272,33 @@ def test_message_length(limit: str | None) -> None:
         assert text.endswith("query in chunks of 60,000" + ("" if limit else " (limits: `ormlens rule ORM004`)"))
     assert message("Order.user_id.in_(ids)", "ids", limit, 1000).startswith(
         "`Order.user_id.in_(ids)` binds one parameter per item of `ids`, which grows with the data; ")
+
+
+def test_editor_edits_change_the_database(tmp_path: Path) -> None:
+    """The language server's index: an edit of a module that names a database (or comes to, or no
+    longer does) drops the findings that stated it, and only an edit that could."""
+    from ormlens.engine import analyze
+
+    write(tmp_path / "pyproject.toml")
+    orders = str(write(tmp_path / "app/orders.py", SQLALCHEMY_MODELS).resolve())
+    config = str(write(tmp_path / "app/config.py", "DEBUG = True\n").resolve())
+    other = str(write(tmp_path / "app/other.py", "def f():\n    return 1\n").resolve())
+    project = ProjectIndex(tmp_path)
+    project.load([orders, config, other])
+
+    def stated() -> str:
+        [finding] = [f for f in analyze(project, orders, Settings())[0] if f.code == "ORM004"]
+        return finding.message
+
+    assert "past the database's limit" in stated()
+    project.set_source(other, "def f():\n    return 2\n")
+    assert project.analysed(orders)  # names no database: nothing to do again
+    project.set_source(config, "def engine():\n    return create_engine('mssql+pyodbc://dsn')\n")
+    assert not project.analysed(orders)
+    assert "SQL Server allows 2,100 per statement" in stated()
+    project.set_source(config, "def engine():\n    return create_engine('oracle://h/db')\n")  # a body only
+    assert not project.analysed(orders)
+    assert "Oracle allows 1,000 per IN list" in stated()
+    project.set_source(config, None)
+    assert "past the database's limit" in stated()
+    assert "Oracle" in analyze(project, orders, Settings(database="oracle"))[0][0].message

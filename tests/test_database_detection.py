@@ -132,9 +132,27 @@ def test_test_settings_give_way_to_the_project_s(tmp_path: Path) -> None:
     assert detected(tmp_path) == ("postgresql", "shop/settings/production.py:1")
 
 
-def test_test_settings_alone_count(tmp_path: Path) -> None:
+def test_settings_of_tests_examples_and_templates_alone_say_nothing(tmp_path: Path) -> None:
     write(tmp_path / "test_settings.py", 'DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3"}}\n')
-    assert detected(tmp_path) == ("sqlite", "test_settings.py:1")
+    write(tmp_path / "testserver.py", 'DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3"}}\n')
+    write(tmp_path / "examples/todo/config.py", 'SQLALCHEMY_DATABASE_URI = "sqlite:///todo.db"\n')
+    write(tmp_path / "lib/project_template/settings.py", 'DATABASES = {"default": {"ENGINE": "x.sqlite3"}}\n')
+    write(tmp_path / "lib/engines.py", 'def test_engine():\n    return create_engine("sqlite://")\n')
+    assert detected(tmp_path) is None
+
+
+def test_development_settings_give_way(tmp_path: Path) -> None:
+    write(tmp_path / "settings/local.py", 'DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3"}}\n')
+    write(tmp_path / "settings/base.py", 'DATABASES = {"default": env.db("DATABASE_URL", default="mysql://h/db")}\n')
+    assert detected(tmp_path) == ("mysql", "settings/base.py:1")
+    (tmp_path / "settings/base.py").unlink()
+    assert detected(tmp_path) == ("sqlite", "settings/local.py:1")
+
+
+def test_a_literal_in_a_function_gives_way_to_settings(tmp_path: Path) -> None:
+    write(tmp_path / "app/settings.py", 'SQLALCHEMY_DATABASE_URI = "mssql+pyodbc://dsn"\n')
+    write(tmp_path / "app/files.py", 'def sqlite_uri(path):\n    return URL.create("sqlite", database=path)\n')
+    assert detected(tmp_path) == ("mssql", "app/settings.py:1")
 
 
 def test_config_classes_of_tests_and_development_give_way(tmp_path: Path) -> None:

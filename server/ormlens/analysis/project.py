@@ -108,6 +108,7 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         # Names that library star imports bind, asked of jedi; kept across edits (see jedi_names).
         self.star_exports = StarExports(self.root)
         self._database: tuple[databases.Database | None] | None = None  # (database.py), once computed
+        self._database_scans: dict[str, tuple[str, list[databases.Found]]] = {}  # per module: (its text, found)
 
     # --- sources and caches -------------------------------------------------------------------
 
@@ -255,6 +256,7 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         frameworks.forget(self)
         self._returns.clear()
         self._database = None
+        self._database_scans.clear()
 
     def _text_or_none(self, path: str) -> str | None:
         try:
@@ -470,15 +472,16 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         self.dependencies.read(ALL_MODELS)
         if self._database is None:
             with self.dependencies.computing(DATABASE):
-                files = {}
-                for file in databases.root_files(self.root):
+                found, files = databases.found_in_root_files(self.root)
+                for file in files:
                     self.dependencies.read(str(file))  # present or not: a file created later counts
-                    try:
-                        files[file] = file.read_text(encoding="utf-8", errors="replace")
-                    except OSError:
-                        pass
-                modules = {path: decl.source for path, decl in self._decls.items() if decl is not None}
-                self._database = (databases.detect(self.root, modules, files),)
+                for path, decl in self._decls.items():
+                    scan = self._database_scans.get(path)
+                    if decl is not None and (scan is None or scan[0] is not decl.source):
+                        scan = self._database_scans[path] = (decl.source, databases.found_in_module(
+                            path, decl.source, self.root))
+                    found += scan[1] if decl is not None else []
+                self._database = (databases.choose(found),)
         return self._database[0]
 
     def load(self, paths: list[str]) -> None:

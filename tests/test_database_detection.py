@@ -320,3 +320,16 @@ def test_editor_edits_change_the_database(tmp_path: Path) -> None:
     project.set_source(config, None)
     assert "past the database's limit" in stated()
     assert "Oracle" in analyze(project, orders, Settings(database="oracle"))[0][0].message
+
+
+def test_fitted_chunk_size_survives_the_plan_s_json() -> None:
+    """The editor's code action carries the plan as JSON: the fitted chunk size goes with it."""
+    from ormlens.findings import Span
+    from ormlens.fixes.plans import ChunkInPlan, DjangoChunkPlan, from_json, to_json
+
+    span = Span(1, 0, 1, 5)
+    for plan in (ChunkInPlan(span, span, span, False, chunk_size=900),
+                 DjangoChunkPlan(span, span, span, "id__in", "ids", "list", chunk_size=2000)):
+        assert from_json(to_json(plan)) == plan
+        assert from_json({**to_json(plan), "chunk_size": True}) is None  # not a size
+    assert "chunk_size" not in to_json(ChunkInPlan(span, span, span, False))  # the setting's: as before

@@ -58,11 +58,12 @@ class UnchunkedIn(Rule):
     project's text, never imported: Django's `DATABASES` (an `ENGINE`, a `dj_database_url` or
     `env.db()` URL), SQLAlchemy URLs (`create_engine(...)`, `URL.create(...)`,
     `SQLALCHEMY_DATABASE_URI`, `DATABASE_URL`, the default of `os.environ.get(...)`), `.env`,
-    `.env.example`, `.env.sample` and alembic.ini at the project root. Settings of tests (`tests/`,
-    `test_settings.py`, `class TestingConfig`) count only when nothing else names a database, those
-    of development, docs and examples only before them, and an environment default only when no
-    value is written out; of several databases still, the one with the smallest chunks. Without
-    one, the message is generic.
+    `.env.example`, `.env.sample` and alembic.ini at the project root. What tests, examples, docs
+    and project templates name does not count (`tests/`, `test_settings.py`, `class TestingConfig`:
+    projects often test on SQLite and run on another database); development settings (`local.py`,
+    `class DevelopmentConfig`) count only when nothing else names one, an environment default or a
+    URL built in a function only when no setting is written out; of several databases still, the
+    one with the smallest chunks (they fit the others too). Without one, the message is generic.
 
     ## Example
     ```python

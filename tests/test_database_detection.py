@@ -138,6 +138,7 @@ def test_settings_of_tests_examples_and_templates_alone_say_nothing(tmp_path: Pa
     write(tmp_path / "examples/todo/config.py", 'SQLALCHEMY_DATABASE_URI = "sqlite:///todo.db"\n')
     write(tmp_path / "lib/project_template/settings.py", 'DATABASES = {"default": {"ENGINE": "x.sqlite3"}}\n')
     write(tmp_path / "lib/engines.py", 'def test_engine():\n    return create_engine("sqlite://")\n')
+    write(tmp_path / ".github/upgrade-test/site/settings.py", 'DATABASES = {"default": {"ENGINE": "x.sqlite3"}}\n')
     assert detected(tmp_path) is None
 
 

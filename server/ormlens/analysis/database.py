@@ -53,8 +53,8 @@ LITERAL, FALLBACK = 0, 1           # how strongly a value says it: written out, 
 # Where it is said: the project; its development settings; not the project's own (tests, examples,
 # docs, project templates: projects test on SQLite and run on another database).
 MAIN, DEVELOPMENT, ELSEWHERE = 0, 1, 2
-ELSEWHERE_PART = re.compile(r"^test|^conftest$|^ci$|_tests?$|^(?:docs?|examples?|samples?|demos?|tutorials?"
-                            r"|fixtures|benchmarks?|skeletons?|scaffold)$|templates?$")
+ELSEWHERE_PART = re.compile(r"^test|^conftest$|^ci$|[_-]tests?$|^(?:docs?|examples?|samples?|demos?|tutorials?"
+                            r"|fixtures|benchmarks?|skeletons?|scaffold)$|templates?$|^\.")  # (.github, .ci)
 DEVELOPMENT_PART = re.compile(r"^(?:dev|develop|development|local)$|^(?:dev|local)_|_(?:dev|local)$")
 # A class or function of tests (`TestingConfig`, `test_engine`, `IntegrationTest`; not `latest`), of development.
 TEST_NAME = re.compile(r"(?:^|_)[Tt]est|[a-z]Test")

@@ -318,6 +318,8 @@ def test_editor_edits_change_the_database(tmp_path: Path) -> None:
     project.set_source(config, "def engine():\n    return create_engine('oracle://h/db')\n")  # a body only
     assert not project.analysed(orders)
     assert "Oracle allows 1,000 per IN list" in stated()
+    project.set_source(config, "# the engine\ndef engine():\n    return create_engine('oracle://h/db')\n")
+    assert project.analysed(orders)  # typing elsewhere in a module that names the database changes nothing
     project.set_source(config, None)
     assert "past the database's limit" in stated()
     assert "Oracle" in analyze(project, orders, Settings(database="oracle"))[0][0].message
@@ -334,3 +336,18 @@ def test_fitted_chunk_size_survives_the_plan_s_json() -> None:
         assert from_json(to_json(plan)) == plan
         assert from_json({**to_json(plan), "chunk_size": True}) is None  # not a size
     assert "chunk_size" not in to_json(ChunkInPlan(span, span, span, False))  # the setting's: as before
+
+
+def test_modules_loaded_later_count(tmp_path: Path) -> None:
+    """The language server reads the project's modules after analysing the open ones (load_more):
+    a module read then that names the database drops the findings that stated none."""
+    from ormlens.engine import analyze
+
+    write(tmp_path / "pyproject.toml")
+    orders = str(write(tmp_path / "app/orders.py", SQLALCHEMY_MODELS).resolve())
+    db = str(write(tmp_path / "app/db.py", 'engine = create_async_engine("postgresql+asyncpg://h/db")\n').resolve())
+    project = ProjectIndex(tmp_path)
+    assert "past the database's limit" in analyze(project, orders, Settings())[0][0].message
+    project.load_more([orders, db])
+    assert not project.analysed(orders)
+    assert "asyncpg allows 32,767 per statement" in analyze(project, orders, Settings())[0][0].message

@@ -407,6 +407,11 @@ def choose(found: list[Found]) -> Database | None:
     return Database(DIALECTS[chosen.key], chosen.source)
 
 
+def said(found: list[Found]) -> set[tuple[str, int, int]]:
+    """What `found` says, wherever in its module: an edit that keeps it changes no database."""
+    return {(f.key, f.place, f.strength) for f in found}
+
+
 def mentions(text: str | None) -> bool:
     """Can a module with this text name a database? (Its edits change the project's.)"""
     return text is not None and any(key in text for key in MENTIONS)

@@ -165,9 +165,8 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         on (dependencies.py); the rest stays. The list of all models is kept when the module
         declared no model before and declares none now."""
         before = self._decls.get(path)
-        if self._database is not None and (databases.mentions(before.source if before is not None else None)
-                                           or databases.mentions(self._text_or_none(path))):
-            self._drop(self.dependencies.affected(DATABASE))  # it may name the database (or no longer)
+        if self._database is not None and self._names_other_database(path, before):
+            self._drop(self.dependencies.affected(DATABASE))
         declared = self._feeds_all_models(path)
         self._forget(path)
         after = self.decl(path) if before is not None and before.outline else None
@@ -258,11 +257,19 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         self._database = None
         self._database_scans.clear()
 
-    def _text_or_none(self, path: str) -> str | None:
+    def _names_other_database(self, path: str, before: ModuleDecl | None) -> bool:
+        """Does the new text of `path` name other databases than its text before (database.py)?
+        (Each compared where it is said, not on which line: typing elsewhere in it changes nothing.)"""
         try:
-            return self.read(path)
+            text = self.read(path)
         except ParseFailure:
-            return None
+            text = ""
+        old = self._database_scans.get(path)
+        if old is None or before is None or old[0] is not before.source:
+            return databases.mentions(text) or (before is not None and databases.mentions(before.source))
+        found = databases.found_in_module(path, text, self.root)
+        self._database_scans[path] = (text, found)
+        return databases.said(found) != databases.said(old[1])
 
     def read(self, path: str) -> str:
         if path in self._overrides:
@@ -497,6 +504,9 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         self.load(new)
         if any(self._feeds_all_models(path) for path in new):
             self._drop(self.dependencies.affected(ALL_MODELS))
+        if self._database is not None and any(databases.mentions(decl.source) for decl in map(self._decls.get, new)
+                                              if decl is not None):
+            self._drop(self.dependencies.affected(DATABASE))  # one may name the database
 
     def analysed(self, path: str) -> bool:
         """Are the facts of `path` at hand (not dropped by a change since they were made)?"""

@@ -42,6 +42,9 @@ from ormlens.fixes.registry import BUILDERS, fix_text  # noqa: E402
 
 APP = Path(__file__).resolve().parent / "django_app"
 CHUNK = Settings().chunk_size
+# What the analysis runs with: the test app names SQLite (runtime.py), whose chunks ORM004 fits to 900
+# (tests/test_database_detection.py); the goldens here are about each rewrite's shape, at the default size.
+ANALYSIS = Settings(database="postgresql")
 SIZES = (0, 1, 10, 2500)
 CODES = {"django_batch": "ORM001", "django_eager": "ORM002", "django_chunk": "ORM004", "or_zero": "ORM005"}
 
@@ -69,7 +72,7 @@ def fixed(path: Path, plans: list[FixPlan]) -> tuple[str, list]:
 def engine_fixed(path: Path, plans: list[FixPlan]) -> str:
     """What ormlens itself writes (`fix_files`, unsafe fixes too), after checking that the analysis
     reports exactly the fix plans `plans` for the file."""
-    report = check_files(sorted(path.parent.rglob("*.py")), Settings(), path.parent)
+    report = check_files(sorted(path.parent.rglob("*.py")), ANALYSIS, path.parent)
     assert report.errors == []
     reported = []
     for finding in report.findings:
@@ -78,11 +81,11 @@ def engine_fixed(path: Path, plans: list[FixPlan]) -> str:
             assert finding.code == CODES[fix.kind]
             reported.append(fix)
     assert sorted(reported, key=repr) == sorted(plans, key=repr)
-    [outcome] = fix_files([path], Settings(), path.parent, unsafe=True)
+    [outcome] = fix_files([path], ANALYSIS, path.parent, unsafe=True)
     assert outcome.error is None
     # re-analysed, the fixed code has none of the fixed problems left
     path.write_text(outcome.fixed, encoding="utf-8")
-    report = check_files(sorted(path.parent.rglob("*.py")), Settings(), path.parent)
+    report = check_files(sorted(path.parent.rglob("*.py")), ANALYSIS, path.parent)
     path.write_text(outcome.original, encoding="utf-8")
     left = {f.code for f in report.findings if Path(f.path) == path.resolve()}
     assert not left & {CODES[plan.kind] for plan in plans}

@@ -18,6 +18,8 @@ CODE_PATTERN = re.compile(r"^ORM\d{3}$")
 DEFAULT_CHUNK_SIZE = 1000
 SEVERITIES = ("error", "warning", "information", "hint")
 RUN_MODES = ("onType", "onSave")
+# The values of the `database` setting (analysis/database.py: DIALECTS).
+DATABASES = ("postgresql", "sqlite", "mysql", "mariadb", "oracle", "mssql")
 # A directory holding one of these is a project root (the nearest one above a file is its root).
 ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", "manage.py", ".git")
 # A configuration file of its own: the same keys as `[tool.ormlens]`, at the top level (as ruff.toml).
@@ -60,11 +62,14 @@ class Settings:
     max_file_size: int = 2_000_000
     one_off: tuple[str, ...] = DEFAULT_ONE_OFF
     one_off_severity: str = "information"
+    # The database the project runs on (one of DATABASES); None: read from the
+    # project (settings modules, engine URLs, .env files). ORM004 states its limit and fits its chunks to it.
+    database: str | None = None
 
     def analysis_key(self) -> str:
         """The settings that change what the analysis finds (not where or how it is shown)."""
         return repr((self.select and sorted(self.select), sorted(self.ignore), self.chunk_size,
-                     sorted(self.chunk_functions), self.src))
+                     sorted(self.chunk_functions), self.src, self.database))
 
     def severity_of(self, code: str) -> str:
         return dict(self.severity).get(code, "warning")
@@ -145,6 +150,10 @@ def settings_from_mapping(table: dict, base: Settings = Settings()) -> tuple[Set
                 if bad:
                     raise ValueError(f"bad entries {', '.join(bad)}")
                 changes[norm] = tuple(sorted((str(k).upper(), v) for k, v in value.items()))
+            elif norm == "database":
+                if value not in DATABASES:
+                    raise ValueError(f"expected one of {', '.join(DATABASES)}")
+                changes[norm] = value
             elif norm == "run":
                 if value not in RUN_MODES:
                     raise ValueError(f"expected one of {', '.join(RUN_MODES)}")

@@ -10,9 +10,11 @@ import builtins
 import gc
 from pathlib import Path
 
+from ormlens.analysis import database as databases
 from ormlens.analysis import frameworks
 from ormlens.analysis import orm as hooks
 from ormlens.analysis.callers import callers_pass_bounded, mentioning
+from ormlens.analysis.database import DATABASE
 from ormlens.analysis.declarations import ImportRef, ModuleDecl, collect
 from ormlens.analysis.dependencies import ALL_MODELS, Dependencies, facts_node, imports_node, is_module
 from ormlens.analysis.facts import FunctionRef, ModuleFacts
@@ -105,6 +107,8 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         self._whole = WholeTrees(self.whole_tree_lines)
         # Names that library star imports bind, asked of jedi; kept across edits (see jedi_names).
         self.star_exports = StarExports(self.root)
+        self._database: tuple[databases.Database | None] | None = None  # (database.py), once computed
+        self._database_scans: dict[str, tuple[str, list[databases.Found]]] = {}  # per module: (its text, found)
 
     # --- sources and caches -------------------------------------------------------------------
 
@@ -161,6 +165,8 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         on (dependencies.py); the rest stays. The list of all models is kept when the module
         declared no model before and declares none now."""
         before = self._decls.get(path)
+        if self._database is not None and self._names_other_database(path, before):
+            self._drop(self.dependencies.affected(DATABASE))
         declared = self._feeds_all_models(path)
         self._forget(path)
         after = self.decl(path) if before is not None and before.outline else None
@@ -221,6 +227,8 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
                 del cache[ref]
         for forget in hooks.FORGET:
             forget(self, nodes)
+        if DATABASE in nodes:
+            self._database = None
         if ALL_MODELS in nodes:  # (a module that feeds them changed: model_index._feeds_all_models)
             frameworks.forget(self)
         if ALL_MODELS in nodes:
@@ -246,6 +254,22 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
             forget(self, None)
         frameworks.forget(self)
         self._returns.clear()
+        self._database = None
+        self._database_scans.clear()
+
+    def _names_other_database(self, path: str, before: ModuleDecl | None) -> bool:
+        """Does the new text of `path` name other databases than its text before (database.py)?
+        (Each compared where it is said, not on which line: typing elsewhere in it changes nothing.)"""
+        try:
+            text = self.read(path)
+        except ParseFailure:
+            text = ""
+        old = self._database_scans.get(path)
+        if old is None or before is None or old[0] is not before.source:
+            return databases.mentions(text) or (before is not None and databases.mentions(before.source))
+        found = databases.found_in_module(path, text, self.root)
+        self._database_scans[path] = (text, found)
+        return databases.said(found) != databases.said(old[1])
 
     def read(self, path: str) -> str:
         if path in self._overrides:
@@ -442,8 +466,30 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         return list(self._decls)
 
     def models_fingerprint(self) -> str:
-        """A digest of every model of the modules read so far (all that ALL_MODELS readers see)."""
-        return fingerprint_models(self.all_models())
+        """A digest of every model of the modules read so far (all that ALL_MODELS readers see), and
+        of the database they run on (which any module may name: its readers read ALL_MODELS too)."""
+        return fingerprint_models(self.all_models()) + repr(self.database())
+
+    def database(self) -> databases.Database | None:
+        """The database the project runs on, read from the modules read so far and the files at
+        its root (database.py); None when none names one. Computed once, until a module that names
+        one (or did) changes. What asks depends on every module (ALL_MODELS: the cache checks it
+        against models_fingerprint) and on the root files (read here: their digests are checked)."""
+        self.dependencies.read(DATABASE)
+        self.dependencies.read(ALL_MODELS)
+        if self._database is None:
+            with self.dependencies.computing(DATABASE):
+                found, files = databases.found_in_root_files(self.root)
+                for file in files:
+                    self.dependencies.read(str(file))  # present or not: a file created later counts
+                for path, decl in self._decls.items():
+                    scan = self._database_scans.get(path)
+                    if decl is not None and (scan is None or scan[0] is not decl.source):
+                        scan = self._database_scans[path] = (decl.source, databases.found_in_module(
+                            path, decl.source, self.root))
+                    found += scan[1] if decl is not None else []
+                self._database = (databases.choose(found),)
+        return self._database[0]
 
     def load(self, paths: list[str]) -> None:
         """Read the declarations of all these modules before analysing any, so that what is
@@ -458,6 +504,9 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         self.load(new)
         if any(self._feeds_all_models(path) for path in new):
             self._drop(self.dependencies.affected(ALL_MODELS))
+        if self._database is not None and any(databases.mentions(decl.source) for decl in map(self._decls.get, new)
+                                              if decl is not None):
+            self._drop(self.dependencies.affected(DATABASE))  # one may name the database
 
     def analysed(self, path: str) -> bool:
         """Are the facts of `path` at hand (not dropped by a change since they were made)?"""

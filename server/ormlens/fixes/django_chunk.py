@@ -41,7 +41,7 @@ TERMINALS = ("iterate", "list")
 
 
 def build(source: SourceText, plan: DjangoChunkPlan, settings: Settings) -> Fix:
-    size = settings.chunk_size
+    size = plan.chunk_size or settings.chunk_size  # (the size ORM004's message advises)
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise UnfixableError(f"chunk size {size!r}")
     lookup, values, terminal = plan.lookup, plan.values, plan.terminal

@@ -33,7 +33,7 @@ BUILTINS_USED = ("list", "dict", "len", "range")
 
 
 def build(source: SourceText, plan: ChunkInPlan, settings: Settings) -> Fix:
-    size = settings.chunk_size
+    size = plan.chunk_size or settings.chunk_size  # (the size ORM004's message advises)
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise UnfixableError(f"chunk size {size!r}")
     query = source.node_at(plan.query, cst.Call)

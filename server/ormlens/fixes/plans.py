@@ -137,6 +137,7 @@ class ChunkInPlan(FixPlan):
     in_call: Span     # `M.col.in_(xs)`
     argument: Span    # `xs`
     ordered: bool
+    chunk_size: int | None = None  # fitted to the database (ORM004's message); None: the chunk-size setting
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,7 @@ class DjangoChunkPlan(FixPlan):
     lookup: str       # `x__in`
     values: str       # source text of `xs`
     terminal: str     # list or iterate
+    chunk_size: int | None = None  # fitted to the database (ORM004's message); None: the chunk-size setting
 
 
 # --- ORM005 --------------------------------------------------------------------------------------
@@ -250,7 +252,7 @@ def _value(hint, value):
         if isinstance(value, list) and len(value) == 4 and all(type(item) is int for item in value):
             return Span(*value)
         return _MALFORMED
-    if hint in (str, bool):
+    if hint in (str, bool, int):  # (a bool is not an int here)
         return value if type(value) is hint else _MALFORMED
     if isinstance(hint, types.UnionType):  # `X | None`
         if value is None:

@@ -15,6 +15,7 @@ from ormlens.findings import Finding, Related, Span
 from ormlens.fixes.plans import FixPlan
 
 if TYPE_CHECKING:  # (the project is only passed through: a cached run does not load it)
+    from ormlens.analysis.database import Database
     from ormlens.analysis.project import ProjectIndex
 
 DOC_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix safety")
@@ -29,6 +30,17 @@ class RuleContext:
     @property
     def path(self) -> str:
         return self.facts.path
+
+    @property
+    def database(self) -> Database | None:
+        """The database the project runs on: the `database` setting, else what the project's text
+        says (analysis/database.py); None when neither says. Asked only by what needs it: the
+        findings of a module that asks depend on the modules that could name it."""
+        from ormlens.analysis import database
+
+        if self.settings.database is not None:
+            return database.from_setting(self.settings.database)
+        return self.project.database()
 
 
 class Rule:

@@ -1,12 +1,33 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ormlens.analysis.flow import Kind, Size
 from ormlens.analysis.orm import owner_of
 from ormlens.rules.base import Rule, RuleContext
 
-LIMITS = ("PostgreSQL: 65,535 bind parameters per statement; SQLite: 32,766, 999 before 3.32; "
-          "SQL Server: 2,100; Oracle: 1,000 items per IN list; asyncpg: 32,767; psycopg2 inlines "
-          "the values, so there it is a huge statement instead")
+# The longest message: one line in a list of findings, the label and the argument shortened to fit.
+MAX_MESSAGE = 200
+
+
+def message(label: str, argument: str, limit: str | None, chunk: int) -> str:
+    """`limit`: the database's, as database.Dialect.limit says it; None: not known (the limits are
+    in this rule's documentation)."""
+    tail = f"{limit}: query in chunks of {chunk:,}" if limit else \
+        f"past the database's limit it fails: query in chunks of {chunk:,} (limits: `ormlens rule ORM004`)"
+
+    def text(label: str, argument: str) -> str:
+        return f"`{label}` binds one parameter per item of `{argument}`, which grows with the data; {tail}"
+
+    room = MAX_MESSAGE - len(text("", ""))
+    if len(label) + len(argument) > room:
+        argument = shorten(argument, max(12, room // 3))
+        label = shorten(label, max(12, room - len(argument)))
+    return text(label, argument)
+
+
+def shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class UnchunkedIn(Rule):
@@ -17,10 +38,32 @@ class UnchunkedIn(Rule):
 
     ## Why is this bad?
     Each item becomes one bind parameter. Past the database's limit the statement fails:
-    PostgreSQL allows 65,535 bind parameters per statement (its wire protocol counts them in 16
-    bits), SQLite 32,766 (999 before 3.32; the compiled-in default, which some builds raise),
-    SQL Server 2,100, Oracle 1,000 items per IN list, asyncpg 32,767. psycopg2 inlines the values, so there the cost is a huge statement instead.
-    It works in tests and fails on the first big customer.
+
+    | database | limit | chunks of at most |
+    | --- | --- | --- |
+    | PostgreSQL | 65,535 bind parameters per statement (its wire protocol counts them in 16 bits) | 60,000 |
+    | PostgreSQL through asyncpg | 32,767 per statement | 30,000 |
+    | SQLite | 32,766 per statement; 999 before 3.32 (the compiled-in default, which some builds raise) | 900 |
+    | MySQL, MariaDB | 65,535 placeholders per prepared statement | 60,000 |
+    | Oracle | 1,000 items per IN list | 1,000 |
+    | SQL Server | 2,100 parameters per statement | 2,000 |
+
+    Drivers that inline the values (psycopg2, Django's PostgreSQL cursors, MySQL's usual drivers)
+    send one huge statement instead, which the server parses and plans whole (MySQL refuses it past
+    `max_allowed_packet`). It works in tests and fails, or crawls, on the first big customer.
+
+    The message states the limit of the database the project runs on and a chunk size that fits
+    it: the `chunk-size` setting (1,000), at most the last column. The database is the `database`
+    setting (`postgresql`, `sqlite`, `mysql`, `mariadb`, `oracle`, `mssql`), else read from the
+    project's text, never imported: Django's `DATABASES` (an `ENGINE`, a `dj_database_url` or
+    `env.db()` URL), SQLAlchemy URLs (`create_engine(...)`, `URL.create(...)`,
+    `SQLALCHEMY_DATABASE_URI`, `DATABASE_URL`, the default of `os.environ.get(...)`), `.env`,
+    `.env.example`, `.env.sample` and alembic.ini at the project root. What tests, examples, docs
+    and project templates name does not count (`tests/`, `test_settings.py`, `class TestingConfig`:
+    projects often test on SQLite and run on another database); development settings (`local.py`,
+    `class DevelopmentConfig`) count only when nothing else names one, an environment default or a
+    URL built in a function only when no setting is written out; of several databases still, the
+    one with the smallest chunks (they fit the others too). Without one, the message is generic.
 
     ## Example
     ```python
@@ -61,7 +104,9 @@ class UnchunkedIn(Rule):
             if query is not None and not query.loops:  # the quick fix, in the terms of the query's ORM
                 chunk_plan = getattr(owner_of(query), "chunk_plan", None)
                 fix = chunk_plan(call, query) if chunk_plan is not None else None
-            message = (f"`{call.label}` binds one parameter per item of `{call.argument}`, which has no "
-                       f"bound: past the database's limit it fails ({LIMITS}); query in chunks of "
-                       f"{ctx.settings.chunk_size:,} distinct values")
-            yield self.finding(ctx, call.span, message, fix=fix, argument=call.argument)
+            database = ctx.database
+            chunk = database.chunk(ctx.settings.chunk_size) if database else ctx.settings.chunk_size
+            if fix is not None and chunk != ctx.settings.chunk_size:
+                fix = replace(fix, chunk_size=chunk)  # the fix writes the chunks the message advises
+            message_text = message(call.label, call.argument, database and database.dialect.limit, chunk)
+            yield self.finding(ctx, call.span, message_text, fix=fix, argument=call.argument)

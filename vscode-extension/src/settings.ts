@@ -2,7 +2,9 @@
 // which `ormlens.*` settings go to the server, and which command starts the server.
 
 /** The `ormlens.*` settings the server reads (initializationOptions, didChangeConfiguration). */
-export const SERVER_SETTING_KEYS = ["select", "ignore", "severity", "chunkSize", "debounceMs", "run"] as const;
+export const SERVER_SETTING_KEYS = [
+  "select", "ignore", "severity", "chunkSize", "debounceMs", "run", "database", "oneOffSeverity",
+] as const;
 export type ServerSettingKey = (typeof SERVER_SETTING_KEYS)[number];
 
 /** Settings that change how the server is started: a change restarts it. */

@@ -14,8 +14,10 @@ test("serverSettings forwards only the settings the user set", () => {
 });
 
 test("serverSettings covers exactly the server's settings", () => {
-  assert.deepEqual([...SERVER_SETTING_KEYS], ["select", "ignore", "severity", "chunkSize", "debounceMs", "run"]);
-  const all = serverSettings((k) => (k === "run" ? "onSave" : k === "debounceMs" ? 0 : k === "chunkSize" ? 1 : k === "severity" ? {} : []));
+  assert.deepEqual([...SERVER_SETTING_KEYS],
+    ["select", "ignore", "severity", "chunkSize", "debounceMs", "run", "database", "oneOffSeverity"]);
+  const all = serverSettings((k) => (k === "run" ? "onSave" : k === "debounceMs" ? 0 : k === "chunkSize" ? 1 :
+    k === "severity" ? {} : k === "database" ? "mssql" : k === "oneOffSeverity" ? "hint" : []));
   assert.deepEqual(Object.keys(all), [...SERVER_SETTING_KEYS]);
   assert.equal(all.debounceMs, 0); // a falsy value the user set is still sent
   assert.equal(all.run, "onSave");

@@ -16,8 +16,10 @@ sessions; SQLModel) from PyPI into a cache (`$ORMLENS_BENCH_CACHE`, default
 What is scanned: the project's package directories (listed in PROJECTS), as discovered by
 ormlens itself, WITHOUT test code (`tests/`, `test/`, `testutil(s)/`, `test_*.py`, `*_test(s).py`,
 `tests.py`, `conftest.py`): test code loops over a handful of fixtures, so even a real N+1 there
-costs nothing, and reviewers' time goes to production code. Migrations are scanned (data
-migrations are real ORM code). `--include-tests` scans the tests too. The same file list is given
+costs nothing, and reviewers' time goes to production code. Migrations and management commands
+are scanned (data migrations are real ORM code), but their findings are one-off code's (issue #15,
+server/ormlens/one_off.py): `ormlens check` leaves them out of its default output, so they are
+counted and flagged (`"one_off": true`) and never sampled. `--include-tests` scans the tests too. The same file list is given
 to both tools (djch's findings outside it are dropped).
 
 Outputs for reviewers: `--findings out.json` (every finding with its source excerpt, plus the
@@ -118,8 +120,16 @@ def mark_project_root(root: Path) -> None:
         marker.write_text("# written by ormlens benchmarks/corpus.py: marks the project root\n")
 
 
+try:  # the ormlens under test (PYTHONPATH): one that knows one-off code (issue #15) says which files are
+    from ormlens.config import Settings
+    from ormlens.one_off import is_one_off as one_off
+except ImportError:
+    one_off = None
+
+
 def run_ormlens(project: Project, root: Path, files: list[Path]) -> Run:
     command = [sys.executable, "-m", "ormlens", "check", "--output-format", "json", "--exit-zero",
+               *(["--include", "one-off"] if one_off is not None else []),
                *(str(path.relative_to(root)) for path in files)]
     done = run_measured(command, cwd=root)
     if done.returncode != 0:
@@ -133,6 +143,7 @@ def run_ormlens(project: Project, root: Path, files: list[Path]) -> Run:
             "project": project.requirement, "path": path, "line": row, "col": column,
             "end_line": item["end_location"]["row"], "code": item["code"], "message": item["message"],
             "excerpt": excerpt(root / path, row, item["end_location"]["row"]),
+            "one_off": one_off is not None and one_off(root / path, root, Settings()),
         })
     findings.sort(key=finding_key)
     errors = [line for line in done.stderr.splitlines() if line.strip()]
@@ -448,11 +459,14 @@ def main(argv: list[str] | None = None) -> int:
         args.findings.parent.mkdir(parents=True, exist_ok=True)
         args.findings.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
         print(f"\nwrote {len(findings)} findings to {args.findings}")
+    shown = [f for f in findings if not f["one_off"]]
+    print(f"{len(findings) - len(shown)} of {len(findings)} findings are in one-off code (not shown by default, "
+          "not sampled)")
     if args.sample:
-        sample = stratified_sample(findings, args.sample, args.seed)
+        sample = stratified_sample(shown, args.sample, args.seed)
         args.review.parent.mkdir(parents=True, exist_ok=True)
         verdicts = read_verdicts([path.read_text() for path in args.carry])
-        text = review_markdown(sample, comparisons, args.seed, len(findings), verdicts)
+        text = review_markdown(sample, comparisons, args.seed, len(shown), verdicts)
         args.review.write_text(text)
         if args.carry:
             print(f"{text.count(UNREVIEWED)} entries left to review (the others keep an earlier verdict)")

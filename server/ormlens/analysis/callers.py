@@ -109,3 +109,145 @@ def _bounded_literal(node: ast.expr) -> bool:
     if isinstance(node, ast.Constant):
         return True
     return isinstance(node, (ast.List, ast.Tuple, ast.Set)) and not any(isinstance(e, ast.Starred) for e in node.elts)
+
+
+# --- what callers' values pass (the flow at each call) ---------------------------------------------
+
+BOUNDED, UNBOUNDED, UNKNOWN = "bounded", "unbounded", "unknown"
+MAX_CALLER_DEPTH = 3  # how many callers up a parameter passed on is followed
+
+
+def parameter_bound(index, ref: FunctionRef, parameter: str, texts: dict[str, str], depth: int = 0,
+                    seen: frozenset = frozenset()) -> str:
+    """How long a list a parameter gets, from what every call of `ref` in the project passes it:
+    "unbounded" when some caller passes one that grows with the data (the rows of a query not
+    capped, request input: a parameter of a function a library's decorator registers, which its
+    framework calls with what a request holds, or a caller's parameter that is so); "bounded" when
+    every caller passes a bounded one (a list written out, `[x]`, a page of a `.limit(n)`ed query or
+    an `xs[:n]` slice, an enum's members, or its own parameter that every one of its callers
+    fills bounded); else "unknown" (no caller found, a use that is not a call, a value the
+    analysis cannot size): the rules say nothing then."""
+    decl = index.decl(ref.path)
+    function, cls = decl.function_node(ref.qualname) if decl is not None else (None, None)
+    if function is None:
+        return UNKNOWN
+    wrapped = False
+    for decorator in function.decorator_list:
+        if last_name(decorator) in PLAIN_DECORATORS:
+            continue
+        if index.eval_static(decl, decorator).kind is not Kind.FUNCTION:
+            return UNBOUNDED  # a library's (a route, a task): its framework calls it with request input
+        wrapped = True
+    name = function.name
+    if name.startswith("__"):
+        return UNKNOWN  # dunders run through operators and the runtime, not calls by name
+    positional = [a.arg for a in [*function.args.posonlyargs, *function.args.args]]
+    keyword_only = [a.arg for a in function.args.kwonlyargs]
+    if parameter not in positional and parameter not in keyword_only:
+        return UNKNOWN
+    default = parameter_defaults(function).get(parameter)
+    method = cls is not None and "staticmethod" not in {last_name(d) for d in function.decorator_list}
+    position = positional.index(parameter) - (1 if method else 0) if parameter in positional and not wrapped else None
+    if len(texts) > MAX_MODULES:
+        return UNKNOWN  # a name that common: its calls are not told apart
+    seen = seen | {(ref, parameter)}
+    answers: set[str] = set()
+    for module in map(index.decl, texts):
+        calls: list[ast.Call] = []
+        called: set[int] = set()
+        mentioned: list[ast.AST] = []
+        # (Read whole first: what the calls are asked below may release this module's bodies.)
+        for node in ast.walk(index.whole(module).tree):
+            if isinstance(node, ast.Call) and _names(node.func, name):
+                called.add(id(node.func))
+                calls.append(node)
+            elif _names(node, name) and isinstance(getattr(node, "ctx", None), ast.Load):
+                mentioned.append(node)
+        if any(id(node) not in called for node in mentioned):
+            answers.add(UNKNOWN)  # used otherwise than called (a callback): who calls it is not known
+        for node in calls:
+            answers.add(_passed_bound(index, module, node, parameter, position, default, depth, seen))
+            if UNBOUNDED in answers:
+                return UNBOUNDED
+    return BOUNDED if answers == {BOUNDED} else UNKNOWN
+
+
+def _passed_bound(index, module, call: ast.Call, parameter: str, position: int | None, default: ast.expr | None,
+                  depth: int, seen: frozenset) -> str:
+    if any(isinstance(arg, ast.Starred) for arg in call.args) or any(kw.arg is None for kw in call.keywords):
+        return UNKNOWN
+    passed = next((kw.value for kw in call.keywords if kw.arg == parameter), None)
+    if passed is None and position is not None and 0 <= position < len(call.args):
+        passed = call.args[position]
+    if passed is None:
+        return BOUNDED if default is None or _bounded_literal(default) else UNKNOWN
+    if _bounded_literal(passed):
+        return BOUNDED
+    found = caller_values(index, module, call)
+    if found is None:
+        return UNKNOWN
+    caller, values = found
+    answer = values.get((passed.lineno, passed.col_offset, passed.end_lineno, passed.end_col_offset), UNKNOWN)
+    if isinstance(answer, tuple):  # the caller's own parameter: what its callers pass
+        if depth + 1 >= MAX_CALLER_DEPTH or (caller, answer[1]) in seen:
+            return UNKNOWN
+        return index.parameter_bound(caller, answer[1], depth + 1, seen)
+    return answer
+
+
+def caller_values(index, module, call: ast.Call) -> tuple[FunctionRef, dict] | None:
+    """The function of `module` that holds `call` (a module-level function or a method of a
+    top-level class), and the sizes of the arguments of the calls in it, from a walk of it."""
+    for stmt in module.tree.body:
+        holders = [stmt] if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) else \
+            [s for s in stmt.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))] \
+            if isinstance(stmt, ast.ClassDef) else []
+        for holder in holders:
+            if holder.lineno <= call.lineno <= (holder.end_lineno or holder.lineno):
+                qualname = holder.name if holder is stmt else f"{stmt.name}.{holder.name}"
+                ref = FunctionRef(module.path, qualname)
+                return ref, index.argument_sizes(ref)
+    return None
+
+
+def walk_for_arguments(index, ref: FunctionRef) -> dict:
+    """Of every call in function `ref`: the size of each argument it passes, by the argument's
+    place in the text (argument_sizes), from a walk of the function alone."""
+    from ormlens.analysis.interpreter import FactsBuilder
+
+    decl = index.decl(ref.path)
+    function, cls = decl.function_node(ref.qualname) if decl is not None else (None, None)
+    if function is None:
+        return {}
+    builder = FactsBuilder(decl, index)
+    builder.defers = False
+    builder.argument_sizes = {}
+    if cls is not None:
+        builder.push_frame("class", None, cls.name, (decl.path, cls))
+    try:
+        builder.exec_FunctionDef(function)
+    except RecursionError:
+        return {}
+    return builder.argument_sizes
+
+
+def argument_sizes(b, call: ast.Call, args: list, kwargs: dict) -> dict:
+    """The sizes of what `call` passes: "bounded", "unbounded" (rows of a query not capped, a list
+    built from them), "unknown", or ("parameter", name) for a parameter of the function walked (or
+    a list made from one item per item of it), whose callers then say."""
+    from ormlens.analysis.flow import Size
+
+    passed = [*zip(call.args, args), *((kw.value, kwargs[kw.arg]) for kw in call.keywords if kw.arg in kwargs)]
+    sizes = {}
+    for node, value in passed:
+        own = b.parameter_values.get(id(value))
+        if own is not None and own[0] is value:
+            size = ("parameter", own[1]) if own[2] == b.frame.qualname else UNKNOWN
+        elif value.capped or value.size is Size.BOUNDED:
+            size = BOUNDED
+        elif value.size is Size.UNBOUNDED and id(value) not in b.untyped_parameters:
+            size = UNBOUNDED
+        else:
+            size = UNKNOWN
+        sizes[(node.lineno, node.col_offset, node.end_lineno, node.end_col_offset)] = size
+    return sizes

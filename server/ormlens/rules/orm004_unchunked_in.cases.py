@@ -94,3 +94,12 @@ def unknown_size(session: Session, config):
 
 def load_ids():
     return [1, 2, 3]
+
+
+# --- who calls the functions above with their parameters -----------------------------------------
+
+
+def callers_of_the_parameters(session: Session):
+    users = session.query(User).all()  # every user: a parameter filled so grows with the table
+    from_a_parameter([u.id for u in users])
+    from_rows_parameter(users)

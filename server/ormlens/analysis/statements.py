@@ -286,9 +286,9 @@ class Statements:
                     (capped is None or capped[0] != name):
                 self.rebind(name, value.but(size=other.size))
         if capped is not None and capped[1]:  # `if len(ids) > MAX: raise ...`: past it, at most MAX items
-            value = self.lookup(capped[0])
-            if value.size is Size.UNBOUNDED:
-                self.rebind(capped[0], value.but(size=Size.BOUNDED))
+            value = self.lookup(capped[0])  # (for an IN list; a loop over MAX items still repeats)
+            if value.size is Size.UNBOUNDED and not value.capped:
+                self.rebind(capped[0], value.but(capped=True))
 
     def guarded_loop(self, test: ast.expr) -> int | None:
         """The index (in this frame's loops) of a `for` loop whose body this `if` lets in for a

@@ -14,9 +14,10 @@ from __future__ import annotations
 import ast
 import re
 
-from ormlens.analysis.astutil import last_name, parameter_defaults
+from ormlens.analysis.astutil import is_none, last_name, parameter_defaults, unquote
 from ormlens.analysis.facts import FunctionRef
 from ormlens.analysis.flow import Kind
+from ormlens.analysis.models import collection_item
 
 PLAIN_DECORATORS = frozenset({"staticmethod", "classmethod"})
 MAX_MODULES = 40  # modules whose text names the function
@@ -169,7 +170,35 @@ def parameter_bound(index, ref: FunctionRef, parameter: str, texts: dict[str, st
             answers.add(_passed_bound(index, module, node, parameter, position, default, depth, seen))
             if UNBOUNDED in answers:
                 return UNBOUNDED
+    if not answers:
+        # No caller in the project: called from outside it (a library's API, a framework, a
+        # script). Its annotation is then all that is known of what it gets: a list of any length
+        # (`ids: list[int]`) is reported; an unannotated parameter cannot be told.
+        argument = next(a for a in [*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs]
+                        if a.arg == parameter)
+        return UNBOUNDED if declares_a_list(argument.annotation) else UNKNOWN
     return BOUNDED if answers == {BOUNDED} else UNKNOWN
+
+
+def declares_a_list(annotation: ast.expr | None) -> bool:
+    """`list[int]`, `Sequence[str] | None`, `Optional[set[UUID]]`, `Annotated[list[int], ...]`:
+    a collection of any length (not `tuple[int, int]`)."""
+    if annotation is None:
+        return False
+    node = unquote(annotation)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return any(declares_a_list(side) for side in (node.left, node.right) if not is_none(side))
+    if isinstance(node, ast.Subscript) and last_name(node.value) in ("Optional", "Union", "Annotated"):
+        items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if last_name(node.value) == "Annotated":
+            items = items[:1]
+        return any(declares_a_list(item) for item in items if not is_none(item))
+    if collection_item(node) is None:
+        return False
+    if isinstance(node, ast.Subscript) and last_name(node.value) in ("tuple", "Tuple"):
+        return isinstance(node.slice, ast.Tuple) and any(
+            isinstance(e, ast.Constant) and e.value is Ellipsis for e in node.slice.elts)
+    return True
 
 
 def _passed_bound(index, module, call: ast.Call, parameter: str, position: int | None, default: ast.expr | None,

@@ -1,7 +1,8 @@
 """ORM004 examples across calls: an IN list made from a parameter is as long as what the callers
 pass. Reported when some caller passes a list that grows with the data (the rows of a query that
-is not capped, a request's input); not when every caller passes a bounded one, nor when no caller
-is known (what it gets cannot be told). A line marked `# expect:` must be reported with that code
+is not capped, a request's input); not when every caller passes a bounded one, nor when what they
+pass cannot be sized. With no caller in the project, the function is called from outside: a
+parameter annotated as a list of any length is reported, an unannotated one cannot be told. A line marked `# expect:` must be reported with that code
 on that exact expression; no other line may be. This file is analysed, never imported."""
 import enum
 
@@ -66,6 +67,11 @@ def every_member(session: Session, member: CaMember):
     passes_it_on(session, [m.id for m in everyone])
 
 
+def nobody_calls_it_annotated(session: Session, member_ids: "list[int] | None"):
+    # No caller in the project: called from outside it (an API), with a list of any length.
+    return session.scalars(select(CaTask).where(CaTask.member_id.in_(member_ids))).all()  # expect: ORM004 "CaTask.member_id.in_(member_ids)"
+
+
 @app.post("/tasks")
 def tasks_requested(member_ids: list[int] = Body(...)):
     # A request's body, with no `max_length`: its sender decides how long it is.
@@ -98,9 +104,13 @@ def bounded_callers(session: Session, member: CaMember, page_size: int):
     tasks_of_few(session, [level.value for level in Level])  # an enum's members: a closed set
 
 
-def nobody_calls_it(session: Session, member_ids: list[int]):
-    # No caller in the project: what it gets cannot be told, so nothing is said.
+def nobody_calls_it(session: Session, member_ids):
+    # No caller in the project, no annotation: what it gets cannot be told, so nothing is said.
     return session.scalars(select(CaTask).where(CaTask.member_id.in_(member_ids))).all()
+
+
+def tasks_of_two(session: Session, member_ids: tuple[int, int]):
+    return session.scalars(select(CaTask).where(CaTask.member_id.in_(member_ids))).all()  # two ids
 
 
 @app.post("/tasks/few")

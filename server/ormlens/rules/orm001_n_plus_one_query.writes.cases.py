@@ -77,8 +77,3 @@ def filled_from_the_item(session: Session, batches: list[list[dict]]):
         for event in batch:
             keys[event["id"]] = event["key"]
         session.scalars(select(WrEvent).where(WrEvent.id.in_(list(keys)))).all()  # expect: ORM001 "session.scalars(select(WrEvent).where(WrEvent.id.in_(list(keys))))"
-
-
-def caller_of_writes_done_right(session: Session):
-    ids = [e.id for e in session.scalars(select(WrEvent))]  # every event's id: ORM004 above grows with it
-    writes_done_right(session, ids, [{"event_id": i} for i in ids])

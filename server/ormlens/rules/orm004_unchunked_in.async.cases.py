@@ -31,8 +31,3 @@ async def chunked(session: AsyncSession, device_ids: list[int]):
     for chunk in batched(device_ids, 1000):
         out += (await session.scalars(select(AioReading).where(AioReading.device_id.in_(chunk)))).all()
     return out
-
-
-async def caller(session: AsyncSession):
-    devices = (await session.scalars(select(AioDevice))).all()  # every device: as many as the rows
-    return await unchunked(session, [d.id for d in devices])

@@ -80,10 +80,6 @@ def unknown_size(config):
     return list(Parcel.objects.filter(kind__in=config.kinds))
 
 
-def caller_of_from_a_parameter():
-    return from_a_parameter(list(Depot.objects.values_list("id", flat=True)))  # every depot's id
-
-
 def parcels_of_one_depot(depot: Depot):
     ids = [p.id for p in depot.parcel_set.filter(kind="box")]  # one depot's parcels: scoped to one row
     return list(Parcel.objects.filter(pk__in=ids))

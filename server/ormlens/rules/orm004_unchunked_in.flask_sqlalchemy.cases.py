@@ -27,7 +27,3 @@ def chunked_or_paged(queue_ids: list[int]):
         db.session.scalars(db.select(FsaTicket).where(FsaTicket.queue_id.in_(chunk))).all()
     page = db.paginate(db.select(FsaTicket), per_page=50)
     return db.session.scalars(db.select(FsaTicket).where(FsaTicket.id.in_([t.id for t in page.items]))).all()
-
-
-def caller():
-    return unchunked([t.queue_id for t in db.session.scalars(db.select(FsaTicket))])  # one per ticket

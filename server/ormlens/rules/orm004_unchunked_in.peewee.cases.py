@@ -54,7 +54,3 @@ def a_page_of_ids():
 
 def subquery():
     return list(PiUser.select().where(PiUser.id.in_(PiTweet.select(PiTweet.user))))
-
-
-def caller_of_users_of():
-    return users_of([t.user_id for t in PiTweet.select()])  # one per tweet: the table's size

@@ -19,7 +19,3 @@ def chunked(session: Session, route_ids: list[int]):
     for chunk in batched(route_ids, 1000):
         session.exec(select(SmParcel).where(col(SmParcel.route_id).in_(chunk))).all()
     return session.exec(select(SmParcel).where(SmParcel.route_id.in_([1, 2]))).all()
-
-
-def caller(session: Session):
-    return unchunked(session, [p.id for p in session.exec(select(SmParcel)).all()])  # one per parcel

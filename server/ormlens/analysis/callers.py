@@ -16,7 +16,7 @@ import re
 
 from ormlens.analysis.astutil import is_none, last_name, parameter_defaults, unquote
 from ormlens.analysis.facts import FunctionRef
-from ormlens.analysis.flow import Kind
+from ormlens.analysis.flow import Kind, Size
 from ormlens.analysis.models import collection_item
 
 PLAIN_DECORATORS = frozenset({"staticmethod", "classmethod"})
@@ -239,33 +239,10 @@ def caller_values(index, module, call: ast.Call) -> tuple[FunctionRef, dict] | N
     return None
 
 
-def walk_for_arguments(index, ref: FunctionRef) -> dict:
-    """Of every call in function `ref`: the size of each argument it passes, by the argument's
-    place in the text (argument_sizes), from a walk of the function alone."""
-    from ormlens.analysis.interpreter import FactsBuilder
-
-    decl = index.decl(ref.path)
-    function, cls = decl.function_node(ref.qualname) if decl is not None else (None, None)
-    if function is None:
-        return {}
-    builder = FactsBuilder(decl, index)
-    builder.defers = False
-    builder.argument_sizes = {}
-    if cls is not None:
-        builder.push_frame("class", None, cls.name, (decl.path, cls))
-    try:
-        builder.exec_FunctionDef(function)
-    except RecursionError:
-        return {}
-    return builder.argument_sizes
-
-
 def argument_sizes(b, call: ast.Call, args: list, kwargs: dict) -> dict:
     """The sizes of what `call` passes: "bounded", "unbounded" (rows of a query not capped, a list
     built from them), "unknown", or ("parameter", name) for a parameter of the function walked (or
     a list made from one item per item of it), whose callers then say."""
-    from ormlens.analysis.flow import Size
-
     passed = [*zip(call.args, args), *((kw.value, kwargs[kw.arg]) for kw in call.keywords if kw.arg in kwargs)]
     sizes = {}
     for node, value in passed:

@@ -19,7 +19,7 @@ from ormlens.analysis.dependencies import ALL_MODELS, Dependencies, facts_node, 
 from ormlens.analysis.facts import FunctionRef, ModuleFacts
 from ormlens.analysis.flow import UNKNOWN, Kind, Size, Value
 from ormlens.analysis.imports import ImportResolver
-from ormlens.analysis.interpreter import build_facts
+from ormlens.analysis.interpreter import build_facts, function_arguments
 from ormlens.analysis.jedi_names import StarExports
 from ormlens.analysis.model_index import ModelIndex
 from ormlens.analysis.models import (
@@ -471,7 +471,7 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
             self._argument_sizes[ref] = ({}, decl.source)  # in progress: a cycle sees nothing
             self._walking.append(ref.path)  # its bodies stay while it is walked
             try:
-                known = self._argument_sizes[ref] = (callers.walk_for_arguments(self, ref), decl.source)
+                known = self._argument_sizes[ref] = (function_arguments(decl, ref.qualname, self), decl.source)
             finally:
                 self._walking.pop()
         return known[0]

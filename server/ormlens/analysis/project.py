@@ -452,6 +452,8 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
             self.dependencies.read(facts_node(path))
         if texts is None:
             return callers.UNKNOWN
+        if depth > 0:  # (asked for a caller's parameter: its answer may be cut by the depth; not kept)
+            return callers.parameter_bound(self, ref, parameter, texts, depth, seen)
         known = self._parameter_bounds.get((ref, parameter))
         if known is None or known[1].keys() != texts.keys() or any(known[1][path] is not text
                                                                    for path, text in texts.items()):

@@ -13,7 +13,7 @@ from pathlib import Path
 from ormlens.analysis import frameworks
 from ormlens.analysis import orm as hooks
 from ormlens.analysis import callers
-from ormlens.analysis.callers import callers_pass_bounded, mentioning
+from ormlens.analysis.callers import mentioning
 from ormlens.analysis.declarations import ImportRef, ModuleDecl, collect
 from ormlens.analysis.dependencies import ALL_MODELS, Dependencies, facts_node, imports_node, is_module
 from ormlens.analysis.facts import FunctionRef, ModuleFacts
@@ -94,7 +94,6 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         self.plugin_caches: dict[str, dict] = {}  # what ORM plugins derive from declarations (orm/)
         self._returns: dict[FunctionRef, Value] = {}
         # (callers.py) answers, with the texts of the modules that named the function then
-        self._callers_bounded: dict[tuple[FunctionRef, str], tuple[bool, dict[str, str]]] = {}
         self._parameter_bounds: dict[tuple[FunctionRef, str], tuple[str, dict[str, str]]] = {}
         self._argument_sizes: dict[FunctionRef, tuple[dict, str]] = {}
         self._walking: list[str] = []  # modules a function of which is walked for what it passes (callers.py)
@@ -235,7 +234,6 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         # derived (facts, models, resolved names); the other modules' parses are kept.
         self.dependencies.clear()
         self._previous.clear()
-        self._callers_bounded.clear()
         self._parameter_bounds.clear()
         self._argument_sizes.clear()
         self._all_models = self._models_named = None
@@ -427,21 +425,6 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         nothing is read for the first time while analysing (which would add models to the list
         of all models halfway through, and make findings depend on the order)."""
         self._reach(paths)
-
-    def callers_pass_bounded(self, ref: FunctionRef, parameter: str) -> bool:
-        """Does every call of `ref` in the project pass `parameter` a literal of bounded length
-        (callers.py)? What asks reads every module: any of them may add a caller."""
-        texts = mentioning(self, ref)  # (also reads every module: any of them may add a caller)
-        for path in self.loaded():  # the calls are in function bodies: an edit of one counts
-            self.dependencies.read(facts_node(path))
-        known = self._callers_bounded.get((ref, parameter))
-        # The same texts name it as when it was answered (the very same strings): the same answer.
-        if texts is None:
-            return False
-        if known is None or known[1].keys() != texts.keys() or any(known[1][path] is not text
-                                                                   for path, text in texts.items()):
-            known = self._callers_bounded[(ref, parameter)] = (callers_pass_bounded(self, ref, parameter, texts), texts)
-        return known[0]
 
     def parameter_bound(self, ref: FunctionRef, parameter: str, depth: int = 0, seen: frozenset = frozenset()) -> str:
         """How long the lists every known caller passes `parameter` of `ref` are: "bounded",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import re
+from pathlib import Path
 
 from ormlens.analysis.astutil import is_none, last_name, parameter_defaults, unquote
 from ormlens.analysis.facts import FunctionRef
@@ -100,6 +101,8 @@ def parameter_bound(index, ref: FunctionRef, parameter: str, texts: dict[str, st
     seen = seen | {(ref, parameter)}
     answers: set[str] = set()
     for module in map(index.decl, texts):
+        if test_module(module.path):
+            continue  # tests pass fixtures, not what the program meets
         calls: list[ast.Call] = []
         called: set[int] = set()
         mentioned: list[ast.AST] = []
@@ -124,6 +127,15 @@ def parameter_bound(index, ref: FunctionRef, parameter: str, texts: dict[str, st
                         if a.arg == parameter)
         return UNBOUNDED if declares_a_list(argument.annotation) else UNKNOWN
     return BOUNDED if answers == {BOUNDED} else UNKNOWN
+
+
+def test_module(path: str) -> bool:
+    """A module of tests: under a `tests`/`test` directory, or named `test_*.py`, `*_test(s).py`,
+    `conftest.py`."""
+    parts = Path(path).parts
+    name = parts[-1] if parts else ""
+    return any(part in ("tests", "test") for part in parts[:-1]) or name.startswith("test_") or \
+        name.endswith(("_test.py", "_tests.py")) or name == "conftest.py"
 
 
 def declares_a_list(annotation: ast.expr | None) -> bool:

@@ -61,7 +61,9 @@ def test_in_lists_bounded_by_an_enumeration_or_a_fixed_tuple(tmp_path):
         from kinds import Kind, NotEnum, SubKind
 
 
-        def by_status(names, values, states: tuple[str] = ("active",), more: tuple[str, ...] = ("a",)):
+        # (annotated: with no caller in the project, a parameter is reported only when declared a list)
+        def by_status(names: list[str], values: list[str], states: tuple[str] = ("active",),
+                      more: tuple[str, ...] = ("a",)):
             Order.query.filter(Order.status.in_([OrderStatus[n] for n in names])).all()
             Order.query.filter(Order.status.in_({OrderStatus(v) for v in values})).all()
             Order.query.filter(Order.status.in_([Kind(v) for v in values])).all()
@@ -219,3 +221,31 @@ def test_in_lists_of_rows_capped_by_a_limit(tmp_path):
             for user in session.query(User).limit(batch_size).all():
                 Order.query.filter_by(user_id=user.id).first()  # want: ORM001
     """)
+
+
+def test_callers_in_tests_do_not_bound_a_parameter(tmp_path):
+    # Tests pass fixtures (`[user.id]`): they say nothing of what the program passes. With only
+    # test callers, the parameter is an entry point's: reported when annotated as a list.
+    tests = """
+        from app import orders_of, orders_of_few
+
+
+        def test_orders_of(user):
+            assert orders_of([user.id]) == []
+            assert orders_of_few([user.id]) == []
+    """
+    check(tmp_path, """
+        from models import Order
+
+
+        def orders_of(user_ids: list[int]):
+            return Order.query.filter(Order.user_id.in_(user_ids)).all()  # want: ORM004
+
+
+        def orders_of_few(user_ids: list[int]):
+            return Order.query.filter(Order.user_id.in_(user_ids)).all()
+
+
+        def page(user):
+            return orders_of_few([user.id])  # the program's own caller: one id
+    """, extra={"tests/test_app.py": tests})

@@ -671,7 +671,8 @@ def test_a_new_caller_decides_whether_a_parameter_is_bounded(tmp_path: Path, kee
         "from sqlalchemy import select\n\nfrom shop.models import Order\n\n\n"
         "def orders_of(session, customer_ids: list[int]):\n"
         "    return session.scalars(select(Order).where(Order.customer_id.in_(customer_ids))).all()\n")
-    callers = "from shop.queries import orders_of\n\n\ndef page(session, customer, wanted):\n" \
+    # (`wanted: list[int]`, and no caller of `page`: a list of any length, from outside the project)
+    callers = "from shop.queries import orders_of\n\n\ndef page(session, customer, wanted: list[int]):\n" \
               "    return orders_of(session, [customer.id])\n"
     (package / "pages.py").write_text(callers)
     paths = {name: str((package / f"{name}.py").resolve()) for name in ("models", "queries", "pages")}
@@ -680,7 +681,7 @@ def test_a_new_caller_decides_whether_a_parameter_is_bounded(tmp_path: Path, kee
     project.load(list(paths.values()))
     assert codes(project, paths["queries"]) == []
     for edited in (callers.replace("[customer.id])", "[customer.id]), orders_of(session, wanted)"),  # a body
-                   callers + "\n\ndef everyone(session, wanted):\n    return orders_of(session, wanted)\n"):
+                   callers + "\n\ndef everyone(session, wanted: list[int]):\n    return orders_of(session, wanted)\n"):
         project.set_source(paths["pages"], edited)
         assert codes(project, paths["queries"]) == [("ORM004", 7)]
         project.set_source(paths["pages"], callers)

@@ -12,8 +12,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from pypi_sources import fetch  # noqa: E402
 
-# (requirement, the folder checked): one SQLAlchemy project, one Django project.
-PROJECTS = [("flask-appbuilder==5.3.0", "flask_appbuilder"), ("django-oscar==4.2.1", "src/oscar")]
+# (requirement, the folder checked): one SQLAlchemy project, one Django project. (Flask-AppBuilder's
+# package itself has no finding left since ORM004 follows what callers pass: its tests' fixtures do.)
+PROJECTS = [("flask-appbuilder==5.3.0", "tests"), ("django-oscar==4.2.1", "src/oscar")]
 
 
 def check(root: Path, folder: str, *args: str) -> str:

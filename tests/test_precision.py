@@ -1590,7 +1590,7 @@ def test_helper_returning_a_query_run_once_or_per_chunk(tmp_path):
 
 
         def orders_of(ids):
-            return Order.query.filter(Order.user_id.in_(ids))  # want: ORM004
+            return Order.query.filter(Order.user_id.in_(ids))  # its one caller passes chunks of 500
 
 
         def report(user_ids):

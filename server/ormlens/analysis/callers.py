@@ -1,22 +1,26 @@
-"""What a function's callers pass it: whether every call in the project gives a parameter a list
-the caller writes out (`get_runs(work_queue_ids=[queue_id])`), so the parameter is bounded however
-its own annotation reads (`list[UUID]`).
+"""What a function's callers pass it: how long a list a parameter gets, from the calls of the
+function in the project (`get_runs(work_queue_ids=[queue_id])` is bounded however the annotation
+reads; `tasks_of(session, every_member)` grows with the data).
 
-Read from the text of every loaded module, without their facts: a call is found by the function's
-name (`name(...)`, `anything.name(...)`), so calls of other functions of that name count too (they
-can only make the answer "not known"). Not known, and so not bounded, when the function has no
-caller, a library's decorator (a framework calls it with its own arguments; a project decorator
-passes the caller's on, by keyword as far as the analysis knows), a use of its name that is not a call (passed as a callback, stored), or a call that
-spreads `*args`/`**kwargs` or passes anything but a literal there."""
+The calls are found in the text of every loaded module by the function's name (`name(...)`,
+`anything.name(...)`), so calls of other functions of that name count too (they can only make the
+answer "unknown" or "unbounded"). What a call passes is read from a walk of the calling function
+(interpreter.function_arguments): a list written out, `[x]`, a page (`.limit(n)`, `xs[:n]`) or one
+row's collection is bounded; the rows of a query, or a list made from them, grow; the caller's own
+parameter is asked of its own callers in turn (MAX_CALLER_DEPTH). A library's decorator means its
+framework calls the function with a request's input. No caller in the project: a parameter
+annotated as a list of any length is an entry point's input; else nothing is known."""
 
 from __future__ import annotations
 
 import ast
 import re
+from pathlib import Path
 
-from ormlens.analysis.astutil import last_name, parameter_defaults
+from ormlens.analysis.astutil import is_none, last_name, parameter_defaults, unquote
 from ormlens.analysis.facts import FunctionRef
-from ormlens.analysis.flow import Kind
+from ormlens.analysis.flow import Kind, Size
+from ormlens.analysis.models import collection_item
 
 PLAIN_DECORATORS = frozenset({"staticmethod", "classmethod"})
 MAX_MODULES = 40  # modules whose text names the function
@@ -34,51 +38,6 @@ def mentioning(index, ref: FunctionRef) -> dict[str, str] | None:
             if module is not None and name in identifiers(module)}
 
 
-def callers_pass_bounded(index, ref: FunctionRef, parameter: str, texts: dict[str, str]) -> bool:
-    """Does every call of `ref` in the project pass `parameter` a literal of bounded length (a
-    list, tuple or set written out, a constant) or leave it to a default that is one? `texts`:
-    what `mentioning` found."""
-    decl = index.decl(ref.path)
-    function, cls = decl.function_node(ref.qualname) if decl is not None else (None, None)
-    if function is None:
-        return False
-    wrapped = False  # by a project decorator: it calls the function, maybe with more arguments first
-    for decorator in function.decorator_list:
-        if last_name(decorator) in PLAIN_DECORATORS:
-            continue
-        if index.eval_static(decl, decorator).kind is not Kind.FUNCTION:
-            return False  # a library's (a route, a task): the framework calls it
-        wrapped = True
-    name = function.name
-    if name.startswith("__"):
-        return False  # dunders run through operators and the runtime, not calls by name
-    positional = [a.arg for a in [*function.args.posonlyargs, *function.args.args]]
-    keyword_only = [a.arg for a in function.args.kwonlyargs]
-    if parameter not in positional and parameter not in keyword_only:
-        return False
-    default = parameter_defaults(function).get(parameter)
-    # A method called on an object or class: its first parameter is the receiver.
-    method = cls is not None and "staticmethod" not in {last_name(d) for d in function.decorator_list}
-    position = positional.index(parameter) - (1 if method else 0) if parameter in positional and not wrapped else None
-    if len(texts) > MAX_MODULES:
-        return False  # a name that common: its calls are not told apart (and reading them all costs)
-    calls = 0
-    for module in map(index.decl, texts):
-        called: set[int] = set()
-        mentioned: list[ast.AST] = []
-        for node in ast.walk(index.whole(module).tree):
-            if isinstance(node, ast.Call) and _names(node.func, name):
-                called.add(id(node.func))
-                calls += 1
-                if not _bounded_argument(node, parameter, position, default):
-                    return False
-            elif _names(node, name) and isinstance(getattr(node, "ctx", None), ast.Load):
-                mentioned.append(node)
-        if any(id(node) not in called for node in mentioned):
-            return False  # used otherwise than called: who calls it is not known
-    return calls > 0
-
-
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -94,18 +53,165 @@ def _names(node: ast.AST, name: str) -> bool:
     return (isinstance(node, ast.Name) and node.id == name) or (isinstance(node, ast.Attribute) and node.attr == name)
 
 
-def _bounded_argument(call: ast.Call, parameter: str, position: int | None, default: ast.expr | None) -> bool:
-    if any(isinstance(arg, ast.Starred) for arg in call.args) or any(kw.arg is None for kw in call.keywords):
-        return False
-    passed = next((kw.value for kw in call.keywords if kw.arg == parameter), None)
-    if passed is None and position is not None and 0 <= position < len(call.args):
-        passed = call.args[position]
-    if passed is None:
-        passed = default
-    return passed is not None and _bounded_literal(passed)
-
-
 def _bounded_literal(node: ast.expr) -> bool:
     if isinstance(node, ast.Constant):
         return True
     return isinstance(node, (ast.List, ast.Tuple, ast.Set)) and not any(isinstance(e, ast.Starred) for e in node.elts)
+
+
+# --- what callers' values pass (the flow at each call) ---------------------------------------------
+
+BOUNDED, UNBOUNDED, UNKNOWN = "bounded", "unbounded", "unknown"
+MAX_CALLER_DEPTH = 3  # how many callers up a parameter passed on is followed
+
+
+def parameter_bound(index, ref: FunctionRef, parameter: str, texts: dict[str, str], depth: int = 0,
+                    seen: frozenset = frozenset()) -> str:
+    """How long a list a parameter gets, from what every call of `ref` in the project passes it:
+    "unbounded" when some caller passes one that grows with the data (the rows of a query not
+    capped, request input: a parameter of a function a library's decorator registers, which its
+    framework calls with what a request holds, or a caller's parameter that is so); "bounded" when
+    every caller passes a bounded one (a list written out, `[x]`, a page of a `.limit(n)`ed query or
+    an `xs[:n]` slice, an enum's members, or its own parameter that every one of its callers
+    fills bounded); else "unknown" (no caller found, a use that is not a call, a value the
+    analysis cannot size): the rules say nothing then."""
+    decl = index.decl(ref.path)
+    function, cls = decl.function_node(ref.qualname) if decl is not None else (None, None)
+    if function is None:
+        return UNKNOWN
+    wrapped = False
+    for decorator in function.decorator_list:
+        if last_name(decorator) in PLAIN_DECORATORS:
+            continue
+        if index.eval_static(decl, decorator).kind is not Kind.FUNCTION:
+            return UNBOUNDED  # a library's (a route, a task): its framework calls it with request input
+        wrapped = True
+    name = function.name
+    if name.startswith("__"):
+        return UNKNOWN  # dunders run through operators and the runtime, not calls by name
+    positional = [a.arg for a in [*function.args.posonlyargs, *function.args.args]]
+    keyword_only = [a.arg for a in function.args.kwonlyargs]
+    if parameter not in positional and parameter not in keyword_only:
+        return UNKNOWN
+    default = parameter_defaults(function).get(parameter)
+    method = cls is not None and "staticmethod" not in {last_name(d) for d in function.decorator_list}
+    position = positional.index(parameter) - (1 if method else 0) if parameter in positional and not wrapped else None
+    if len(texts) > MAX_MODULES:
+        return UNKNOWN  # a name that common: its calls are not told apart
+    seen = seen | {(ref, parameter)}
+    answers: set[str] = set()
+    for module in map(index.decl, texts):
+        if test_module(module.path):
+            continue  # tests pass fixtures, not what the program meets
+        calls: list[ast.Call] = []
+        called: set[int] = set()
+        mentioned: list[ast.AST] = []
+        # (Read whole first: what the calls are asked below may release this module's bodies.)
+        for node in ast.walk(index.whole(module).tree):
+            if isinstance(node, ast.Call) and _names(node.func, name):
+                called.add(id(node.func))
+                calls.append(node)
+            elif _names(node, name) and isinstance(getattr(node, "ctx", None), ast.Load):
+                mentioned.append(node)
+        if any(id(node) not in called for node in mentioned):
+            answers.add(UNKNOWN)  # used otherwise than called (a callback): who calls it is not known
+        for node in calls:
+            answers.add(_passed_bound(index, module, node, parameter, position, default, depth, seen))
+            if UNBOUNDED in answers:
+                return UNBOUNDED
+    if not answers:
+        # No caller in the project: called from outside it (a library's API, a framework, a
+        # script). Its annotation is then all that is known of what it gets: a list of any length
+        # (`ids: list[int]`) is reported; an unannotated parameter cannot be told.
+        argument = next(a for a in [*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs]
+                        if a.arg == parameter)
+        return UNBOUNDED if declares_a_list(argument.annotation) else UNKNOWN
+    return BOUNDED if answers == {BOUNDED} else UNKNOWN
+
+
+def test_module(path: str) -> bool:
+    """A module of tests: under a `tests`/`test` directory, or named `test_*.py`, `*_test(s).py`,
+    `conftest.py`."""
+    parts = Path(path).parts
+    name = parts[-1] if parts else ""
+    return any(part in ("tests", "test") for part in parts[:-1]) or name.startswith("test_") or \
+        name.endswith(("_test.py", "_tests.py")) or name == "conftest.py"
+
+
+def declares_a_list(annotation: ast.expr | None) -> bool:
+    """`list[int]`, `Sequence[str] | None`, `Optional[set[UUID]]`, `Annotated[list[int], ...]`:
+    a collection of any length (not `tuple[int, int]`)."""
+    if annotation is None:
+        return False
+    node = unquote(annotation)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return any(declares_a_list(side) for side in (node.left, node.right) if not is_none(side))
+    if isinstance(node, ast.Subscript) and last_name(node.value) in ("Optional", "Union", "Annotated"):
+        items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if last_name(node.value) == "Annotated":
+            items = items[:1]
+        return any(declares_a_list(item) for item in items if not is_none(item))
+    if collection_item(node) is None:
+        return False
+    if isinstance(node, ast.Subscript) and last_name(node.value) in ("tuple", "Tuple"):
+        return isinstance(node.slice, ast.Tuple) and any(
+            isinstance(e, ast.Constant) and e.value is Ellipsis for e in node.slice.elts)
+    return True
+
+
+def _passed_bound(index, module, call: ast.Call, parameter: str, position: int | None, default: ast.expr | None,
+                  depth: int, seen: frozenset) -> str:
+    if any(isinstance(arg, ast.Starred) for arg in call.args) or any(kw.arg is None for kw in call.keywords):
+        return UNKNOWN
+    passed = next((kw.value for kw in call.keywords if kw.arg == parameter), None)
+    if passed is None and position is not None and 0 <= position < len(call.args):
+        passed = call.args[position]
+    if passed is None:
+        return BOUNDED if default is None or _bounded_literal(default) else UNKNOWN
+    if _bounded_literal(passed):
+        return BOUNDED
+    found = caller_values(index, module, call)
+    if found is None:
+        return UNKNOWN
+    caller, values = found
+    answer = values.get((passed.lineno, passed.col_offset, passed.end_lineno, passed.end_col_offset), UNKNOWN)
+    if isinstance(answer, tuple):  # the caller's own parameter: what its callers pass
+        if depth + 1 >= MAX_CALLER_DEPTH or (caller, answer[1]) in seen:
+            return UNKNOWN
+        return index.parameter_bound(caller, answer[1], depth + 1, seen)
+    return answer
+
+
+def caller_values(index, module, call: ast.Call) -> tuple[FunctionRef, dict] | None:
+    """The function of `module` that holds `call` (a module-level function or a method of a
+    top-level class), and the sizes of the arguments of the calls in it, from a walk of it."""
+    for stmt in module.tree.body:
+        holders = [stmt] if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) else \
+            [s for s in stmt.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))] \
+            if isinstance(stmt, ast.ClassDef) else []
+        for holder in holders:
+            if holder.lineno <= call.lineno <= (holder.end_lineno or holder.lineno):
+                qualname = holder.name if holder is stmt else f"{stmt.name}.{holder.name}"
+                ref = FunctionRef(module.path, qualname)
+                return ref, index.argument_sizes(ref)
+    return None
+
+
+def argument_sizes(b, call: ast.Call, args: list, kwargs: dict) -> dict:
+    """The sizes of what `call` passes: "bounded", "unbounded" (rows of a query not capped, a list
+    built from them), "unknown", or ("parameter", name) for a parameter of the function walked (or
+    a list made from one item per item of it), whose callers then say."""
+    passed = [*zip(call.args, args), *((kw.value, kwargs[kw.arg]) for kw in call.keywords if kw.arg in kwargs)]
+    sizes = {}
+    for node, value in passed:
+        own = b.parameter_values.get(id(value))
+        if own is not None and own[0] is value:
+            size = ("parameter", own[1]) if own[2] == b.frame.qualname else UNKNOWN
+        elif value.capped or value.size is Size.BOUNDED:
+            size = BOUNDED
+        elif value.size is Size.UNBOUNDED and id(value) not in b.untyped_parameters:
+            size = UNBOUNDED
+        else:
+            size = UNKNOWN
+        sizes[(node.lineno, node.col_offset, node.end_lineno, node.end_col_offset)] = size
+    return sizes

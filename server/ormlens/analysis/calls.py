@@ -10,6 +10,7 @@ from ormlens.analysis import orm as hooks
 from ormlens.analysis import queries
 from ormlens.analysis.astutil import guarded_attributes, last_name
 from ormlens.analysis.declarations import ClassDecl
+from ormlens.analysis.callers import argument_sizes
 from ormlens.analysis.facts import FunctionRef, InCall, NullableSum
 from ormlens.analysis.flow import UNKNOWN, Kind, Size, Value, keyed_rows, merge_deps, unknown
 from ormlens.analysis.models import ModelInfo
@@ -65,6 +66,8 @@ class Calls:
         args = [done[id(arg)] if id(arg) in done else self.eval(arg) for arg in node.args]
         kwargs = {kw.arg: done[id(kw.value)] if id(kw.value) in done else self.eval(kw.value) for kw in node.keywords}
         deps = merge_deps([*args, *kwargs.values()] + ([base] if base is not None else []))
+        if self.argument_sizes is not None:  # a walk that reads what a caller passes (callers.py)
+            self.argument_sizes.update(argument_sizes(self, node, args, kwargs))
         if base is not None:
             result = self.call_method(node, base, func.attr, args, kwargs)
         else:
@@ -197,14 +200,25 @@ class Calls:
                          deps=deps, iterator=True, **element.provenance())
         return Value(kind=Kind.COLLECTION, size=collection.size, deps=deps, iterator=True)
 
+    # In a walk made to read what a caller passes (callers.argument_sizes): the size of each
+    # argument of its calls, by position; and its own IN lists are not asked about.
+    argument_sizes: dict | None = None
+
     def in_list_size(self, argument: Value) -> Size:
-        """How long an IN list is: its size, but a parameter of this function that every caller
-        in the project fills with a list written out (`[queue_id]`) is bounded (callers.py)."""
+        """How long an IN list is: its size; but for a parameter of this function (or a list made
+        from one item per item of it), what the project's callers pass it (callers.parameter_bound):
+        bounded when every caller passes a bounded list, not known when no caller is found or what
+        one passes cannot be sized (nothing is reported then)."""
+        if argument.capped:  # a page of a `.limit(n)`, `xs[:n]`, one row's collection: the size its author chose
+            return Size.BOUNDED
         found = self.parameter_values.get(id(argument))
         if argument.size is not Size.UNBOUNDED or found is None or found[0] is not argument:
             return argument.size
+        if self.argument_sizes is not None:
+            return Size.UNKNOWN
         ref = FunctionRef(self.decl.path, found[2])
-        return Size.BOUNDED if self.project.callers_pass_bounded(ref, found[1]) else argument.size
+        bound = self.project.parameter_bound(ref, found[1])
+        return Size.BOUNDED if bound == "bounded" else Size.UNBOUNDED if bound == "unbounded" else Size.UNKNOWN
 
     def as_query(self, value: Value) -> Value:
         """The result of a project function, used as a query here (`active(uid).all()`,
@@ -225,8 +239,7 @@ class Calls:
         if method in queries.IN_METHODS and len(node.args) == 1 and \
                 kind not in (Kind.INSTANCE, Kind.CLASS, Kind.FUNCTION, Kind.MODULE):
             argument = args[0]
-            # A list capped by a `.limit(n)` has the size its author chose (a batch): bounded here.
-            size = Size.BOUNDED if argument.capped else self.in_list_size(argument)
+            size = self.in_list_size(argument)
             self.facts.in_calls.append(InCall(Span.of(node), self.short(node), self.short(node.args[0]),
                                               size, argument.kind, method, Span.of(node.args[0])))
             return UNKNOWN
@@ -249,7 +262,7 @@ class Calls:
                 values = Value(kind=Kind.COLLECTION, size=base.size, deps=base.deps, inner=base.inner)
                 return values if method == "values" else Value(kind=Kind.ENUMERATE, size=base.size,
                                                                  deps=base.deps, inner=values)
-            return Value(kind=Kind.COLLECTION, size=base.size, deps=base.deps)
+            return self.no_longer_than(base, Value(kind=Kind.COLLECTION, size=base.size, deps=base.deps))
         if kind in (Kind.EXTERNAL, Kind.MODULE, Kind.MODEL_CLASS, Kind.CLASS, Kind.INSTANCE, Kind.ORM_NAMESPACE,
                     Kind.ROW):
             callee = self.attribute(node.func, base, method)
@@ -433,8 +446,9 @@ class Calls:
             if first.kind in (Kind.RESULT, Kind.PAGE) and size is Size.UNKNOWN:
                 size = Size.UNBOUNDED
             # list()/sorted()/... give a list; iter()/reversed() an iterator.
-            return Value(kind=Kind.COLLECTION, size=size, deps=first.deps, inner=first.inner, capped=first.capped,
-                         batched=first.batched, zipped=first.zipped, iterator=name in ("iter", "reversed"))
+            return self.no_longer_than(first, Value(
+                kind=Kind.COLLECTION, size=size, deps=first.deps, inner=first.inner, capped=first.capped,
+                batched=first.batched, zipped=first.zipped, iterator=name in ("iter", "reversed")))
         if name == "enumerate" and args:
             first = self.iterated(node.args[0], first)
             return Value(kind=Kind.ENUMERATE, size=first.size, deps=first.deps, inner=first)

@@ -365,9 +365,9 @@ class Expressions:
                              statement=rel.lazy == "write_only",
                              query=QueryInfo(target, eager=eager or frozenset(), start=node, orm=target.style))
             # Rows reached from here remember their parent model (see one_parent).
-            if uselist:
+            if uselist:  # (one row's collection: an IN list made from it is small, `capped`)
                 return Value(kind=Kind.ROWS, model=target, size=Size.UNBOUNDED, eager=eager, deps=base.deps,
-                             via=model.name, asynchronous=base.asynchronous)
+                             via=model.name, asynchronous=base.asynchronous, capped=base.kind is Kind.ROW)
             # Every row's parent is one row (`for p in order.payments.all(): p.order`): what is read
             # on it is read once, not per row (loop None).
             return Value(kind=Kind.ROW, model=target, eager=eager, loop=None if one_parent else base.loop,
@@ -515,6 +515,9 @@ class Expressions:
                 if base.kind is Kind.ROWS:
                     return base.but(size=Size.BOUNDED, deps=deps)
                 return Value(kind=Kind.COLLECTION, size=Size.BOUNDED, deps=deps)
+            if base.kind in (Kind.ROWS, Kind.COLLECTION) and node.slice.upper is not None and node.slice.step is None \
+                    and (node.slice.lower is None or isinstance(node.slice.lower, ast.Constant)):
+                return base.but(deps=deps, capped=True)  # `rows[:page_size]`: as many as the author chose
             return base.but(deps=deps) if base.kind in (Kind.ROWS, Kind.COLLECTION) else unknown(deps)
         if base.kind is Kind.ROWS and base.model is not None:
             return Value(kind=Kind.ROW, model=base.model, eager=base.eager, deps=deps, **base.provenance())
@@ -615,22 +618,27 @@ class Expressions:
             return False
         return cls.kind is Kind.CLASS and isinstance(cls.ref, tuple) and self.project.is_enum_class(*cls.ref)
 
-    def eval_collection_comprehension(self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp) -> Value:
+    def eval_collection_comprehension(self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp) -> Value:
         value = self.eval_comprehension(node)
         # `[c for c, _ in types]` over a parameter is no longer than it: what callers pass bounds
         # both (callers.py, through in_list_size).
         iterated = self.values.get(id(node.generators[0].iter)) if len(node.generators) == 1 else None
-        if iterated is not None:
-            source = self.parameter_values.get(id(iterated))
-            if source is not None and source[0] is iterated:
-                value = value.but()  # its own identity
-                self.parameter_values[id(value)] = (value, *source[1:])
+        return self.no_longer_than(iterated, value) if iterated is not None else value
+
+    def no_longer_than(self, source: Value, value: Value) -> Value:
+        """`value`, made from one item (at most) per item of `source`: when `source` is a
+        parameter (or made so from one), so is `value` for what its callers pass (in_list_size)."""
+        found = self.parameter_values.get(id(source))
+        if found is None or found[0] is not source or value.size is not Size.UNBOUNDED:
+            return value
+        value = value.but()  # its own identity
+        self.parameter_values[id(value)] = (value, *found[1:])
         return value
 
     eval_ListComp = eval_collection_comprehension
     eval_SetComp = eval_collection_comprehension
     eval_GeneratorExp = eval_collection_comprehension
-    eval_DictComp = eval_comprehension
+    eval_DictComp = eval_collection_comprehension
 
     @staticmethod
     def guarded_columns(node: ast.ListComp | ast.SetComp | ast.GeneratorExp) -> set[str]:

@@ -143,9 +143,10 @@ class Value:
     # names it in select_related("author__publisher")).
     rel_path: tuple[str, ...] = ()
     through_many: bool = False  # ... and that path goes through a collection (prefetch_related then)
-    # ROWS/COLLECTION/QUERY: capped by a `.limit(n)` whose n is not a constant (a batch size): not
-    # bounded for loops (a page of N+1 is still N+1), but an IN list made from it has the size the
-    # author chose. QUERY (a subquery) and COLUMN (`subquery.c.id`): the capped query.
+    # ROWS/COLLECTION/QUERY: capped by a `.limit(n)` whose n is not a constant (a batch size), an
+    # `xs[:n]` slice, an `if len(xs) > MAX: raise` before, or the rows of one row's collection
+    # (`team.members`): not bounded for loops (a page of N+1 is still N+1), but an IN list made
+    # from it has the size the author chose. QUERY (a subquery) and COLUMN (`subquery.c.id`): the capped query.
     capped: bool = False
     # An INSERT/UPDATE/DELETE statement being built (`insert(M).values(...)`): "insert", "update",
     # "delete"; `model` is its table's model when known.

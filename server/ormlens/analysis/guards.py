@@ -251,3 +251,46 @@ def translate(guards: tuple[Guard, ...], bound: dict[str, Passed] | None) -> tup
         elif value.kind == "parameter":
             kept.append(Guard(str(value.value), guard.test, guard.value))
     return tuple(kept)
+
+
+ABORTING_CALLS = frozenset({"abort", "fail", "exit"})  # `abort(400)`: a framework's way to raise
+
+
+def length_cap(test: ast.expr, body: list[ast.stmt]) -> tuple[str, bool] | None:
+    """The name whose length an `if` caps for the code after it, and whether the body leaves:
+    `if len(ids) > MAX: raise ...` (or `return`, `abort(...)`; also `>=`, `MAX < len(ids)`, and
+    `len(ids) > MAX` among `or`ed tests), where MAX is a constant or a name (a setting): past it,
+    `ids` holds at most MAX items. A body that rebinds the name instead (`ids = ids[:MAX]`) caps
+    it when what it binds is bounded (the walk of the body says)."""
+    tests = test.values if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or) else [test]
+    for part in tests:
+        name = _over_limit(part)
+        if name is None:
+            continue
+        if exits(body) or _aborts(body[-1]):
+            return name, True
+        if len(tests) == 1 and any(isinstance(stmt, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == name for t in stmt.targets) for stmt in body):
+            return name, False
+    return None
+
+
+def _over_limit(test: ast.expr) -> str | None:
+    if not isinstance(test, ast.Compare) or len(test.ops) != 1:
+        return None
+    left, op, right = test.left, test.ops[0], test.comparators[0]
+    if isinstance(op, (ast.Lt, ast.LtE)):
+        left, right = right, left
+    elif not isinstance(op, (ast.Gt, ast.GtE)):
+        return None
+    if not (isinstance(left, ast.Call) and isinstance(left.func, ast.Name) and left.func.id == "len"
+            and len(left.args) == 1 and isinstance(left.args[0], ast.Name)):
+        return None
+    limit_ok = isinstance(right, (ast.Name, ast.Attribute)) or (
+        isinstance(right, ast.Constant) and isinstance(right.value, int) and not isinstance(right.value, bool))
+    return left.args[0].id if limit_ok else None
+
+
+def _aborts(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and \
+        last_name(stmt.value.func) in ABORTING_CALLS

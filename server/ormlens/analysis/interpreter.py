@@ -84,6 +84,24 @@ def function_alone(decl: ModuleDecl, qualname: str, project: Index) -> FunctionF
     return builder.facts.functions.get(qualname)
 
 
+def function_arguments(decl: ModuleDecl, qualname: str, project: Index) -> dict:
+    """Of every call in a module-level function or method: the size of each argument it passes,
+    by the argument's place in the text (callers.argument_sizes), from a walk of it alone."""
+    node, cls = decl.function_node(qualname)
+    if node is None:
+        return {}
+    builder = FactsBuilder(decl, project)
+    builder.defers = False
+    builder.argument_sizes = {}
+    if cls is not None:
+        builder.push_frame("class", None, cls.name, (decl.path, cls))
+    try:
+        builder.exec_FunctionDef(node)
+    except RecursionError:
+        return {}
+    return builder.argument_sizes
+
+
 # --- scopes ---------------------------------------------------------------------------------------
 
 

@@ -13,14 +13,15 @@ from pathlib import Path
 from ormlens.analysis import database as databases
 from ormlens.analysis import frameworks
 from ormlens.analysis import orm as hooks
-from ormlens.analysis.callers import callers_pass_bounded, mentioning
+from ormlens.analysis import callers
+from ormlens.analysis.callers import mentioning
 from ormlens.analysis.database import DATABASE
 from ormlens.analysis.declarations import ImportRef, ModuleDecl, collect
 from ormlens.analysis.dependencies import ALL_MODELS, Dependencies, facts_node, imports_node, is_module
 from ormlens.analysis.facts import FunctionRef, ModuleFacts
 from ormlens.analysis.flow import UNKNOWN, Kind, Size, Value
 from ormlens.analysis.imports import ImportResolver
-from ormlens.analysis.interpreter import build_facts
+from ormlens.analysis.interpreter import build_facts, function_arguments
 from ormlens.analysis.jedi_names import StarExports
 from ormlens.analysis.model_index import ModelIndex
 from ormlens.analysis.models import (
@@ -95,7 +96,9 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         self.plugin_caches: dict[str, dict] = {}  # what ORM plugins derive from declarations (orm/)
         self._returns: dict[FunctionRef, Value] = {}
         # (callers.py) answers, with the texts of the modules that named the function then
-        self._callers_bounded: dict[tuple[FunctionRef, str], tuple[bool, dict[str, str]]] = {}
+        self._parameter_bounds: dict[tuple[FunctionRef, str], tuple[str, dict[str, str]]] = {}
+        self._argument_sizes: dict[FunctionRef, tuple[dict, str]] = {}
+        self._walking: list[str] = []  # modules a function of which is walked for what it passes (callers.py)
         self._building: set[str] = set()  # modules whose facts pass is running
         # Record each module's facts function by function, and keep an edited module's previous
         # facts for its next pass to take unchanged functions back (units.py): the editor's index.
@@ -239,7 +242,8 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         # derived (facts, models, resolved names); the other modules' parses are kept.
         self.dependencies.clear()
         self._previous.clear()
-        self._callers_bounded.clear()
+        self._parameter_bounds.clear()
+        self._argument_sizes.clear()
         self._all_models = self._models_named = None
         self._facts.clear()
         self._imported.clear()
@@ -337,7 +341,7 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
 
     def _release_over_budget(self, *pinned: str) -> None:
         # Never the modules whose facts pass is running: it is walking their bodies.
-        for path in self._whole.over_budget([*self._building, *pinned]):
+        for path in self._whole.over_budget([*self._building, *self._walking, *pinned]):
             self._whole.forget(path)
             decl = self._decls.get(path)
             if decl is not None:
@@ -446,19 +450,39 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         of all models halfway through, and make findings depend on the order)."""
         self._reach(paths)
 
-    def callers_pass_bounded(self, ref: FunctionRef, parameter: str) -> bool:
-        """Does every call of `ref` in the project pass `parameter` a literal of bounded length
-        (callers.py)? What asks reads every module: any of them may add a caller."""
-        texts = mentioning(self, ref)  # (also reads every module: any of them may add a caller)
+    def parameter_bound(self, ref: FunctionRef, parameter: str, depth: int = 0, seen: frozenset = frozenset()) -> str:
+        """How long the lists every known caller passes `parameter` of `ref` are: "bounded",
+        "unbounded" or "unknown" (callers.parameter_bound); once per parameter while the texts
+        that name the function are the same."""
+        texts = mentioning(self, ref)
         for path in self.loaded():  # the calls are in function bodies: an edit of one counts
             self.dependencies.read(facts_node(path))
-        known = self._callers_bounded.get((ref, parameter))
-        # The same texts name it as when it was answered (the very same strings): the same answer.
         if texts is None:
-            return False
+            return callers.UNKNOWN
+        if depth > 0:  # (asked for a caller's parameter: its answer may be cut by the depth; not kept)
+            return callers.parameter_bound(self, ref, parameter, texts, depth, seen)
+        known = self._parameter_bounds.get((ref, parameter))
         if known is None or known[1].keys() != texts.keys() or any(known[1][path] is not text
                                                                    for path, text in texts.items()):
-            known = self._callers_bounded[(ref, parameter)] = (callers_pass_bounded(self, ref, parameter, texts), texts)
+            self._parameter_bounds[(ref, parameter)] = (callers.UNKNOWN, texts)  # in progress: a cycle
+            known = self._parameter_bounds[(ref, parameter)] = (
+                callers.parameter_bound(self, ref, parameter, texts, depth, seen), texts)
+        return known[0]
+
+    def argument_sizes(self, ref: FunctionRef) -> dict:
+        """The sizes of the arguments of every call in function `ref` (callers.argument_sizes), once
+        per text of its module."""
+        decl = self.decl(ref.path)
+        if decl is None:
+            return {}
+        known = self._argument_sizes.get(ref)
+        if known is None or known[1] is not decl.source:
+            self._argument_sizes[ref] = ({}, decl.source)  # in progress: a cycle sees nothing
+            self._walking.append(ref.path)  # its bodies stay while it is walked
+            try:
+                known = self._argument_sizes[ref] = (function_arguments(decl, ref.qualname, self), decl.source)
+            finally:
+                self._walking.pop()
         return known[0]
 
     def loaded(self) -> list[str]:

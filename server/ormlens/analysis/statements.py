@@ -277,12 +277,18 @@ class Statements:
         finally:
             self._arms = arms
             self._unsure -= unsure
+        capped = branch.length_cap(stmt.test, stmt.body) if not stmt.orelse else None
         for name, other in before.items():
-            # Bounded after the `if` only when bounded on both paths.
+            # Bounded after the `if` only when bounded on both paths (or when only longer lists took it).
             value = self.lookup(name)
             if value.size is Size.BOUNDED and other.size is not Size.BOUNDED and \
-                    value.kind in (Kind.COLLECTION, Kind.ROWS) and not value.batched:
+                    value.kind in (Kind.COLLECTION, Kind.ROWS) and not value.batched and \
+                    (capped is None or capped[0] != name):
                 self.rebind(name, value.but(size=other.size))
+        if capped is not None and capped[1]:  # `if len(ids) > MAX: raise ...`: past it, at most MAX items
+            value = self.lookup(capped[0])  # (for an IN list; a loop over MAX items still repeats)
+            if value.size is Size.UNBOUNDED and not value.capped:
+                self.rebind(capped[0], value.but(capped=True))
 
     def guarded_loop(self, test: ast.expr) -> int | None:
         """The index (in this frame's loops) of a `for` loop whose body this `if` lets in for a

@@ -25,7 +25,7 @@ class Order(db.Model):
 # --- must be reported -------------------------------------------------------------------------
 
 
-def from_a_parameter(user_ids):
+def from_a_parameter(user_ids):  # (its caller below passes every user's id)
     return Order.query.filter(Order.user_id.in_(user_ids)).all()  # expect: ORM004 "Order.user_id.in_(user_ids)"
 
 
@@ -94,3 +94,11 @@ def unknown_size(session: Session, config):
 
 def load_ids():
     return [1, 2, 3]
+
+
+# --- who calls the functions above with their parameters -----------------------------------------
+
+
+def callers_of_the_parameters(session: Session):
+    users = session.query(User).all()  # every user: a parameter filled so grows with the table
+    from_a_parameter([u.id for u in users])

@@ -78,3 +78,13 @@ def untyped_parameter(depots):
 
 def unknown_size(config):
     return list(Parcel.objects.filter(kind__in=config.kinds))
+
+
+def parcels_of_one_depot(depot: Depot):
+    ids = [p.id for p in depot.parcel_set.filter(kind="box")]  # one depot's parcels: scoped to one row
+    return list(Parcel.objects.filter(pk__in=ids))
+
+
+def parcels_of_every_depot():
+    ids = [p.id for p in Parcel.objects.filter(kind="box")]  # a filter: grows with the table
+    return list(Parcel.objects.filter(pk__in=ids))  # expect: ORM004 "pk__in=ids"

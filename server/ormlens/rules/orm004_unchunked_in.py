@@ -80,7 +80,12 @@ class UnchunkedIn(Rule):
         sessions += Session.query.filter(Session.user_id.in_(chunk)).all()
     ```
     Not reported: a literal, a slice of constant width, a chunk from a chunking loop, a subquery
-    or `select()`.
+    or `select()`; a page (`.limit(n)`, `xs[:n]`), a list whose length the code checks first
+    (`if len(xs) > MAX: raise`), one row's collection (`team.members`). A parameter is as long
+    as what the project's callers pass it: reported when one passes a list that grows with the
+    data (a query's rows, a request's input), not when every caller passes a bounded one or what
+    they pass cannot be sized; with no caller in the project, when annotated as a list of any
+    length (`ids: list[int]`, an entry point).
 
     ## Fix safety
     Quick fix, for `rows = <query>.filter(M.col.in_(xs)).all()`: run the query once per chunk of

@@ -98,8 +98,9 @@ def relationship(b: Interpreter, node: ast.Attribute, row: Value, rel, target) -
         return unknown(row.deps)
     # A reverse ForeignKey manager's querysets (through any filter/select_related clone) give
     # rows whose parent is already set (Django's known related objects).
-    return manager.but(deps=row.deps, via=model.name if rel.reverse_fk else None, query=replace(
-        manager.query, related=RelatedManager(row, model, rel)))
+    # One row's collection: an IN list made from its rows is small (`capped`).
+    return manager.but(deps=row.deps, via=model.name if rel.reverse_fk else None, capped=row.kind is Kind.ROW,
+                       query=replace(manager.query, related=RelatedManager(row, model, rel)))
 
 
 def evaluate(b: Interpreter, node: ast.AST, value: Value, how: str, expression: ast.AST,
@@ -456,7 +457,8 @@ def django_execute(b: Interpreter, node: ast.AST, query: Value, terminal: str, e
         terminal, DJANGO_QUERYSET_TERMINALS.get(terminal, "scalar"))
     if model is None or query.tuples:
         size = Size.UNKNOWN if model is not None and model.library else Size.UNBOUNDED
-        return Value(kind=Kind.COLLECTION, size=size, deps=query.deps) if gives == "rows" else unknown(query.deps)
+        return Value(kind=Kind.COLLECTION, size=size, deps=query.deps, capped=query.capped) if gives == "rows" \
+            else unknown(query.deps)
     fixed = frozenset(column for column, _ in info.equalities)
     # The rows come from here when the queryset is built here (what a rewrite can extend).
     built_here = info.local and info.start is not None and inside(info.start, expression)
@@ -464,7 +466,7 @@ def django_execute(b: Interpreter, node: ast.AST, query: Value, terminal: str, e
                   source=Span.of(expression) if built_here else None, not_null=info.not_null, fixed=fixed)
     if gives == "rows":
         size = Size.BOUNDED if info.limited else Size.UNKNOWN if model.library else Size.UNBOUNDED
-        return Value(kind=Kind.ROWS, size=size, **common)
+        return Value(kind=Kind.ROWS, size=size, capped=query.capped, **common)
     if gives == "row":
         return Value(kind=Kind.ROW, **common)
     if gives == "dict":

@@ -70,7 +70,7 @@ def callers_pass_bounded(index, ref: FunctionRef, parameter: str, texts: dict[st
             if isinstance(node, ast.Call) and _names(node.func, name):
                 called.add(id(node.func))
                 calls += 1
-                if not _bounded_argument(node, parameter, position, default):
+                if not _bounded_argument(node, parameter, position, default, lambda n: _enum_class(index, module, n)):
                     return False
             elif _names(node, name) and isinstance(getattr(node, "ctx", None), ast.Load):
                 mentioned.append(node)
@@ -94,7 +94,8 @@ def _names(node: ast.AST, name: str) -> bool:
     return (isinstance(node, ast.Name) and node.id == name) or (isinstance(node, ast.Attribute) and node.attr == name)
 
 
-def _bounded_argument(call: ast.Call, parameter: str, position: int | None, default: ast.expr | None) -> bool:
+def _bounded_argument(call: ast.Call, parameter: str, position: int | None, default: ast.expr | None,
+                      enum_class=lambda node: False) -> bool:
     if any(isinstance(arg, ast.Starred) for arg in call.args) or any(kw.arg is None for kw in call.keywords):
         return False
     passed = next((kw.value for kw in call.keywords if kw.arg == parameter), None)
@@ -102,7 +103,16 @@ def _bounded_argument(call: ast.Call, parameter: str, position: int | None, defa
         passed = call.args[position]
     if passed is None:
         passed = default
-    return passed is not None and _bounded_literal(passed)
+    return passed is not None and (_bounded_literal(passed) or enum_class(passed))
+
+
+def _enum_class(index, module, node: ast.expr) -> bool:
+    """`Colour` passed where a collection is expected: a project enumeration, whose members are
+    a closed set."""
+    if not isinstance(node, (ast.Name, ast.Attribute)):
+        return False
+    value = index.eval_static(module, node)
+    return value.kind is Kind.CLASS and isinstance(value.ref, tuple) and index.is_enum_class(*value.ref)
 
 
 def _bounded_literal(node: ast.expr) -> bool:

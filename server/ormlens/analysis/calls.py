@@ -358,8 +358,15 @@ class Calls:
                                          items=(unknown(first.deps), group)))
             if full in queries.RETRY_ITERATORS:
                 return Value(kind=Kind.COLLECTION, size=Size.BOUNDED)
-            return self.project.construct(callee, args, kwargs)
+            value = self.project.construct(callee, args, kwargs)
+            if value.kind in (Kind.SESSION, Kind.SESSION_FACTORY):
+                # `Session(bind=engine_for(tenant))`: bound to what the item chose, one per item.
+                deps = merge_deps([*args, *kwargs.values()])
+                self.route(node, deps)
+                value = value.but(deps=value.deps | deps)
+            return value
         if kind is Kind.SESSION_FACTORY:
+            self.route(node, callee.deps)  # `sessionmaker(bind=engine_for(tenant))()`
             return Value(kind=Kind.SESSION, asynchronous=callee.asynchronous)
         if kind is Kind.FUNCTION:
             if self.is_chunker(callee.name.rsplit(".", 1)[-1], len(node.args)) or (

@@ -145,6 +145,7 @@ class FactsBuilder(Statements, Expressions, Calls, CallContexts, FrameworkRows):
         self.parameter_values: dict[int, tuple[Value, str, str]] = {}
         # Lazy query objects (the values variables hold) already evaluated: their result cache is filled.
         self.evaluated_querysets: dict[int, Value] = {}
+        self.filled_at: dict[int, tuple] = {}  # by the same ids: where (path_mark), if on every path after
         self._arms: tuple[tuple[int, int], ...] = ()  # the `if` arms being walked (QueryCall.arms)
         self._branching = 0  # conditional expressions, short-circuit operands, handlers being walked
         self._handling = 0   # `except` handlers being walked (QueryCall.exceptional)
@@ -229,6 +230,19 @@ class FactsBuilder(Statements, Expressions, Calls, CallContexts, FrameworkRows):
         # could do for all items.
         return tuple(loop for i, loop in enumerate(frame.loops) if (i not in cut or loop.kind == "framework")
                      and loop.id not in self._routed)
+
+    def path_mark(self) -> tuple:
+        """Where the walk is: the function's frame, its loops, the `if` arms, and whether in a
+        branch that may not run (a short-circuit operand, a handler, a conditional expression)."""
+        return (id(self.frame), tuple(loop.id for loop in self.frame.loops), self._arms,
+                bool(self._branching) or self.in_lambda())
+
+    def dominates(self, mark: tuple) -> bool:
+        """Did what ran at `mark` run on every path that reaches here (in this function, in these
+        loops' turn, not in a branch of its own)?"""
+        frame, loops, arms, branching = mark
+        here = self.path_mark()
+        return not branching and frame == here[0] and loops == here[1][:len(loops)] and arms == here[2][:len(arms)]
 
     def route(self, node: ast.AST, deps: frozenset[int]) -> None:
         """`node` (a call) chooses the database, schema or session that what follows it (in its
@@ -411,7 +425,7 @@ class FactsBuilder(Statements, Expressions, Calls, CallContexts, FrameworkRows):
         """A function at module level or in a top-level class (units.py): taken back from the
         module's previous pass, or walked with nothing carried over from the walks before it."""
         self._cache_reads = {}
-        self.evaluated_querysets = {}
+        self.evaluated_querysets, self.filled_at = {}, {}
         unit = units.take_back(self.facts, qualname, self.project)
         if unit is not None:
             units.reuse(self.facts, unit)

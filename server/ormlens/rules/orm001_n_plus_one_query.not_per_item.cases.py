@@ -57,6 +57,24 @@ def truth_test_then_per_row_query():
             print(Note.objects.filter(ticket=ticket).count())  # expect: ORM001 "Note.objects.filter(ticket=ticket).count()"
 
 
+def truth_test_of_a_queryset_per_item(tickets):
+    for ticket in tickets:
+        notes = Note.objects.filter(ticket=ticket)
+        if notes:  # expect: ORM001 "notes"
+            for note in notes:  # the result cache the test filled: no second query
+                print(note.body)
+        print(len(notes))
+
+
+def evaluated_on_one_path_only(tickets, verbose):
+    for ticket in tickets:
+        notes = Note.objects.filter(ticket=ticket)
+        if verbose:
+            print(list(notes))  # expect: ORM001 "list(notes)"
+        for note in notes:  # expect: ORM001 "notes"
+            print(note.body)
+
+
 def per_item_of_an_inner_loop(kinds, ticket_ids):
     for kind in kinds:
         for ticket_id in ticket_ids:

@@ -476,24 +476,31 @@ def django_execute(b: Interpreter, node: ast.AST, query: Value, terminal: str, e
     if info.related is not None and terminal in DJANGO_CACHED_EVALUATIONS | {"first", "last"}:
         return related_evaluation(b, node, query, terminal, expression)
     loops = b.effective_loops()
+    cached = False
     if info.plugin_state:  # `.using(db)`: the loops whose item chose the database repeat nothing batchable
         loops = tuple(loop for loop in loops if loop.id not in info.plugin_state[0])
     if isinstance(expression, ast.Name) and terminal in ("__iter__", "list", "len", "bool"):
         # A queryset in a variable fills its result cache on the first evaluation: it runs
         # again only in the loops that build it anew, and `qs[0]` after it reads the cache.
         loops = tuple(loop for loop in loops if loop.id in info.made_in)
+        mark = b.filled_at.get(id(query))
+        # `if qs:` then `for x in qs:`: the truth test filled the cache, the loop reads it.
+        cached = mark is not None and b.evaluated_querysets.get(id(query)) is query and b.dominates(mark)
         b.evaluated_querysets[id(query)] = query
+        if not cached:
+            b.filled_at[id(query)] = b.path_mark()
     statement, shape = None, None
     if terminal == "__iter__" and header is not None:
         statement, shape = header, "iterate"
     elif terminal == "list" and b.assignment is not None and b.assignment.value is node \
             and isinstance(node, ast.Call) and last_name(node.func) == "list":
         statement, shape = Span.of(b.assignment), "list"
-    key = django_key(b, query, loops)
-    b.record_query(node, query, terminal, loops, EVALUATION_LABELS.get(terminal), expression=Span.of(expression),
-                   statement=statement, shape=shape, django_key=key,
-                   count_name=annotatable_count(b, query, key, loops)
-                   if terminal == "count" and _only_filter(node) else None)
+    if not cached:
+        key = django_key(b, query, loops)
+        b.record_query(node, query, terminal, loops, EVALUATION_LABELS.get(terminal), expression=Span.of(expression),
+                       statement=statement, shape=shape, django_key=key,
+                       count_name=annotatable_count(b, query, key, loops)
+                       if terminal == "count" and _only_filter(node) else None)
     gives = {"__iter__": "rows", "list": "rows", "index": "row"}.get(
         terminal, DJANGO_QUERYSET_TERMINALS.get(terminal, "scalar"))
     if model is None or query.tuples:

@@ -360,8 +360,9 @@ class Calls:
                 return Value(kind=Kind.COLLECTION, size=Size.BOUNDED)
             value = self.project.construct(callee, args, kwargs)
             if value.kind in (Kind.SESSION, Kind.SESSION_FACTORY):
-                # `Session(bind=engine_for(tenant))`: bound to what the item chose, one per item.
-                deps = merge_deps([*args, *kwargs.values()])
+                # `Session(bind=engine_for(tenant))`: bound to what the item chose, one per item
+                # (its connection: the first argument or `bind(s)=`, not any option that names the item).
+                deps = merge_deps([*args[:1], *(kwargs[k] for k in ("bind", "binds") if k in kwargs)])
                 self.route(node, deps)
                 value = value.but(deps=value.deps | deps)
             return value

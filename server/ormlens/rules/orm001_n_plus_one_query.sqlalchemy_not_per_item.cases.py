@@ -66,6 +66,12 @@ def session_per_item_not_from_it(ids):
             session.get(NpBox, box_id)  # expect: ORM001 "session.get(NpBox, box_id)"
 
 
+def session_per_item_naming_it(engine, tenants):
+    for tenant in tenants:
+        with Session(engine, info={"tenant": tenant.id}) as session:  # the same database for all
+            session.get(NpBox, tenant.id)  # expect: ORM001 "session.get(NpBox, tenant.id)"
+
+
 # --- must not be reported ---------------------------------------------------------------------
 
 

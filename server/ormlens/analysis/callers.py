@@ -64,19 +64,67 @@ def callers_pass_bounded(index, ref: FunctionRef, parameter: str, texts: dict[st
         return False  # a name that common: its calls are not told apart (and reading them all costs)
     calls = 0
     for module in map(index.decl, texts):
-        called: set[int] = set()
-        mentioned: list[ast.AST] = []
-        for node in ast.walk(index.whole(module).tree):
-            if isinstance(node, ast.Call) and _names(node.func, name):
-                called.add(id(node.func))
-                calls += 1
-                if not _bounded_argument(node, parameter, position, default, lambda n: _enum_class(index, module, n)):
-                    return False
-            elif _names(node, name) and isinstance(getattr(node, "ctx", None), ast.Load):
-                mentioned.append(node)
-        if any(id(node) not in called for node in mentioned):
+        found, otherwise = _calls(index, module).get(name, ((), False))
+        if otherwise:
             return False  # used otherwise than called: who calls it is not known
+        for call in found:
+            calls += 1
+            passed = _passed(call, parameter, position)
+            if passed is None:
+                if default is None or not (_bounded_literal(default) or _enum_class(index, decl, default)):
+                    return False
+            elif passed == "*" or passed == "?":
+                return False  # spread, or anything but a literal
+            elif passed != "literal" and not _enum_class(index, module, ast.parse(passed, mode="eval").body):
+                return False
     return calls > 0
+
+
+def _calls(index, module) -> dict[str, tuple[list, bool]]:
+    """Per name called in the module (`name(...)`, `x.name(...)`): each call's arguments as
+    `_described`, and whether the name is also used otherwise than called (read from the text
+    once, kept on its declarations with the text it was read from)."""
+    kept = module.derived.get("callers.calls")
+    if kept is not None and kept[0] is module.source:
+        return kept[1]
+    calls: dict[str, tuple[list, bool]] = {}
+    called: set[int] = set()
+    for node in ast.walk(index.whole(module).tree):  # (a call before its function: breadth first)
+        if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)):
+            called.add(id(node.func))
+            name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr
+            entry = calls.setdefault(name, ([], False))
+            entry[0].append(([_described(a) for a in node.args],
+                             [(kw.arg, "*" if kw.arg is None else _described(kw.value)) for kw in node.keywords]))
+        elif isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load) and id(node) not in called:
+            name = node.id if isinstance(node, ast.Name) else node.attr
+            calls[name] = (calls.get(name, ([], False))[0], True)
+    module.derived["callers.calls"] = (module.source, calls)
+    return calls
+
+
+def _described(node: ast.expr) -> str:
+    """An argument: "literal" (of bounded length), "*" (spread), a dotted name's text (maybe an
+    enumeration class), or "?"."""
+    if isinstance(node, ast.Starred):
+        return "*"
+    if _bounded_literal(node):
+        return "literal"
+    dotted = node
+    while isinstance(dotted, ast.Attribute):
+        dotted = dotted.value
+    return ast.unparse(node) if isinstance(dotted, ast.Name) else "?"
+
+
+def _passed(call: tuple[list, list], parameter: str, position: int | None) -> str | None:
+    """What a described call passes `parameter` ("*" when it spreads anything), None: nothing."""
+    args, keywords = call
+    if "*" in args or any(arg is None for arg, _ in keywords):
+        return "*"
+    passed = next((value for arg, value in keywords if arg == parameter), None)
+    if passed is None and position is not None and 0 <= position < len(args):
+        passed = args[position]
+    return passed
 
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -88,22 +136,6 @@ def identifiers(module) -> frozenset[str]:
     if module.words is None or module.words[0] is not module.source:
         module.words = (module.source, frozenset(IDENTIFIER.findall(module.source)))
     return module.words[1]
-
-
-def _names(node: ast.AST, name: str) -> bool:
-    return (isinstance(node, ast.Name) and node.id == name) or (isinstance(node, ast.Attribute) and node.attr == name)
-
-
-def _bounded_argument(call: ast.Call, parameter: str, position: int | None, default: ast.expr | None,
-                      enum_class=lambda node: False) -> bool:
-    if any(isinstance(arg, ast.Starred) for arg in call.args) or any(kw.arg is None for kw in call.keywords):
-        return False
-    passed = next((kw.value for kw in call.keywords if kw.arg == parameter), None)
-    if passed is None and position is not None and 0 <= position < len(call.args):
-        passed = call.args[position]
-    if passed is None:
-        passed = default
-    return passed is not None and (_bounded_literal(passed) or enum_class(passed))
 
 
 def _enum_class(index, module, node: ast.expr) -> bool:

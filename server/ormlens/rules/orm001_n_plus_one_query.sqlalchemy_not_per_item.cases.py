@@ -105,14 +105,14 @@ def loop_over_a_derived_enum(session: Session):
         session.scalar(select(func.count()).select_from(NpBox).where(NpBox.kind == size))
 
 
-def counts_of(session: Session, kinds):
+def box_counts_of(session: Session, kinds):
     for kind in kinds:
         session.scalar(select(func.count()).select_from(NpBox).where(NpBox.kind == kind))
 
 
 def callers_pass_an_enum(session: Session):
-    counts_of(session, Kind)
-    counts_of(session, [Kind.SMALL])
+    box_counts_of(session, Kind)
+    box_counts_of(session, [Kind.SMALL])
 
 
 def session_per_tenant(session: Session):

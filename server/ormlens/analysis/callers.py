@@ -49,10 +49,6 @@ def identifiers(module) -> frozenset[str]:
     return module.words[1]
 
 
-def _names(node: ast.AST, name: str) -> bool:
-    return (isinstance(node, ast.Name) and node.id == name) or (isinstance(node, ast.Attribute) and node.attr == name)
-
-
 def _bounded_literal(node: ast.expr) -> bool:
     if isinstance(node, ast.Constant):
         return True
@@ -66,7 +62,7 @@ MAX_CALLER_DEPTH = 3  # how many callers up a parameter passed on is followed
 
 
 def parameter_bound(index, ref: FunctionRef, parameter: str, texts: dict[str, str], depth: int = 0,
-                    seen: frozenset = frozenset()) -> str:
+                    seen: frozenset = frozenset(), written_out: bool = False) -> str:
     """How long a list a parameter gets, from what every call of `ref` in the project passes it:
     "unbounded" when some caller passes one that grows with the data (the rows of a query not
     capped, request input: a parameter of a function a library's decorator registers, which its
@@ -74,7 +70,8 @@ def parameter_bound(index, ref: FunctionRef, parameter: str, texts: dict[str, st
     every caller passes a bounded one (a list written out, `[x]`, a page of a `.limit(n)`ed query or
     an `xs[:n]` slice, an enum's members, or its own parameter that every one of its callers
     fills bounded); else "unknown" (no caller found, a use that is not a call, a value the
-    analysis cannot size): the rules say nothing then."""
+    analysis cannot size): the rules say nothing then. `written_out` (how many turns a loop over
+    it takes): only what the code writes out bounds it, a literal or an enumeration class."""
     decl = index.decl(ref.path)
     function, cls = decl.function_node(ref.qualname) if decl is not None else (None, None)
     if function is None:
@@ -103,20 +100,12 @@ def parameter_bound(index, ref: FunctionRef, parameter: str, texts: dict[str, st
     for module in map(index.decl, texts):
         if test_module(module.path):
             continue  # tests pass fixtures, not what the program meets
-        calls: list[ast.Call] = []
-        called: set[int] = set()
-        mentioned: list[ast.AST] = []
-        # (Read whole first: what the calls are asked below may release this module's bodies.)
-        for node in ast.walk(index.whole(module).tree):
-            if isinstance(node, ast.Call) and _names(node.func, name):
-                called.add(id(node.func))
-                calls.append(node)
-            elif _names(node, name) and isinstance(getattr(node, "ctx", None), ast.Load):
-                mentioned.append(node)
-        if any(id(node) not in called for node in mentioned):
+        calls, otherwise = _calls(index, module).get(name, ((), False))
+        if otherwise:
             answers.add(UNKNOWN)  # used otherwise than called (a callback): who calls it is not known
-        for node in calls:
-            answers.add(_passed_bound(index, module, node, parameter, position, default, depth, seen))
+        for call in calls:
+            answers.add(_passed_bound(index, module, decl, call, parameter, position, default, depth, seen,
+                                      written_out))
             if UNBOUNDED in answers:
                 return UNBOUNDED
     if not answers:
@@ -159,22 +148,68 @@ def declares_a_list(annotation: ast.expr | None) -> bool:
     return True
 
 
-def _passed_bound(index, module, call: ast.Call, parameter: str, position: int | None, default: ast.expr | None,
-                  depth: int, seen: frozenset) -> str:
-    if any(isinstance(arg, ast.Starred) for arg in call.args) or any(kw.arg is None for kw in call.keywords):
+def _calls(index, module) -> dict[str, tuple[list, bool]]:
+    """Per name called in the module (`name(...)`, `x.name(...)`): each call as (its line, its
+    arguments, its keywords), each argument `_described`; and whether the name is also used
+    otherwise than called. Read from the text once, kept on its declarations with the text it was
+    read from (a loop over a parameter asks about its function: a big module's many loops would
+    otherwise walk it once each), and as plain data: the module's bodies may be released."""
+    kept = module.derived.get("callers.calls")
+    if kept is not None and kept[0] is module.source:
+        return kept[1]
+    calls: dict[str, tuple[list, bool]] = {}
+    called: set[int] = set()
+    for node in ast.walk(index.whole(module).tree):  # (a call before its function: breadth first)
+        if isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute)):
+            called.add(id(node.func))
+            name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr
+            calls.setdefault(name, ([], False))[0].append(
+                (node.lineno, [_described(a) for a in node.args],
+                 [(kw.arg, "*" if kw.arg is None else _described(kw.value)) for kw in node.keywords]))
+        elif isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load) and id(node) not in called:
+            name = node.id if isinstance(node, ast.Name) else node.attr
+            calls[name] = (calls.get(name, ([], False))[0], True)
+    module.derived["callers.calls"] = (module.source, calls)
+    return calls
+
+
+def _described(node: ast.expr):
+    """An argument: "literal" (of bounded length), "*" (spread), or (its span, its text when it is
+    a dotted name (maybe an enumeration class), else None)."""
+    if isinstance(node, ast.Starred):
+        return "*"
+    if _bounded_literal(node):
+        return "literal"
+    dotted = node
+    while isinstance(dotted, ast.Attribute):
+        dotted = dotted.value
+    text = ast.unparse(node) if isinstance(dotted, ast.Name) else None
+    return (node.lineno, node.col_offset, node.end_lineno, node.end_col_offset), text
+
+
+def _passed_bound(index, module, decl, call: tuple, parameter: str, position: int | None,
+                  default: ast.expr | None, depth: int, seen: frozenset, written_out: bool) -> str:
+    line, args, keywords = call
+    if "*" in args or any(value == "*" for _, value in keywords):
         return UNKNOWN
-    passed = next((kw.value for kw in call.keywords if kw.arg == parameter), None)
-    if passed is None and position is not None and 0 <= position < len(call.args):
-        passed = call.args[position]
+    passed = next((value for arg, value in keywords if arg == parameter), None)
+    if passed is None and position is not None and 0 <= position < len(args):
+        passed = args[position]
     if passed is None:
-        return BOUNDED if default is None or _bounded_literal(default) else UNKNOWN
-    if _bounded_literal(passed):
+        return BOUNDED if default is None or _bounded_literal(default) or _enum_class(index, decl, default) \
+            else UNKNOWN
+    if passed == "literal":
         return BOUNDED
-    found = caller_values(index, module, call)
+    span, text = passed
+    if text is not None and _enum_class(index, module, ast.parse(text, mode="eval").body):
+        return BOUNDED  # an enumeration class: its members are a closed set
+    if written_out:
+        return UNKNOWN
+    found = caller_values(index, module, line)
     if found is None:
         return UNKNOWN
     caller, values = found
-    answer = values.get((passed.lineno, passed.col_offset, passed.end_lineno, passed.end_col_offset), UNKNOWN)
+    answer = values.get(span, UNKNOWN)
     if isinstance(answer, tuple):  # the caller's own parameter: what its callers pass
         if depth + 1 >= MAX_CALLER_DEPTH or (caller, answer[1]) in seen:
             return UNKNOWN
@@ -182,15 +217,24 @@ def _passed_bound(index, module, call: ast.Call, parameter: str, position: int |
     return answer
 
 
-def caller_values(index, module, call: ast.Call) -> tuple[FunctionRef, dict] | None:
-    """The function of `module` that holds `call` (a module-level function or a method of a
-    top-level class), and the sizes of the arguments of the calls in it, from a walk of it."""
+def _enum_class(index, module, node: ast.expr) -> bool:
+    """`Colour` passed where a collection is expected: a project enumeration, whose members are
+    a closed set."""
+    if not isinstance(node, (ast.Name, ast.Attribute)):
+        return False
+    value = index.eval_static(module, node)
+    return value.kind is Kind.CLASS and isinstance(value.ref, tuple) and index.is_enum_class(*value.ref)
+
+
+def caller_values(index, module, line: int) -> tuple[FunctionRef, dict] | None:
+    """The function of `module` that holds the call at `line` (a module-level function or a method
+    of a top-level class), and the sizes of the arguments of the calls in it, from a walk of it."""
     for stmt in module.tree.body:
         holders = [stmt] if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) else \
             [s for s in stmt.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))] \
             if isinstance(stmt, ast.ClassDef) else []
         for holder in holders:
-            if holder.lineno <= call.lineno <= (holder.end_lineno or holder.lineno):
+            if holder.lineno <= line <= (holder.end_lineno or holder.lineno):
                 qualname = holder.name if holder is stmt else f"{stmt.name}.{holder.name}"
                 ref = FunctionRef(module.path, qualname)
                 return ref, index.argument_sizes(ref)

@@ -204,12 +204,14 @@ class Calls:
     # argument of its calls, by position; and its own IN lists are not asked about.
     argument_sizes: dict | None = None
 
-    def in_list_size(self, argument: Value) -> Size:
+    def in_list_size(self, argument: Value, loop: bool = False) -> Size:
         """How long an IN list is: its size; but for a parameter of this function (or a list made
         from one item per item of it), what the project's callers pass it (callers.parameter_bound):
         bounded when every caller passes a bounded list, not known when no caller is found or what
-        one passes cannot be sized (nothing is reported then)."""
-        if argument.capped:  # a page of a `.limit(n)`, `xs[:n]`, one row's collection: the size its author chose
+        one passes cannot be sized (nothing is reported then). `loop`: how many turns a loop over
+        it takes, bounded only by what the code writes out (every caller passes a literal or an
+        enumeration): a page or one row's collection is still N items, each running its query."""
+        if argument.capped and not loop:  # a page of a `.limit(n)`, `xs[:n]`, one row's collection
             return Size.BOUNDED
         found = self.parameter_values.get(id(argument))
         if argument.size is not Size.UNBOUNDED or found is None or found[0] is not argument:
@@ -217,7 +219,7 @@ class Calls:
         if self.argument_sizes is not None:
             return Size.UNKNOWN
         ref = FunctionRef(self.decl.path, found[2])
-        bound = self.project.parameter_bound(ref, found[1])
+        bound = self.project.parameter_bound(ref, found[1], written_out=loop)
         return Size.BOUNDED if bound == "bounded" else Size.UNBOUNDED if bound == "unbounded" else Size.UNKNOWN
 
     def as_query(self, value: Value) -> Value:
@@ -371,8 +373,16 @@ class Calls:
                                          items=(unknown(first.deps), group)))
             if full in queries.RETRY_ITERATORS:
                 return Value(kind=Kind.COLLECTION, size=Size.BOUNDED)
-            return self.project.construct(callee, args, kwargs)
+            value = self.project.construct(callee, args, kwargs)
+            if value.kind in (Kind.SESSION, Kind.SESSION_FACTORY):
+                # `Session(bind=engine_for(tenant))`: bound to what the item chose, one per item
+                # (its connection: the first argument or `bind(s)=`, not any option that names the item).
+                deps = merge_deps([*args[:1], *(kwargs[k] for k in ("bind", "binds") if k in kwargs)])
+                self.route(node, deps)
+                value = value.but(deps=value.deps | deps)
+            return value
         if kind is Kind.SESSION_FACTORY:
+            self.route(node, callee.deps)  # `sessionmaker(bind=engine_for(tenant))()`
             return Value(kind=Kind.SESSION, asynchronous=callee.asynchronous)
         if kind is Kind.FUNCTION:
             if self.is_chunker(callee.name.rsplit(".", 1)[-1], len(node.args)) or (

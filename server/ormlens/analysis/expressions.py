@@ -331,6 +331,14 @@ class Expressions:
             method = self.member(node, base, attr, load)
             if method is not None:
                 return method
+        if kind in (Kind.CLASS, Kind.MODEL_CLASS) and load:
+            # `Ticket.STATUS_CHOICES`: a class attribute its body writes out as a list: bounded.
+            cls = base.ref if kind is Kind.CLASS else self.project.class_of(base.model) if base.model else None
+            written = cls[1].attr_value(attr) if isinstance(cls, tuple) else None
+            # (Not an empty list: a registry the code fills.)
+            if isinstance(written, (ast.List, ast.Tuple, ast.Set)) and written.elts and \
+                    not any(isinstance(e, ast.Starred) for e in written.elts):
+                return Value(kind=Kind.COLLECTION, size=Size.BOUNDED, deps=base.deps)
         if looks_like_session(attr):
             return Value(kind=Kind.SESSION, certain=False, label=self.short(node), deps=base.deps)
         return unknown(base.deps)

@@ -163,6 +163,7 @@ class FactsBuilder(Statements, Expressions, Calls, CallContexts, FrameworkRows):
         self.parameter_values: dict[int, tuple[Value, str, str]] = {}
         # Lazy query objects (the values variables hold) already evaluated: their result cache is filled.
         self.evaluated_querysets: dict[int, Value] = {}
+        self.filled_at: dict[int, tuple] = {}  # by the same ids: where (path_mark), if on every path after
         self._arms: tuple[tuple[int, int], ...] = ()  # the `if` arms being walked (QueryCall.arms)
         self._branching = 0  # conditional expressions, short-circuit operands, handlers being walked
         self._handling = 0   # `except` handlers being walked (QueryCall.exceptional)
@@ -173,7 +174,15 @@ class FactsBuilder(Statements, Expressions, Calls, CallContexts, FrameworkRows):
         self.row_state_deps: frozenset = frozenset()
         # Per `for` loop: the target name whose items an equality guard can single out, the value
         # bound to it (so a rebinding is seen), and whether the items are distinct (see guarded_loop).
-        self._item_guards: dict[int, tuple[str, Value, bool]] = {}
+        # (And whether the same item may come again: then only a dispatch singles it out.)
+        self._item_guards: dict[int, tuple[str, Value, bool, bool]] = {}
+        # The `if`/`elif` arms of dispatches on an item (see statements.dispatch_chain), by id.
+        self._dispatch: set[int] = set()
+        # Calls that choose the database, schema or session what follows runs on from loop items
+        # (a tenant's schema, a session bound to the item's engine): by id, those loops (see route);
+        # and the loops whose item chose it for the code being walked.
+        self._routing: dict[int, frozenset[int]] = {}
+        self._routed: set[int] = set()
         # Names assigned a cache read (`x = cache.get(k)`): the value bound and the reads (see cache_miss).
         self._cache_reads: dict[str, tuple[Value, list[tuple[str, str, str]]]] = {}
         self.chunk_names = queries.DEFAULT_CHUNK_FUNCTIONS | project.settings.chunk_functions
@@ -235,7 +244,34 @@ class FactsBuilder(Statements, Expressions, Calls, CallContexts, FrameworkRows):
             else:  # "break", "once"
                 cut.add(depth - 1)
         # (A framework's loop around a method it calls per row: a `return` ends one call, not its loop.)
-        return tuple(loop for i, loop in enumerate(frame.loops) if i not in cut or loop.kind == "framework")
+        # A loop whose item chose the database (one schema per tenant) repeats nothing one query
+        # could do for all items.
+        return tuple(loop for i, loop in enumerate(frame.loops) if (i not in cut or loop.kind == "framework")
+                     and loop.id not in self._routed)
+
+    def path_mark(self) -> tuple:
+        """Where the walk is: the function's frame, its loops, the `if` arms, and whether in a
+        branch that may not run (a short-circuit operand, a handler, a conditional expression)."""
+        return (id(self.frame), tuple(loop.id for loop in self.frame.loops), self._arms,
+                bool(self._branching) or self.in_lambda())
+
+    def dominates(self, mark: tuple) -> bool:
+        """Did what ran at `mark` run on every path that reaches here (in this function, in these
+        loops' turn, not in a branch of its own)?"""
+        frame, loops, arms, branching = mark
+        here = self.path_mark()
+        return not branching and frame == here[0] and loops == here[1][:len(loops)] and arms == here[2][:len(arms)]
+
+    def route(self, node: ast.AST, deps: frozenset[int]) -> None:
+        """`node` (a call) chooses the database, schema or session that what follows it (in its
+        `with` block, or the rest of the loop's body) runs on, from the items of these loops."""
+        loops = deps & self.loop_ids()
+        if loops:
+            self._routing[id(node)] = loops
+
+    def routed_by(self, node: ast.expr) -> None:
+        """After a statement whose value is `node`: a routing call routes the rest of its loops' turn."""
+        self._routed.update(self._routing.get(id(node), ()))
 
     def in_repeating_loop(self) -> bool:
         return any(loop.repeats for loop in self.effective_loops())
@@ -407,7 +443,7 @@ class FactsBuilder(Statements, Expressions, Calls, CallContexts, FrameworkRows):
         """A function at module level or in a top-level class (units.py): taken back from the
         module's previous pass, or walked with nothing carried over from the walks before it."""
         self._cache_reads = {}
-        self.evaluated_querysets = {}
+        self.evaluated_querysets, self.filled_at = {}, {}
         unit = units.take_back(self.facts, qualname, self.project)
         if unit is not None:
             units.reuse(self.facts, unit)

@@ -28,7 +28,7 @@ class ModelIndex:
             # (with its class: the methods it gives every model, `Order.all(db)`)
             return Value(kind=Kind.MODEL_BASE, ref=(decl.path, cls), label=cls.name)
         # An Enum class iterates its members: a fixed, small number.
-        enum = any(self.eval_static(decl, base).name.startswith("enum.") for base in cls.bases)
+        enum = self.is_enum_class(decl.path, cls)
         return Value(kind=Kind.CLASS, ref=(decl.path, cls), name=cls.name, label=cls.name,
                      size=Size.BOUNDED if enum else Size.UNKNOWN)
 
@@ -40,7 +40,7 @@ class ModelIndex:
             return False
         for base in cls.bases:
             value = self.eval_static(decl, base)
-            if value.kind is Kind.EXTERNAL and value.name in queries.ENUM_CLASSES:
+            if value.kind is Kind.EXTERNAL and (value.name in queries.ENUM_CLASSES or value.name in hooks.ENUM_BASES):
                 return True
             if value.kind is Kind.CLASS and isinstance(value.ref, tuple) and \
                     self.is_enum_class(value.ref[0], value.ref[1], depth + 1):

@@ -96,7 +96,7 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         self.plugin_caches: dict[str, dict] = {}  # what ORM plugins derive from declarations (orm/)
         self._returns: dict[FunctionRef, Value] = {}
         # (callers.py) answers, with the texts of the modules that named the function then
-        self._parameter_bounds: dict[tuple[FunctionRef, str], tuple[str, dict[str, str]]] = {}
+        self._parameter_bounds: dict[tuple[FunctionRef, str, bool], tuple[str, dict[str, str]]] = {}
         self._argument_sizes: dict[FunctionRef, tuple[dict, str]] = {}
         self._walking: list[str] = []  # modules a function of which is walked for what it passes (callers.py)
         self._building: set[str] = set()  # modules whose facts pass is running
@@ -450,23 +450,25 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         of all models halfway through, and make findings depend on the order)."""
         self._reach(paths)
 
-    def parameter_bound(self, ref: FunctionRef, parameter: str, depth: int = 0, seen: frozenset = frozenset()) -> str:
+    def parameter_bound(self, ref: FunctionRef, parameter: str, depth: int = 0, seen: frozenset = frozenset(),
+                        written_out: bool = False) -> str:
         """How long the lists every known caller passes `parameter` of `ref` are: "bounded",
-        "unbounded" or "unknown" (callers.parameter_bound); once per parameter while the texts
-        that name the function are the same."""
+        "unbounded" or "unknown" (callers.parameter_bound; `written_out`: bounded only by literals
+        and enumerations); once per parameter while the texts that name the function are the same."""
         texts = mentioning(self, ref)
         for path in self.loaded():  # the calls are in function bodies: an edit of one counts
             self.dependencies.read(facts_node(path))
         if texts is None:
             return callers.UNKNOWN
         if depth > 0:  # (asked for a caller's parameter: its answer may be cut by the depth; not kept)
-            return callers.parameter_bound(self, ref, parameter, texts, depth, seen)
-        known = self._parameter_bounds.get((ref, parameter))
+            return callers.parameter_bound(self, ref, parameter, texts, depth, seen, written_out)
+        key = (ref, parameter, written_out)
+        known = self._parameter_bounds.get(key)
         if known is None or known[1].keys() != texts.keys() or any(known[1][path] is not text
                                                                    for path, text in texts.items()):
-            self._parameter_bounds[(ref, parameter)] = (callers.UNKNOWN, texts)  # in progress: a cycle
-            known = self._parameter_bounds[(ref, parameter)] = (
-                callers.parameter_bound(self, ref, parameter, texts, depth, seen), texts)
+            self._parameter_bounds[key] = (callers.UNKNOWN, texts)  # in progress: a cycle
+            known = self._parameter_bounds[key] = (
+                callers.parameter_bound(self, ref, parameter, texts, depth, seen, written_out), texts)
         return known[0]
 
     def argument_sizes(self, ref: FunctionRef) -> dict:

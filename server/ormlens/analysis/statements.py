@@ -101,8 +101,40 @@ class Statements:
 
     exec_TryStar = exec_Try
 
+    def exec_Match(self, stmt: ast.Match) -> None:
+        """As any statement; a `match` on a loop's item whose cases send two or more distinct
+        constants their own ways is a dispatch (see guarded_loop): each such case runs once per
+        value of its kind."""
+        self.eval(stmt.subject)
+        cases = [match_constants(case.pattern) for case in stmt.cases]
+        constants = [c for listed in cases if listed is not None for c in listed]
+        index = None
+        if isinstance(stmt.subject, ast.Name) and sum(listed is not None for listed in cases) >= 2 and \
+                len(constants) == len(set(constants)):
+            index = self.item_loop(stmt.subject.id)
+        with self.branching():
+            for case, listed in zip(stmt.cases, cases):
+                if case.guard is not None:
+                    self.eval(case.guard)
+                entered = [("once", index + 1)] if index is not None and listed is not None else []
+                self.frame.exits.extend(entered)
+                try:
+                    self.exec_block(case.body)
+                finally:
+                    del self.frame.exits[len(self.frame.exits) - len(entered):]
+
+    def item_loop(self, name: str) -> int | None:
+        """The index (in this frame's loops) of the `for` loop whose item `name` still is."""
+        loops = self.frame.loops
+        for index in range(len(loops) - 1, -1, -1):
+            guard = self._item_guards.get(loops[index].id)
+            if guard is not None and guard[0] == name and self.lookup(name) is guard[1]:
+                return index
+        return None
+
     def exec_Expr(self, stmt: ast.Expr) -> None:
         self.eval(stmt.value)
+        self.routed_by(stmt.value)  # `connection.set_tenant(tenant)`
 
     def exec_Return(self, stmt: ast.Return) -> None:
         value = self.eval(stmt.value) if stmt.value is not None else Value(kind=Kind.SCALAR)
@@ -147,6 +179,7 @@ class Statements:
         for target in stmt.targets:
             self.bind(target, value)
             self.note_emptied(target, stmt.value)
+        self.routed_by(stmt.value)  # `session = Session(bind=engine_for(tenant))`
 
     def exec_AnnAssign(self, stmt: ast.AnnAssign) -> None:
         if stmt.value is not None:
@@ -250,7 +283,8 @@ class Statements:
         parameters = self.frame.parameters
         when_true, when_false = branch.condition(stmt.test, parameters) if parameters is not None else ((), ())
         entered = []
-        guarded = self.guarded_loop(stmt.test)
+        self._dispatch.update(id(arm) for arm in dispatch_chain(stmt))
+        guarded = self.guarded_loop(stmt.test, id(stmt) in self._dispatch)
         if guarded is not None:
             entered.append(("once", guarded + 1))
         owner = state_memo(stmt.test, stmt.body)
@@ -290,13 +324,16 @@ class Statements:
             if value.size is Size.UNBOUNDED and not value.capped:
                 self.rebind(capped[0], value.but(capped=True))
 
-    def guarded_loop(self, test: ast.expr) -> int | None:
+    def guarded_loop(self, test: ast.expr, dispatch: bool = False) -> int | None:
         """The index (in this frame's loops) of a `for` loop whose body this `if` lets in for a
         bounded number of items: the test requires the loop's item to equal a value fixed for the
         loop (`k == "name"`, `k in ("a", "b")`, also in an `elif`). When the items are distinct
         (a mapping's keys, a set) that is at most once (or once per listed constant). When the
         facts know nothing of the iterable (not rows, not a list, not a parameter), the value must
-        be a constant: it runs once per item equal to that constant, and nothing says items repeat."""
+        be a constant: it runs once per item equal to that constant, and nothing says items repeat.
+        In a dispatch (`dispatch`: an `if`/`elif` chain or a `match` sending each of several
+        constants its own way) the items are kinds, whatever iterates them: each arm runs once per
+        value of its kind, not once per row of data."""
         loops = self.frame.loops
         for part in and_parts(test):
             if not (isinstance(part, ast.Compare) and len(part.ops) == 1):
@@ -313,10 +350,13 @@ class Statements:
                     continue
                 for index in range(len(loops) - 1, -1, -1):
                     guard = self._item_guards.get(loops[index].id)
-                    if guard is None or guard[0] != item.id or self.lookup(item.id) is not guard[1]:
+                    if guard is None or guard[0] != item.id or self.lookup(item.id) is not guard[1] or \
+                            (guard[3] and not dispatch):
                         continue
                     inner = {loop.id for loop in loops[index:]}
                     values = [self.values.get(id(other), UNKNOWN) for other in others]
+                    if dispatch and all(not value.deps & inner for value in values):
+                        return index
                     if all(is_constant_scalar(value) or (
                             guard[2] and isinstance(other, (ast.Name, ast.Attribute)) and not value.deps & inner)
                            for other, value in zip(others, values)):
@@ -330,15 +370,15 @@ class Statements:
             node.func.attr == "items" and not node.args and not node.keywords
         if pairs and isinstance(target, ast.Tuple) and len(target.elts) == 2 and isinstance(target.elts[0], ast.Name):
             name = target.elts[0].id  # `for key, value in mapping.items()`: the keys are distinct
-            distinct = True
+            distinct, repeats = True, False
         elif isinstance(target, ast.Name) and not pairs:
             name = target.id
             distinct = self.distinct_items(node, it)
-            if not distinct and not (it.kind is Kind.UNKNOWN and it.size is Size.UNKNOWN):
-                return  # a list, rows, a parameter...: the same item may come again
+            # a list, rows, a parameter...: the same item may come again
+            repeats = not distinct and not (it.kind is Kind.UNKNOWN and it.size is Size.UNKNOWN)
         else:
             return
-        self._item_guards[loop.id] = (name, self.frame.env.get(name, UNKNOWN), distinct)
+        self._item_guards[loop.id] = (name, self.frame.env.get(name, UNKNOWN), distinct, repeats)
 
     def distinct_items(self, node: ast.expr, it: Value) -> bool:
         """Does iterating `node` give distinct items: a dict's or mapping's keys, a set?"""
@@ -559,6 +599,8 @@ class Statements:
         span = Span(stmt.lineno, stmt.col_offset, stmt.iter.end_lineno or stmt.iter.lineno,
                     stmt.iter.end_col_offset or 0)
         it = self.evaluate(stmt.iter, it, "__iter__", stmt.iter, header=span) or it
+        if it.kind in (Kind.UNKNOWN, Kind.COLLECTION) and self.in_list_size(it, loop=True) is Size.BOUNDED:
+            it = it.but(size=Size.BOUNDED)  # a parameter every caller fills with a list written out
         loop = self.new_loop("for", span, stmt.iter, it)
         loop.statement, loop.iterable = Span.of(stmt), Span.of(stmt.iter)
         loop.asynchronous = isinstance(stmt, ast.AsyncFor)
@@ -594,11 +636,18 @@ class Statements:
     exec_AsyncFor = exec_For
 
     def exec_With(self, stmt: ast.With | ast.AsyncWith) -> None:
+        routed = set()
         for item in stmt.items:
             value = self.eval(item.context_expr)
             if item.optional_vars is not None:
                 self.bind(item.optional_vars, value if value.kind is Kind.SESSION else UNKNOWN)
-        self.exec_block(stmt.body)
+            routed |= self._routing.get(id(item.context_expr), frozenset()) - self._routed
+        # `with schema_context(tenant.schema_name):`: the block runs on the item's own schema.
+        self._routed |= routed
+        try:
+            self.exec_block(stmt.body)
+        finally:
+            self._routed -= routed
 
     exec_AsyncWith = exec_With
 
@@ -640,6 +689,67 @@ def sets_attribute(target: str, body: list[ast.stmt]) -> bool:
                     node.func.attr in ADDING_METHODS and ast.unparse(node.func.value) == target:
                 return True
     return False
+
+
+def dispatch_chain(stmt: ast.If) -> list[ast.If]:
+    """`if kind == "a": ... elif kind in ("b", "c"): ...`: the `if` and its `elif`s when each
+    tests one name against constants (literals, dotted names such as enum members) and together
+    they send two or more distinct constants their own ways; else nothing."""
+    chain: list[ast.If] = []
+    names: set[str] = set()
+    constants: list[str] = []
+    node = stmt
+    while True:
+        tested = constant_test(node.test)
+        if tested is None:
+            break
+        chain.append(node)
+        names.add(tested[0])
+        constants += tested[1]
+        if len(node.orelse) != 1 or not isinstance(node.orelse[0], ast.If):
+            break
+        node = node.orelse[0]
+    distinct = len(constants) == len(set(constants))
+    return chain if len(chain) >= 2 and len(names) == 1 and distinct else []
+
+
+def constant_test(test: ast.expr) -> tuple[str, list[str]] | None:
+    """`x == "a"`, `"a" == x`, `x in ("a", "b")`: the name tested and the constants (as text)."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        return None
+    left, right = test.left, test.comparators[0]
+    if isinstance(test.ops[0], ast.Eq):
+        if isinstance(right, ast.Name) and is_constant_node(left):
+            left, right = right, left
+        return (left.id, [ast.dump(right)]) if isinstance(left, ast.Name) and is_constant_node(right) else None
+    if isinstance(test.ops[0], ast.In) and isinstance(left, ast.Name) and \
+            isinstance(right, (ast.Tuple, ast.List, ast.Set)) and right.elts and all(map(is_constant_node, right.elts)):
+        return left.id, [ast.dump(e) for e in right.elts]
+    return None
+
+
+def is_constant_node(node: ast.expr) -> bool:
+    """A literal, or a dotted name (`Kind.A`, `settings.MODE`): a value the loop does not change."""
+    if isinstance(node, ast.Constant):
+        return True
+    if not isinstance(node, ast.Attribute):
+        return False
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name)
+
+
+def match_constants(pattern: ast.pattern) -> list[str] | None:
+    """`case "a":`, `case Kind.A | Kind.B:`, `case None:`: the constants (as text); None for
+    any other pattern (a capture, a wildcard, a class pattern)."""
+    if isinstance(pattern, ast.MatchValue) and is_constant_node(pattern.value):
+        return [ast.dump(pattern.value)]
+    if isinstance(pattern, ast.MatchSingleton):
+        return [repr(pattern.value)]
+    if isinstance(pattern, ast.MatchOr):
+        parts = [match_constants(p) for p in pattern.patterns]
+        return None if any(p is None for p in parts) else [c for p in parts for c in p]
+    return None
 
 
 def falsy_constant(node: ast.expr) -> bool:

@@ -58,6 +58,9 @@ MODEL_LABEL, MODULE_LABEL, FORGET = _hooks("model_label"), _hooks("module_label"
 # a name imported from one is the other's (GeoDjango's `models.Model` is Django's).
 ALIASES: dict[str, str] = {alias: module for plugin in PLUGINS
                            for alias, module in getattr(plugin, "MODULE_ALIASES", {}).items()}
+# Library classes whose subclasses are enumerations, as the plugins declare them (ENUM_BASES:
+# Django's `TextChoices`): a closed set of members, like `enum.Enum`'s.
+ENUM_BASES: frozenset[str] = frozenset(name for plugin in PLUGINS for name in getattr(plugin, "ENUM_BASES", ()))
 
 
 def ask(functions: tuple, *args: Any) -> Any:

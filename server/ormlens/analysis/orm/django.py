@@ -51,9 +51,14 @@ STYLE = "django"
 # The kinds of values whose methods it answers, what it evaluates, the packages whose functions it knows.
 METHOD_KINDS = frozenset({Kind.QUERY, Kind.SCHEMA})
 EVALUATE_KINDS = SUBSCRIPT_KINDS = frozenset({Kind.QUERY})
-PACKAGES = frozenset({"django"})
+PACKAGES = frozenset({"django", "django_tenants", "tenant_schemas"})
 # GeoDjango's model module re-exports Django's (`from django.contrib.gis.db import models`).
 MODULE_ALIASES = {"django.contrib.gis.db.models": "django.db.models"}
+# Enumerations: a subclass's members are a closed set (model_index.is_enum_class), and so are the
+# lists of them its class gives (`Status.choices`, `.values`, `.labels`, `.names`).
+ENUM_BASES = frozenset(f"django.db.models{module}.{name}" for module in ("", ".enums")
+                       for name in ("Choices", "TextChoices", "IntegerChoices"))
+CHOICES_LISTS = frozenset({"choices", "values", "labels", "names"})
 
 
 # --- the hooks (orm/__init__.py) ------------------------------------------------------------------
@@ -68,13 +73,29 @@ def method_call(b: Interpreter, node: ast.Call, base: Value, method: str, args: 
     return None
 
 
+# Calls that switch the connection to a tenant's schema (django-tenants, django-tenant-schemas):
+# as a context manager for its block, or for what follows (`connection.set_tenant(tenant)`).
+TENANT_SWITCHES = frozenset({
+    *(f"{package}.utils.{name}" for package in ("django_tenants", "tenant_schemas")
+      for name in ("schema_context", "tenant_context")),
+    *(f"django.db.connection.{name}" for name in ("set_tenant", "set_schema")),
+})
+
+
 def function_call(b: Interpreter, node: ast.Call, name: str, args: list[Value]) -> Value | None:
+    if name in TENANT_SWITCHES:
+        # One schema per item: what runs in it cannot be batched across items.
+        b.route(node, merge_deps([*args, *(b.values.get(id(kw.value), UNKNOWN) for kw in node.keywords)]))
+        return None
     return django_call(b, node, name, args) if name.startswith("django.") else None
 
 
 def attribute(b: Interpreter, node: ast.Attribute, base: Value, attr: str) -> Value | None:
     if attr == DJANGO_OPTIONS:  # a model's or a row's `_meta`: the schema, not data
         return Value(kind=Kind.SCHEMA, deps=base.deps)
+    if attr in CHOICES_LISTS and base.kind is Kind.CLASS and isinstance(base.ref, tuple) and \
+            b.project.is_enum_class(*base.ref):
+        return Value(kind=Kind.COLLECTION, size=Size.BOUNDED, deps=base.deps)  # `Status.choices`
     if base.kind is Kind.MODEL_CLASS and base.model is not None and base.model.django:
         managers = base.model.managers
         if attr in managers or attr in DJANGO_IMPLICIT_MANAGERS:
@@ -347,6 +368,20 @@ def django_method(b: Interpreter, node: ast.Call, base: Value, method: str, args
     return unknown(base.deps)
 
 
+def distinct_choices(b: Interpreter, node: ast.Call, method: str, model: ModelInfo | None) -> bool:
+    """`values_list("status", flat=True).distinct()` of a field declared with `choices=`: at most
+    one row per choice."""
+    inner = node.func.value if isinstance(node.func, ast.Attribute) else None
+    if method != "distinct" or node.args or model is None or not (
+            isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute) and
+            inner.func.attr in ("values", "values_list") and len(inner.args) == 1 and
+            isinstance(inner.args[0], ast.Constant) and isinstance(inner.args[0].value, str)):
+        return False
+    cls = b.project.class_of(model)
+    field = cls[1].attr_value(inner.args[0].value) if cls is not None else None
+    return isinstance(field, ast.Call) and any(kw.arg == "choices" for kw in field.keywords)
+
+
 def one_row(node: ast.Call, method: str, model: ModelInfo | None) -> bool:
     """`filter(pk=...)` (or the model's primary key by name): a queryset of one row at most."""
     if method != "filter":
@@ -363,6 +398,11 @@ def django_builder(b: Interpreter, node: ast.Call, info: QueryInfo, method: str,
         info = django_lookups(b, node, info, method)
         if one_row(node, method, info.model):
             changes["limited"] = True
+    elif distinct_choices(b, node, method, info.model):
+        changes["limited"] = True
+    elif method in ("using", "db_manager"):
+        # `.using(db)` per item of `settings.DATABASES`: each database its own query (ROUTED_BY).
+        changes["plugin_state"] = (merge_deps(args) & b.loop_ids(),)
     elif method in ("select_related", "prefetch_related"):
         eager = set(info.eager)
         if method == "select_related" and not node.args:
@@ -437,26 +477,36 @@ def django_execute(b: Interpreter, node: ast.AST, query: Value, terminal: str, e
     if info.related is not None and terminal in DJANGO_CACHED_EVALUATIONS | {"first", "last"}:
         return related_evaluation(b, node, query, terminal, expression)
     loops = b.effective_loops()
+    cached = False
+    if info.plugin_state:  # `.using(db)`: the loops whose item chose the database repeat nothing batchable
+        loops = tuple(loop for loop in loops if loop.id not in info.plugin_state[0])
     if isinstance(expression, ast.Name) and terminal in ("__iter__", "list", "len", "bool"):
         # A queryset in a variable fills its result cache on the first evaluation: it runs
         # again only in the loops that build it anew, and `qs[0]` after it reads the cache.
         loops = tuple(loop for loop in loops if loop.id in info.made_in)
+        mark = b.filled_at.get(id(query))
+        # `if qs:` then `for x in qs:`: the truth test filled the cache, the loop reads it.
+        cached = mark is not None and b.evaluated_querysets.get(id(query)) is query and b.dominates(mark)
         b.evaluated_querysets[id(query)] = query
+        if not cached:
+            b.filled_at[id(query)] = b.path_mark()
     statement, shape = None, None
     if terminal == "__iter__" and header is not None:
         statement, shape = header, "iterate"
     elif terminal == "list" and b.assignment is not None and b.assignment.value is node \
             and isinstance(node, ast.Call) and last_name(node.func) == "list":
         statement, shape = Span.of(b.assignment), "list"
-    key = django_key(b, query, loops)
-    b.record_query(node, query, terminal, loops, EVALUATION_LABELS.get(terminal), expression=Span.of(expression),
-                   statement=statement, shape=shape, django_key=key,
-                   count_name=annotatable_count(b, query, key, loops)
-                   if terminal == "count" and _only_filter(node) else None)
+    if not cached:
+        key = django_key(b, query, loops)
+        b.record_query(node, query, terminal, loops, EVALUATION_LABELS.get(terminal), expression=Span.of(expression),
+                       statement=statement, shape=shape, django_key=key,
+                       count_name=annotatable_count(b, query, key, loops)
+                       if terminal == "count" and _only_filter(node) else None)
     gives = {"__iter__": "rows", "list": "rows", "index": "row"}.get(
         terminal, DJANGO_QUERYSET_TERMINALS.get(terminal, "scalar"))
     if model is None or query.tuples:
-        size = Size.UNKNOWN if model is not None and model.library else Size.UNBOUNDED
+        size = Size.BOUNDED if info.limited else \
+            Size.UNKNOWN if model is not None and model.library else Size.UNBOUNDED
         return Value(kind=Kind.COLLECTION, size=size, deps=query.deps, capped=query.capped) if gives == "rows" \
             else unknown(query.deps)
     fixed = frozenset(column for column, _ in info.equalities)

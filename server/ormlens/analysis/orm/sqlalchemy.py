@@ -69,6 +69,8 @@ def _foreign(value: Value) -> bool:
 def method_call(b: Interpreter, node: ast.Call, base: Value, method: str, args: list[Value],
                 kwargs: dict[str | None, Value]) -> Value | None:
     kind = base.kind
+    if method in ("connection", "execution_options") and kind in (Kind.SESSION, Kind.UNKNOWN):
+        translate_schema(b, node)
     if kind is Kind.UNKNOWN:
         # A connection, engine or session the analysis cannot see (a parameter, `self.db`,
         # `engine.connect()`): executing a statement of this library on it runs it all the same.
@@ -97,6 +99,19 @@ def method_call(b: Interpreter, node: ast.Call, base: Value, method: str, args: 
     if kind is Kind.LOADER_OPTION:
         return loader_option(b, method, node.args, args, base)
     return None
+
+
+def translate_schema(b: Interpreter, node: ast.Call) -> None:
+    """`session.connection(execution_options={"schema_translate_map": ...})`, a connection's
+    `.execution_options(schema_translate_map=...)`: what runs on it uses the schema named there;
+    one chosen per item (a tenant's) is a connection per item, which no query batches across."""
+    for kw in node.keywords:
+        if kw.arg == "schema_translate_map":
+            b.route(node, b.values.get(id(kw.value), UNKNOWN).deps)
+        elif kw.arg == "execution_options" and isinstance(kw.value, ast.Dict):
+            for key, value in zip(kw.value.keys, kw.value.values):
+                if isinstance(key, ast.Constant) and key.value == "schema_translate_map":
+                    b.route(node, b.values.get(id(value), UNKNOWN).deps)
 
 
 def function_call(b: Interpreter, node: ast.Call, name: str, args: list[Value]) -> Value | None:

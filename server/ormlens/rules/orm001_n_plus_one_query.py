@@ -61,7 +61,12 @@ class NPlusOneQuery(Rule):
     not reported, nor are `while` loops that retry, poll or page (they take no item of a
     collection). Nor is a query that runs for one item only (`if key == "name":` in a loop over a
     mapping's keys or a set), or on a cache miss whose branch writes the value back
-    (`v = cache.get(k)`, `if v is None: ...; cache.set(k, v)`): it runs once per key.
+    (`v = cache.get(k)`, `if v is None: ...; cache.set(k, v)`): it runs once per key. Nor: a
+    dispatch on the item (an `if/elif` chain or `match` over distinct constants), a query only in
+    an `except` handler, a loop over a queryset a truth test already evaluated (`if qs:` then
+    `for x in qs:`: its result cache), a loop whose item chooses the database (a tenant's schema
+    or connection: nothing to batch), and loops over enumerations or `choices` (also a parameter
+    every caller fills with a literal or an enumeration class).
 
     ## Fix safety
     Quick fix, when every repeated query filters on the loop's item by equality (`filter_by(col=x)`,

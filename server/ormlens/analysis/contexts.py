@@ -217,7 +217,7 @@ class CallContexts:
         self.facts.relationship_reads.append(replace(
             read, span=Span.of(node), label=label, row_loop=passed.loop if through.loop is None else through.loop.id,
             loops=loops, source=source, callee_loop=through.loop, conditional=self.conditional(),
-            row_state=self.only_row_state(),
+            row_state=self.only_row_state(), exceptional=read.exceptional or self._handling > 0,
             through=((through.path, read.span, f"the read in `{callee.ref.qualname}`"), *read.through)))
 
 

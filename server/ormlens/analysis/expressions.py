@@ -362,7 +362,7 @@ class Expressions:
                     Span.of(node), self.short(node), model, rel, uselist, base.eager, base.loop,
                     self.effective_loops(), base.source, one_parent, base.asynchronous, base.awaitable,
                     base.rel_path, base.through_many, conditional=self.conditional(),
-                    row_state=self.only_row_state()))
+                    row_state=self.only_row_state(), exceptional=self._handling > 0))
             if target is None:
                 return unknown(base.deps)
             eager = eager_below(base.eager, attr)

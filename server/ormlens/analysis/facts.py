@@ -142,6 +142,7 @@ class RelationshipRead:
     conditional: bool = False
     # ... and every condition on its path is a test of the walked rows' own state (contexts.py lifts it).
     row_state: bool = False
+    exceptional: bool = False  # in an `except` handler (as QueryCall.exceptional): runs when something failed
 
 
 @dataclass(eq=False)

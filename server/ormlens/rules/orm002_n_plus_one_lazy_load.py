@@ -70,6 +70,8 @@ class NPlusOneLazyLoad(Rule):
                 continue
             if read.one_parent:
                 continue  # one parent row, maybe already in the identity map
+            if read.exceptional:
+                continue  # in an `except` handler: it runs when something failed, not per row
             loop = read.callee_loop or (facts.loops.get(read.row_loop) if read.row_loop is not None else None)
             per_row = loop is not None and loop.repeats and loop in read.loops
             # Rows of an AsyncSession cannot lazy-load at all: the first read raises, in a loop or not.

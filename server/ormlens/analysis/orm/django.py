@@ -553,7 +553,8 @@ def related_evaluation(b: Interpreter, node: ast.AST, query: Value, terminal: st
         b.facts.relationship_reads.append(RelationshipRead(
             Span.of(expression), b.short(expression), owner, rel, True, row.eager, row.loop,
             b.effective_loops(), row.source, False, rel_path=row.rel_path,
-            through_many=row.through_many, conditional=b.conditional(), row_state=b.only_row_state()))
+            through_many=row.through_many, conditional=b.conditional(), row_state=b.only_row_state(),
+            exceptional=b._handling > 0))
     else:
         b.record_query(node, query, terminal, evaluation=EVALUATION_LABELS.get(terminal),
                        expression=Span.of(expression), count_name=rel.query_name if terminal == "count" else None)

@@ -10,7 +10,7 @@ nothing else."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 # The node of what is derived from every loaded module at once: the list of all models (a
@@ -46,34 +46,41 @@ class Dependencies:
         self._tap: tuple[str, set[str]] | None = None
         # Facts passes run per module since the index was made: what the early-cutoff tests check.
         self.facts_built: Counter[str] = Counter()
+        self._last_many: tuple | None = None  # read_many's last (reader, tap, key)
 
     @contextmanager
     def computing(self, node: str) -> Iterator[None]:
         """What is read inside is read by `node`."""
         self._stack.append(node)
+        self._last_many = None
         try:
             yield
         finally:
             self._stack.pop()
+            self._last_many = None
 
     @contextmanager
     def tap(self, owner: str) -> Iterator[set[str]]:
         """Also collect, into the set it gives, what `owner` reads (directly) inside."""
         outer = self._tap
         self._tap = (owner, set())
+        self._last_many = None
         try:
             yield self._tap[1]
         finally:
             self._tap = outer
+            self._last_many = None
 
     @contextmanager
     def untapped(self) -> Iterator[None]:
         """What is read inside is not collected by the tap (it is read for another purpose)."""
         outer, self._tap = self._tap, None
+        self._last_many = None
         try:
             yield
         finally:
             self._tap = outer
+            self._last_many = None
 
     def read(self, node: str) -> None:
         if self._stack:
@@ -83,6 +90,18 @@ class Dependencies:
                 self._readers.setdefault(node, set()).add(reader)
                 if self._tap is not None and self._tap[0] == reader:
                     self._tap[1].add(node)
+
+    def read_many(self, key: object, nodes: Callable[[], Iterable[str]]) -> None:
+        """`read` each of `nodes()`, unless the same reader (and tap) read the same `key` just before:
+        what reads every module's facts asks once per question, many times in one walk."""
+        if not self._stack:
+            return
+        mark = (self._stack[-1], id(self._tap[1]) if self._tap is not None else None, key)
+        if mark == self._last_many:
+            return
+        for node in nodes():
+            self.read(node)
+        self._last_many = mark
 
     def readers(self, node: str) -> set[str]:
         return set(self._readers.get(node, ()))
@@ -202,6 +221,7 @@ class Dependencies:
 
     def forget(self, nodes: set[str]) -> None:
         """`nodes` are computed again: what they read is recorded anew."""
+        self._last_many = None
         for node in nodes:
             for read in self._reads.pop(node, ()):
                 readers = self._readers.get(read)
@@ -209,6 +229,7 @@ class Dependencies:
                     readers.discard(node)
 
     def clear(self) -> None:
+        self._last_many = None
         self._reads.clear()
         self._readers.clear()
 

@@ -456,8 +456,9 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         "unbounded" or "unknown" (callers.parameter_bound; `written_out`: bounded only by literals
         and enumerations); once per parameter while the texts that name the function are the same."""
         texts = mentioning(self, ref)
-        for path in self.loaded():  # the calls are in function bodies: an edit of one counts
-            self.dependencies.read(facts_node(path))
+        # The calls are in function bodies: an edit of any module counts (recorded once per walk).
+        self.dependencies.read_many(("facts of", len(self._decls)),
+                                    lambda: [facts_node(path) for path in self.loaded()])
         if texts is None:
             return callers.UNKNOWN
         if depth > 0:  # (asked for a caller's parameter: its answer may be cut by the depth; not kept)

@@ -34,8 +34,25 @@ def mentioning(index, ref: FunctionRef) -> dict[str, str] | None:
     if function is None:
         return None
     name = function.name
-    return {module.path: module.source for module in map(index.decl, index.loaded())
-            if module is not None and name in identifiers(module)}
+    # (What asks reads every module's declarations, recorded once per walk.)
+    index.dependencies.read_many(("declarations of", index.loaded_count()), index.loaded)
+    changes = index.text_changes
+    kept = index.mentioned.get(name)
+    if kept is None:
+        found = {module.path: module.source for module in map(index.decl, index.loaded())
+                 if module is not None and name in identifiers(module)}
+    elif kept[1] < len(changes):  # modules read, forgotten or changed since: only those are read again
+        found = dict(kept[0])
+        for path in dict.fromkeys(changes[kept[1]:]):
+            module = index.decl(path) if index.is_loaded(path) else None
+            if module is not None and name in identifiers(module):
+                found[path] = module.source
+            else:
+                found.pop(path, None)
+    else:
+        return kept[0]
+    index.mentioned[name] = (found, len(changes))
+    return found
 
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

@@ -97,6 +97,11 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         self._returns: dict[FunctionRef, Value] = {}
         # (callers.py) answers, with the texts of the modules that named the function then
         self._parameter_bounds: dict[tuple[FunctionRef, str, bool], tuple[str, dict[str, str]]] = {}
+        # Every module read for the first time, forgotten or changed, in order; and per name, the
+        # modules whose text names it (callers.mentioning) with how much of that list it has seen:
+        # an edit rechecks the edited module only, not every module.
+        self.text_changes: list[str] = []
+        self.mentioned: dict[str, tuple[dict[str, str], int]] = {}
         self._argument_sizes: dict[FunctionRef, tuple[dict, str]] = {}
         self._walking: list[str] = []  # modules a function of which is walked for what it passes (callers.py)
         self._building: set[str] = set()  # modules whose facts pass is running
@@ -153,6 +158,7 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         self._changed(key)
 
     def _forget(self, path: str) -> None:
+        self.text_changes.append(path)
         self._decls.pop(path, None)
         self._whole.forget(path)
 
@@ -167,6 +173,7 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         """The text of `path` changed: drop what was derived from it, and what read that, and so
         on (dependencies.py); the rest stays. The list of all models is kept when the module
         declared no model before and declares none now."""
+        self.text_changes.append(path)
         before = self._decls.get(path)
         if self._database is not None and self._names_other_database(path, before):
             self._drop(self.dependencies.affected(DATABASE))
@@ -243,6 +250,7 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         self.dependencies.clear()
         self._previous.clear()
         self._parameter_bounds.clear()
+        self.mentioned.clear()
         self._argument_sizes.clear()
         self._all_models = self._models_named = None
         self._facts.clear()
@@ -286,6 +294,7 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         if path in self._decls:  # until refresh()/set_source() says the text changed
             return self._decls[path]
         self._decls[path] = None
+        self.text_changes.append(path)
         try:
             text = self.read(path)
         except ParseFailure as exc:
@@ -491,6 +500,12 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
     def loaded(self) -> list[str]:
         """Every module read so far (parsed or not)."""
         return list(self._decls)
+
+    def is_loaded(self, path: str) -> bool:
+        return path in self._decls
+
+    def loaded_count(self) -> int:
+        return len(self._decls)
 
     def models_fingerprint(self) -> str:
         """A digest of every model of the modules read so far (all that ALL_MODELS readers see), and

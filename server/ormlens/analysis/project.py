@@ -465,9 +465,12 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         "unbounded" or "unknown" (callers.parameter_bound; `written_out`: bounded only by literals
         and enumerations); once per parameter while the texts that name the function are the same."""
         texts = mentioning(self, ref)
-        # The calls are in function bodies: an edit of any module counts (recorded once per walk).
-        self.dependencies.read_many(("facts of", len(self._decls)),
-                                    lambda: [facts_node(path) for path in self.loaded()])
+        if not written_out:
+            # What a call passes is read from a walk of its function (facts): an edit of any
+            # module's bodies counts (recorded once per walk). What callers write out is read from
+            # their text, which `mentioning` records: a keystroke elsewhere re-walks nothing here.
+            self.dependencies.read_many(("facts of", len(self._decls)),
+                                        lambda: [facts_node(path) for path in self.loaded()])
         if texts is None:
             return callers.UNKNOWN
         if depth > 0:  # (asked for a caller's parameter: its answer may be cut by the depth; not kept)

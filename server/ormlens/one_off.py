@@ -7,6 +7,7 @@ holds (the folder of `script_location` can have any name)."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -21,20 +22,26 @@ _ALEMBIC_REVISION = re.compile(r"^down_revision\s*[:=]", re.MULTILINE)
 _UPGRADE = re.compile(r"^def upgrade\(", re.MULTILINE)
 
 
+@functools.lru_cache(maxsize=4096)
+def _matches(path: str, base: str, patterns: tuple[str, ...]) -> bool:
+    """The same matching as `exclude`, once per file: the editor asks on every publish, and
+    matching resolves the path on disk."""
+    return excluded(Path(path), Path(base), patterns)
+
+
 def is_alembic_revision(source: str) -> bool:
     return bool(_ALEMBIC_REVISION.search(source) and _UPGRADE.search(source))
 
 
 def is_one_off(path: str | Path, base: Path, settings: Settings, source: str | None = None) -> bool:
     """Is this file one-off code? `source`: its text when the caller has it (else it is read)."""
-    path = Path(path)
-    if excluded(path, base, settings.one_off):  # the same matching as `exclude`
+    if _matches(str(path), str(base), settings.one_off):
         return True
     if not settings.one_off:
         return False  # `one-off = []`: nothing is one-off, Alembic revisions neither
     if source is None:
         try:
-            source = path.read_text(encoding="utf-8", errors="replace")
+            source = Path(path).read_text(encoding="utf-8", errors="replace")
         except OSError:
             return False
     return is_alembic_revision(source)

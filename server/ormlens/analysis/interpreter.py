@@ -177,7 +177,9 @@ class FactsBuilder(Statements, Expressions, Calls, CallContexts, FrameworkRows):
         # (And whether the same item may come again: then only a dispatch singles it out.)
         self._item_guards: dict[int, tuple[str, Value, bool, bool]] = {}
         # The `if`/`elif` arms of dispatches on an item (see statements.dispatch_chain), by id.
-        self._dispatch: set[int] = set()
+        # The arms of dispatch chains (statements.dispatch_chain): nodes, not ids (a released body's
+        # ids come again).
+        self._dispatch: set[ast.If] = set()
         # Calls that choose the database, schema or session what follows runs on from loop items
         # (a tenant's schema, a session bound to the item's engine): by id, those loops (see route);
         # and the loops whose item chose it for the code being walked.

@@ -283,8 +283,9 @@ class Statements:
         parameters = self.frame.parameters
         when_true, when_false = branch.condition(stmt.test, parameters) if parameters is not None else ((), ())
         entered = []
-        self._dispatch.update(id(arm) for arm in dispatch_chain(stmt))
-        guarded = self.guarded_loop(stmt.test, id(stmt) in self._dispatch)
+        if stmt not in self._dispatch:  # (an `elif` of a dispatch was marked with its head)
+            self._dispatch.update(dispatch_chain(stmt))
+        guarded = self.guarded_loop(stmt.test, stmt in self._dispatch)
         if guarded is not None:
             entered.append(("once", guarded + 1))
         owner = state_memo(stmt.test, stmt.body)

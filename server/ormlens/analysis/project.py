@@ -158,7 +158,7 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         self._changed(key)
 
     def _forget(self, path: str) -> None:
-        self.text_changes.append(path)
+        self._text_changed(path)
         self._decls.pop(path, None)
         self._whole.forget(path)
 
@@ -173,7 +173,7 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         """The text of `path` changed: drop what was derived from it, and what read that, and so
         on (dependencies.py); the rest stays. The list of all models is kept when the module
         declared no model before and declares none now."""
-        self.text_changes.append(path)
+        self._text_changed(path)
         before = self._decls.get(path)
         if self._database is not None and self._names_other_database(path, before):
             self._drop(self.dependencies.affected(DATABASE))
@@ -294,7 +294,7 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         if path in self._decls:  # until refresh()/set_source() says the text changed
             return self._decls[path]
         self._decls[path] = None
-        self.text_changes.append(path)
+        self._text_changed(path)
         try:
             text = self.read(path)
         except ParseFailure as exc:
@@ -503,6 +503,16 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
     def loaded(self) -> list[str]:
         """Every module read so far (parsed or not)."""
         return list(self._decls)
+
+    MAX_TEXT_CHANGES = 10_000
+
+    def _text_changed(self, path: str) -> None:
+        """A module read for the first time, forgotten or changed (what `mentioning` rechecks); a
+        long editing session starts the list afresh (each name is then looked up whole once)."""
+        if len(self.text_changes) >= self.MAX_TEXT_CHANGES:
+            self.text_changes.clear()
+            self.mentioned.clear()
+        self.text_changes.append(path)
 
     def is_loaded(self, path: str) -> bool:
         return path in self._decls

@@ -229,9 +229,8 @@ class ModelIndex:
             return None  # (a remote side of columns not known: not the default either)
         if target is model:  # self-referential, no remote side named: SQLAlchemy takes it for one-to-many
             return ONE_TO_MANY if any(model.references(column, model) for column in model.columns) else None
-        here = any(model.references(column, target) for column in model.columns)
-        there = any(target.references(column, model) for column in target.columns)
-        return None if here == there else MANY_TO_ONE if here else ONE_TO_MANY
+        return _key_holder(any(model.references(column, target) for column in model.columns),
+                           any(target.references(column, model) for column in target.columns))
 
     def construct(self, callee: Value, args: list[Value], keywords: dict[str | None, Value] | None = None) -> Value:
         """What calling a class or factory of the ORMs gives (shared with the facts pass)."""
@@ -275,6 +274,11 @@ MANY_TO_ONE, ONE_TO_MANY, MANY_TO_MANY = "many_to_one", "one_to_many", "many_to_
 INVERSE = {MANY_TO_ONE: ONE_TO_MANY, ONE_TO_MANY: MANY_TO_ONE, MANY_TO_MANY: MANY_TO_MANY}
 
 
+def _key_holder(here: bool, there: bool) -> str | None:
+    """The direction when a key to the other side is here, there, or (None) both or neither."""
+    return None if here == there else MANY_TO_ONE if here else ONE_TO_MANY
+
+
 def _declared_direction(model: ModelInfo, rel: RelationshipInfo, target: ModelInfo | None) -> str | None:
     """The direction a relationship's own arguments say (see ModelIndex.direction), or None."""
     if rel.secondary:
@@ -288,9 +292,8 @@ def _declared_direction(model: ModelInfo, rel: RelationshipInfo, target: ModelIn
                 return ONE_TO_MANY if all(keys) else MANY_TO_ONE if not any(keys) else None
         return None
     if target is not None and (rel.join_local or rel.join_remote):  # primaryjoin= without foreign()
-        here = any(model.references(column, target) for column in rel.join_local)
-        there = any(target.references(column, model) for column in rel.join_remote)
-        return None if here == there else MANY_TO_ONE if here else ONE_TO_MANY
+        return _key_holder(any(model.references(column, target) for column in rel.join_local),
+                           any(target.references(column, model) for column in rel.join_remote))
     if model.local_foreign_keys(rel):
         return MANY_TO_ONE  # (a self-referential one's are not: `foreign_keys=[parent_id]` either way)
     return None

@@ -27,11 +27,9 @@ from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
 from ormlens import __version__
-from ormlens.analysis.project import ProjectIndex
 from ormlens.analysis.sources import ParseFailure, read_source
 from ormlens.analysis.syntax_versions import newer_syntax_of
 from ormlens.cache import FirstLook, cache_directory
-from ormlens.config import Settings, load_settings, settings_from_mapping
 from ormlens.discovery import excluded, project_modules
 from ormlens.one_off import is_one_off
 from ormlens.engine import analyze, deep_recursion, fix_file
@@ -40,6 +38,7 @@ from ormlens.fixes.registry import fix_for
 from ormlens.fixes.base import SourceText
 from ormlens.lsp import convert
 from ormlens.lsp.documents import Document, normalise_uri, units, uri_to_path
+from ormlens.lsp.folders import Folder, folder_of, new_folder
 from ormlens.lsp.protocol import OrmlensProtocol
 from ormlens.positions import shared_lines, source_lines
 
@@ -69,6 +68,9 @@ def _malloc_trim():
 MALLOC_TRIM = _malloc_trim()
 NOQA_CODE = re.compile(r"#\s*noqa:[^#]*", re.IGNORECASE)
 CODE = re.compile(r"ORM\d{3}", re.IGNORECASE)
+# The files whose changes outside the editor the server hears about: modules, and configuration
+# (folders.CONFIG_NAMES).
+WATCHED = ("**/*.py", "**/pyproject.toml", "**/ormlens.toml")
 
 
 @dataclass
@@ -87,6 +89,7 @@ class Outcome:
 class DocumentState:
     uri: str  # as the client spells it: publishes go back under this URI
     path: str
+    folder: Folder  # the workspace folder it belongs to: its project and settings
     task: asyncio.Task | None = None
     # Set when a request waits for this document: the debounce ends at once.
     wanted: asyncio.Event = field(default_factory=asyncio.Event)
@@ -113,24 +116,26 @@ class OrmlensServer(LanguageServer):
         # Reads the CLI's cache for a document just opened, while the worker may still be reading
         # the project: never touches the project index.
         self.reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ormlens-cache")
-        self.project = ProjectIndex(None, Settings())
-        self.project.keep_units = True  # an edit re-walks the functions it changed (units.py)
-        self.settings = Settings()
-        self.root: Path | None = None
-        # `exclude` patterns are relative to the configuration file's folder, else to the root.
-        self.settings_base: Path | None = None
+        # The workspace folders, each with its project and settings (folders.py); the first also
+        # takes the documents outside all of them.
+        self.folders: list[Folder] = [new_folder(None)]
         self.initialization_options: dict = {}
+        self.editor_settings: dict = {}  # the initialization options, under the editor's configuration
         # Both keyed by the normalised URI (lsp/documents.py): the open texts, and their analysis.
         self.texts: dict[str, Document] = {}
         self.documents: dict[str, DocumentState] = {}
         self.pull = False
         self.trimmed_at = 0.0
-        self.first_looks: FirstLook | None = None  # the CLI's cache, read when a document opens
-        self.from_cache = 0  # documents whose first diagnostics came from it (ormlens.stats)
-        # The project's other modules are read after the first document's first publish (a
-        # large project takes seconds): then the open documents are analysed again.
-        self.project_read = False
+        self.from_cache = 0  # documents whose first diagnostics came from the CLI's cache (ormlens.stats)
         self.stopping = False  # `exit` arrived: what is queued is dropped, a long read stops
+
+    @property
+    def root(self) -> Path | None:
+        """The first workspace folder's root (where a document with no file is put)."""
+        return self.folders[0].root
+
+    def folder_of(self, path: str | None) -> Folder:
+        return folder_of(self.folders, path)
 
     @property
     def encoding(self) -> str:
@@ -160,8 +165,8 @@ class OrmlensServer(LanguageServer):
     # --- settings -----------------------------------------------------------------------------
 
     def apply_settings(self, options: object = None, *, initialization: bool = False) -> None:
-        """Settings: `[tool.ormlens]`, then the initialization options, then the `ormlens` section
-        of the editor's configuration (each over the one before, key by key)."""
+        """Settings of each workspace folder: its `[tool.ormlens]`, then the initialization options,
+        then the `ormlens` section of the editor's configuration (each over the one before, key by key)."""
         warnings: list[str] = []
         table = options.get("ormlens") if isinstance(options, dict) and "ormlens" in options else options
         if initialization and isinstance(options, dict) and "ormlens" not in options:
@@ -175,24 +180,32 @@ class OrmlensServer(LanguageServer):
             table = {}
         if initialization:
             self.initialization_options = table
-        merged = {**self.initialization_options, **({} if initialization else table)}
-        loaded = load_settings(self.root) if self.root else None
-        settings, problems = settings_from_mapping(merged, loaded.settings if loaded else Settings())
-        self.settings = settings
-        self.project.set_settings(settings)
-        self.first_looks = None  # another cache file may answer for these settings
-        self.settings_base = loaded.source.parent if loaded and loaded.source else self.root
-        if self.project.resolver.set_src(settings.src):
-            self.project.refresh()  # other import roots: every resolved import may change
-        for warning in [*(loaded.warnings if loaded else []), *problems]:
-            self.warn(warning)
+        self.editor_settings = {**self.initialization_options, **({} if initialization else table)}
+        for warning in dict.fromkeys(w for folder in self.folders for w in self.apply_to(folder)):
+            self.warn(warning)  # (the editor's settings are the same in every folder: said once)
+
+    def apply_to(self, folder: Folder) -> list[str]:
+        """The folder's settings read again (its configuration file may have changed); the warnings."""
+        return folder.apply(self.editor_settings)
+
+    def set_folders(self, roots: list[Path | None]) -> None:
+        """The workspace folders are these (a folder kept keeps its project index)."""
+        kept = {folder.root: folder for folder in self.folders}
+        self.folders = [kept.get(root) or new_folder(root) for root in dict.fromkeys(roots)] or [new_folder(None)]
+        for folder in self.folders:
+            if folder.root not in kept:
+                for warning in self.apply_to(folder):
+                    self.warn(warning)
+        for state in self.documents.values():
+            state.folder = self.folder_of(state.path)
 
     # --- analysis -----------------------------------------------------------------------------
 
     def state(self, key: str) -> DocumentState:
         """The analysis state of the open document kept under `key` (a normalised URI)."""
         if key not in self.documents:
-            self.documents[key] = DocumentState(self.texts[key].uri, self.document_path(key))
+            path = self.document_path(key)
+            self.documents[key] = DocumentState(self.texts[key].uri, path, self.folder_of(path))
         return self.documents[key]
 
     def document_path(self, key: str) -> str:
@@ -216,15 +229,15 @@ class OrmlensServer(LanguageServer):
         # Even with no debounce this yields once, so changes already received are applied first.
         # A request waiting for this document (code actions, pull diagnostics) ends the wait.
         try:
-            await asyncio.wait_for(state.wanted.wait(), self.settings.debounce_ms / 1000)
+            await asyncio.wait_for(state.wanted.wait(), state.folder.settings.debounce_ms / 1000)
         except asyncio.TimeoutError:
             pass
         loop = asyncio.get_running_loop()
         document = self.texts.get(key)
         if state.analysed is None and document is not None:  # just opened: the CLI's cache may know it
             version = document.version
-            cached = await loop.run_in_executor(self.reader, self.first_look, state.path, document.text,
-                                                self.encoding, state.uri)
+            cached = await loop.run_in_executor(self.reader, self.first_look, state.folder, state.path,
+                                                document.text, self.encoding, state.uri)
             if cached is not None and self.documents.get(key) is state and self.texts.get(key) is document \
                     and document.version == version and state.version is None:
                 self.from_cache += 1
@@ -235,8 +248,8 @@ class OrmlensServer(LanguageServer):
             state.rerun = False
             others = [s.path for s in self.documents.values() if s is not state and s.path]
             try:
-                outcome = await loop.run_in_executor(self.worker, self.analyse, state.path, text, self.encoding,
-                                                     others, state.uri)
+                outcome = await loop.run_in_executor(self.worker, self.analyse, state.folder, state.path, text,
+                                                     self.encoding, others, state.uri)
             except Exception as exc:  # noqa: BLE001 - an analysis bug must not take the server down
                 log.exception("analysis failed")
                 self.log(f"analysis of {state.uri} failed: {type(exc).__name__}: {exc}", lsp.MessageType.Error)
@@ -260,9 +273,9 @@ class OrmlensServer(LanguageServer):
             state.analysed = version
             self.publish(state, version, outcome)
             state.wanted.clear()
-            if not self.project_read:
-                self.project_read = True
-                asyncio.ensure_future(self.read_project())
+            if not state.folder.project_read:
+                state.folder.project_read = True
+                asyncio.ensure_future(self.read_project(state.folder))
             # Only a change of this text changes what the modules importing it read: re-analysed
             # because of a change elsewhere, it has nothing new for them (and two open modules
             # importing each other would otherwise re-analyse each other forever).
@@ -271,68 +284,70 @@ class OrmlensServer(LanguageServer):
                     self.schedule(other_key)
             return
 
-    def first_look(self, path: str, text: str, encoding: str, uri: str | None) -> Outcome | None:
+    def first_look(self, folder: Folder, path: str, text: str, encoding: str, uri: str | None) -> Outcome | None:
         """On the cache thread: the findings `ormlens check` left in its cache for this text, if it
         is the file on disk and nothing it read has changed (None otherwise)."""
-        if self.root is None or self.skipped(path, text) is not None:
+        if folder.root is None or self.skipped(folder, path, text) is not None:
             return None
         try:
-            if self.first_looks is None:
-                self.first_looks = FirstLook(cache_directory(self.settings, self.root), self.root, self.settings)
+            if folder.first_looks is None:
+                folder.first_looks = FirstLook(cache_directory(folder.settings, folder.root), folder.root,
+                                               folder.settings)
             try:
                 disk = read_source(path)
             except ParseFailure:
                 return None
-            findings = self.first_looks.findings(path, text, disk)
+            findings = folder.first_looks.findings(path, text, disk)
         except Exception:  # noqa: BLE001 - a cache is an optimisation: never a failure
             log.exception("reading the cache failed")
             return None
         if findings is None:
             return None
-        return Outcome(self.diagnostics(findings, text, encoding, uri), findings)
+        return Outcome(self.diagnostics(folder, findings, text, encoding, uri), findings)
 
-    def diagnostics(self, findings: list[Finding], text: str, encoding: str, uri: str | None) -> list[lsp.Diagnostic]:
+    def diagnostics(self, folder: Folder, findings: list[Finding], text: str, encoding: str,
+                    uri: str | None) -> list[lsp.Diagnostic]:
         lines = source_lines(text)
-        one_off = bool(findings) and is_one_off(findings[0].path, self.settings_base or Path(findings[0].path).parent,
-                                                 self.settings, source=text)
-        return [convert.to_diagnostic(f, lines, encoding, self.severity(f.code, one_off), self.lines_of, uri)
+        one_off = bool(findings) and is_one_off(findings[0].path, folder.settings_base or Path(findings[0].path).parent,
+                                                 folder.settings, source=text)
+        # A finding in one-off code (one_off.py) is shown at `one-off-severity`: real, rarely worth fixing.
+        severity = folder.settings.one_off_severity if one_off else None
+        return [convert.to_diagnostic(f, lines, encoding, severity or folder.settings.severity_of(f.code),
+                                      lambda path: self.lines_of(folder, path), uri)
                 for f in findings]
 
-    def severity(self, code: str, one_off: bool) -> str:
-        """A finding in one-off code (one_off.py) is shown at `one-off-severity` (information): real,
-        rarely worth fixing; the CLI leaves it out of its default output."""
-        return self.settings.one_off_severity if one_off else self.settings.severity_of(code)
-
-    def skipped(self, path: str, text: str) -> Outcome | None:
+    def skipped(self, folder: Folder, path: str, text: str) -> Outcome | None:
         """What a document the analysis skips gets instead (None: it is analysed): nothing when
         `exclude` names it, one diagnostic saying so when it is over `maxFileSize`."""
-        if self.settings_base and excluded(Path(path), self.settings_base, self.settings.exclude):
+        settings = folder.settings
+        if folder.settings_base and excluded(Path(path), folder.settings_base, settings.exclude):
             return Outcome()  # the project says: not this file
         size = len(text.encode("utf-8", "surrogatepass"))
-        if size > self.settings.max_file_size:
-            return Outcome([convert.skipped_diagnostic(size, self.settings.max_file_size)])
+        if size > settings.max_file_size:
+            return Outcome([convert.skipped_diagnostic(size, settings.max_file_size)])
         return None
 
-    def analyse(self, path: str, text: str, encoding: str, others: list[str],
+    def analyse(self, folder: Folder, path: str, text: str, encoding: str, others: list[str],
                 uri: str | None = None) -> Outcome:
-        """On the worker thread: one document version through the engine."""
-        skipped = self.skipped(path, text)
+        """On the worker thread: one document version through the engine, in its folder's project."""
+        skipped = self.skipped(folder, path, text)
         if skipped is not None:
             return skipped
-        self.project.set_source(path, text)
+        project = folder.project
+        project.set_source(path, text)
         with deep_recursion():
-            findings, error = analyze(self.project, path, self.settings)
-        parsed = self.project.decl(path) is not None
-        diagnostics = self.diagnostics(findings, text, encoding, uri)
+            findings, error = analyze(project, path, folder.settings)
+        parsed = project.decl(path) is not None
+        diagnostics = self.diagnostics(folder, findings, text, encoding, uri)
         newer = newer_syntax_of(text) if not parsed and error and error.startswith(f"{path}: uses Python ") else None
         if newer is not None:
             # Written for a newer Python: not a half-typed line that the next keystroke fixes, so
             # the last good diagnostics are replaced by one on the construct.
             diagnostics, parsed = [convert.newer_syntax_diagnostic(text, newer, encoding)], True
             findings = []
-        dependents = self.project.dependents(path, others)
+        dependents = project.dependents(path, others)
         # Keep what the open files need (their import closure); collect the cycles this analysis left.
-        self.project.release(self.project.closure([path, *others]))
+        project.release(project.closure([path, *others]))
         self.trim_memory()
         return Outcome(diagnostics, findings, parsed, error, dependents, newer is not None)
 
@@ -348,28 +363,28 @@ class OrmlensServer(LanguageServer):
         support = action and action.resolve_support
         return bool(support and "edit" in (support.properties or []))
 
-    def build_fixes(self, text: str, findings: list[Finding]) -> list:
+    def build_fixes(self, folder: Folder, text: str, findings: list[Finding]) -> list:
         """On the worker thread: the fix each finding offers (None where none)."""
         source = SourceText(text)
-        return [fix_for(finding, source, self.settings) for finding in findings]
+        return [fix_for(finding, source, folder.settings) for finding in findings]
 
-    def fix_all(self, path: str | None, text: str) -> str | None:
+    def fix_all(self, folder: Folder, path: str | None, text: str) -> str | None:
         """On the worker thread: the document with every safe fix applied (as `check --fix`)."""
-        if path is None or self.skipped(path, text) is not None:
+        if path is None or self.skipped(folder, path, text) is not None:
             return None  # what the analysis skips, fixing skips too
-        self.project.set_source(path, text)
-        outcome = fix_file(self.project, path, self.settings)
-        self.project.set_source(path, text)  # fix_file let go of the buffer: it is still open
+        folder.project.set_source(path, text)
+        outcome = fix_file(folder.project, path, folder.settings)
+        folder.project.set_source(path, text)  # fix_file let go of the buffer: it is still open
         return outcome.fixed
 
-    def lines_of(self, path: str) -> list[str]:
+    def lines_of(self, folder: Folder, path: str) -> list[str]:
         """The lines of a module a diagnostic points into (related locations): those of the text
         the analysis parsed, split once for many keystrokes; else read now."""
-        decl = self.project.decl(path)
+        decl = folder.project.decl(path)
         if decl is not None:
             return shared_lines(decl.source)
         try:
-            return source_lines(self.project.read(path))
+            return source_lines(folder.project.read(path))
         except ParseFailure:
             return []
 
@@ -406,23 +421,24 @@ class OrmlensServer(LanguageServer):
             state = self.documents.get(key)
         return None
 
-    async def read_project(self) -> None:
-        """Read the project's other modules (load_project), then analyse the open documents again
+    async def read_project(self, folder: Folder) -> None:
+        """Read the folder's other modules (load_project), then analyse its open documents again
         with what they declare."""
-        await asyncio.get_running_loop().run_in_executor(self.worker, self.load_project)
+        await asyncio.get_running_loop().run_in_executor(self.worker, self.load_project, folder)
         for key, state in list(self.documents.items()):
-            if state.path and not self.project.analysed(state.path):  # what it read changed
-                state.generation += 1
+            if state.folder is folder and state.path and not folder.project.analysed(state.path):
+                state.generation += 1  # what it read changed
                 self.schedule(key)
 
-    def load_project(self) -> None:
-        """On the worker thread: read the declarations of every module of the project, so that its
-        models, relations and helpers count for an open file that does not import them (as in
-        `ormlens check`)."""
-        if self.root is None:
+    def load_project(self, folder: Folder) -> None:
+        """On the worker thread: read the declarations of every module of the folder's project, so
+        that its models, relations and helpers count for an open file that does not import them (as
+        in `ormlens check`)."""
+        if folder.root is None or folder not in self.folders:
             return
-        base = self.settings_base or self.root
-        modules, warning = project_modules(self.root, base, self.settings.exclude, self.settings.respect_gitignore)
+        base = folder.settings_base or folder.root
+        settings = folder.settings
+        modules, warning = project_modules(folder.root, base, settings.exclude, settings.respect_gitignore)
         if warning:
             log.warning("ormlens: %s", warning)  # on the worker thread: not a message to the client
         started = time.monotonic()
@@ -430,14 +446,16 @@ class OrmlensServer(LanguageServer):
         for start in range(0, len(paths), 200):  # in steps, so that `exit` need not wait for all
             if self.stopping:
                 return
-            self.project.load_more(paths[start:start + 200])
+            folder.project.load_more(paths[start:start + 200])
         log.info("read the declarations of %d modules in %.1f s", len(modules), time.monotonic() - started)
 
-    def reload_project(self) -> None:
-        """Files were created or deleted, or the settings changed: everything is read again."""
-        self.worker.submit(self.project.refresh, None)
-        if self.project_read:
-            self.worker.submit(self.load_project)
+    def reload_project(self, folder: Folder | None = None) -> None:
+        """Files were created or deleted, or the settings changed: everything is read again (of
+        one folder, or of all)."""
+        for each in [folder] if folder is not None else self.folders:
+            self.worker.submit(each.project.refresh, None)
+            if each.project_read:
+                self.worker.submit(self.load_project, each)
 
     def reanalyse_open_documents(self) -> None:
         for key, state in list(self.documents.items()):
@@ -454,16 +472,13 @@ server = OrmlensServer()
 
 @server.feature(lsp.INITIALIZE)
 def initialize(ls: OrmlensServer, params: lsp.InitializeParams) -> None:
-    folders = params.workspace_folders or []
-    root = uri_to_path(params.root_uri) if params.root_uri else params.root_path
-    if root is None and folders:
-        root = uri_to_path(folders[0].uri)
-    # The workspace folder is the root, markers or not (config.ROOT_MARKERS): it is where the user
+    roots = [uri_to_path(folder.uri) for folder in params.workspace_folders or []]
+    if not any(roots):
+        roots = [uri_to_path(params.root_uri) if params.root_uri else params.root_path]
+    # Each workspace folder is a root, markers or not (config.ROOT_MARKERS): it is where the user
     # runs `ormlens check`, and each file's import roots come from the markers above it anyway
-    # (analysis/imports.py), as in the command line.
-    ls.root = Path(root).resolve() if root else None
-    ls.project = ProjectIndex(ls.root, Settings())
-    ls.project.keep_units = True
+    # (analysis/imports.py), as in the command line. Each has its own configuration and project.
+    ls.folders = [new_folder(Path(root).resolve() if root else None) for root in dict.fromkeys(roots)]
     capabilities = params.capabilities.text_document
     ls.pull = bool(capabilities and capabilities.diagnostic)
     ls.apply_settings(params.initialization_options, initialization=True)
@@ -474,13 +489,25 @@ def initialize(ls: OrmlensServer, params: lsp.InitializeParams) -> None:
 def initialized(ls: OrmlensServer, params: lsp.InitializedParams) -> None:
     watching = ls.client_capabilities.workspace and ls.client_capabilities.workspace.did_change_watched_files
     if watching and watching.dynamic_registration:
-        # Hear about .py files changed outside the editor (git checkout, another tool).
+        # Hear about .py files changed outside the editor (git checkout, another tool), and about
+        # the configuration files (their settings are read again).
         ls.client_register_capability(lsp.RegistrationParams(registrations=[lsp.Registration(
             id="ormlens-watch-python", method=lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES,
             register_options=lsp.DidChangeWatchedFilesRegistrationOptions(
-                watchers=[lsp.FileSystemWatcher(glob_pattern="**/*.py")]))]))
-    ls.log(f"ormlens {__version__} ready; root {ls.root}; positions in {ls.workspace.position_encoding}; "
-           f"diagnostics by {'pull' if ls.pull else 'push'}")
+                watchers=[lsp.FileSystemWatcher(glob_pattern=pattern) for pattern in WATCHED]))]))
+    roots = ", ".join(str(folder.root) for folder in ls.folders)
+    ls.log(f"ormlens {__version__} ready; {'roots' if len(ls.folders) > 1 else 'root'} {roots}; "
+           f"positions in {ls.workspace.position_encoding}; diagnostics by {'pull' if ls.pull else 'push'}")
+
+
+@server.feature(lsp.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+def did_change_workspace_folders(ls: OrmlensServer, params: lsp.DidChangeWorkspaceFoldersParams) -> None:
+    removed = {Path(root).resolve() for root in map(uri_to_path, (f.uri for f in params.event.removed)) if root}
+    added = [Path(root).resolve() for root in map(uri_to_path, (f.uri for f in params.event.added)) if root]
+    roots = [folder.root for folder in ls.folders if folder.root not in removed and folder.root is not None]
+    ls.set_folders([*roots, *added])
+    ls.log(f"workspace folders: {', '.join(str(folder.root) for folder in ls.folders)}")
+    ls.reanalyse_open_documents()
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
@@ -509,7 +536,7 @@ def did_change(ls: OrmlensServer, params: lsp.DidChangeTextDocumentParams) -> No
     state.changed_at = asyncio.get_running_loop().time()
     if state.waiting_since is None:
         state.waiting_since = state.changed_at
-    if ls.settings.run == "onType":
+    if state.folder.settings.run == "onType":
         ls.schedule(key)
 
 
@@ -526,9 +553,10 @@ def did_close(ls: OrmlensServer, params: lsp.DidCloseTextDocumentParams) -> None
     document = ls.texts.pop(key, None)
     state = ls.documents.pop(key, None)
     if state is not None and state.path:
-        ls.worker.submit(ls.project.set_source, state.path, None)  # back to the file on disk
-        open_paths = [other.path for other in ls.documents.values()]
-        ls.worker.submit(lambda: ls.project.release(ls.project.closure(open_paths)))
+        project = state.folder.project
+        ls.worker.submit(project.set_source, state.path, None)  # back to the file on disk
+        open_paths = [other.path for other in ls.documents.values() if other.folder is state.folder]
+        ls.worker.submit(lambda: project.release(project.closure(open_paths)))
     if not ls.pull and document is not None:
         ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=document.uri, diagnostics=[]))
 
@@ -537,10 +565,19 @@ def did_close(ls: OrmlensServer, params: lsp.DidCloseTextDocumentParams) -> None
 def did_change_watched_files(ls: OrmlensServer, params: lsp.DidChangeWatchedFilesParams) -> None:
     for change in params.changes:
         path = uri_to_path(change.uri)
-        if change.type == lsp.FileChangeType.Changed and path:
-            ls.worker.submit(ls.project.refresh, path)
+        configured = [folder for folder in ls.folders if path and folder.configures(path)]
+        if configured:  # a configuration file: its folders' settings are read again
+            for folder in configured:
+                for warning in ls.apply_to(folder):
+                    ls.warn(warning)
+                ls.reload_project(folder)
+                ls.log(f"settings of {folder.root} read again ({Path(path).name} changed)")
+        elif not path or change.type == lsp.FileChangeType.Changed and not path.endswith(".py"):
+            continue  # (a project's own pyproject.toml deeper down: only its creation moves import roots)
+        elif change.type == lsp.FileChangeType.Changed:
+            ls.worker.submit(ls.folder_of(path).project.refresh, path)
         else:  # created or deleted: what imports resolve to may change anywhere
-            ls.reload_project()
+            ls.reload_project(ls.folder_of(path))
     ls.reanalyse_open_documents()
 
 
@@ -571,7 +608,7 @@ async def stats(ls: OrmlensServer, *args) -> dict:
     collection finds (the memory a long session keeps; for tests, benchmarks and bug reports)."""
     def measure() -> dict:
         garbage = gc.collect()
-        return {**ls.project.stats(), "garbage": garbage, "rss_kb": _rss_kb(), "open": len(ls.texts),
+        return {**ls.folders[0].project.stats(), "garbage": garbage, "rss_kb": _rss_kb(), "open": len(ls.texts),
                 "pending_futures": ls.protocol.pending(), "from_cache": ls.from_cache}
 
     return await asyncio.get_running_loop().run_in_executor(ls.worker, measure)
@@ -673,7 +710,8 @@ async def code_action(ls: OrmlensServer, params: lsp.CodeActionParams) -> list[l
         touched = [(index, finding, diagnostic) for index, (finding, diagnostic)
                    in enumerate(zip(state.outcome.findings, state.outcome.diagnostics))
                    if _overlaps(diagnostic.range, params.range)]
-        fixes = await loop.run_in_executor(ls.worker, ls.build_fixes, source, [f for _, f, _ in touched])
+        fixes = await loop.run_in_executor(ls.worker, ls.build_fixes, state.folder, source,
+                                           [f for _, f, _ in touched])
         lines = source_lines(source)
         for (index, finding, diagnostic), fix in zip(touched, fixes):
             if fix is not None:
@@ -690,7 +728,7 @@ async def code_action(ls: OrmlensServer, params: lsp.CodeActionParams) -> list[l
                 edit=versioned_edit(uri, version, [noqa_edit(lines, finding.span.line, finding.code, encoding)])))
     if wanted is not None and any(kind in (FIX_ALL, lsp.CodeActionKind.SourceFixAll, lsp.CodeActionKind.Source)
                                   for kind in wanted):
-        fixed = await loop.run_in_executor(ls.worker, ls.fix_all, state.path, source)
+        fixed = await loop.run_in_executor(ls.worker, ls.fix_all, state.folder, state.path, source)
         if fixed is not None and fixed != source:
             end = Document("", source).position(len(source), encoding)
             actions.append(lsp.CodeAction(title="ormlens: fix all (safe fixes)", kind=FIX_ALL, edit=versioned_edit(
@@ -728,7 +766,8 @@ async def resolve_code_action(ls: OrmlensServer, action: lsp.CodeAction) -> lsp.
     source, findings, index = document.text, state.outcome.findings, data.get("fix")
     if not isinstance(index, int) or not 0 <= index < len(findings):
         return action
-    [fix] = await asyncio.get_running_loop().run_in_executor(ls.worker, ls.build_fixes, source, [findings[index]])
+    [fix] = await asyncio.get_running_loop().run_in_executor(ls.worker, ls.build_fixes, state.folder, source,
+                                                             [findings[index]])
     if fix is not None and current():
         encoding = ls.encoding
         action.edit = versioned_edit(document.uri, version, convert.text_edits(source, fix.edits, encoding))

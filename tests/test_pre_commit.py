@@ -76,7 +76,8 @@ def test_the_hooks_fail_on_an_n_plus_one_fix_it_and_skip_excluded_files(tmp_path
     write(project / "app" / "views.py", VIEWS)
     write(project / "app" / "legacy.py", VIEWS)  # excluded: pre-commit names it, force-exclude skips it
     write(project / ".pre-commit-config.yaml",
-          f"repos:\n  - repo: {hooks}\n    rev: {rev}\n    hooks:\n      - id: ormlens-check\n      - id: ormlens-fix\n")
+          f"repos:\n  - repo: {hooks}\n    rev: {rev}\n    hooks:\n"
+          "      - id: ormlens-check\n      - id: ormlens-fix\n")
     git(project, "init", "-q")
     git(project, "add", "-A")
     env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}

@@ -13,11 +13,15 @@ from dataclasses import replace
 from pathlib import Path
 
 from ormlens import __version__
-from ormlens.config import LoadedSettings, Settings, find_config, find_root, load_config, parse_codes
-from ormlens.discovery import EmptyFolder, IgnoreRule, find_files, project_modules
-from ormlens.engine import FixOutcome, check_files, fix_files  # module-level names: tests monkeypatch them
+from ormlens.baseline import Baseline, BaselineError, load_baseline, not_in_baseline, write_baseline
+from ormlens.config import (LoadedSettings, Settings, UnknownCode, find_config, find_root, load_config,
+                            parse_codes)
+from ormlens.discovery import EmptyFolder, IgnoreRule, find_files, force_excluded, project_modules
+from ormlens.engine import FixOutcome, check_files, fix_files, resolved  # module-level names: tests monkeypatch them
 from ormlens.cache import cache_directory
+from ormlens.file_texts import FileTexts
 from ormlens.formatters import format_json, format_text, one_off_summary, summary
+from ormlens.noqa import add_noqa, split_suppressed
 from ormlens.one_off import is_one_off, split_one_off
 
 EXIT_OK = 0
@@ -35,7 +39,16 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     # A batch run keeps every module's tree alive: collect cycles less often (mypy does the same).
     gc.set_threshold(100_000, 50, 100)
-    return args.run(args)
+    try:
+        status = args.run(args)
+        sys.stdout.flush()  # inside the try: a closed pipe shows here, not at exit
+    except BrokenPipeError:
+        # The reader is gone (`ormlens check | head`): stop quietly, as the Python docs advise
+        # (stdout pointed at devnull so that the exit's flush fails no more), with ruff's status 0.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    return status
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,13 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ormlens {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    check = commands.add_parser("check", help="check files or directories for ORM performance bugs")
+    check = commands.add_parser("check", help="check files or directories for ORM performance bugs",
+                                parents=[settings_flags()])
     check.add_argument("paths", nargs="*", type=Path, default=[Path(".")], metavar="PATH",
-                       help="files or directories to check (default: .)")
-    check.add_argument("--select", type=_codes, metavar="CODES",
-                       help="comma-separated rule codes to enable, replacing the configured selection")
-    check.add_argument("--ignore", type=_codes, metavar="CODES",
-                       help="comma-separated rule codes to disable, on top of the configured ones")
+                       help="files or directories to check (default: .; `-`: standard input)")
     check.add_argument("--output-format", choices=("text", "json"), default="text")
     check.add_argument("-q", "--quiet", action="store_true", help="do not print the summary line")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
@@ -63,18 +73,30 @@ def build_parser() -> argparse.ArgumentParser:
                        help="print the fixes as a unified diff and change nothing (exit 1 if there are any)")
     check.add_argument("--unsafe-fixes", action="store_true",
                        help="with --fix or --diff, apply unsafe fixes too (see each rule's Fix safety)")
-    check.add_argument("--config", type=Path, metavar="FILE",
-                       help="read the settings from this file: a pyproject.toml ([tool.ormlens]) or an "
-                            "ormlens.toml, instead of the configuration found above the paths")
     check.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     check.add_argument("--cache-dir", type=Path, metavar="DIR",
                        help="where to keep the cache (default: .ormlens_cache in the project root)")
     check.add_argument("--jobs", "-j", type=_jobs, default=None, metavar="N",
                        help="analyse in N processes (default: one per core, fewer for a small project)")
-    check.add_argument("--respect-gitignore", action=argparse.BooleanOptionalAction, default=None,
-                       help="skip what .gitignore files exclude when walking folders "
-                            "(default: the respect-gitignore setting, true)")
+    check.add_argument("--stdin-filename", type=Path, metavar="PATH",
+                       help="check the source read from standard input as the file PATH of the project "
+                            "(with --fix, print the fixed source)")
+    check.add_argument("--add-noqa", action="store_true",
+                       help="add a `# noqa: CODE` comment on each line with a finding")
+    check.add_argument("--report-unused-noqa", action="store_true",
+                       help="report `# noqa: ORM...` codes that suppress nothing (as ORM000)")
+    check.add_argument("--write-baseline", type=Path, metavar="FILE",
+                       help="write the current findings to FILE (a baseline) and report nothing")
+    check.add_argument("--baseline", type=Path, metavar="FILE",
+                       help="report only the findings that the baseline FILE does not hold")
     check.set_defaults(run=run_check)
+
+    config = commands.add_parser("config", help="print the settings in effect and where each comes from",
+                                 parents=[settings_flags()])
+    config.add_argument("path", nargs="?", type=Path, default=Path("."), metavar="PATH",
+                        help="a file or folder of the project (default: .)")
+    config.add_argument("--output-format", choices=("text", "json"), default="text")
+    config.set_defaults(run=run_config)
 
     rule = commands.add_parser("rule", help="print the documentation of a rule")
     which = rule.add_mutually_exclusive_group(required=True)
@@ -95,39 +117,77 @@ def run_server(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _codes(value: str) -> frozenset[str]:
-    try:
-        return parse_codes(value)
-    except ValueError as exc:
-        # argparse reports it as "argument --select: not a rule code: ..." and exits 2.
-        raise argparse.ArgumentTypeError(str(exc)) from None
+def settings_flags() -> argparse.ArgumentParser:
+    """The flags that change settings, shared by `check` and `config`."""
+    flags = argparse.ArgumentParser(add_help=False)
+    flags.add_argument("--select", metavar="CODES",
+                       help="comma-separated rule codes (or prefixes: ORM) to enable, replacing the configured "
+                            "selection")
+    flags.add_argument("--extend-select", metavar="CODES",
+                       help="comma-separated rule codes to enable on top of the selection")
+    flags.add_argument("--ignore", metavar="CODES",
+                       help="comma-separated rule codes to disable, on top of the configured ones")
+    flags.add_argument("--config", type=Path, metavar="FILE",
+                       help="read the settings from this file: a pyproject.toml ([tool.ormlens]) or an "
+                            "ormlens.toml, instead of the configuration found above the paths")
+    flags.add_argument("--respect-gitignore", action=argparse.BooleanOptionalAction, default=None,
+                       help="skip what .gitignore files exclude when walking folders "
+                            "(default: the respect-gitignore setting, true)")
+    flags.add_argument("--force-exclude", action=argparse.BooleanOptionalAction, default=None,
+                       help="apply `exclude` to files named on the command line too (default: the "
+                            "force-exclude setting, false)")
+    return flags
+
+
+def _flag_codes(args: argparse.Namespace) -> dict[str, frozenset[str]]:
+    """The codes --select, --extend-select and --ignore give. Raises UnknownCode naming the flag."""
+    codes = {}
+    for flag in ("select", "extend_select", "ignore"):
+        value = getattr(args, flag)
+        if value is not None:
+            try:
+                codes[flag] = parse_codes(value)
+            except UnknownCode as exc:
+                raise UnknownCode(f"argument --{flag.replace('_', '-')}: {exc}") from None
+    return codes
 
 
 def run_check(args: argparse.Namespace) -> int:
-    paths: list[Path] = args.paths
-    for path in paths:
-        if not path.exists():
-            _error(f"{path}: no such file or directory")
-            return EXIT_USAGE
-
-    if args.config is not None and not args.config.is_file():
-        _error(f"{args.config}: no such configuration file")
+    stdin_path = _stdin_path(args)
+    paths: list[Path] = [stdin_path] if stdin_path is not None else args.paths
+    problem = _usage_problem(args, paths, stdin_path)
+    if problem:
+        _error(problem)
+        return EXIT_USAGE
+    flag_codes = _flag_codes(args)
+    try:
+        baseline = load_baseline(args.baseline) if args.baseline is not None else None
+    except BaselineError as exc:
+        _error(str(exc))
         return EXIT_USAGE
 
     root = project_root(paths, Path.cwd())
     loaded, warnings = _configuration(paths, root, args.config)
+    if loaded.errors:  # unknown rule codes: as ruff, no run on a configuration that says what it cannot mean
+        for message in loaded.errors:
+            _error(message)
+        return EXIT_USAGE
     for warning in [*warnings, *loaded.warnings]:
         print(f"ormlens: warning: {warning}", file=sys.stderr)
-    settings = _apply_flags(loaded.settings, args)
+    settings, _ = apply_flags(loaded.settings, args, flag_codes)
 
     # `exclude` patterns are relative to the configuration file's folder (as ruff's).
     base = loaded.source.parent if loaded.source is not None else root
+    if settings.force_exclude:
+        paths = [path for path in paths if path.is_dir() or not force_excluded(path, base, settings.exclude)]
+    if stdin_path is not None:
+        return _check_stdin(args, paths, settings, root, base, baseline)
     discovery = find_files(paths, base, settings.exclude, settings.respect_gitignore)
     files = discovery.files
-    include_one_off = "one-off" in args.include
     for message in _empty_folder_warnings(discovery.empty_folders, bool(files), loaded.source):
         print(f"ormlens: warning: {message}", file=sys.stderr)
     fixed = 0
+    include_one_off = "one-off" in args.include
     if args.fix or args.diff:
         fixable = files if include_one_off else [f for f in files if not is_one_off(f, base, settings)]
         outcomes = fix_files(fixable, settings, root, args.unsafe_fixes, _project_modules(root, base, settings))
@@ -137,27 +197,121 @@ def run_check(args: argparse.Namespace) -> int:
             if outcome.fixed != outcome.original:
                 outcome.write()
         fixed = sum(outcome.applied for outcome in outcomes)
+    return _report(args, files, {}, settings, root, base, baseline, fixed)
+
+
+def _report(args: argparse.Namespace, files: list[Path], sources: dict[str, str], settings: Settings,
+            root: Path, base: Path, baseline: Baseline | None, fixed: int, out=None) -> int:
+    """Check `files` (`sources`: the text of some, not the disk's) and report, or write what the
+    adoption flags ask for (`--add-noqa`, `--write-baseline`)."""
+    out = out or sys.stdout
+    include_one_off = "one-off" in args.include
     report = check_files(files, settings, root, cache_dir=_cache_dir(args, settings, root),
-                         jobs=args.jobs, project_files=_project_modules(root, base, settings))
+                         jobs=args.jobs, project_files=_project_modules(root, base, settings),
+                         **({"sources": sources} if sources else {}),
+                         **({"honour_noqa": False} if args.report_unused_noqa else {}))
 
     for message in report.errors:
         _error(message)
-    shown, one_off = (report.findings, []) if include_one_off else split_one_off(report.findings, base, settings)
+    texts = FileTexts(sources)
+    findings = report.findings
+    if args.report_unused_noqa:
+        kept, unused = split_suppressed(findings, resolved(files), settings, root, texts)
+        findings = kept + unused
+    shown, one_off = (findings, []) if include_one_off else split_one_off(findings, base, settings)
+    if args.add_noqa:
+        return _add_noqa(shown)
+    if args.write_baseline is not None:
+        count = write_baseline(args.write_baseline, shown, texts)
+        print(f"Wrote {count} finding{'s' if count != 1 else ''} to {args.write_baseline}.", file=sys.stderr)
+        return EXIT_OK
+    in_baseline = 0
+    if baseline is not None:
+        shown, in_baseline = not_in_baseline(shown, baseline, texts)
     if args.output_format == "json":
-        print(format_json(shown))  # nothing else on stdout: it must parse
+        print(format_json(shown), file=out)  # nothing else on stdout: it must parse
     else:
         for line in format_text(shown):
-            print(line)
+            print(line, file=out)
         if not args.quiet:
             # Unparsable files count too, so "All checks passed!" never comes with exit 1;
             # and nothing checked is not a pass (ruff would say "All checks passed!" here).
-            print(summary(len(shown) + len(report.errors)) if files else "No files checked.")
+            print(summary(len(shown) + len(report.errors)) if files else "No files checked.", file=out)
             if one_off:
-                print(one_off_summary(len(one_off)))
+                print(one_off_summary(len(one_off)), file=out)
+            if in_baseline:
+                print(f"{in_baseline} finding{'s' if in_baseline != 1 else ''} in the baseline "
+                      f"({args.baseline}) not shown.", file=out)
             if args.fix:
-                print(f"Fixed {fixed} error{'s' if fixed != 1 else ''}.")
+                print(f"Fixed {fixed} error{'s' if fixed != 1 else ''}.", file=out)
     failed = bool(shown or report.errors)
     return EXIT_FINDINGS if failed and not args.exit_zero else EXIT_OK
+
+
+def _stdin_path(args: argparse.Namespace) -> Path | None:
+    """The path the source on standard input is checked as (`--stdin-filename`, or `-` as the
+    path: then `-` in the current folder, as ruff names it); None when nothing is read from it."""
+    if args.stdin_filename is not None:
+        return args.stdin_filename
+    return Path("-") if [str(path) for path in args.paths] == ["-"] else None
+
+
+def _usage_problem(args: argparse.Namespace, paths: list[Path], stdin_path: Path | None) -> str | None:
+    """What makes the command line unusable (exit 2), checked before anything runs."""
+    if stdin_path is None:
+        missing = next((path for path in paths if not path.exists()), None)
+        if missing is not None:
+            return f"{missing}: no such file or directory"
+    elif args.stdin_filename is not None and [str(path) for path in args.paths] not in (["."], ["-"]):
+        return "--stdin-filename checks standard input: name no other path"
+    if args.config is not None and not args.config.is_file():
+        return f"{args.config}: no such configuration file"
+    writes = [flag for flag, given in (("--add-noqa", args.add_noqa), ("--write-baseline", args.write_baseline),
+                                       ("--fix", args.fix), ("--diff", args.diff)) if given]
+    if len(writes) > 1 and writes != ["--fix", "--diff"]:
+        return f"{' and '.join(writes)} cannot be combined"
+    if stdin_path is not None and (args.add_noqa or args.write_baseline):
+        return f"{writes[0]} edits files: it cannot check standard input"
+    try:
+        _flag_codes(args)
+    except UnknownCode as exc:
+        return str(exc)
+    return None
+
+
+def _add_noqa(findings: list) -> int:
+    added = add_noqa(findings)
+    for where in added.skipped:
+        print(f"ormlens: warning: {where}: no `# noqa` added: the line goes on (in a string or after `\\`)",
+              file=sys.stderr)
+    print(f"Added {added.added} noqa directive{'s' if added.added != 1 else ''}.", file=sys.stderr)
+    return EXIT_OK
+
+
+def _check_stdin(args: argparse.Namespace, paths: list[Path], settings: Settings, root: Path, base: Path,
+                 baseline: Baseline | None) -> int:
+    """Check (or fix) the source on standard input as the file it is named (`paths`: that one,
+    or none when `force-exclude` leaves it out). With --fix, the fixed source goes to stdout and
+    the findings left to stderr, as ruff does."""
+    text = sys.stdin.read()
+    path = resolved(paths)[0] if paths else None
+    if path is None:
+        if args.fix:
+            sys.stdout.write(text)  # an excluded file passes through unchanged
+        return EXIT_OK
+    sources = {path: text}
+    fixed = 0
+    if args.fix or args.diff:
+        outcomes = fix_files([Path(path)], settings, root, args.unsafe_fixes, _project_modules(root, base, settings),
+                             sources=sources)
+        outcome = outcomes[0]
+        if args.diff:
+            return _print_diff(outcomes)
+        sources = {path: outcome.fixed if not outcome.error else text}
+        fixed = outcome.applied
+        sys.stdout.write(sources[path])
+        return _report(args, [Path(path)], sources, settings, root, base, baseline, fixed, out=sys.stderr)
+    return _report(args, [Path(path)], sources, settings, root, base, baseline, fixed)
 
 
 def _empty_folder_warnings(empty: list[EmptyFolder], found_any: bool, settings_file: Path | None) -> list[str]:
@@ -237,16 +391,27 @@ def _cache_dir(args: argparse.Namespace, settings: Settings, root: Path) -> Path
     return cache_directory(settings, root)
 
 
-def _apply_flags(settings: Settings, args: argparse.Namespace) -> Settings:
+def apply_flags(settings: Settings, args: argparse.Namespace,
+                codes: dict[str, frozenset[str]]) -> tuple[Settings, set[str]]:
+    """The settings with the command line's flags applied (`codes`: _flag_codes), and the
+    settings they changed (for `ormlens config`)."""
+    changed = set()
     # As in ruff: --select starts a fresh selection (so it can re-enable a rule the
-    # configuration ignores); --ignore adds to whatever is ignored already.
-    if args.select is not None:
-        settings = replace(settings, select=args.select, ignore=frozenset())
-    if args.ignore:
-        settings = replace(settings, ignore=settings.ignore | args.ignore)
-    if args.respect_gitignore is not None:
-        settings = replace(settings, respect_gitignore=args.respect_gitignore)
-    return settings
+    # configuration ignores); --extend-select adds to it; --ignore adds to whatever is ignored already.
+    if "select" in codes:
+        settings = replace(settings, select=codes["select"], ignore=frozenset())
+        changed |= {"select", "ignore"}
+    if "extend_select" in codes and settings.select is not None:
+        settings = replace(settings, select=settings.select | codes["extend_select"])
+        changed.add("select")
+    if codes.get("ignore"):
+        settings = replace(settings, ignore=settings.ignore | codes["ignore"])
+        changed.add("ignore")
+    for flag in ("respect_gitignore", "force_exclude"):
+        if getattr(args, flag) is not None:
+            settings = replace(settings, **{flag: getattr(args, flag)})
+            changed.add(flag)
+    return settings, changed
 
 
 def project_root(paths: list[Path], cwd: Path) -> Path:
@@ -289,6 +454,35 @@ def _configuration(paths: list[Path], root: Path, named: Path | None) -> tuple[L
                 f"{'is' if len(unused) == 1 else 'are'} not used for this run "
                 f"({config or 'default settings'} is); check each project on its own, or pass --config"]
     return (load_config(config) if config else LoadedSettings(Settings())), warnings
+
+
+def run_config(args: argparse.Namespace) -> int:
+    """The settings `ormlens check PATH` would use, each with where it comes from."""
+    from ormlens.settings_report import as_json, as_text, effective
+
+    if not args.path.exists():
+        _error(f"{args.path}: no such file or directory")
+        return EXIT_USAGE
+    if args.config is not None and not args.config.is_file():
+        _error(f"{args.config}: no such configuration file")
+        return EXIT_USAGE
+    try:
+        codes = _flag_codes(args)
+    except UnknownCode as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    loaded, _ = _configuration([args.path], project_root([args.path], Path.cwd()), args.config)
+    if loaded.errors:
+        for message in loaded.errors:
+            _error(message)
+        return EXIT_USAGE
+    for warning in loaded.warnings:
+        print(f"ormlens: warning: {warning}", file=sys.stderr)
+    settings, from_flags = apply_flags(loaded.settings, args, codes)
+    report = effective(loaded, settings, from_flags)
+    path = args.path.resolve()
+    print(as_json(path, loaded, report) if args.output_format == "json" else "\n".join(as_text(path, loaded, report)))
+    return EXIT_OK
 
 
 def run_rule(args: argparse.Namespace) -> int:

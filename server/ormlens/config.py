@@ -1,6 +1,8 @@
 """Settings: `[tool.ormlens]` in pyproject.toml (or an `ormlens.toml`), overridden by command-line
 flags or client settings. One Settings object flows everywhere; unknown or ill-typed keys are
-reported, never fatal. Also where a project's root and its configuration file are."""
+reported and skipped. An unknown rule code is an error for `ormlens check` (as in ruff) and a
+warning in the editor (LoadedSettings.errors). Also where a project's root and its configuration
+file are."""
 
 from __future__ import annotations
 
@@ -15,6 +17,10 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
 CODE_PATTERN = re.compile(r"^ORM\d{3}$")
+# The codes of the rule registry (rules/__init__.py: it imports this module, so it cannot be read
+# from here; tests/test_adoption.py keeps the two equal). `select` and friends take these or a
+# prefix of them (`ORM`, `ORM00`), as ruff does.
+RULE_CODES = ("ORM001", "ORM002", "ORM003", "ORM004", "ORM005")
 DEFAULT_CHUNK_SIZE = 1000
 SEVERITIES = ("error", "warning", "information", "hint")
 RUN_MODES = ("onType", "onSave")
@@ -65,11 +71,17 @@ class Settings:
     # The database the project runs on (one of DATABASES); None: read from the
     # project (settings modules, engine URLs, .env files). ORM004 states its limit and fits its chunks to it.
     database: str | None = None
+    # Rules off in some files, as ruff's `per-file-ignores`: (folder, gitignore-style pattern, codes);
+    # the folder is the configuration file's (absolute), "" for the project root (editor settings).
+    per_file_ignores: tuple[tuple[str, str, frozenset[str]], ...] = ()
+    # Apply `exclude` to files named on the command line too (pre-commit names every staged file).
+    force_exclude: bool = False
 
     def analysis_key(self) -> str:
         """The settings that change what the analysis finds (not where or how it is shown)."""
         return repr((self.select and sorted(self.select), sorted(self.ignore), self.chunk_size,
-                     sorted(self.chunk_functions), self.src, self.database))
+                     sorted(self.chunk_functions), self.src, self.database,
+                     [(folder, pattern, sorted(codes)) for folder, pattern, codes in self.per_file_ignores]))
 
     def severity_of(self, code: str) -> str:
         return dict(self.severity).get(code, "warning")
@@ -84,33 +96,63 @@ class Settings:
 class LoadedSettings:
     settings: Settings
     source: Path | None = None
+    # Every problem, one line each (the editor logs them all and goes on) ...
     warnings: list[str] = field(default_factory=list)
+    # ... and those that stop `ormlens check` (exit 2): unknown rule codes.
+    errors: list[str] = field(default_factory=list)
+    # The keys the file set (normalised: `chunk_size`), for `ormlens config`.
+    keys: tuple[str, ...] = ()
+
+
+class UnknownCode(ValueError):
+    """A rule code (or prefix) that names no rule."""
 
 
 def parse_codes(value: str | list[str]) -> frozenset[str]:
-    """`"ORM001, ORM002"` or `["ORM001"]` -> codes. Raises ValueError naming a bad code."""
+    """`"ORM001, ORM002"`, `["ORM00"]` or `"ORM"` -> the codes named, a prefix standing for every
+    code it begins (as in ruff). Raises UnknownCode naming what names no rule."""
     items = value.split(",") if isinstance(value, str) else list(value)
-    codes = {str(item).strip().upper() for item in items if str(item).strip()}
-    bad = sorted(code for code in codes if not CODE_PATTERN.match(code))
+    given = [str(item).strip().upper() for item in items if str(item).strip()]
+    codes = {code for item in given for code in RULE_CODES if code.startswith(item)}
+    bad = sorted({item for item in given if not any(code.startswith(item) for code in RULE_CODES)})
     if bad:
-        raise ValueError(f"not a rule code: {', '.join(bad)}")
+        raise UnknownCode(f"not a rule code: {', '.join(bad)} (the codes are {', '.join(RULE_CODES)}, "
+                          "or a prefix of them such as ORM)")
     return frozenset(codes)
+
+
+def normalise_key(key: str) -> str:
+    """chunk-size (pyproject), chunk_size, chunkSize (editor settings) are one key: `chunk_size`."""
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", "_", key).replace("-", "_").lower()
 
 
 def settings_from_mapping(table: dict, base: Settings = Settings()) -> tuple[Settings, list[str]]:
     """Apply a `[tool.ormlens]`-shaped mapping (also used for editor settings). Bad keys are
     named in the returned warnings and skipped; the good ones still apply."""
+    settings, warnings, _ = settings_and_errors(table, base)
+    return settings, warnings
+
+
+def settings_and_errors(table: dict, base: Settings = Settings()) -> tuple[Settings, list[str], list[str]]:
+    """As settings_from_mapping, and which of the warnings are unknown rule codes (fatal to the CLI)."""
     warnings: list[str] = []
+    errors: list[str] = []
     changes: dict = {}
     extend_one_off: tuple[str, ...] = ()
+    extend_exclude: tuple[str, ...] = ()
+    extend_select: frozenset[str] = frozenset()
     for key, value in table.items():
-        # chunk-size (pyproject), chunk_size, chunkSize (editor settings) are one key.
-        norm = re.sub(r"(?<=[a-z])(?=[A-Z])", "_", key).replace("-", "_").lower()
+        norm = normalise_key(key)
         try:
-            if norm in ("select", "ignore"):
+            if norm in ("select", "ignore", "extend_select"):
                 if not isinstance(value, (str, list)):
                     raise ValueError("expected a list of rule codes")
-                changes[norm] = parse_codes(value)
+                if norm == "extend_select":
+                    extend_select = parse_codes(value)
+                else:
+                    changes[norm] = parse_codes(value)
+            elif norm == "per_file_ignores":
+                changes[norm] = _per_file_ignores(value)
             elif norm == "chunk_size":
                 if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                     raise ValueError("expected a positive integer")
@@ -119,11 +161,13 @@ def settings_from_mapping(table: dict, base: Settings = Settings()) -> tuple[Set
                 if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                     raise ValueError("expected a list of function names")
                 changes[norm] = frozenset(value)
-            elif norm in ("exclude", "one_off", "extend_one_off"):
+            elif norm in ("exclude", "one_off", "extend_one_off", "extend_exclude"):
                 if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                     raise ValueError("expected a list of glob patterns")
                 if norm == "extend_one_off":  # on top of `one-off` wherever that is set
                     extend_one_off = tuple(value)
+                elif norm == "extend_exclude":  # on top of `exclude`, as ruff's
+                    extend_exclude = tuple(value)
                 else:
                     changes[norm] = tuple(value)
             elif norm == "one_off_severity":
@@ -138,7 +182,7 @@ def settings_from_mapping(table: dict, base: Settings = Settings()) -> tuple[Set
                 if not isinstance(value, str) or not value:
                     raise ValueError("expected a directory")
                 changes[norm] = value
-            elif norm == "respect_gitignore":
+            elif norm in ("respect_gitignore", "force_exclude"):
                 if not isinstance(value, bool):
                     raise ValueError("expected true or false")
                 changes[norm] = value
@@ -170,9 +214,25 @@ def settings_from_mapping(table: dict, base: Settings = Settings()) -> tuple[Set
                 warnings.append(f"unknown setting '{key}' ignored")
         except ValueError as exc:
             warnings.append(f"setting '{key}' ignored: {exc}")
+            if isinstance(exc, UnknownCode):
+                errors.append(f"setting '{key}': {exc}")
     if extend_one_off:
         changes["one_off"] = (*changes.get("one_off", base.one_off), *extend_one_off)
-    return replace(base, **changes), warnings
+    if extend_exclude:
+        changes["exclude"] = (*changes.get("exclude", base.exclude), *extend_exclude)
+    select = changes.get("select", base.select)
+    if extend_select and select is not None:  # None is every rule already
+        changes["select"] = select | extend_select
+    return replace(base, **changes), warnings, errors
+
+
+def _per_file_ignores(value: object) -> tuple[tuple[str, str, frozenset[str]], ...]:
+    """`{"glob" = ["ORM001"], ...}` -> entries relative to the project root (load_config anchors
+    them to the configuration file's folder)."""
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, (str, list))
+                                              for k, v in value.items()):
+        raise ValueError("expected a table of glob pattern to a list of rule codes")
+    return tuple(("", pattern, parse_codes(codes)) for pattern, codes in value.items())
 
 
 def _upwards(start: Path) -> list[Path]:
@@ -240,9 +300,14 @@ def load_config(path: Path) -> LoadedSettings:
     table = data.get("tool", {}).get("ormlens", {}) if path.name == "pyproject.toml" else data
     if not isinstance(table, dict):
         return LoadedSettings(Settings(), path, [f"{path}: [tool.ormlens] is not a table"])
-    settings, warnings = settings_from_mapping(table)
+    settings, warnings, errors = settings_and_errors(table)
+    # The keys it set (a key skipped with a warning leaves the default in place).
+    keys = tuple(normalise_key(key) for key in table if not any(f"'{key}' ignored" in w for w in warnings))
+    if settings.per_file_ignores:
+        settings = replace(settings, per_file_ignores=tuple(
+            (str(path.parent), pattern, codes) for _, pattern, codes in settings.per_file_ignores))
     if settings.src:
         settings = replace(settings, src=tuple(str((path.parent / s).resolve()) for s in settings.src))
     if settings.cache_dir:
         settings = replace(settings, cache_dir=str((path.parent / settings.cache_dir).resolve()))
-    return LoadedSettings(settings, path, [f"{path}: {w}" for w in warnings])
+    return LoadedSettings(settings, path, [f"{path}: {w}" for w in warnings], [f"{path}: {e}" for e in errors], keys)

@@ -121,6 +121,14 @@ def excluded(path: Path, root: Path, exclude: Sequence[str]) -> bool:
     return any(spec.match_file(p) for p in folders) or spec.match_file(rel.as_posix())
 
 
+def force_excluded(path: Path, base: Path, exclude: Sequence[str]) -> bool:
+    """With `force-exclude`: is a file named on the command line left out anyway, as a walk would
+    leave it out (an `exclude` pattern, or a folder never walked: `.venv`, `build`, ...)?"""
+    path, base = _absolute(path), _absolute(base)
+    folders = path.relative_to(base).parts[:-1] if path.is_relative_to(base) else ()
+    return any(folder in SKIP_DIRS for folder in folders) or excluded(path, base, exclude)
+
+
 @functools.lru_cache(maxsize=64)
 def _spec(patterns: tuple[str, ...]) -> GitIgnoreSpec:
     return GitIgnoreSpec.from_lines(patterns)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from ormlens.analysis.dependencies import facts_node
 from ormlens.config import Settings
+from ormlens.discovery import excluded
 from ormlens.findings import Finding
 from ormlens.positions import shared_lines
 from ormlens.rules import REGISTRY
@@ -42,14 +43,19 @@ class Report:
 
 def check_files(files: list[Path], settings: Settings, root: Path | None = None, *,
                 cache_dir: Path | None = None, jobs: int | None = 1,
-                project_files: list[Path] = ()) -> Report:
+                project_files: list[Path] = (), sources: dict[str, str] | None = None,
+                honour_noqa: bool = True) -> Report:
     """Analyse `files` (already discovered) as one project rooted at `root`, with the declarations
     of `project_files` (the project's other modules) known too, in `jobs` processes
     (None: one per core, fewer for a small run),
     reusing what `cache_dir` holds for modules whose text and reads are unchanged (None: no cache).
-    Applies select/ignore and `# noqa`. Never imports or runs the files."""
+    Applies select/ignore, `per-file-ignores` and `# noqa` (unless not `honour_noqa`: what
+    `--report-unused-noqa` needs). `sources`: the text of some files (by resolved path) instead of
+    the disk (`--stdin-filename`). Never imports or runs the files."""
     from ormlens.cache import NEEDS_MODELS, ResultCache
 
+    if sources or not honour_noqa:
+        cache_dir = None  # the cache holds what the files on disk give with `# noqa` honoured
     report = Report()
     paths = resolved(files)
     checked = set(paths)
@@ -67,7 +73,8 @@ def check_files(files: list[Path], settings: Settings, root: Path | None = None,
     pending = [path for path in dict.fromkeys(paths) if path not in results]
     if pending:
         with paused_collection():
-            pending = _analyse_pending(results, pending, uncertain, paths, others, settings, root, cache, jobs)
+            pending = _analyse_pending(results, pending, uncertain, paths, others, settings, root, cache, jobs,
+                                       sources or {}, analyze if honour_noqa else analyze_unsuppressed)
     report.analysed = pending
     for path in paths:
         findings, error = results[path]
@@ -79,7 +86,8 @@ def check_files(files: list[Path], settings: Settings, root: Path | None = None,
 
 
 def _analyse_pending(results: dict, pending: list[str], uncertain: list[str], paths: list[str], others: list[str],
-                     settings: Settings, root: Path | None, cache, jobs: int | None) -> list[str]:
+                     settings: Settings, root: Path | None, cache, jobs: int | None,
+                     sources: dict[str, str], analyse_one) -> list[str]:
     """Analyse the modules the cache did not answer (into `results`); the ones analysed."""
     # (Imported here: a run that the cache answers whole does not load the analysis.)
     from ormlens.analysis import project as projects
@@ -87,6 +95,8 @@ def _analyse_pending(results: dict, pending: list[str], uncertain: list[str], pa
 
     project = projects.ProjectIndex(root, settings,
                                     whole_tree_lines=projects.cli_body_budget(_lines_of([*paths, *others])))
+    for path, text in sources.items():
+        project.set_source(path, text)
     # Every module's declarations first (the project's others, the checked ones, then what
     # they import), so that what is found by class name (relationship targets, backrefs)
     # depends neither on the order nor on which modules the cache answered. The checked
@@ -102,7 +112,7 @@ def _analyse_pending(results: dict, pending: list[str], uncertain: list[str], pa
         if found is not None:
             results[path] = found
     pending = [path for path in pending if path not in results]
-    for analysed in analyse_all(project, pending, settings, jobs, analyze, reads=cache is not None):
+    for analysed in analyse_all(project, pending, settings, jobs, analyse_one, reads=cache is not None):
         results[analysed.path] = (analysed.findings, analysed.error)
         if cache is not None:
             cache.store(analysed.path, analysed.findings, analysed.error, analysed.reads,
@@ -140,6 +150,26 @@ def resolved(files: list[Path]) -> list[str]:
 def analyze(project: ProjectIndex, path: str, settings: Settings) -> tuple[list[Finding], str | None]:
     """Findings for one module of `project`, and a one-line error when it could not be analysed
     (or a rule failed on it: the other rules' findings are still returned)."""
+    return _analyze(project, path, settings, honour_noqa=True)
+
+
+def analyze_unsuppressed(project: ProjectIndex, path: str, settings: Settings) -> tuple[list[Finding], str | None]:
+    """As `analyze`, with the findings `# noqa` comments suppress kept."""
+    return _analyze(project, path, settings, honour_noqa=False)
+
+
+def ignored_in(settings: Settings, path: str, root: Path | None) -> frozenset[str]:
+    """The codes `per-file-ignores` turns off in the file at `path`."""
+    codes: set[str] = set()
+    for folder, pattern, off in settings.per_file_ignores:
+        base = Path(folder) if folder else root
+        if base is not None and excluded(Path(path), base, (pattern,)):
+            codes |= off
+    return frozenset(codes)
+
+
+def _analyze(project: ProjectIndex, path: str, settings: Settings,
+             honour_noqa: bool) -> tuple[list[Finding], str | None]:
     try:
         with deep_recursion():
             facts = project.facts(path)
@@ -153,9 +183,10 @@ def analyze(project: ProjectIndex, path: str, settings: Settings) -> tuple[list[
     ctx = RuleContext(facts, project, settings)
     findings: list[Finding] = []
     failures: list[str] = []
+    off_here = ignored_in(settings, path, project.root)
     with project.dependencies.computing(facts_node(path)):  # what the rules ask the index is read by its facts too
         for code, rule in REGISTRY.items():
-            if not settings.enabled(code):
+            if not settings.enabled(code) or code in off_here:
                 continue
             try:
                 found = list(rule.check(ctx))
@@ -165,8 +196,10 @@ def analyze(project: ProjectIndex, path: str, settings: Settings) -> tuple[list[
                                 "its findings are missing")
                 continue
             findings.extend(found)
-    lines = shared_lines(facts.decl.source)
-    return [f for f in findings if not suppressed(f, lines)], "; ".join(failures) or None
+    if honour_noqa:
+        lines = shared_lines(facts.decl.source)
+        findings = [f for f in findings if not suppressed(f, lines)]
+    return findings, "; ".join(failures) or None
 
 
 @contextmanager
@@ -222,16 +255,20 @@ class FixOutcome:
 
 
 def fix_file(project: ProjectIndex, path: str, settings: Settings, unsafe: bool = False,
-             rounds: int = 5) -> FixOutcome:
+             rounds: int = 5, source: str | None = None) -> FixOutcome:
     """Apply fixes to one file until none is left (or `rounds`), each round built from that
     round's findings: a fix whose edits touch another one's of the same round (registry.fix_text)
     is built again in the next round, from the code as the first left it, never stacked on a stale
-    plan. A round whose result would not parse is dropped. Nothing is written."""
+    plan. A round whose result would not parse is dropped. Nothing is written. `source`: the
+    file's text when it is not the disk's (standard input)."""
     from ormlens.fixes.registry import fix_text
 
     try:
-        original = project.read(path)
-        encoding = tokenize.detect_encoding(io.BytesIO(Path(path).read_bytes()).readline)[0]
+        if source is not None:
+            original, encoding = source, "utf-8"
+        else:
+            original = project.read(path)
+            encoding = tokenize.detect_encoding(io.BytesIO(Path(path).read_bytes()).readline)[0]
     except Exception as exc:  # noqa: BLE001 - ParseFailure and friends: one line, no fix
         return FixOutcome(path, "", "", error=str(exc))
     text, applied = original, 0
@@ -260,14 +297,18 @@ def fix_file(project: ProjectIndex, path: str, settings: Settings, unsafe: bool 
 
 
 def fix_files(files: list[Path], settings: Settings, root: Path | None = None,
-              unsafe: bool = False, project_files: list[Path] = ()) -> list[FixOutcome]:
+              unsafe: bool = False, project_files: list[Path] = (),
+              sources: dict[str, str] | None = None) -> list[FixOutcome]:
     """`fix_file` for each file of one project (what `ormlens check --fix/--diff` runs), with the
-    declarations of `project_files` known too (as `check_files`)."""
+    declarations of `project_files` known too (as `check_files`); `sources` as check_files'."""
     from ormlens.analysis.project import ProjectIndex
 
+    sources = sources or {}
     project = ProjectIndex(root, settings)
     paths = [str(Path(file).resolve()) for file in files]
+    for path, text in sources.items():
+        project.set_source(path, text)
     project.load([str(Path(file).resolve()) for file in project_files])
     project.load(paths)
     project.load_closure(paths)
-    return [fix_file(project, path, settings, unsafe) for path in paths]
+    return [fix_file(project, path, settings, unsafe, source=sources.get(path)) for path in paths]

@@ -13,12 +13,13 @@ from dataclasses import replace
 from pathlib import Path
 
 from ormlens import __version__
-from ormlens.config import LoadedSettings, Settings, find_config, find_root, load_config, parse_codes
+from ormlens.config import (
+    OUTPUT_FORMAT_ALIASES, OUTPUT_FORMATS, LoadedSettings, Settings, find_config, find_root, load_config, parse_codes)
 from ormlens.discovery import EmptyFolder, IgnoreRule, find_files, project_modules
-from ormlens.engine import FixOutcome, check_files, fix_files  # module-level names: tests monkeypatch them
+from ormlens.engine import FixOutcome, check_files, fix_files, resolved  # module-level names: tests monkeypatch them
 from ormlens.cache import cache_directory
-from ormlens.formatters import format_json, format_text, one_off_summary, summary
 from ormlens.one_off import is_one_off, split_one_off
+from ormlens.output import Run, choose_format, colours, parse_error, render
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -52,7 +53,15 @@ def build_parser() -> argparse.ArgumentParser:
                        help="comma-separated rule codes to enable, replacing the configured selection")
     check.add_argument("--ignore", type=_codes, metavar="CODES",
                        help="comma-separated rule codes to disable, on top of the configured ones")
-    check.add_argument("--output-format", choices=("text", "json"), default="text")
+    check.add_argument("--output-format", choices=(*OUTPUT_FORMATS, *OUTPUT_FORMAT_ALIASES), metavar="FORMAT",
+                       help=f"one of {', '.join(OUTPUT_FORMATS)} (text: concise); default: the output-format "
+                            "setting, else full on a terminal and concise otherwise")
+    check.add_argument("--output-file", type=Path, metavar="FILE",
+                       help="write the output to FILE (its folders are made) instead of stdout")
+    check.add_argument("--statistics", action="store_true",
+                       help="print the number of findings per rule ([*]: --fix fixes some) instead of the findings")
+    check.add_argument("--show-fixes", action="store_true",
+                       help="after the findings, list the fixes --fix would apply (with --fix: it applied), per file")
     check.add_argument("-q", "--quiet", action="store_true", help="do not print the summary line")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     check.add_argument("--include", action="append", choices=("one-off",), default=[],
@@ -127,7 +136,7 @@ def run_check(args: argparse.Namespace) -> int:
     include_one_off = "one-off" in args.include
     for message in _empty_folder_warnings(discovery.empty_folders, bool(files), loaded.source):
         print(f"ormlens: warning: {message}", file=sys.stderr)
-    fixed = 0
+    outcomes: list[FixOutcome] = []
     if args.fix or args.diff:
         fixable = files if include_one_off else [f for f in files if not is_one_off(f, base, settings)]
         outcomes = fix_files(fixable, settings, root, args.unsafe_fixes, _project_modules(root, base, settings))
@@ -136,28 +145,33 @@ def run_check(args: argparse.Namespace) -> int:
         for outcome in outcomes:
             if outcome.fixed != outcome.original:
                 outcome.write()
-        fixed = sum(outcome.applied for outcome in outcomes)
     report = check_files(files, settings, root, cache_dir=_cache_dir(args, settings, root),
                          jobs=args.jobs, project_files=_project_modules(root, base, settings))
 
     for message in report.errors:
         _error(message)
     shown, one_off = (report.findings, []) if include_one_off else split_one_off(report.findings, base, settings)
-    if args.output_format == "json":
-        print(format_json(shown))  # nothing else on stdout: it must parse
-    else:
-        for line in format_text(shown):
-            print(line)
-        if not args.quiet:
-            # Unparsable files count too, so "All checks passed!" never comes with exit 1;
-            # and nothing checked is not a pass (ruff would say "All checks passed!" here).
-            print(summary(len(shown) + len(report.errors)) if files else "No files checked.")
-            if one_off:
-                print(one_off_summary(len(one_off)))
-            if args.fix:
-                print(f"Fixed {fixed} error{'s' if fixed != 1 else ''}.")
-    failed = bool(shown or report.errors)
-    return EXIT_FINDINGS if failed and not args.exit_zero else EXIT_OK
+    checked = resolved(files) if report.errors else []  # how the engine names the files in its errors
+    run = Run(shown, [parse_error(error, checked) for error in report.errors], settings, root,
+              unsafe_fixes=args.unsafe_fixes, files_checked=len(files), one_off_hidden=len(one_off),
+              quiet=args.quiet, fixed=outcomes if args.fix else None)
+    _write_output(run, args, settings)
+    # A finding at `information` or `hint` severity is shown but does not fail the run.
+    return EXIT_FINDINGS if run.failing() and not args.exit_zero else EXIT_OK
+
+
+def _write_output(run: Run, args: argparse.Namespace, settings: Settings) -> None:
+    stream = sys.stdout if args.output_file is None else None
+    output_format = choose_format(args.output_format, settings.output_format,
+                                  terminal=stream is not None and stream.isatty())
+    output = render(run, output_format, statistics=args.statistics, show_fixes=args.show_fixes,
+                    fix_applied=args.fix, colour=stream is not None and colours(stream))
+    if stream is not None:
+        stream.write(output)
+        stream.flush()
+        return
+    args.output_file.parent.mkdir(parents=True, exist_ok=True)
+    args.output_file.write_text(output, encoding="utf-8")
 
 
 def _empty_folder_warnings(empty: list[EmptyFolder], found_any: bool, settings_file: Path | None) -> list[str]:

@@ -174,6 +174,7 @@ def test_json_output_has_ruffs_shape(fake: FakeEngine, tmp_path: Path, capsys) -
                     "message": "the loop",
                 }
             ],
+            "severity": "warning",  # the `severity` setting's default
             "url": "https://github.com/ormlens/ormlens/blob/main/docs/rules/ORM001.md",
         }
     ]

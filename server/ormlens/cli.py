@@ -14,15 +14,15 @@ from pathlib import Path
 
 from ormlens import __version__
 from ormlens.baseline import Baseline, BaselineError, load_baseline, not_in_baseline, write_baseline
-from ormlens.config import (LoadedSettings, Settings, UnknownCode, find_config, find_root, load_config,
-                            parse_codes)
+from ormlens.config import (OUTPUT_FORMAT_ALIASES, OUTPUT_FORMATS, LoadedSettings, Settings, UnknownCode, find_config,
+                            find_root, load_config, parse_codes)
 from ormlens.discovery import EmptyFolder, IgnoreRule, find_files, force_excluded, project_modules
 from ormlens.engine import FixOutcome, check_files, fix_files, resolved  # module-level names: tests monkeypatch them
 from ormlens.cache import cache_directory
 from ormlens.file_texts import FileTexts
-from ormlens.formatters import format_json, format_text, one_off_summary, summary
 from ormlens.noqa import add_noqa, split_suppressed
 from ormlens.one_off import is_one_off, split_one_off
+from ormlens.output import Run, choose_format, colours, parse_error, render
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -62,7 +62,15 @@ def build_parser() -> argparse.ArgumentParser:
                                 parents=[settings_flags()])
     check.add_argument("paths", nargs="*", type=Path, default=[Path(".")], metavar="PATH",
                        help="files or directories to check (default: .; `-`: standard input)")
-    check.add_argument("--output-format", choices=("text", "json"), default="text")
+    check.add_argument("--output-format", choices=(*OUTPUT_FORMATS, *OUTPUT_FORMAT_ALIASES), metavar="FORMAT",
+                       help=f"one of {', '.join(OUTPUT_FORMATS)} (text: concise); default: the output-format "
+                            "setting, else full on a terminal and concise otherwise")
+    check.add_argument("--output-file", type=Path, metavar="FILE",
+                       help="write the output to FILE (its folders are made) instead of stdout")
+    check.add_argument("--statistics", action="store_true",
+                       help="print the number of findings per rule ([*]: --fix fixes some) instead of the findings")
+    check.add_argument("--show-fixes", action="store_true",
+                       help="after the findings, list the fixes --fix would apply (with --fix: it applied), per file")
     check.add_argument("-q", "--quiet", action="store_true", help="do not print the summary line")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
     check.add_argument("--include", action="append", choices=("one-off",), default=[],
@@ -186,7 +194,7 @@ def run_check(args: argparse.Namespace) -> int:
     files = discovery.files
     for message in _empty_folder_warnings(discovery.empty_folders, bool(files), loaded.source):
         print(f"ormlens: warning: {message}", file=sys.stderr)
-    fixed = 0
+    outcomes: list[FixOutcome] = []
     include_one_off = "one-off" in args.include
     if args.fix or args.diff:
         fixable = files if include_one_off else [f for f in files if not is_one_off(f, base, settings)]
@@ -196,15 +204,13 @@ def run_check(args: argparse.Namespace) -> int:
         for outcome in outcomes:
             if outcome.fixed != outcome.original:
                 outcome.write()
-        fixed = sum(outcome.applied for outcome in outcomes)
-    return _report(args, files, {}, settings, root, base, baseline, fixed)
+    return _report(args, files, {}, settings, root, base, baseline, outcomes if args.fix else None)
 
 
 def _report(args: argparse.Namespace, files: list[Path], sources: dict[str, str], settings: Settings,
-            root: Path, base: Path, baseline: Baseline | None, fixed: int, out=None) -> int:
+            root: Path, base: Path, baseline: Baseline | None, fixed: list[FixOutcome] | None, out=None) -> int:
     """Check `files` (`sources`: the text of some, not the disk's) and report, or write what the
-    adoption flags ask for (`--add-noqa`, `--write-baseline`)."""
-    out = out or sys.stdout
+    adoption flags ask for (`--add-noqa`, `--write-baseline`). `fixed`: what --fix did."""
     include_one_off = "one-off" in args.include
     report = check_files(files, settings, root, cache_dir=_cache_dir(args, settings, root),
                          jobs=args.jobs, project_files=_project_modules(root, base, settings),
@@ -228,24 +234,28 @@ def _report(args: argparse.Namespace, files: list[Path], sources: dict[str, str]
     in_baseline = 0
     if baseline is not None:
         shown, in_baseline = not_in_baseline(shown, baseline, texts)
-    if args.output_format == "json":
-        print(format_json(shown), file=out)  # nothing else on stdout: it must parse
-    else:
-        for line in format_text(shown):
-            print(line, file=out)
-        if not args.quiet:
-            # Unparsable files count too, so "All checks passed!" never comes with exit 1;
-            # and nothing checked is not a pass (ruff would say "All checks passed!" here).
-            print(summary(len(shown) + len(report.errors)) if files else "No files checked.", file=out)
-            if one_off:
-                print(one_off_summary(len(one_off)), file=out)
-            if in_baseline:
-                print(f"{in_baseline} finding{'s' if in_baseline != 1 else ''} in the baseline "
-                      f"({args.baseline}) not shown.", file=out)
-            if args.fix:
-                print(f"Fixed {fixed} error{'s' if fixed != 1 else ''}.", file=out)
-    failed = bool(shown or report.errors)
-    return EXIT_FINDINGS if failed and not args.exit_zero else EXIT_OK
+    checked = resolved(files) if report.errors else []  # how the engine names the files in its errors
+    run = Run(shown, [parse_error(error, checked) for error in report.errors], settings, root,
+              unsafe_fixes=args.unsafe_fixes, files_checked=len(files), one_off_hidden=len(one_off),
+              quiet=args.quiet, fixed=fixed, baseline_hidden=in_baseline, baseline=args.baseline)
+    run.sources.given(sources)  # the text read from stdin, not the disk's
+    _write_output(run, args, settings, out)
+    # A finding at `information` or `hint` severity is shown but does not fail the run.
+    return EXIT_FINDINGS if run.failing() and not args.exit_zero else EXIT_OK
+
+
+def _write_output(run: Run, args: argparse.Namespace, settings: Settings, out=None) -> None:
+    stream = (out or sys.stdout) if args.output_file is None else None
+    output_format = choose_format(args.output_format, settings.output_format,
+                                  terminal=stream is not None and stream.isatty())
+    output = render(run, output_format, statistics=args.statistics, show_fixes=args.show_fixes,
+                    fix_applied=args.fix, colour=stream is not None and colours(stream))
+    if stream is not None:
+        stream.write(output)
+        stream.flush()
+        return
+    args.output_file.parent.mkdir(parents=True, exist_ok=True)
+    args.output_file.write_text(output, encoding="utf-8")
 
 
 def _stdin_path(args: argparse.Namespace) -> Path | None:
@@ -300,7 +310,6 @@ def _check_stdin(args: argparse.Namespace, paths: list[Path], settings: Settings
             sys.stdout.write(text)  # an excluded file passes through unchanged
         return EXIT_OK
     sources = {path: text}
-    fixed = 0
     if args.fix or args.diff:
         outcomes = fix_files([Path(path)], settings, root, args.unsafe_fixes, _project_modules(root, base, settings),
                              sources=sources)
@@ -308,10 +317,10 @@ def _check_stdin(args: argparse.Namespace, paths: list[Path], settings: Settings
         if args.diff:
             return _print_diff(outcomes)
         sources = {path: outcome.fixed if not outcome.error else text}
-        fixed = outcome.applied
         sys.stdout.write(sources[path])
-        return _report(args, [Path(path)], sources, settings, root, base, baseline, fixed, out=sys.stderr)
-    return _report(args, [Path(path)], sources, settings, root, base, baseline, fixed)
+        return _report(args, [Path(path)], sources, settings, root, base, baseline, outcomes if args.fix else None,
+                       out=sys.stderr)
+    return _report(args, [Path(path)], sources, settings, root, base, baseline, None)
 
 
 def _empty_folder_warnings(empty: list[EmptyFolder], found_any: bool, settings_file: Path | None) -> list[str]:

@@ -24,6 +24,9 @@ RULE_CODES = ("ORM001", "ORM002", "ORM003", "ORM004", "ORM005")
 DEFAULT_CHUNK_SIZE = 1000
 SEVERITIES = ("error", "warning", "information", "hint")
 RUN_MODES = ("onType", "onSave")
+# `ormlens check --output-format` (output/): ruff's names; `text` is the old name of `concise`.
+OUTPUT_FORMATS = ("full", "concise", "json", "json-lines", "sarif", "github", "gitlab", "junit")
+OUTPUT_FORMAT_ALIASES = {"text": "concise"}
 # The values of the `database` setting (analysis/database.py: DIALECTS).
 DATABASES = ("postgresql", "sqlite", "mysql", "mariadb", "oracle", "mssql")
 # A directory holding one of these is a project root (the nearest one above a file is its root).
@@ -60,9 +63,13 @@ class Settings:
     cache_dir: str | None = None
     # Skip what .gitignore files exclude when walking folders (as ruff's `respect-gitignore`).
     respect_gitignore: bool = True
-    # Editor-only: severity per rule code (default "warning"), when to analyse, how long to wait
-    # after a keystroke, and the size above which a file is skipped.
+    # Severity per rule code (default "warning"): the editor's diagnostic severity, the level in
+    # `ormlens check`'s outputs, and whether a finding fails the run (error, warning) or not.
     severity: tuple[tuple[str, str], ...] = ()
+    # `ormlens check`'s output format (one of OUTPUT_FORMATS); None: full on a terminal, else concise.
+    output_format: str | None = None
+    # Editor-only: when to analyse, how long to wait after a keystroke, and the size above which a
+    # file is skipped.
     run: str = "onType"
     debounce_ms: int = 0
     max_file_size: int = 2_000_000
@@ -194,6 +201,10 @@ def settings_and_errors(table: dict, base: Settings = Settings()) -> tuple[Setti
                 if bad:
                     raise ValueError(f"bad entries {', '.join(bad)}")
                 changes[norm] = tuple(sorted((str(k).upper(), v) for k, v in value.items()))
+            elif norm == "output_format":
+                if value not in (*OUTPUT_FORMATS, *OUTPUT_FORMAT_ALIASES):
+                    raise ValueError(f"expected one of {', '.join(OUTPUT_FORMATS)}")
+                changes[norm] = OUTPUT_FORMAT_ALIASES.get(value, value)
             elif norm == "database":
                 if value not in DATABASES:
                     raise ValueError(f"expected one of {', '.join(DATABASES)}")

@@ -249,6 +249,8 @@ class FixOutcome:
     applied: int = 0
     error: str | None = None
     encoding: str = "utf-8"  # as read (PEP 263 line, BOM): write it back the same way
+    # (rule code, title) of each fix applied, in order: what `--fix --show-fixes` lists.
+    fixes: list[tuple[str, str]] = field(default_factory=list)
 
     def write(self) -> None:
         Path(self.path).write_bytes(self.fixed.encode(self.encoding))
@@ -271,7 +273,7 @@ def fix_file(project: ProjectIndex, path: str, settings: Settings, unsafe: bool 
             encoding = tokenize.detect_encoding(io.BytesIO(Path(path).read_bytes()).readline)[0]
     except Exception as exc:  # noqa: BLE001 - ParseFailure and friends: one line, no fix
         return FixOutcome(path, "", "", error=str(exc))
-    text, applied = original, 0
+    text, applied, titles = original, 0, []
     try:
         for _ in range(rounds):
             project.set_source(path, text)
@@ -291,9 +293,10 @@ def fix_file(project: ProjectIndex, path: str, settings: Settings, unsafe: bool 
                 log.error("ormlens: fixes for %s gave code that does not parse (%s): not applied", path, exc)
                 break
             text, applied = fixed, applied + len(fixes)
+            titles += [(fix.code, fix.display_title) for fix in fixes]
     finally:
         project.set_source(path, None)
-    return FixOutcome(path, original, text, applied, encoding=encoding)
+    return FixOutcome(path, original, text, applied, encoding=encoding, fixes=titles)
 
 
 def fix_files(files: list[Path], settings: Settings, root: Path | None = None,

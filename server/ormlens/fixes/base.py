@@ -34,6 +34,7 @@ class Fix:
     safe: bool = True
     why_unsafe: str = ""  # shown in the title of an unsafe fix
     kind: str = ""
+    code: str = ""  # the rule of the finding it fixes (registry.fix_for sets it): what `--show-fixes` counts
 
     @property
     def display_title(self) -> str:

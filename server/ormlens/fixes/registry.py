@@ -40,13 +40,16 @@ def fix_for(finding: Finding, source: SourceText, settings: Settings) -> Fix | N
     if builder is None:
         return None
     try:
-        return builder(source, finding.fix, settings)
+        fix = builder(source, finding.fix, settings)
     except (UnfixableError, cst.ParserSyntaxError) as exc:
         log.info("no %s fix for %s:%s: %s", finding.code, finding.path, finding.span.line, exc)
         return None
     except Exception:  # noqa: BLE001 - a fix bug loses that fix, never the diagnostics
         log.exception("building the %s fix for %s:%s failed", finding.code, finding.path, finding.span.line)
         return None
+    if fix is not None:
+        fix.code = finding.code
+    return fix
 
 
 def _conflict(a: Edit, b: Edit, text: str) -> bool:

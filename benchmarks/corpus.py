@@ -137,6 +137,8 @@ def run_ormlens(project: Project, root: Path, files: list[Path]) -> Run:
     lines = sum(path.read_bytes().count(b"\n") for path in files)
     findings = []
     for item in json.loads(done.stdout):
+        if item.get("code") is None:
+            continue  # a file ormlens could not check (named on stderr too), not a finding
         path = Path(item["filename"]).relative_to(root).as_posix()
         row, column = item["location"]["row"], item["location"]["column"]
         findings.append({

@@ -2,7 +2,7 @@
 
 Each `sites/<project>.json` labels sites: the line, in the parent of a fixing commit, where a query
 or a lazy relationship read ran once per row (the work the fix removed or made eager), with the rule
-that should report it and the pattern it belongs to (README "Recall"). For every labeled parent
+that should report it and the pattern it belongs to (docs/recall.md). For every labeled parent
 commit this script unpacks the repository's Python files at that commit into a cache, marks the
 snapshot's root as a checkout (so ormlens sees the whole project, as the editor does), runs
 `ormlens check --output-format json` on the whole project there (`--files-only`: on the labeled

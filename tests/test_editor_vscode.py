@@ -1,12 +1,14 @@
 """Real VS Code against the real server: code-server 4.100.3 (VS Code 1.100.3) with the ormlens
-extension built from vscode-extension/ (.vsix), in headless Debian chromium driven by
-playwright-core. It opens a copy of examples/ with `ormlens.path` set to the ormlens next to the
-Python running pytest, reads the seed's findings from the Problems panel, applies the ORM005 quick
-fix from the Ctrl+. menu, saves, and checks the file on disk.
+extension built from vscode-extension/ (.vsix) with its bundled ormlens, in headless Debian
+chromium driven by playwright-core. It opens a copy of examples/ with `ormlens.interpreter` set to
+a new virtual environment that has no ormlens (nothing but pip): the extension runs the ormlens it
+bundles on that interpreter, installing nothing into it. It reads the seed's findings from the
+Problems panel, applies the ORM005 quick fix from the Ctrl+. menu, saves, and checks the file on
+disk.
 
 Setup (tests/editors/vscode/setup.sh) installs code-server and builds the extension in
-$ORMLENS_EDITOR_CACHE (default ~/.cache/ormlens-editor-tests): about a minute on an empty cache,
-a few seconds after. System packages (chromium, ripgrep, compilers, libkrb5-dev) come from
+$ORMLENS_EDITOR_CACHE (default ~/.cache/ormlens-editor-tests), its bundle for the running Python
+(vscode-extension/scripts/bundle.py): about a minute on an empty cache, some seconds after. System packages (chromium, ripgrep, compilers, libkrb5-dev) come from
 scripts/install-test-system-deps.sh. Anything missing is a failure, not a skip.
 
 The screenshot docs/vscode-diagnostics.png is written when missing, or on every run with
@@ -22,9 +24,9 @@ import socket
 import subprocess
 from pathlib import Path
 
-import pytest
+import sys
 
-from helpers import find_ormlens
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
@@ -63,16 +65,20 @@ def run(cmd: list[str], env: dict, timeout: int, what: str) -> subprocess.Comple
 
 def test_vscode_shows_findings_and_applies_quick_fix(tmp_path: Path) -> None:
     require_tools()
-    ormlens = find_ormlens()
     cache = os.environ.get("ORMLENS_EDITOR_CACHE") or str(Path.home() / ".cache" / "ormlens-editor-tests")
-    env = {**os.environ, "ORMLENS_EDITOR_CACHE": cache}
+    env = {**os.environ, "ORMLENS_EDITOR_CACHE": cache, "PYTHON": sys.executable}
     run(["sh", str(SCRIPTS / "setup.sh")], env, 900, "tests/editors/vscode/setup.sh")
+    bare = tmp_path / "bare-venv"  # the workspace's interpreter: no ormlens in it
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    python = str(bare / "bin" / "python")
+    clean = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    assert subprocess.run([python, "-c", "import ormlens"], capture_output=True, env=clean).returncode == 1
 
     workspace = tmp_path / "workspace"
     workspace.mkdir()
     for path in EXAMPLES.glob("*.py"):
         shutil.copy(path, workspace / path.name)
-    env = {**env, "ORMLENS_PATH": ormlens, "PORT": str(free_port())}
+    env = {**clean, "ORMLENS_EDITOR_CACHE": cache, "ORMLENS_INTERPRETER": python, "PORT": str(free_port())}
     proc = run(["sh", str(SCRIPTS / "run-e2e.sh"), str(tmp_path)], env, 240, "tests/editors/vscode/run-e2e.sh")
     out = proc.stdout
 
@@ -83,6 +89,9 @@ def test_vscode_shows_findings_and_applies_quick_fix(tmp_path: Path) -> None:
     menu = re.findall(r"^MENU (.*)$", out, re.M)
     assert "Count NULL as 0: `(p.amount or 0)`" in menu, out
     assert re.search(r"^OK$", out, re.M), out
+    # The extension ran the ormlens it bundles, on the interpreter that has none (the server's log).
+    logs = [path.read_text(errors="replace") for path in (tmp_path / "data").rglob("ormlens.log")]
+    assert any(f"(bundled on {python}) ready" in log for log in logs), logs
 
     text = (workspace / "original.py").read_text(encoding="utf-8")
     assert FIXED in text

@@ -1,4 +1,5 @@
 import * as cp from "child_process";
+import * as fs from "fs";
 import * as os from "os";
 import * as vscode from "vscode";
 import {
@@ -6,12 +7,14 @@ import {
 } from "vscode-languageclient/node";
 import {
   LAUNCH_SETTING_KEYS, ServerCommand, didChangeConfigurationSettings, expandPath, explicitValue,
-  formatCommand, importCheckCommand, pipInstallCommand, resolveServerCommand, serverSettings,
+  ImportStrategy, formatCommand, importCheckCommand, resolveServerCommand, serverSettings,
 } from "./settings";
 
 const SECTION = "ormlens";
 let client: LanguageClient | undefined;
 let output: vscode.LogOutputChannel;
+let status: vscode.StatusBarItem;
+let extensionRoot = "";
 
 // Status lines of the extension; the language client writes the server's log (window/logMessage,
 // stderr) and, with `ormlens.trace.server`, the LSP traces to the same channel. vscode-languageclient
@@ -28,7 +31,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   // One channel for both: the extension's status lines and the server's log (window/logMessage).
   output = vscode.window.createOutputChannel("ormlens", { log: true });
   context.subscriptions.push(output);
+  extensionRoot = context.extensionPath;
+  // Which ormlens runs, on which interpreter, and whether it is up; a click shows the log.
+  status = vscode.window.createStatusBarItem("ormlens.status", vscode.StatusBarAlignment.Right, 100);
+  status.name = "ormlens";
+  status.command = "ormlens.showOutput";
+  context.subscriptions.push(status);
   context.subscriptions.push(vscode.commands.registerCommand("ormlens.restart", () => restart("ormlens.restart")));
+  context.subscriptions.push(vscode.commands.registerCommand("ormlens.showOutput", () => output.show()));
   context.subscriptions.push(vscode.workspace.onDidChangeConfiguration(async (e) => {
     if (!e.affectsConfiguration(SECTION)) return;
     if (LAUNCH_SETTING_KEYS.some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) {
@@ -92,6 +102,19 @@ async function pythonExtensionInterpreter(): Promise<string[] | undefined> {
   return undefined;
 }
 
+/** The bundled launcher, when this build of the extension carries a bundle (scripts/bundle.py). */
+function bundledServer(): string | undefined {
+  const launcher = `${extensionRoot}/bundled/tool/ormlens_server.py`;
+  const bundle = fs.existsSync(`${extensionRoot}/bundled/libs.zip`) || fs.existsSync(`${extensionRoot}/bundled/libs`);
+  return bundle && fs.existsSync(launcher) ? launcher : undefined;
+}
+
+function showStatus(icon: string, text: string, tooltip: string): void {
+  status.text = `$(${icon}) ${text}`;
+  status.tooltip = tooltip;
+  status.show();
+}
+
 async function serverCommand(): Promise<ServerCommand> {
   const cfg = vscode.workspace.getConfiguration(SECTION);
   const vars = { home: os.homedir(), workspaceFolder: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath, env: process.env };
@@ -100,7 +123,10 @@ async function serverCommand(): Promise<ServerCommand> {
   const interpreter = Array.isArray(rawInterp) ? rawInterp.map((w) => expandPath(w, vars)) : expandPath(rawInterp ?? "", vars);
   const empty = Array.isArray(interpreter) ? interpreter.length === 0 : interpreter === "";
   const pythonExtension = path || !empty ? undefined : await pythonExtensionInterpreter();
-  return resolveServerCommand({ path, interpreter, pythonExtension });
+  return resolveServerCommand({
+    path, interpreter, pythonExtension, bundledServer: bundledServer(),
+    importStrategy: cfg.get<ImportStrategy>("importStrategy", "useBundled"),
+  });
 }
 
 function run(command: string, args: string[]): Promise<{ code: number | null; out: string }> {
@@ -112,49 +138,41 @@ function run(command: string, args: string[]): Promise<{ code: number | null; ou
   });
 }
 
-/** Offers `pip install ormlens` when the interpreter cannot import it. Returns true when usable. */
+/** An interpreter that is to run `-m ormlens` (no bundle in this build) must have it: says so when it
+ * has not. Nothing is installed into the user's environment. Returns true when usable. */
 async function ensureInstalled(cmd: ServerCommand): Promise<boolean> {
-  if (!cmd.python) return true;
+  if (!cmd.python || cmd.bundled) return true;
   const check = importCheckCommand(cmd.python);
   const result = await run(check.command, check.args);
   if (result.code === 0) return true;
   const pythonName = formatCommand(cmd.python[0], cmd.python.slice(1));
   log.warn(`ormlens is not importable by ${pythonName} (${cmd.source}): ${result.out}`);
-  const install = "Install ormlens";
-  const choice = await vscode.window.showWarningMessage(
-    `ormlens is not installed in ${pythonName}. Install it with pip?`, install, "Open Settings");
+  const choice = await vscode.window.showErrorMessage(
+    `ormlens is not installed in ${pythonName}, and this build of the extension has no bundled ormlens: ` +
+    "set ormlens.path, or select an interpreter that has ormlens.", "Open Settings");
   if (choice === "Open Settings") {
     await vscode.commands.executeCommand("workbench.action.openSettings", "ormlens.");
-    return false;
   }
-  if (choice !== install) return false;
-  const pip = pipInstallCommand(cmd.python);
-  log.info(`running ${formatCommand(pip.command, pip.args)}`);
-  const installed = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: "Installing ormlens..." },
-    () => run(pip.command, pip.args));
-  log.info(installed.out);
-  if (installed.code !== 0) {
-    void vscode.window.showErrorMessage("pip install ormlens failed: see the ormlens output.", "Show Output")
-      .then((c) => c && output.show());
-    return false;
-  }
-  return true;
+  return false;
 }
 
 async function start(): Promise<void> {
   if (starting) return starting;
   starting = (async () => {
     const cmd = await serverCommand();
-    log.info(`server command (${cmd.source}): ${formatCommand(cmd.command, cmd.args)}`);
+    const which = cmd.bundled ? `bundled (${cmd.env?.ORMLENS_IMPORT_STRATEGY})` : cmd.source;
+    const on = cmd.python ? formatCommand(cmd.python[0], cmd.python.slice(1)) : cmd.command;
+    log.info(`server command (${which}): ${formatCommand(cmd.command, cmd.args)}`);
+    showStatus("sync~spin", "ormlens", `ormlens: starting (${which}) on ${on}`);
     if (!(await ensureInstalled(cmd))) {
       log.warn("server not started");
+      showStatus("error", "ormlens", `ormlens: not started: ${on} has no ormlens (click for the log)`);
       return;
     }
     const serverOptions: ServerOptions = {
       // no `transport`: TransportKind.stdio would append `--stdio`, which `ormlens server` rejects
       command: cmd.command, args: cmd.args,
-      options: { cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath },
+      options: { cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath, env: { ...process.env, ...cmd.env } },
     };
     const initializationOptions = currentServerSettings();
     log.info(`initializationOptions: ${JSON.stringify(initializationOptions)}`);
@@ -169,8 +187,11 @@ async function start(): Promise<void> {
     try {
       await client.start();
       log.info("server started");
+      const version = client.initializeResult?.serverInfo?.version ?? "";
+      showStatus("check", "ormlens", `ormlens ${version}: ${which} on ${on} (click for the log)`);
     } catch (err) {
       log.error(`server failed to start: ${err}`);
+      showStatus("error", "ormlens", `ormlens: the server failed to start (click for the log)`);
       void vscode.window.showErrorMessage(`ormlens server failed to start: ${err}`, "Show Output")
         .then((c) => c && output.show());
     }

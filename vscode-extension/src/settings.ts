@@ -8,7 +8,7 @@ export const SERVER_SETTING_KEYS = [
 export type ServerSettingKey = (typeof SERVER_SETTING_KEYS)[number];
 
 /** Settings that change how the server is started: a change restarts it. */
-export const LAUNCH_SETTING_KEYS = ["path", "interpreter"] as const;
+export const LAUNCH_SETTING_KEYS = ["path", "interpreter", "importStrategy"] as const;
 
 /**
  * The table sent to the server, from `explicit(key)`: the value the user set for `ormlens.<key>`
@@ -69,13 +69,20 @@ export function expandPath(value: string, vars: { home?: string; workspaceFolder
 
 export type CommandSource = "ormlens.path" | "ormlens.interpreter" | "python extension" | "default";
 
+export type ImportStrategy = "useBundled" | "fromEnvironment";
+
 export interface ServerCommand {
   command: string;
   args: string[];
   /** The setting or fallback the command came from (shown in the output channel). */
   source: CommandSource;
-  /** The interpreter (command + leading args) that must be able to `import ormlens`; absent for ormlens.path. */
+  /** The interpreter (command + leading args) that runs the server; absent for ormlens.path. */
   python?: string[];
+  /** It runs the ormlens bundled in the extension (bundled/tool/ormlens_server.py), which needs
+   * nothing installed in the interpreter; otherwise the interpreter must be able to `import ormlens`. */
+  bundled?: boolean;
+  /** Environment variables the server process gets on top of the extension host's. */
+  env?: Record<string, string>;
 }
 
 export interface CommandInputs {
@@ -87,6 +94,10 @@ export interface CommandInputs {
   pythonExtension?: string[];
   /** Used when nothing else is given: `python3`. */
   defaultPython?: string;
+  /** The extension's bundled server launcher (bundled/tool/ormlens_server.py), when it carries a bundle. */
+  bundledServer?: string;
+  /** `ormlens.importStrategy` (default `useBundled`). */
+  importStrategy?: ImportStrategy;
 }
 
 function words(value: string | string[] | undefined): string[] {
@@ -96,9 +107,10 @@ function words(value: string | string[] | undefined): string[] {
 }
 
 /**
- * The command that starts the server: `ormlens.path` + `server` when set, otherwise
- * `<python> -m ormlens server` with python from `ormlens.interpreter`, else the Python extension's
- * interpreter, else `python3`.
+ * The command that starts the server: `ormlens.path` + `server` when set, otherwise the bundled
+ * launcher (`<python> bundled/tool/ormlens_server.py`, told the import strategy) when the extension
+ * carries a bundle, else `<python> -m ormlens server`; python from `ormlens.interpreter`, else the
+ * Python extension's interpreter, else `python3`.
  */
 export function resolveServerCommand(inputs: CommandInputs): ServerCommand {
   const path = (inputs.path ?? "").trim();
@@ -109,9 +121,14 @@ export function resolveServerCommand(inputs: CommandInputs): ServerCommand {
     [[inputs.defaultPython || "python3"], "default"],
   ];
   for (const [python, source] of candidates) {
-    if (python.length > 0) {
-      return { command: python[0], args: [...python.slice(1), "-m", "ormlens", "server"], source, python };
+    if (python.length === 0) continue;
+    if (inputs.bundledServer) {
+      return {
+        command: python[0], args: [...python.slice(1), inputs.bundledServer], source, python, bundled: true,
+        env: { ORMLENS_IMPORT_STRATEGY: inputs.importStrategy ?? "useBundled" },
+      };
     }
+    return { command: python[0], args: [...python.slice(1), "-m", "ormlens", "server"], source, python };
   }
   throw new Error("unreachable");
 }
@@ -119,11 +136,6 @@ export function resolveServerCommand(inputs: CommandInputs): ServerCommand {
 /** `python -c "import ormlens"`: exits 0 when ormlens is installed in that interpreter. */
 export function importCheckCommand(python: string[]): { command: string; args: string[] } {
   return { command: python[0], args: [...python.slice(1), "-c", "import ormlens"] };
-}
-
-/** `python -m pip install ormlens`. */
-export function pipInstallCommand(python: string[]): { command: string; args: string[] } {
-  return { command: python[0], args: [...python.slice(1), "-m", "pip", "install", "ormlens"] };
 }
 
 /** A command line for display (the output channel), quoting words with spaces. */

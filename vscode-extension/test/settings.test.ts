@@ -3,7 +3,7 @@ import { strict as assert } from "node:assert";
 import { test } from "node:test";
 import {
   SERVER_SETTING_KEYS, didChangeConfigurationSettings, expandPath, explicitValue, formatCommand,
-  importCheckCommand, pipInstallCommand, resolveServerCommand, serverSettings,
+  LAUNCH_SETTING_KEYS, importCheckCommand, resolveServerCommand, serverSettings,
 } from "../src/settings";
 
 test("serverSettings forwards only the settings the user set", () => {
@@ -66,10 +66,26 @@ test("the Python extension's interpreter, else python3", () => {
   assert.deepEqual(resolveServerCommand({}).command, "python3");
 });
 
-test("the import check and pip install run in the same interpreter", () => {
+test("the import check runs in the same interpreter", () => {
   assert.deepEqual(importCheckCommand(["/v/bin/python"]), { command: "/v/bin/python", args: ["-c", "import ormlens"] });
-  assert.deepEqual(pipInstallCommand(["conda", "run", "python"]),
-    { command: "conda", args: ["run", "python", "-m", "pip", "install", "ormlens"] });
+  assert.deepEqual(importCheckCommand(["conda", "run", "python"]),
+    { command: "conda", args: ["run", "python", "-c", "import ormlens"] });
+});
+
+test("a bundled extension runs its launcher on the selected interpreter, told the import strategy", () => {
+  const launcher = "/ext/bundled/tool/ormlens_server.py";
+  assert.deepEqual(resolveServerCommand({ pythonExtension: ["/proj/.venv/bin/python"], bundledServer: launcher }), {
+    command: "/proj/.venv/bin/python", args: [launcher], source: "python extension", python: ["/proj/.venv/bin/python"],
+    bundled: true, env: { ORMLENS_IMPORT_STRATEGY: "useBundled" },
+  });
+  assert.deepEqual(resolveServerCommand({ interpreter: ["conda", "run", "python"], bundledServer: launcher,
+    importStrategy: "fromEnvironment" }), {
+    command: "conda", args: ["run", "python", launcher], source: "ormlens.interpreter",
+    python: ["conda", "run", "python"], bundled: true, env: { ORMLENS_IMPORT_STRATEGY: "fromEnvironment" },
+  });
+  // ormlens.path still wins; a change of the strategy restarts the server.
+  assert.equal(resolveServerCommand({ path: "/bin/ormlens", bundledServer: launcher }).bundled, undefined);
+  assert.ok((LAUNCH_SETTING_KEYS as readonly string[]).includes("importStrategy"));
 });
 
 test("expandPath", () => {

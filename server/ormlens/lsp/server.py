@@ -496,7 +496,9 @@ def initialized(ls: OrmlensServer, params: lsp.InitializedParams) -> None:
             register_options=lsp.DidChangeWatchedFilesRegistrationOptions(
                 watchers=[lsp.FileSystemWatcher(glob_pattern=pattern) for pattern in WATCHED]))]))
     roots = ", ".join(str(folder.root) for folder in ls.folders)
-    ls.log(f"ormlens {__version__} ready; {'roots' if len(ls.folders) > 1 else 'root'} {roots}; "
+    # ORMLENS_ORIGIN: set by the VS Code extension's launcher (which ormlens, on which interpreter).
+    origin = f" ({os.environ['ORMLENS_ORIGIN']})" if os.environ.get("ORMLENS_ORIGIN") else ""
+    ls.log(f"ormlens {__version__}{origin} ready; {'roots' if len(ls.folders) > 1 else 'root'} {roots}; "
            f"positions in {ls.workspace.position_encoding}; diagnostics by {'pull' if ls.pull else 'push'}")
 
 

@@ -3,7 +3,8 @@
 # extension, on the workspace RUN_DIR/workspace (a copy of examples/), driven in headless chromium by
 # drive.js. RUN_DIR also receives: home/ (HOME and XDG dirs of code-server and chromium), data/
 # (user data with settings.json, extensions), code-server.log, and the screenshots.
-# env: ORMLENS_PATH (the ormlens executable, set as `ormlens.path`), PORT (default 18080),
+# env: ORMLENS_INTERPRETER (a Python set as `ormlens.interpreter`: the extension runs its bundled
+#      ormlens on it) or ORMLENS_PATH (an ormlens executable, set as `ormlens.path`), PORT (default 18080),
 #      ORMLENS_EDITOR_CACHE (as setup.sh), SCREENSHOT (where to copy the diagnostics screenshot).
 # Exit 0 = drive.js printed OK.
 set -u
@@ -13,7 +14,9 @@ CS=$CACHE/cs
 RUN=${1:?usage: run-e2e.sh RUN_DIR}
 WS=$RUN/workspace
 PORT=${PORT:-18080}
-: "${ORMLENS_PATH:?set ORMLENS_PATH to the ormlens executable}"
+if [ -n "${ORMLENS_INTERPRETER:-}" ]; then LAUNCH="\"ormlens.interpreter\": \"$ORMLENS_INTERPRETER\""
+elif [ -n "${ORMLENS_PATH:-}" ]; then LAUNCH="\"ormlens.path\": \"$ORMLENS_PATH\""
+else echo "FAIL: set ORMLENS_INTERPRETER or ORMLENS_PATH"; exit 1; fi
 [ -x "$CS/node_modules/.bin/code-server" ] && [ -f "$CACHE/ormlens.vsix" ] ||
   { echo "FAIL: code-server or the .vsix missing: run setup.sh"; exit 1; }
 [ -d "$WS" ] || { echo "FAIL: no workspace at $WS"; exit 1; }
@@ -39,7 +42,7 @@ cat > "$RUN/data/user/User/settings.json" <<JSON
   "extensions.autoUpdate": false, "extensions.autoCheckUpdates": false, "extensions.ignoreRecommendations": true,
   "workbench.startupEditor": "none", "workbench.enableExperiments": false, "workbench.tips.enabled": false,
   "chat.disableAIFeatures": true, "files.autoSave": "off", "editor.minimap.enabled": false,
-  "ormlens.path": "$ORMLENS_PATH", "ormlens.trace.server": "messages" }
+  $LAUNCH, "ormlens.trace.server": "messages" }
 JSON
 CSOPTS="--config $RUN/data/config.yaml --user-data-dir $RUN/data/user --extensions-dir $RUN/data/ext"
 # shellcheck disable=SC2086

@@ -4,7 +4,8 @@
 #   cs/         code-server 4.100.3 (= VS Code 1.100.3, the newest that installs on node 20) and
 #               playwright-core, from npm (skipped when already installed);
 #   ext-build/  a copy of vscode-extension/ built there: npm ci (only when package-lock.json changed),
-#               tsc, esbuild, vsce -> ormlens.vsix.
+#               the bundled ormlens for $PYTHON's version (scripts/bundle.py: this checkout and
+#               its dependencies from PyPI), tsc, esbuild, vsce -> ormlens.vsix.
 # System packages (chromium, ripgrep, compilers, libkrb5-dev): scripts/install-test-system-deps.sh.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -49,7 +50,10 @@ if ! cmp -s "$REPO/vscode-extension/package-lock.json" "$B/package-lock.json" ||
 fi
 rm -rf "$B/src" "$B/test" "$B/out" "$B/out-test" "$B"/*.vsix
 (cd "$REPO/vscode-extension" && tar cf - --exclude=node_modules --exclude=out --exclude=out-test \
-  --exclude='*.vsix' --exclude=package-lock.json .) | (cd "$B" && tar xf -)
+  --exclude='*.vsix' --exclude=package-lock.json --exclude=bundled/libs --exclude=bundled/libs.zip .) | (cd "$B" && tar xf -)
+rm -rf "$B/bundled/libs" "$B/bundled/libs.zip"
+"${PYTHON:-python3}" "$REPO/vscode-extension/scripts/bundle.py" --pythons current --out "$B/bundled/libs" \
+  >/dev/null || fail "scripts/bundle.py failed"
 cd "$B"
 node_modules/.bin/tsc --noEmit -p . || fail "tsc failed"
 node_modules/.bin/esbuild src/extension.ts --bundle --platform=node --format=cjs --target=node18 \

@@ -61,3 +61,30 @@ def run_editor(command: list[str], workspace: Path, ormlens: str, what: str, tim
     except subprocess.TimeoutExpired as exc:
         pytest.fail(f"{what} did not finish within {timeout} s; stdout:\n{exc.stdout}\nstderr:\n{exc.stderr}")
     return run, f"exit {run.returncode}\nstdout:\n{run.stdout}\nstderr:\n{run.stderr}"
+
+
+# A little Django project's models (a book and its author) and a view that reads each book's
+# author once per row (ORM002): what the tests of the command line's adoption features, the
+# pre-commit hooks, one-off code and the editor's folders run on.
+AUTHOR_BOOK_MODELS = '''\
+from django.db import models
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=10)
+
+
+class Book(models.Model):
+    author = models.ForeignKey(Author, on_delete=models.CASCADE)
+'''
+
+AUTHOR_PER_BOOK_VIEW = '''\
+from app.models import Book
+
+
+def names():
+    out = []
+    for book in Book.objects.all():
+        out.append(book.author.name)
+    return out
+'''

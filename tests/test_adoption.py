@@ -17,29 +17,11 @@ import pytest
 from ormlens import cli
 from ormlens.config import RULE_CODES, load_settings, settings_from_mapping
 from ormlens.rules import REGISTRY
+from helpers import AUTHOR_BOOK_MODELS, AUTHOR_PER_BOOK_VIEW
 
-MODELS = '''\
-from django.db import models
+MODELS = AUTHOR_BOOK_MODELS
 
-
-class Author(models.Model):
-    name = models.CharField(max_length=10)
-
-
-class Book(models.Model):
-    author = models.ForeignKey(Author, on_delete=models.CASCADE)
-'''
-
-VIEWS = '''\
-from app.models import Book
-
-
-def names():
-    out = []
-    for book in Book.objects.all():
-        out.append(book.author.name)
-    return out
-'''
+VIEWS = AUTHOR_PER_BOOK_VIEW
 
 MESSAGE = ("ORM002 `book.author` lazy-loads `Book.author` with a query once per item of `Book.objects.all()` "
            "(N extra queries); load it with the rows: `.select_related(\"author\")` on the queryset that loads them")

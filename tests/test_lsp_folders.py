@@ -10,21 +10,12 @@ import pytest
 from lsprotocol import types as lsp
 from pygls import uris
 from pytest_lsp import LanguageClient, client_capabilities
+from helpers import AUTHOR_BOOK_MODELS
 
 from test_lsp import client, mark, open_file, published  # noqa: F401 - `client` is the server fixture
 
 # The same module names in both folders, different models: each folder must read its own.
-MODELS = '''\
-from django.db import models
-
-
-class Author(models.Model):
-    name = models.CharField(max_length=10)
-
-
-class Book(models.Model):
-    author = models.ForeignKey(Author, on_delete=models.CASCADE)
-'''
+MODELS = AUTHOR_BOOK_MODELS
 
 VIEWS = '''\
 from app.models import Book
@@ -46,7 +37,7 @@ def folder(root: Path, models: str, config: str = "") -> Path:
     return root
 
 
-async def start(client: LanguageClient, *roots: Path) -> lsp.InitializeResult:
+async def start(client: LanguageClient, *roots: Path) -> lsp.InitializeResult:  # noqa: F811
     capabilities = client_capabilities("neovim@v0.11.0")
     capabilities.text_document.diagnostic = None
     capabilities.workspace.did_change_watched_files = None  # pytest-lsp cannot answer registerCapability

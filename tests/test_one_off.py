@@ -14,19 +14,10 @@ from lsprotocol import types as lsp
 from ormlens import cli
 from ormlens.config import DEFAULT_ONE_OFF, Settings, settings_from_mapping
 from ormlens.one_off import is_alembic_revision, is_one_off
+from helpers import AUTHOR_BOOK_MODELS
 from test_lsp import client, open_file, published, start  # noqa: F401 - `client` is the server fixture
 
-MODELS = '''\
-from django.db import models
-
-
-class Author(models.Model):
-    name = models.CharField(max_length=10)
-
-
-class Book(models.Model):
-    author = models.ForeignKey(Author, on_delete=models.CASCADE)
-'''
+MODELS = AUTHOR_BOOK_MODELS
 
 PER_ROW = '''\
 from app.models import Book

@@ -10,36 +10,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from helpers import AUTHOR_BOOK_MODELS, AUTHOR_PER_BOOK_VIEW
 
-pytest.importorskip("pre_commit")
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 # What `pip install <hook repository>` needs of the checkout.
 PACKAGE = ["pyproject.toml", "README.md", ".pre-commit-hooks.yaml", "server"]
 
-MODELS = '''\
-from django.db import models
+MODELS = AUTHOR_BOOK_MODELS
 
-
-class Author(models.Model):
-    name = models.CharField(max_length=10)
-
-
-class Book(models.Model):
-    author = models.ForeignKey(Author, on_delete=models.CASCADE)
-'''
-
-VIEWS = '''\
-from app.models import Book
-
-
-def names():
-    out = []
-    for book in Book.objects.all():
-        out.append(book.author.name)
-    return out
-'''
+VIEWS = AUTHOR_PER_BOOK_VIEW
 
 
 def git(cwd: Path, *args: str) -> str:

@@ -48,8 +48,10 @@ def orders_by_user(user_ids):
 QUERY = "Order.query.filter(Order.user_id == user_id).order_by(Order.id).all()"
 QUERY_LINE = 15
 QUERY_COLUMN = APP.splitlines()[QUERY_LINE - 1].index(QUERY) + 1  # 27
-MESSAGE = ("`Order.query….all()` runs once per item of `user_ids` (1 query per item, N round-trips); load the rows "
-           "for all items before the loop with `Order.user_id.in_(...)` in chunks and look them up by key")
+# The text formats show what happens (the summary); the advice follows it in the whole message.
+SUMMARY = "`Order.query….all()` runs once per item of `user_ids` (1 query per item, N round-trips)"
+ADVICE = "load the rows for all items before the loop with `Order.user_id.in_(...)` in chunks and look them up by key"
+MESSAGE = f"{SUMMARY}; {ADVICE}"
 FIX_TITLE = "Batch the query in this loop (chunks of 1,000 ids)"
 DOCS = "https://github.com/ormlens/ormlens/blob/main/docs/rules/ORM001.md"
 BAD = "def broken(:\n    pass\n"
@@ -79,7 +81,7 @@ def configure(project: Path, table: str) -> None:
 
 
 def test_concise_is_the_old_text_and_the_default_when_piped(project: Path, capsys) -> None:
-    expected = f"app.py:{QUERY_LINE}:{QUERY_COLUMN}: ORM001 {MESSAGE}\nFound 2 errors.\n"
+    expected = f"app.py:{QUERY_LINE}:{QUERY_COLUMN}: ORM001 {SUMMARY}\nFound 2 errors.\n"
     for flags in (["--output-format", "concise"], ["--output-format", "text"], []):
         code, out, err = check(capsys, *flags, ".")
         assert (code, out) == (1, expected), flags
@@ -92,7 +94,7 @@ def test_full_underlines_the_span_and_gives_the_fix_and_the_docs(project: Path, 
     lines = out.splitlines()
     source = f"{QUERY_LINE} |         result[user_id] = {QUERY}"
     assert lines[:9] == [
-        f"app.py:{QUERY_LINE}:{QUERY_COLUMN}: ORM001 {MESSAGE}",
+        f"app.py:{QUERY_LINE}:{QUERY_COLUMN}: ORM001 {SUMMARY}",
         "   |",
         "13 |     result = {}",
         "14 |     for user_id in user_ids:",
@@ -104,7 +106,7 @@ def test_full_underlines_the_span_and_gives_the_fix_and_the_docs(project: Path, 
     ]
     caret = lines[5]
     assert source[caret.index("^"):caret.rindex("^") + 1] == QUERY  # under the exact span
-    assert lines[9:] == [f"  = help: {FIX_TITLE}", f"  = docs: {DOCS}", "", "Found 1 error."]
+    assert lines[9:] == [f"  = help: {ADVICE}", f"  = fix: {FIX_TITLE}", f"  = docs: {DOCS}", "", "Found 1 error."]
     assert "\x1b[" not in out  # not a terminal: no colour
 
 
@@ -134,11 +136,12 @@ def _on_terminal(project: Path, env: dict[str, str]) -> str:
 
 def test_full_is_the_default_on_a_terminal_coloured_unless_no_color(project: Path) -> None:
     coloured = _on_terminal(project, {"NO_COLOR": ""})
-    assert "\x1b[" in coloured and "^^^" in coloured and f"help\x1b[0m: {FIX_TITLE}" in coloured
+    assert "\x1b[" in coloured and "^^^" in coloured and f"help\x1b[0m: {ADVICE}" in coloured \
+        and f"fix\x1b[0m: {FIX_TITLE}" in coloured
     plain = _on_terminal(project, {"NO_COLOR": "1"})
     assert "\x1b[" not in plain
-    assert plain.startswith(f"app.py:{QUERY_LINE}:{QUERY_COLUMN}: ORM001 {MESSAGE}\n   |\n13 |")
-    assert f"  = help: {FIX_TITLE}\n" in plain
+    assert plain.startswith(f"app.py:{QUERY_LINE}:{QUERY_COLUMN}: ORM001 {SUMMARY}\n   |\n13 |")
+    assert f"  = help: {ADVICE}\n  = fix: {FIX_TITLE}\n" in plain
 
 
 # --- json and json-lines -----------------------------------------------------------------------
@@ -317,7 +320,7 @@ def test_statistics_counts_per_rule_and_nothing_else(project: Path, capsys) -> N
 def test_show_fixes_lists_what_fix_would_apply_then_what_it_applied(project: Path, capsys) -> None:
     code, out, _ = check(capsys, "--show-fixes", "app.py")
     assert code == 1
-    assert out == (f"app.py:{QUERY_LINE}:{QUERY_COLUMN}: ORM001 {MESSAGE}\n\nWould fix 1 error:\n- app.py:\n"
+    assert out == (f"app.py:{QUERY_LINE}:{QUERY_COLUMN}: ORM001 {SUMMARY}\n\nWould fix 1 error:\n- app.py:\n"
                    f"    1 × ORM001 (n-plus-one-query): {FIX_TITLE}\n\nFound 1 error.\n")
     code, out, _ = check(capsys, "--fix", "--show-fixes", "app.py")
     assert code == 0
@@ -331,7 +334,7 @@ def test_output_file_gets_the_output_in_new_folders(project: Path, capsys) -> No
     assert [o["code"] for o in json.loads((project / "reports/ci/ormlens.json").read_text())] == ["ORM001", None]
     code, out, _ = check(capsys, "--output-file", "reports/plain.txt", "app.py")  # a file is not a terminal
     assert (code, out) == (1, "")
-    assert (project / "reports/plain.txt").read_text() == f"app.py:{QUERY_LINE}:{QUERY_COLUMN}: ORM001 {MESSAGE}\nFound 1 error.\n"
+    assert (project / "reports/plain.txt").read_text() == f"app.py:{QUERY_LINE}:{QUERY_COLUMN}: ORM001 {SUMMARY}\nFound 1 error.\n"
 
 
 # --- settings: severity and output-format ------------------------------------------------------
@@ -341,7 +344,7 @@ def test_information_severity_is_printed_but_does_not_fail(project: Path, capsys
     configure(project, 'severity = {ORM001 = "information"}')
     code, out, _ = check(capsys, "app.py")
     assert code == 0
-    assert out == f"app.py:{QUERY_LINE}:{QUERY_COLUMN}: ORM001 {MESSAGE}\nFound 1 error.\n"
+    assert out == f"app.py:{QUERY_LINE}:{QUERY_COLUMN}: ORM001 {SUMMARY}\nFound 1 error.\n"
     assert json.loads(check(capsys, "--output-format", "json", "app.py")[1])[0]["severity"] == "information"
     assert check(capsys, "--output-format", "github", "app.py")[1].startswith("::notice title=ormlens (ORM001),")
     sarif = json.loads(check(capsys, "--output-format", "sarif", "app.py")[1])

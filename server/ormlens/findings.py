@@ -32,6 +32,28 @@ class Finding:
     data: dict[str, Any] = field(default_factory=dict)
     # What its quick fix needs (fixes/plans.py), None when it offers none.
     fix: FixPlan | None = None
+    # The message's first part, what happens, when a rule words it other than up to the first `; `
+    # (see `summary`); "" for that default.
+    said: str = ""
+
+    @property
+    def summary(self) -> str:
+        """What happens, short enough for a terminal line (`ormlens check`'s text formats); the rest
+        of the message (`advice`) says what to do. Every rule words its messages `what; what to do`,
+        so this is the message up to its first `; ` outside code, unless the rule said otherwise."""
+        if self.said and self.message.startswith(self.said):
+            return self.said
+        inside = False
+        for index, char in enumerate(self.message):
+            if char == "`":
+                inside = not inside
+            elif not inside and self.message.startswith("; ", index):
+                return self.message[:index]
+        return self.message
+
+    @property
+    def advice(self) -> str:
+        return self.message[len(self.summary):].lstrip(";: ")
 
     @property
     def url(self) -> str:

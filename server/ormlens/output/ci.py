@@ -35,7 +35,7 @@ def github(run: Run) -> list[str]:
         properties = {"title": f"ormlens ({finding.code})", "file": display_path(finding.path),
                       "line": start["row"], "col": start["column"], "endLine": end["row"], "endColumn": end["column"]}
         lines.append(_command(GITHUB_LEVEL.get(run.severity(finding), "warning"), properties,
-                              concise_line(run, finding)))
+                              concise_line(run, finding, whole=True)))  # an annotation has room for the advice
     for error in run.errors:
         properties = {"title": "ormlens (not checked)"}
         if error.path:

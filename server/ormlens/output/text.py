@@ -36,14 +36,16 @@ class Style:
         return self._wrap("36", text)
 
 
-def concise_line(run: Run, finding: Finding, style: Style = Style(False)) -> str:
+def concise_line(run: Run, finding: Finding, style: Style = Style(False), whole: bool = False) -> str:
+    """`path:line:col: CODE summary` (`whole`: the whole message, advice included)."""
     start = run.sources.location(finding.path, finding.span.line, finding.span.col)
     where = f"{display_path(finding.path)}:{start['row']}:{start['column']}"
-    return f"{style.bold(where)}: {style.red(finding.code)} {finding.message}"
+    return f"{style.bold(where)}: {style.red(finding.code)} {finding.message if whole else finding.summary}"
 
 
 def concise(run: Run) -> list[str]:
-    """One line per finding, sorted by path, line, column: `path:line:col: CODE message`."""
+    """One line per finding, sorted by path, line, column: `path:line:col: CODE summary` (what
+    happens; what to do is in `full`, JSON, the editor and `ormlens rule`)."""
     return [concise_line(run, finding) for finding in run.findings]
 
 
@@ -58,9 +60,11 @@ def full(run: Run, style: Style) -> list[str]:
             start = run.sources.location(related.path, related.span.line, related.span.col)
             lines.append(f"  {style.blue('=')} note: {related.message} "
                          f"({display_path(related.path)}:{start['row']}:{start['column']})")
+        if finding.advice:
+            lines.append(f"  {style.blue('=')} {style.cyan('help')}: {finding.advice}")
         fix = run.fix(finding)
         if fix is not None:
-            lines.append(f"  {style.blue('=')} {style.cyan('help')}: {fix.fix.display_title}")
+            lines.append(f"  {style.blue('=')} {style.cyan('fix')}: {fix.fix.display_title}")
         lines.append(f"  {style.blue('=')} docs: {finding.url}")
         lines.append("")
     return lines

@@ -51,8 +51,9 @@ class Rule:
         raise NotImplementedError
 
     def finding(self, ctx: RuleContext, span: Span, message: str, related: list[Related] | None = None,
-                fix: FixPlan | None = None, **data) -> Finding:
-        return Finding(self.code, self.name, ctx.path, span, message, related or [], data, fix)
+                fix: FixPlan | None = None, said: str = "", **data) -> Finding:
+        """`said`: the message's first part (Finding.summary), when it is not up to its first `; `."""
+        return Finding(self.code, self.name, ctx.path, span, message, related or [], data, fix, said)
 
     # --- documentation: the class docstring, shared by `ormlens rule`, hover and docs/ ----------
 

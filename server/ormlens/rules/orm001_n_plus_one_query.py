@@ -114,6 +114,7 @@ class NPlusOneQuery(Rule):
                 how_many = f"{count} queries per item, {count}·N round-trips" if count > 1 else \
                     "1 query per item, N round-trips"
             related = loops_related(ctx.path, loop, outer)
+            said = ""  # (the message's first part: up to its first `; `, unless said here)
             if trace is None:
                 uses_item = loop.id in site.deps or any(l.id in site.deps for l in site.loops)
                 if site.write:  # one write per item: one bulk statement, not a batch read
@@ -138,15 +139,15 @@ class NPlusOneQuery(Rule):
                 advice = (f"it only writes: {_write_advice(trace.query)}" if trace.writes_only else
                           "fetch what it needs for all items before the loop and pass it in")
                 cold = " on a cold cache (its cache expires, so once per distinct item)" if trace.expiring else ""
-                message = (f"`{site.label}()` runs a query {per_item}{cold} ({how_many}): "
-                           f"{via} runs `{trace.query.label}` ({where}); {advice}")
+                said = f"`{site.label}()` runs a query {per_item}{cold} ({how_many})"
+                message = f"{said}: {via} runs `{trace.query.label}` ({where}); {advice}"
                 related.append(Related(trace.path, trace.query.span, f"the query `{trace.query.label}`"))
                 start = trace.query.query.start if trace.query.query is not None else None
                 if start is not None and getattr(start, "lineno", trace.query.span.line) != trace.query.span.line:
                     # Built in a variable, run later (`codes = qs.values_list(...)`, then `map(str, codes)`).
                     related.append(Related(trace.path, Span.of(start), "the query is built here"))
                 data = {"via": trace.chain, "query_path": trace.path, "query_line": trace.query.span.line}
-            yield self.finding(ctx, site.span, message, related, fix, loop_line=loop.span.line, **data)
+            yield self.finding(ctx, site.span, message, related, fix, said=said, loop_line=loop.span.line, **data)
 
 
 def _most_per_turn(repeated) -> dict[int, int]:

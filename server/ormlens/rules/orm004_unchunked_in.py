@@ -114,4 +114,5 @@ class UnchunkedIn(Rule):
             if fix is not None and chunk != ctx.settings.chunk_size:
                 fix = replace(fix, chunk_size=chunk)  # the fix writes the chunks the message advises
             message_text = message(call.label, call.argument, database and database.dialect.limit, chunk)
-            yield self.finding(ctx, call.span, message_text, fix=fix, argument=call.argument)
+            # One line of at most MAX_MESSAGE characters, the database's limit in it: all of it is the summary.
+            yield self.finding(ctx, call.span, message_text, fix=fix, said=message_text, argument=call.argument)

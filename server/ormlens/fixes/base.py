@@ -55,6 +55,9 @@ class SourceText:
         self._line_starts = [0] + [match.end() for match in re.finditer(r"\r\n|\r|\n", text)]
         self._module: cst.Module | None = None
         self._positions = None
+        # Built once per text, for every fix of every finding in it (`full`/JSON build them all).
+        self._by_range: dict[tuple[int, int, int, int], list[cst.CSTNode]] | None = None
+        self._parents: dict[cst.CSTNode, cst.CSTNode] | None = None
 
     # --- offsets -------------------------------------------------------------------------------
 
@@ -95,12 +98,23 @@ class SourceText:
         """The outermost node of `kind` whose range is exactly the span."""
         want = (span.line, self.char_col(span.line, span.col), span.end_line,
                 self.char_col(span.end_line, span.end_col))
-        self.module  # noqa: B018
-        for node, where in self._positions.items():
-            if isinstance(node, kind) and (where.start.line, where.start.column, where.end.line,
-                                           where.end.column) == want:
+        if self._by_range is None:
+            self.module  # noqa: B018
+            self._by_range = {}
+            for node, where in self._positions.items():  # (outermost first)
+                key = (where.start.line, where.start.column, where.end.line, where.end.column)
+                self._by_range.setdefault(key, []).append(node)
+        for node in self._by_range.get(want, ()):
+            if isinstance(node, kind):
                 return node
         raise UnfixableError(f"no {kind} at {span}")
+
+    @property
+    def parents(self) -> dict[cst.CSTNode, cst.CSTNode]:
+        """Each node of the module -> its parent (parent_map, once per text)."""
+        if self._parents is None:
+            self._parents = parent_map(self.module)
+        return self._parents
 
     def code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)

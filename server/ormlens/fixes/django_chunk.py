@@ -29,7 +29,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ormlens.config import Settings
-from ormlens.fixes.base import Edit, Fix, SourceText, UnfixableError, dotted, parent_map
+from ormlens.fixes.base import Edit, Fix, SourceText, UnfixableError, dotted
 from ormlens.fixes.django_chain import FILTERS, ROW_WISE, chain, method
 from ormlens.fixes.orm001_batch import _Names
 from ormlens.fixes.orm004_chunk import BUILTINS_USED, _bound_names, _names_used
@@ -65,7 +65,7 @@ def build(source: SourceText, plan: DjangoChunkPlan, settings: Settings) -> Fix:
     if shadowed:
         raise UnfixableError(f"`{shadowed[0]}` is not the builtin in this module")
 
-    parents = parent_map(source.module)
+    parents = source.parents
     names = _Names(source)
     distinct = names.fresh(f"distinct_{argument.value.lstrip('_') if isinstance(argument, cst.Name) else 'values'}")
     start = names.fresh("start")

@@ -44,7 +44,7 @@ import libcst as cst
 
 from ormlens.config import Settings
 from ormlens.findings import Span
-from ormlens.fixes.base import Edit, Fix, SourceText, UnfixableError, check_loop_batch, dotted, inside, parent_map
+from ormlens.fixes.base import Edit, Fix, SourceText, UnfixableError, check_loop_batch, dotted, inside
 from ormlens.fixes.plans import BatchQuery, BatchQueryPlan, DjangoBatchPlan
 
 ROWS, ROW, COUNT = "rows", "row", "count"
@@ -195,7 +195,7 @@ def _batchable_loop(source: SourceText, plan: BatchQueryPlan | DjangoBatchPlan,
     loop_line = plan.loop.line
     if source.lines[loop_line - 1][:source.char_col(loop_line, plan.loop.col)].strip():
         raise UnfixableError("the loop does not start its line")
-    parents = parent_map(source.module)
+    parents = source.parents
     if isinstance(_scope(loop, parents), cst.ClassDef):
         # names bound in a class body are class attributes, unseen by comprehensions in it
         raise UnfixableError("a loop in a class body")

@@ -26,7 +26,7 @@ import ast
 import libcst as cst
 
 from ormlens.config import Settings
-from ormlens.fixes.base import Edit, Fix, SourceText, UnfixableError, inside, parent_map, walk
+from ormlens.fixes.base import Edit, Fix, SourceText, UnfixableError, inside, walk
 from ormlens.fixes.plans import GroupOncePlan
 
 # Methods that read a collection without changing it.
@@ -60,7 +60,7 @@ def build(source: SourceText, plan: GroupOncePlan, settings: Settings) -> Fix:
     if not _is_pure(outer_side):
         raise UnfixableError("the value compared is not a plain name or attribute: the rewrite evaluates it once")
 
-    parents = parent_map(source.module)
+    parents = source.parents
     between = _ancestors(scan, loop, parents)
     if between is None:
         raise UnfixableError("the scan is not inside the loop")

@@ -242,6 +242,11 @@ def test_unused_noqa_is_reported(project: Path, capsys) -> None:
     assert check(capsys, "--report-unused-noqa", "--ignore", "ORM001,ORM005")[1] == [
         "app/other.py:1:8: ORM000 Unused `noqa` directive (unknown: `ORM009`)", "Found 1 error."]
     assert check(capsys)[:2] == (0, ["All checks passed!"])  # without the flag, nothing about noqa
+    # ORM000 is no rule: its documentation link leads to the page that documents it.
+    status, out, _ = check(capsys, "--report-unused-noqa", "--output-format", "json")
+    urls = {finding["url"] for finding in json.loads("\n".join(out))}
+    assert urls == {"https://github.com/ormlens/ormlens/blob/main/docs/cli.md#suppressing-a-finding"}
+    assert "\n## Suppressing a finding\n" in (Path(__file__).parents[1] / "docs" / "cli.md").read_text()
 
 
 # --- baselines ----------------------------------------------------------------------------

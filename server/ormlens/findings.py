@@ -9,6 +9,8 @@ from ormlens.fixes.plans import FixPlan
 from ormlens.spans import Span  # noqa: F401 - where findings' users take it from
 
 DOCS_BASE_URL = "https://github.com/ormlens/ormlens/blob/main/docs/rules"
+# Codes that are not rules, with the page that documents them (ORM000: an unused `# noqa`, noqa.py).
+OTHER_PAGES = {"ORM000": "https://github.com/ormlens/ormlens/blob/main/docs/cli.md#suppressing-a-finding"}
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ class Finding:
 
     @property
     def url(self) -> str:
-        return f"{DOCS_BASE_URL}/{self.code}.md"
+        return OTHER_PAGES.get(self.code) or f"{DOCS_BASE_URL}/{self.code}.md"
 
     def sort_key(self) -> tuple:
         return (self.path, self.span, self.code)

@@ -9,7 +9,7 @@ from ormlens.fixes.plans import FixPlan
 from ormlens.spans import Span  # noqa: F401 - where findings' users take it from
 
 DOCS_BASE_URL = "https://github.com/ormlens/ormlens/blob/main/docs/rules"
-# Codes that are not rules, with the page that documents them (ORM000: an unused `# noqa`, noqa.py).
+# Codes that are not rules, with the page that documents them (ORM000: a noqa comment that suppresses nothing).
 OTHER_PAGES = {"ORM000": "https://github.com/ormlens/ormlens/blob/main/docs/cli.md#suppressing-a-finding"}
 
 

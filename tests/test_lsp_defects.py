@@ -267,3 +267,16 @@ async def test_exit_is_prompt_and_says_whether_shutdown_came_first(tmp_path: Pat
         await wire.drain()
         assert await asyncio.wait_for(wire.process.wait(), DEADLINE) == status
         await wire.close()
+
+
+async def test_the_server_ends_without_a_traceback(tmp_path: Path):
+    """shutdown, exit: the process ends with status 0 and nothing but log lines on stderr (the
+    command line's final flush met the stdout pygls had closed: a traceback, seen by a benchmark)."""
+    from lsp_wire import Wire
+
+    (tmp_path / "app.py").write_text("x = 1\n")
+    wire = await Wire.start(cwd=tmp_path)
+    await wire.initialize(tmp_path)
+    status = await wire.close()
+    assert status == 0
+    assert "Traceback" not in wire.stderr.decode("utf-8", "replace"), wire.stderr_tail()

@@ -41,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     gc.set_threshold(100_000, 50, 100)
     try:
         status = args.run(args)
-        sys.stdout.flush()  # inside the try: a closed pipe shows here, not at exit
+        if not sys.stdout.closed:  # (the language server closes it when its client goes)
+            sys.stdout.flush()  # inside the try: a closed pipe shows here, not at exit
     except BrokenPipeError:
         # The reader is gone (`ormlens check | head`): stop quietly, as the Python docs advise
         # (stdout pointed at devnull so that the exit's flush fails no more), with ruff's status 0.

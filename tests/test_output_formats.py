@@ -239,6 +239,22 @@ GITHUB = re.compile(r"::(?P<level>error|warning|notice) title=(?P<title>[^,:]*),
                     r"::(?P<message>[^\r\n]*)")
 
 
+def test_sarif_paths_are_relative_to_the_repository_holding_the_project(tmp_path: Path, monkeypatch, capsys) -> None:
+    # GitHub code scanning reads paths from the repository's root: a project under backend/.
+    (tmp_path / ".git").mkdir()
+    backend = tmp_path / "backend"
+    backend.mkdir()
+    (backend / "pyproject.toml").write_text('[project]\nname = "shop"\n')
+    (backend / "app.py").write_text(APP)
+    monkeypatch.chdir(backend)
+    code, out, _ = check(capsys, "--output-format", "sarif", ".")
+    (run,) = json.loads(out)["runs"]
+    (result,) = run["results"]
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"] == {"uri": "backend/app.py",
+                                                                               "uriBaseId": "%SRCROOT%"}
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == tmp_path.resolve().as_uri() + "/"
+
+
 def test_github_workflow_commands_escape_percent_and_comma(project: Path, capsys) -> None:
     (project / "app.py").rename(project / "50%,off.py")
     code, out, _ = check(capsys, "--output-format", "github", "50%,off.py")

@@ -15,7 +15,17 @@ from ormlens.output.common import Run, relative_to
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/ormlens/ormlens"
-ROOT_ID = "%SRCROOT%"  # the uriBaseId of every path under the project root (as CodeQL names it)
+ROOT_ID = "%SRCROOT%"  # the uriBaseId of every path under the repository's root (as CodeQL names it)
+
+
+def repository_root(root: Path) -> Path:
+    """What SARIF paths are relative to: the git repository holding the project (its nearest
+    ancestor with a `.git`, a folder or a worktree's file), as GitHub code scanning reads them;
+    else the project root. A project under `backend/` of its repository gets `backend/app.py`."""
+    for folder in (root, *root.parents):
+        if (folder / ".git").exists():
+            return folder
+    return root
 LEVEL = {"error": "error", "warning": "warning", "information": "note", "hint": "note"}
 
 
@@ -41,7 +51,7 @@ def sarif(run: Run) -> str:
                 "executionSuccessful": True,
                 "toolExecutionNotifications": [_not_checked(run, error) for error in run.errors],
             }],
-            "originalUriBaseIds": {ROOT_ID: {"uri": run.root.as_uri() + "/"}},
+            "originalUriBaseIds": {ROOT_ID: {"uri": repository_root(run.root).as_uri() + "/"}},
             "columnKind": "unicodeCodePoints",  # our columns count characters
             "results": results,
         }],
@@ -66,7 +76,7 @@ def _rule(run: Run, rule) -> dict:
 
 
 def _artifact(run: Run, path: str) -> dict:
-    relative = relative_to(path, run.root)
+    relative = relative_to(path, repository_root(run.root))
     if relative is None:
         return {"uri": Path(os.path.abspath(path)).as_uri()}
     return {"uri": relative, "uriBaseId": ROOT_ID}

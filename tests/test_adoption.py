@@ -247,6 +247,10 @@ def test_unused_noqa_is_reported(project: Path, capsys) -> None:
     urls = {finding["url"] for finding in json.loads("\n".join(out))}
     assert urls == {"https://github.com/ormlens/ormlens/blob/main/docs/cli.md#suppressing-a-finding"}
     assert "\n## Suppressing a finding\n" in (Path(__file__).parents[1] / "docs" / "cli.md").read_text()
+    # ... and `ormlens rule ORM000` documents it as it does a rule.
+    assert cli.main(["rule", "ORM000"]) == 0
+    documentation = capsys.readouterr().out
+    assert documentation.startswith("# ORM000 unused-noqa\n\n## What it does\nWith `ormlens check --report-unused-noqa`")
 
 
 # --- baselines ----------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from ormlens.discovery import EmptyFolder, IgnoreRule, find_files, force_exclude
 from ormlens.engine import FixOutcome, check_files, fix_files, resolved  # module-level names: tests monkeypatch them
 from ormlens.cache import cache_directory
 from ormlens.file_texts import FileTexts
-from ormlens.noqa import add_noqa, split_suppressed
+from ormlens.noqa import UNUSED_NOQA, UNUSED_NOQA_DOCUMENTATION, add_noqa, split_suppressed
 from ormlens.one_off import is_one_off, split_one_off
 from ormlens.output import Run, choose_format, colours, parse_error, render
 
@@ -503,9 +503,14 @@ def run_rule(args: argparse.Namespace) -> int:
         docs = [REGISTRY[code].documentation().strip("\n") for code in sorted(REGISTRY)]
         print("\n\n".join(docs))
         return EXIT_OK
-    rule = REGISTRY.get(args.code.strip().upper())
+    code = args.code.strip().upper()
+    rule = REGISTRY.get(code)
+    if rule is None and code == UNUSED_NOQA:  # not a rule: what --report-unused-noqa reports
+        print(UNUSED_NOQA_DOCUMENTATION)
+        return EXIT_OK
     if rule is None:
-        _error(f"unknown rule code: {args.code} (known: {', '.join(sorted(REGISTRY))})")
+        _error(f"unknown rule code: {args.code} (known: {', '.join(sorted(REGISTRY))}, and {UNUSED_NOQA} for "
+               "--report-unused-noqa)")
         return EXIT_USAGE
     print(rule.documentation().rstrip("\n"))
     return EXIT_OK

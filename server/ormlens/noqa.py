@@ -18,6 +18,29 @@ from ormlens.findings import Finding, Span
 
 UNUSED_NOQA = "ORM000"
 UNUSED_NOQA_NAME = "unused-noqa"
+# What `ormlens rule ORM000` prints (ORM000 is no rule of the registry: `--report-unused-noqa` reports it).
+UNUSED_NOQA_DOCUMENTATION = """# ORM000 unused-noqa
+
+## What it does
+With `ormlens check --report-unused-noqa`: reports each ormlens code of a `# noqa:` comment that
+suppresses no finding on its line (`unused: ORM001`), or that names no rule (`unknown: ORM009`).
+Other tools' codes, a bare `# noqa` and the codes of rules not run in that file are left alone.
+
+## Why is this bad?
+A `# noqa` left behind once its finding is fixed silences the next real finding on that line.
+
+## Example
+```python
+total = sum(p.amount or 0 for p in payments)  # noqa: ORM005
+```
+
+## Use instead
+```python
+total = sum(p.amount or 0 for p in payments)
+```
+
+## Fix safety
+No fix: remove the code by hand (ruff's RUF100 is the model)."""
 # An ormlens code in a `# noqa:` list (others' codes, `E501`, are not ours to judge).
 OWN_CODE = re.compile(r"^ORM\d+$")
 

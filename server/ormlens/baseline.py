@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from ormlens.file_texts import FileTexts
 from ormlens.findings import Finding
+from ormlens.output.common import SourceLines, line_fingerprint
 
 VERSION = 1
 
@@ -38,18 +37,18 @@ class Baseline:
     keys: set[Key]
 
 
-def _fingerprints(findings: list[Finding], folder: Path, texts: FileTexts) -> list[tuple[Key, Finding]]:
-    counts: dict[tuple[str, str, str], int] = defaultdict(int)
+def _fingerprints(findings: list[Finding], folder: Path, texts: SourceLines) -> list[tuple[Key, Finding]]:
+    seen: dict = {}
     keyed = []
     for finding in sorted(findings, key=lambda f: (f.path, f.span.line, f.span.col, f.code)):
         relative = Path(os.path.relpath(finding.path, folder)).as_posix()
-        group = (finding.code, relative, texts.line(finding.path, finding.span.line).strip())
-        keyed.append(((*group, counts[group]), finding))
-        counts[group] += 1
+        name, code, source, occurrence = line_fingerprint(texts, relative, finding.path, finding.code,
+                                                          finding.span.line, seen)
+        keyed.append(((code, name, source, occurrence), finding))
     return keyed
 
 
-def write_baseline(path: Path, findings: list[Finding], texts: FileTexts) -> int:
+def write_baseline(path: Path, findings: list[Finding], texts: SourceLines) -> int:
     """Write the baseline of `findings` to `path`; how many it holds."""
     folder = path.resolve().parent
     entries = [{"code": code, "path": relative, "source": source, "occurrence": occurrence,
@@ -76,7 +75,7 @@ def load_baseline(path: Path) -> Baseline:
     return Baseline(path.resolve(), keys)
 
 
-def not_in_baseline(findings: list[Finding], baseline: Baseline, texts: FileTexts) -> tuple[list[Finding], int]:
+def not_in_baseline(findings: list[Finding], baseline: Baseline, texts: SourceLines) -> tuple[list[Finding], int]:
     """(the findings the baseline does not hold, how many it does)."""
     new = [finding for key, finding in _fingerprints(findings, baseline.path.parent, texts)
            if key not in baseline.keys]

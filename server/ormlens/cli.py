@@ -19,10 +19,10 @@ from ormlens.config import (OUTPUT_FORMAT_ALIASES, OUTPUT_FORMATS, LoadedSetting
 from ormlens.discovery import EmptyFolder, IgnoreRule, find_files, force_excluded, project_modules
 from ormlens.engine import FixOutcome, check_files, fix_files, resolved  # module-level names: tests monkeypatch them
 from ormlens.cache import cache_directory
-from ormlens.file_texts import FileTexts
 from ormlens.noqa import UNUSED_NOQA, UNUSED_NOQA_DOCUMENTATION, add_noqa, split_suppressed
 from ormlens.one_off import is_one_off, split_one_off
 from ormlens.output import Run, choose_format, colours, parse_error, render
+from ormlens.output.common import SourceLines
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -220,7 +220,8 @@ def _report(args: argparse.Namespace, files: list[Path], sources: dict[str, str]
 
     for message in report.errors:
         _error(message)
-    texts = FileTexts(sources)
+    texts = SourceLines()  # each file read once, for the baseline, the noqa report and the output
+    texts.given(sources)
     findings = report.findings
     if args.report_unused_noqa:
         kept, unused = split_suppressed(findings, resolved(files), settings, root, texts)
@@ -238,8 +239,7 @@ def _report(args: argparse.Namespace, files: list[Path], sources: dict[str, str]
     checked = resolved(files) if report.errors else []  # how the engine names the files in its errors
     run = Run(shown, [parse_error(error, checked) for error in report.errors], settings, root,
               unsafe_fixes=args.unsafe_fixes, files_checked=len(files), one_off_hidden=len(one_off),
-              quiet=args.quiet, fixed=fixed, baseline_hidden=in_baseline, baseline=args.baseline)
-    run.sources.given(sources)  # the text read from stdin, not the disk's
+              quiet=args.quiet, fixed=fixed, baseline_hidden=in_baseline, baseline=args.baseline, sources=texts)
     _write_output(run, args, settings, out)
     # A finding at `information` or `hint` severity is shown but does not fail the run.
     return EXIT_FINDINGS if run.failing() and not args.exit_zero else EXIT_OK

@@ -13,8 +13,9 @@ from pathlib import Path
 
 from ormlens.config import RULE_CODES, Settings
 from ormlens.engine import NOQA, ignored_in, suppressed
-from ormlens.file_texts import FileTexts, read_text
+from ormlens.analysis.sources import read_text
 from ormlens.findings import Finding, Span
+from ormlens.output.common import SourceLines
 
 UNUSED_NOQA = "ORM000"
 UNUSED_NOQA_NAME = "unused-noqa"
@@ -128,7 +129,7 @@ def _with_codes(line: str, directive: Directive | None, codes: list[str]) -> str
 
 
 def split_suppressed(findings: list[Finding], files: list[str], settings: Settings, root: Path | None,
-                     texts: FileTexts) -> tuple[list[Finding], list[Finding]]:
+                     texts: SourceLines) -> tuple[list[Finding], list[Finding]]:
     """For `--report-unused-noqa`: `findings` found with `# noqa` not honoured -> (those no `# noqa`
     suppresses, an ORM000 finding for each `# noqa` code of a rule that ran in that file and
     suppressed nothing there, or that names no rule)."""
@@ -139,7 +140,7 @@ def split_suppressed(findings: list[Finding], files: list[str], settings: Settin
     unused: list[Finding] = []
     for path in dict.fromkeys([*files, *by_path]):
         text = texts.text(path)
-        lines = text.splitlines()
+        lines = texts.lines(path)  # (as the parser counts lines: positions.source_lines)
         used: set[tuple[int, str]] = set()  # (line, code) a finding was suppressed with
         for finding in by_path.get(path, []):
             if suppressed(finding, lines):  # as check_files decides it

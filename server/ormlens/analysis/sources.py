@@ -97,3 +97,18 @@ def read_source(path: str) -> str:
         raise ParseFailure(f"{path}: not valid {encoding.upper()} (byte {exc.start})") from None
     except LookupError:
         raise ParseFailure(f"{path}: unknown encoding {encoding!r}") from None
+
+
+def read_text(path: str) -> tuple[str, str]:
+    """(text with its line endings kept, encoding), decoded as read_source does, for code that
+    writes the file back (`--add-noqa`); never fails: undecodable bytes are replaced, and a file
+    that cannot be read is ("", "utf-8")."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError:
+        return "", "utf-8"
+    try:
+        encoding = tokenize.detect_encoding(io.BytesIO(raw).readline)[0]
+        return raw.decode(encoding), encoding
+    except (SyntaxError, LookupError, UnicodeDecodeError):
+        return raw.decode("utf-8", errors="replace"), "utf-8"

@@ -202,17 +202,25 @@ class Run:
                                for edit in _in_order(built.edits)])
 
     def fingerprint(self, path: str, code: str, line: int, seen: dict, base: Path | None = None) -> str:
-        """A hash of the file (relative to `base`, by default the root), the rule and the text of
-        the finding's line, stripped: a line inserted above does not change it. `seen` counts each
-        (path, code, text) already hashed, so that two findings on identical lines differ."""
+        """A hash of line_fingerprint's parts, the file named relative to `base` (by default the root)."""
         name = relative_to(path, base or self.root) or os.path.abspath(path)
-        key = (name, code, self.sources.line(path, line).strip())
-        occurrence = seen[key] = seen.get(key, -1) + 1
-        return hashlib.sha256("\0".join((*key, str(occurrence))).encode()).hexdigest()[:16]
+        parts = line_fingerprint(self.sources, name, path, code, line, seen)
+        return hashlib.sha256("\0".join(map(str, parts)).encode()).hexdigest()[:16]
 
     def span_location(self, path: str, span: Span) -> tuple[dict[str, int], dict[str, int]]:
         return (self.sources.location(path, span.line, span.col),
                 self.sources.location(path, span.end_line, span.end_col))
+
+
+def line_fingerprint(sources: SourceLines, name: str, path: str, code: str, line: int,
+                     seen: dict) -> tuple[str, str, str, int]:
+    """What identifies a finding across edits (the GitLab and SARIF fingerprints, baselines): the
+    file's `name`, the rule, the text of the finding's line, stripped (a line inserted above does
+    not change it), and its occurrence among those with the same three (`seen` counts them, in
+    the order the findings are given: by position)."""
+    key = (name, code, sources.line(path, line).strip())
+    occurrence = seen[key] = seen.get(key, -1) + 1
+    return (*key, occurrence)
 
 
 def _in_order(edits: list[Edit]) -> list[Edit]:

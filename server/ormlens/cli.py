@@ -22,7 +22,7 @@ from ormlens.cache import cache_directory
 from ormlens.noqa import UNUSED_NOQA, UNUSED_NOQA_DOCUMENTATION, add_noqa, split_suppressed
 from ormlens.one_off import is_one_off, split_one_off
 from ormlens.output import Run, choose_format, colours, parse_error, render
-from ormlens.output.common import SourceLines
+from ormlens.output.common import SourceLines, display_path
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -359,7 +359,7 @@ def _remedy(rules: tuple[IgnoreRule, ...]) -> str:
 def _print_diff(outcomes: list[FixOutcome]) -> int:
     changed = [o for o in outcomes if o.fixed != o.original]
     for outcome in changed:
-        name = _display(outcome.path)
+        name = display_path(outcome.path)
         sys.stdout.writelines(difflib.unified_diff(
             outcome.original.splitlines(keepends=True), outcome.fixed.splitlines(keepends=True),
             fromfile=f"a/{name}", tofile=f"b/{name}"))
@@ -367,13 +367,6 @@ def _print_diff(outcomes: list[FixOutcome]) -> int:
     print(f"Would fix {count} error{'s' if count != 1 else ''}." if count else "No fixes available.",
           file=sys.stderr)
     return EXIT_FINDINGS if changed else EXIT_OK
-
-
-def _display(path: str) -> str:
-    try:
-        return str(Path(path).relative_to(Path.cwd()))
-    except ValueError:
-        return path
 
 
 def _project_modules(root: Path, base: Path, settings: Settings) -> list[Path]:

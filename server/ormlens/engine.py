@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import gc
 import io
 import logging
@@ -160,8 +161,16 @@ def analyze_unsuppressed(project: ProjectIndex, path: str, settings: Settings) -
 
 def ignored_in(settings: Settings, path: str, root: Path | None) -> frozenset[str]:
     """The codes `per-file-ignores` turns off in the file at `path`."""
+    if not settings.per_file_ignores:
+        return frozenset()
+    return _ignored_in(settings.per_file_ignores, path, root)
+
+
+@functools.lru_cache(maxsize=4096)
+def _ignored_in(per_file_ignores: tuple, path: str, root: Path | None) -> frozenset[str]:
+    # Once per file and setting: the editor asks on every analysis, and matching resolves paths on disk.
     codes: set[str] = set()
-    for folder, pattern, off in settings.per_file_ignores:
+    for folder, pattern, off in per_file_ignores:
         base = Path(folder) if folder else root
         if base is not None and excluded(Path(path), base, (pattern,)):
             codes |= off

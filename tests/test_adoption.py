@@ -223,6 +223,14 @@ def test_add_noqa_merges_and_is_idempotent(project: Path, capsys) -> None:
     assert check(capsys) == (0, ["All checks passed!"], [])
 
 
+def test_add_noqa_counts_lines_as_the_parser_does(project: Path, capsys) -> None:
+    # A form feed does not end a line for Python (str.splitlines would say it does).
+    views = write(project / "app" / "views.py", "\x0c\n" + VIEWS.replace("import Book\n", "import Book  # \x0c\n"))
+    assert check(capsys, "--add-noqa") == (0, [], ["Added 1 noqa directive."])
+    assert "book.author.name)  # noqa: ORM002\n" in views.read_text()
+    assert check(capsys) == (0, ["All checks passed!"], [])
+
+
 # --- --report-unused-noqa -----------------------------------------------------------------
 
 

@@ -44,6 +44,7 @@ total = sum(p.amount or 0 for p in payments)
 No fix: remove the code by hand (ruff's RUF100 is the model)."""
 # An ormlens code in a `# noqa:` list (others' codes, `E501`, are not ours to judge).
 OWN_CODE = re.compile(r"^ORM\d+$")
+LINE = re.compile(r".*?(?:\r\n|\r|\n)|.+\Z", re.DOTALL)
 
 
 @dataclass
@@ -105,7 +106,8 @@ def add_noqa(findings: list[Finding]) -> AddedNoqa:
         text, encoding = read_text(path)
         rows = _comment_rows(text)
         existing = {d.line: d for d in directives(text) if d.codes is not None}
-        lines = text.splitlines(keepends=True)
+        # Lines as the parser counts them (only \r\n, \r, \n end one: not a form feed), endings kept.
+        lines = LINE.findall(text)
         changed = 0
         for number, codes in sorted(by_line.items()):
             if rows is None or number not in rows or number > len(lines):

@@ -53,11 +53,22 @@ def test_cases(path: Path):
     project = ProjectIndex(path.parent, Settings())
     findings, error = analyze(project, str(path.resolve()), Settings())
     assert error is None
+    module = str(path.resolve())
+    compare(source, expected, [f for f in findings if f.path == module])
+    # The templates its views render (`templates/<its name>/`): their `{# expect: #}` lines, in each file.
+    folder = path.parent / "templates" / path.name.removesuffix(".cases.py")
+    for template in sorted(folder.glob("*")) if folder.is_dir() else ():
+        text = template.read_text()
+        compare(text, expectations(text), [f for f in findings if f.path == str(template.resolve())], template.name)
+    assert {f.path for f in findings} <= {module, *(str(t.resolve()) for t in folder.glob("*"))}
+
+
+def compare(source: str, expected: dict, findings: list, where: str = "") -> None:
     got = {(f.span.line, f.code): f for f in findings}
     missing = sorted(set(expected) - set(got))
     extra = sorted((key, got[key].message) for key in set(got) - set(expected))
-    assert not missing, f"not reported: {missing}"
-    assert not extra, f"reported but not expected: {extra}"
+    assert not missing, f"{where} not reported: {missing}"
+    assert not extra, f"{where} reported but not expected: {extra}"
     for key, text in expected.items():
         if text is not None:
-            assert span_text(source, got[key].span) == text, f"range of {key}"
+            assert span_text(source, got[key].span) == text, f"{where} range of {key}"

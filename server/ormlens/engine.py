@@ -77,9 +77,16 @@ def check_files(files: list[Path], settings: Settings, root: Path | None = None,
             pending = _analyse_pending(results, pending, uncertain, paths, others, settings, root, cache, jobs,
                                        sources or {}, analyze if honour_noqa else analyze_unsuppressed)
     report.analysed = pending
+    seen: set[tuple] = set()
     for path in paths:
         findings, error = results[path]
-        report.findings.extend(findings)
+        for finding in findings:
+            if finding.path != path:  # in a template: two views may render it
+                key = (finding.code, finding.path, finding.span)
+                if key in seen:
+                    continue
+                seen.add(key)
+            report.findings.append(finding)
         if error:
             report.errors.append(error)
     report.findings.sort(key=Finding.sort_key)
@@ -208,7 +215,52 @@ def _analyze(project: ProjectIndex, path: str, settings: Settings,
     if honour_noqa:
         lines = shared_lines(facts.decl.source)
         findings = [f for f in findings if not suppressed(f, lines)]
+    if facts.template_renders:
+        with project.dependencies.computing(facts_node(path)):
+            findings += template_findings(project, facts, settings, honour_noqa)
     return findings, "; ".join(failures) or None
+
+
+# The rules that read a template's facts: what a template does per row is read a relation or run a query.
+TEMPLATE_RULES = ("ORM001", "ORM002")
+
+
+def template_findings(project: ProjectIndex, facts, settings: Settings, honour_noqa: bool = True) -> list[Finding]:
+    """The findings in the templates a module's views render (analysis/templates/), each placed in
+    its template file, naming the view; a fix only where it edits the view (the loader on its query)."""
+    from ormlens.analysis.templates.evaluate import template_facts
+    from ormlens.findings import Related
+
+    out: list[Finding] = []
+    seen: set[tuple] = set()
+    for rendered in template_facts(project, facts):
+        ctx = RuleContext(rendered.facts, project, settings)
+        texts = dict(rendered.files)
+        render = rendered.render
+        for code in TEMPLATE_RULES:
+            if not settings.enabled(code):
+                continue
+            try:
+                found = list(REGISTRY[code].check(ctx))
+            except Exception:  # noqa: BLE001 - as a module's rule failure: that rule's findings are lost
+                log.exception("ormlens: rule %s failed on a template of %s", code, facts.path)
+                continue
+            for finding in found:
+                path, span = rendered.place(finding.span)
+                if code in ignored_in(settings, path, project.root):
+                    continue
+                related = [Related(*rendered.place(r.span), r.message) if r.path == rendered.facts.path else r
+                           for r in finding.related if r.span.line >= 0]
+                related.append(Related(facts.path, render.span, f"the view that renders it: {render.label}"))
+                finding.path, finding.span, finding.related = path, span, related
+                if finding.fix_path is None:
+                    finding.fix = None  # (a rewrite of the template's loop: not Python)
+                key = (finding.code, finding.path, finding.span)
+                if key in seen or honour_noqa and suppressed(finding, shared_lines(texts.get(path, ""))):
+                    continue
+                seen.add(key)
+                out.append(finding)
+    return out
 
 
 @contextmanager

@@ -37,6 +37,8 @@ class Finding:
     # The message's first part, what happens, when a rule words it other than up to the first `; `
     # (see `summary`); "" for that default.
     said: str = ""
+    # The file its fix edits when not its own: a template's finding is fixed in the view (None: `path`).
+    fix_path: str | None = None
 
     @property
     def summary(self) -> str:

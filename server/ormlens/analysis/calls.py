@@ -15,6 +15,7 @@ from ormlens.analysis.facts import FunctionRef, InCall, NullableSum
 from ormlens.analysis.flow import UNKNOWN, Kind, Size, Value, keyed_rows, merge_deps, unknown
 from ormlens.analysis.models import ModelInfo
 from ormlens.analysis.returns import summarize_returns
+from ormlens.analysis.templates import renders
 from ormlens.analysis.shapes import (
     CHUNKER_NAME,
     CONTAINER_KINDS,
@@ -352,6 +353,8 @@ class Calls:
             if full.startswith("builtins."):
                 return self.call_builtin(node, short, args)
             package = full.partition(".")[0]
+            if full in renders.RENDER_CALLS:
+                renders.record_call(self, node, full, args, kwargs)  # a view renders a template
             value = hooks.ask(hooks.FUNCTION_CALL_BY_PACKAGE.get(package, hooks.FUNCTION_CALL_ANY_PACKAGE),
                               self, node, full, args)
             if value is not None:

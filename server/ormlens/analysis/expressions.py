@@ -22,6 +22,8 @@ from ormlens.findings import Span
 class Expressions:
     """Evaluating expressions (a part of interpreter.FactsBuilder)."""
 
+    calls_methods = False  # a method read on a row is called (a Django template's variable does)
+
     # --- binding ---------------------------------------------------------------------------------
 
     def bind(self, target: ast.expr, value: Value) -> None:
@@ -47,6 +49,12 @@ class Expressions:
                 self.rebind(target.value.id, Value(
                     kind=Kind.DICT_OF_ROWS, size=Size.UNBOUNDED if self.in_repeating_loop() else container.size,
                     label=target.value.id, **holding(container, value)))
+            elif isinstance(target.value, ast.Name) and isinstance(target.slice, ast.Constant) and \
+                    isinstance(target.slice.value, str) and container.kind in (Kind.COLLECTION, Kind.UNKNOWN) and \
+                    (container.keyed or value.kind in (Kind.ROWS, Kind.ROW, Kind.QUERY)):
+                # `context["orders"] = qs`: what `context["orders"]` gives back (a template's context too)
+                self.rebind(target.value.id, container.but(
+                    keyed=keyed_rows((*container.keyed, (target.slice.value, value)))))
             self.taint_container(target, value.deps)
         elif isinstance(target, ast.Attribute):
             base = self.eval(target.value)
@@ -496,7 +504,8 @@ class Expressions:
             method = self.method_value(start, attr) if start is not None else None
         if method is None:
             return None
-        if method.is_property:
+        # (A Django template calls a method it reads: templates/evaluate.py sets calls_methods.)
+        if method.is_property or self.calls_methods and base.kind is Kind.ROW:
             if load and base.kind in (Kind.INSTANCE, Kind.ROW):  # on the class it is the descriptor
                 self.record_call(node, method)
                 self.rows_through_call(node, method, base, [], {})

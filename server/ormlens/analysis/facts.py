@@ -143,6 +143,8 @@ class RelationshipRead:
     # ... and every condition on its path is a test of the walked rows' own state (contexts.py lifts it).
     row_state: bool = False
     exceptional: bool = False  # in an `except` handler (as QueryCall.exceptional): runs when something failed
+    # The rows' query is in another file: the view that rendered this template (templates/evaluate.py).
+    source_path: str | None = None
 
 
 @dataclass(eq=False)
@@ -220,6 +222,8 @@ class ModuleFacts:
     scans: list[Scan] = field(default_factory=list)
     in_calls: list[InCall] = field(default_factory=list)
     sums: list[NullableSum] = field(default_factory=list)
+    # Templates its views render, with the values they pass (templates/renders.py).
+    template_renders: list = field(default_factory=list)
     functions: dict[str, FunctionFacts] = field(default_factory=dict)
     # Bodies the module's pass did not walk (see may_report): walked when a caller asks.
     deferred: dict[str, DeferredBody] = field(default_factory=dict)

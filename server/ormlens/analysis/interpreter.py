@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from ormlens.analysis import guards as branch
 from ormlens.analysis import orm as hooks
 from ormlens.analysis import queries, units
+from ormlens.analysis.templates import renders
 from ormlens.analysis.astutil import inside, is_none, last_name, parameter_defaults, unquote
 from ormlens.analysis.callbacks import FrameworkRows
 from ormlens.analysis.calls import Calls
@@ -38,7 +39,8 @@ from ormlens.positions import shared_lines
 # comprehension, `map`/`filter`, an IN list or an await (a lazy load under an AsyncSession), or
 # builds a query whose rows it may pass to a function that loops over them (contexts.py); a body
 # without any is walked only when a caller asks for its summary (returns, queries).
-MAY_REPORT = re.compile(r"\b(?:for|while|async|await|in_|not_in|notin_|objects|query|select|scalars)\b|__in\b|(?<![.\w])(?:map|filter)\b")
+MAY_REPORT = re.compile(r"\b(?:for|while|async|await|in_|not_in|notin_|objects|query|select|scalars|"
+                        + renders.WORDS + r")\b|__in\b|(?<![.\w])(?:map|filter)\b")
 
 
 def build_facts(decl: ModuleDecl, project: Index, previous: ModuleFacts | None = None) -> ModuleFacts:
@@ -502,6 +504,10 @@ class FactsBuilder(Statements, Expressions, Calls, CallContexts, FrameworkRows):
                 self.enter_row_function(stmt)  # one a class gets at run time
             self.project.body(self.decl, stmt)  # released after the module was read: put back
             self.exec_block(stmt.body)
+            if stmt.decorator_list:  # Pyramid: `@view_config(renderer="x.jinja2")` renders what it returns
+                renderer = renders.renderer_of(self, stmt)
+                if renderer is not None:
+                    renders.record_returned_dict(self, stmt, renderer)
         finally:
             self.frame = outer
             self._arms, self._branching, self._unsure = arms, branching, unsure
@@ -542,6 +548,8 @@ class FactsBuilder(Statements, Expressions, Calls, CallContexts, FrameworkRows):
             self.frame = outer
         if callbacks is not None:
             self.declared_row_reads(callbacks, qualname)
+        if top_level and "View" in self.decl.source:
+            renders.record_class_view(self, (self.decl.path, cls), stmt)  # a generic view renders a template
         if top_level:
             value = self.project.class_value(self.decl, cls)
         else:

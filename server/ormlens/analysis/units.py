@@ -34,7 +34,7 @@ from ormlens.positions import shared_lines
 Function = ast.FunctionDef | ast.AsyncFunctionDef
 
 # The ModuleFacts lists a walk appends to.
-LISTS = ("query_calls", "calls", "relationship_reads", "scans", "in_calls", "sums")
+LISTS = ("query_calls", "calls", "relationship_reads", "scans", "in_calls", "sums", "template_renders")
 
 
 def qualname_of(parent: str, function: Function) -> str:

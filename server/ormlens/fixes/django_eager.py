@@ -38,7 +38,7 @@ def build(source: SourceText, plan: DjangoEagerPlan, settings: Settings) -> Fix:
     while isinstance(node, cst.Subscript):  # `qs[:10]`: the loader goes before the slice
         node = node.value
     start, calls = chain(node)
-    if not calls:
+    if not calls and not (plan.queryset and isinstance(node, (cst.Name, cst.Attribute))):
         raise UnfixableError("not a queryset chain")
     for call in calls:
         if method(call) in NOT_MODEL_ROWS:

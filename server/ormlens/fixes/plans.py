@@ -107,6 +107,9 @@ class DjangoEagerPlan(FixPlan):
     model: str
     relation: str
     loader: str       # select_related or prefetch_related
+    # `query` is a name or attribute known to hold a queryset (what a view passes a template): the
+    # loader is added to it as it stands. Left out of the JSON form while False.
+    queryset: bool = False
 
 
 # --- ORM003: a scan per item grouped once --------------------------------------------------------

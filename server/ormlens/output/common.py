@@ -190,7 +190,7 @@ class Run:
         from ormlens.fixes.base import SourceText  # libcst: only when an output shows fixes
         from ormlens.fixes.registry import fix_for
 
-        path = finding.path
+        path = finding.fix_path or finding.path  # (a template's finding is fixed in its view)
         if path not in self._texts:
             self._texts[path] = SourceText(self.sources.text(path))
         source = self._texts[path]

@@ -42,11 +42,14 @@ def _fix_object(run: Run, finding: Finding) -> dict | None:
     fix = run.fix(finding)
     if fix is None:
         return None
-    return {
+    found = {
         "applicability": fix.applicability,
         "edits": [{"content": content, "end_location": end, "location": start} for start, end, content in fix.edits],
         "message": fix.fix.title,
     }
+    if finding.fix_path is not None and finding.fix_path != finding.path:
+        found["filename"] = os.path.abspath(finding.fix_path)  # a template's finding is fixed in its view
+    return found
 
 
 def error_object(error: ReportedError) -> dict:

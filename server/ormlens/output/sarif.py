@@ -114,7 +114,7 @@ def _result(run: Run, finding: Finding, index: dict[str, int], seen: dict) -> di
         result["fixes"] = [{
             "description": {"text": fix.fix.display_title},
             "artifactChanges": [{
-                "artifactLocation": _artifact(run, finding.path),
+                "artifactLocation": _artifact(run, finding.fix_path or finding.path),  # (a template's: its view)
                 "replacements": [{
                     "deletedRegion": {"startLine": start["row"], "startColumn": start["column"],
                                       "endLine": end["row"], "endColumn": end["column"]},

@@ -51,9 +51,10 @@ class Rule:
         raise NotImplementedError
 
     def finding(self, ctx: RuleContext, span: Span, message: str, related: list[Related] | None = None,
-                fix: FixPlan | None = None, said: str = "", **data) -> Finding:
-        """`said`: the message's first part (Finding.summary), when it is not up to its first `; `."""
-        return Finding(self.code, self.name, ctx.path, span, message, related or [], data, fix, said)
+                fix: FixPlan | None = None, said: str = "", fix_path: str | None = None, **data) -> Finding:
+        """`said`: the message's first part (Finding.summary), when it is not up to its first `; `;
+        `fix_path`: the file the fix edits when not the finding's (a template's, fixed in its view)."""
+        return Finding(self.code, self.name, ctx.path, span, message, related or [], data, fix, said, fix_path)
 
     # --- documentation: the class docstring, shared by `ormlens rule`, hover and docs/ ----------
 

@@ -104,6 +104,8 @@ class NPlusOneLazyLoad(Rule):
                            f"{advice.option}")
             related += [Related(path, span, message) for path, span, message in read.through]
             if read.source is not None:
-                related.append(Related(ctx.path, read.source, "the query that loads the rows"))
-            yield self.finding(ctx, read.span, message, related, advice.fix,
+                related.append(Related(read.source_path or ctx.path, read.source,
+                                       "the query that loads the rows" if read.source_path is None else
+                                       "the query of the rows the view passes to the template"))
+            yield self.finding(ctx, read.span, message, related, advice.fix, fix_path=read.source_path,
                                model=read.model.name, relationship=rel.name, loader=advice.loader, **advice.data)

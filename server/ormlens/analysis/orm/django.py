@@ -512,8 +512,10 @@ def django_execute(b: Interpreter, node: ast.AST, query: Value, terminal: str, e
     fixed = frozenset(column for column, _ in info.equalities)
     # The rows come from here when the queryset is built here (what a rewrite can extend).
     built_here = info.local and info.start is not None and inside(info.start, expression)
+    # (A queryset a view passed to a template carries the view's expression as a mark: evaluate.py.)
+    passed = query.source if query.source is not None and query.source.line < 0 else None
     common = dict(model=model, eager=info.eager, deps=query.deps, via=query.via,
-                  source=Span.of(expression) if built_here else None, not_null=info.not_null, fixed=fixed)
+                  source=Span.of(expression) if built_here else passed, not_null=info.not_null, fixed=fixed)
     if gives == "rows":
         size = Size.BOUNDED if info.limited else Size.UNKNOWN if model.library else Size.UNBOUNDED
         return Value(kind=Kind.ROWS, size=size, capped=query.capped, **common)
@@ -753,4 +755,7 @@ def lazy_load_advice(read, loop) -> LazyLoadAdvice | None:
     fix = None
     if read.source is not None and read.source == loop.iterable and not read.rel_path:
         fix = DjangoEagerPlan(read.source, read.model.name, rel.name, loader)
+    elif read.source is not None and read.source_path is not None and lookup.isidentifier():
+        # Rows a view passed to a template: the loader goes on the view's expression that gives them.
+        fix = DjangoEagerPlan(read.source, read.model.name, lookup, loader, queryset=True)
     return LazyLoadAdvice(loader, f"`.{loader}(\"{lookup}\")`", fix, message, {"lookup": lookup})

@@ -1,0 +1,160 @@
+"""A view's templates, evaluated with the values it passes: the facts of each template it renders
+(ModuleFacts of the template's path), for the rules to read as they read a module's.
+
+For each TemplateRender of a module (renders.py): the template file (lookup.py), read (django_syntax,
+jinja_syntax), turned into a Python function (translate.py), and walked by the interpreter with its
+parameters bound to the view's values. A row the view passes keeps what its queryset eager-loads;
+the expression the view gives it by (`{"orders": qs}`) becomes the reads' source, in the view's file
+(RelationshipRead.source_path): the quick fix adds the loader there."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass
+
+from ormlens.analysis.declarations import ModuleDecl
+from ormlens.analysis.facts import ModuleFacts
+from ormlens.analysis.flow import Kind
+from ormlens.analysis.interpreter import FactsBuilder
+from ormlens.analysis import templates as syntax
+from ormlens.analysis.templates import ir, lookup
+from ormlens.analysis.templates.renders import TemplateRender
+from ormlens.analysis.templates.translate import LINE_BLOCK, Translator, position
+from ormlens.positions import shared_lines
+from ormlens.spans import Span
+
+log = logging.getLogger("ormlens")
+MAX_TEMPLATE_BYTES = 2_000_000  # a bigger "template" is generated output, not a page
+
+
+@dataclass(eq=False)
+class TemplateFacts:
+    """One render of one template: its facts, the files inlined into it (index k: lines shifted by
+    k·LINE_BLOCK), the view that renders it."""
+
+    facts: ModuleFacts
+    files: list[tuple[str, str]]
+    render: TemplateRender
+    view: str  # the view module's path
+
+    def place(self, span: Span) -> tuple[str, Span]:
+        """(file, span in it) of a span of the template's facts."""
+        k, line = position(span.line)
+        _, end_line = position(span.end_line)
+        path = self.files[k][0] if 0 <= k < len(self.files) else self.files[0][0]
+        return path, Span(line, span.col, end_line, span.end_col)
+
+
+class TemplateBuilder(FactsBuilder):
+    """The interpreter over a template's function (translate.py). Django calls what a step of a
+    variable finds callable: a model's method read in a Django template runs (calls_methods)."""
+
+    def __init__(self, decl: ModuleDecl, project, files: list[tuple[str, str]] | None = None,
+                 language: str | None = None):
+        # (Without files: a walk of a Python function the template calls, contexts.context_walker.)
+        super().__init__(decl, project)
+        self.defers = False
+        self.calls_methods = language == "django"
+        self._file_lines = [shared_lines(text) for _, text in files or ()]
+
+    def segment(self, node) -> str:
+        line = getattr(node, "lineno", None)
+        if line is not None and node.end_lineno == line:
+            k, own = position(line)
+            lines = self._file_lines[k] if 0 <= k < len(self._file_lines) else []
+            if 0 < own <= len(lines):
+                data = lines[own - 1].encode("utf-8", "surrogatepass")
+                return data[node.col_offset:node.end_col_offset].decode("utf-8", "replace")
+        return super().segment(node)
+
+
+def template_facts(project, facts: ModuleFacts) -> list[TemplateFacts]:
+    """The facts of every template `facts`' module renders (one per render found and read)."""
+    out = []
+    for render in facts.template_renders:
+        try:
+            found = _evaluate(project, facts.path, render)
+        except RecursionError:
+            found = None
+        except Exception:  # noqa: BLE001 - a template costs its own findings, never the view's
+            log.exception("ormlens: evaluating templates of %s failed", facts.path)
+            found = None
+        if found is not None:
+            out.append(found)
+    return out
+
+
+def _evaluate(project, view: str, render: TemplateRender) -> TemplateFacts | None:
+    cache = project.plugin_caches.setdefault("templates", {})
+    root = str(project.root) if project.root is not None else None
+    path = next((found for name in render.names
+                 if (found := lookup.find_template(name, view, root, cache)) is not None), None)
+    if path is None:
+        return None
+    loaded = _load(project, path, render.language, cache)
+    if loaded is None:
+        return None
+    text, template = loaded
+
+    def loader(name: str, near: str):
+        found = lookup.find_template(name, near, root, cache)
+        if found is None:
+            return None
+        read = _load(project, found, template.language, cache)
+        return (found, *read) if read is not None else None
+
+    translation = Translator(path, text, template, loader, {entry.name for entry in render.context}).translate()
+    decl = ModuleDecl(path, translation.module, text)
+    builder = TemplateBuilder(decl, project, translation.files, template.language)
+    bound, sources = {}, {}
+    for i, entry in enumerate(render.context):
+        if entry.name not in translation.names:
+            continue
+        value = entry.value.but(deps=frozenset(), loop=None)  # (the view's loops mean nothing here)
+        # Where a loader goes: the query that loaded the rows (in the view), else the expression the
+        # view gives them by (a queryset a name holds).
+        where = value.source if value.source is not None and value.kind is not Kind.QUERY else entry.span
+        if where is not None:
+            # A mark no template span has: rows whose source it is came from this expression of the view.
+            mark = Span(-1 - i, 0, -1 - i, 0)
+            sources[mark] = where
+            value = value.but(source=mark)
+        bound[entry.name] = value
+    builder.bound_arguments = bound
+    builder.exec_FunctionDef(translation.function)
+    result = builder.facts
+    for read in result.relationship_reads:
+        if read.source in sources:
+            read.source, read.source_path = sources[read.source], view
+        elif read.source is not None and (read.source.line < 0 or read.source.line >= LINE_BLOCK):
+            read.source = None  # (a mark lost its meaning, or a span in an inlined file)
+    return TemplateFacts(result, translation.files, render, view)
+
+
+def _load(project, path: str, language: str | None, cache: dict) -> tuple[str, ir.Template] | None:
+    """A template's text (an editor's buffer first) and its reading, cached by content."""
+    project.dependencies.read(path)  # what reads it is computed again when it changes
+    try:
+        text = project.read(path) if path in getattr(project, "_overrides", {}) else _read_text(path)
+    except (OSError, ValueError):
+        return None
+    if text is None or len(text) > MAX_TEMPLATE_BYTES:
+        return None
+    language = language or syntax.language_of(path, text)
+    if language is None:
+        return None
+    key = ("parsed", path, language, hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest())
+    template = cache.get(key)
+    if template is None:
+        template = cache[key] = syntax.parse(text, language)
+    return text, template
+
+
+def _read_text(path: str) -> str | None:
+    if not os.path.isfile(path):
+        return None
+    with open(path, "rb") as file:
+        data = file.read(MAX_TEMPLATE_BYTES + 1)
+    return data.decode("utf-8", "replace")

@@ -1,0 +1,65 @@
+"""Where a template name points: the project's template folders, as Django and Flask look them up.
+
+Django's app loader looks in each app's `templates/` (and `jinja2/` for its Jinja2 backend),
+`TEMPLATES["DIRS"]` are most often a `templates/` folder at the project's root, Flask looks in the
+application's (or a blueprint's) `templates/`, Pyramid resolves a renderer's path from the view's
+package. So: every folder named `templates` or `jinja2` under the root, and the view's own folders.
+When one name is found in several places (an app's template overridden by the project's) the one
+nearest the view is taken; two at the same distance mean not known (silence)."""
+
+from __future__ import annotations
+
+import os
+
+TEMPLATE_FOLDERS = frozenset({"templates", "jinja2"})
+# Folders never searched: version control, environments, dependencies, caches, built files.
+SKIPPED = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", ".tox", ".nox", "__pycache__",
+                     "site-packages", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".ormlens_cache", "build",
+                     "dist", "static"})
+MAX_FOLDERS = 2_000
+
+
+def template_folders(root: str, cache: dict) -> tuple[str, ...]:
+    """Every folder named `templates`/`jinja2` under `root` (found once per project index)."""
+    key = ("folders", root)
+    if key not in cache:
+        found: list[str] = []
+        for folder, subfolders, _ in os.walk(root):
+            subfolders[:] = [name for name in subfolders if name not in SKIPPED and not name.startswith(".")]
+            if os.path.basename(folder) in TEMPLATE_FOLDERS:
+                found.append(folder)
+                if len(found) >= MAX_FOLDERS:
+                    break
+        cache[key] = tuple(found)
+    return cache[key]
+
+
+def find_template(name: str, near: str, root: str | None, cache: dict) -> str | None:
+    """The file template `name` is, for a view in file `near` (None: not found, or not one)."""
+    if not name or name.startswith("/") or ".." in name.split("/"):
+        return None
+    relative = name.split(":", 1)[-1]  # `package:templates/x.jinja2` (a Pyramid asset spec)
+    candidates: list[str] = []
+    folders = template_folders(root, cache) if root else ()
+    for folder in folders:
+        path = os.path.join(folder, relative)
+        if os.path.isfile(path):
+            candidates.append(path)
+    # Relative to the view's package and the folders above it (Pyramid, a Flask app's own folder).
+    folder = os.path.dirname(near)
+    while True:
+        path = os.path.join(folder, relative)
+        if os.path.isfile(path) and path not in candidates:
+            candidates.append(path)
+        parent = os.path.dirname(folder)
+        if parent == folder or (root and not parent.startswith(root)):
+            break
+        folder = parent
+    if not candidates:
+        return None
+    if len(candidates) == 1:
+        return os.path.realpath(candidates[0])
+    ranked = sorted(candidates, key=lambda path: -len(os.path.commonpath([path, near])))
+    if len(os.path.commonpath([ranked[0], near])) == len(os.path.commonpath([ranked[1], near])):
+        return None  # two as near as each other: which one Django takes depends on the settings
+    return os.path.realpath(ranked[0])

@@ -1,0 +1,333 @@
+"""Which code renders which template with which values: a view's `render(request, "orders/list.html",
+{"orders": qs})`, `TemplateResponse`, `render_to_string`, Flask's `render_template("x.html",
+orders=rows)`, Pyramid's `@view_config(renderer="x.jinja2")` returning a dict, and Django's generic
+class-based views (`ListView`, `DetailView`, ... with `model` / `queryset` / `get_queryset()` /
+`context_object_name` / `template_name` / `get_context_data()`).
+
+The interpreter records a TemplateRender where it meets one (its values are the interpreter's own, so
+what a view's queryset eager-loads is known); evaluate.py reads the template with them. A context
+the code builds other than as a literal (a dict filled by a helper, a context processor) gives the
+names it can see and no others: a template name it cannot see means silence."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from ormlens.analysis.astutil import last_name
+from ormlens.analysis.declarations import ClassDecl
+from ormlens.analysis.flow import UNKNOWN, Kind, Value
+from ormlens.findings import Span
+
+# Library functions and classes that render a template: (index, keyword) of the template's name and
+# of its context (None: the call's other keywords are the context, as Flask's).
+RENDER_CALLS: dict[str, tuple[tuple[int, str], tuple[int, str] | None]] = {
+    "django.shortcuts.render": ((1, "template_name"), (2, "context")),
+    "django.shortcuts.render_to_response": ((0, "template_name"), (1, "context")),
+    "django.template.response.TemplateResponse": ((1, "template"), (2, "context")),
+    "django.template.response.SimpleTemplateResponse": ((0, "template"), (1, "context")),
+    "django.template.loader.render_to_string": ((0, "template_name"), (1, "context")),
+    "flask.render_template": ((0, "template_name_or_list"), None),
+    "flask.templating.render_template": ((0, "template_name_or_list"), None),
+    "quart.render_template": ((0, "template_name_or_list"), None),
+    "quart.templating.render_template": ((0, "template_name_or_list"), None),
+}
+# Words in a function's text that make its body worth walking in the module's pass (interpreter.MAY_REPORT).
+WORDS = r"render|render_to_string|render_template|TemplateResponse|get_context_data|view_config"
+
+# Django's generic views: the rows they put in the context, and the default template's suffix.
+LIST_VIEWS = frozenset({"ListView", "MultipleObjectTemplateResponseMixin", "BaseListView", "ArchiveIndexView",
+                        "YearArchiveView", "MonthArchiveView", "WeekArchiveView", "DayArchiveView",
+                        "TodayArchiveView"})
+OBJECT_VIEWS = {"DetailView": "_detail", "UpdateView": "_form", "DeleteView": "_confirm_delete",
+                "DateDetailView": "_detail"}
+TEMPLATE_VIEWS = frozenset({"TemplateView", "FormView", "CreateView", *LIST_VIEWS, *OBJECT_VIEWS})
+GENERIC_PACKAGE = "django.views.generic"
+PYRAMID_VIEW_CONFIG = frozenset({"pyramid.view.view_config"})
+TEMPLATE_SUFFIXES = (".html", ".htm", ".jinja2", ".jinja", ".j2", ".txt", ".xml", ".pt")
+
+
+@dataclass(frozen=True, eq=False)
+class ContextEntry:
+    """A name the template sees, its value, and the expression in the view that gives it (where a
+    quick fix adds a loader; None when the code builds it elsewhere)."""
+
+    name: str
+    value: Value
+    span: Span | None = None
+
+
+@dataclass(eq=False)
+class TemplateRender:
+    names: tuple[str, ...]            # the template names, the first found is rendered
+    span: Span                        # where the view names the template (or the class, by default)
+    context: tuple[ContextEntry, ...]
+    label: str                        # how findings name the view
+    language: str | None = None       # "jinja2" when the caller says so (Flask, a .jinja2 renderer)
+    function: str | None = None       # the view function's qualname (None: a class's declaration)
+
+
+def record_call(b, node: ast.Call, full: str, args: list[Value], kwargs: dict) -> None:
+    """At a call of a library function that renders a template: what it renders with what."""
+    name_at, context_at = RENDER_CALLS[full]
+    names = template_names(_argument(node, *name_at))
+    if not names:
+        return
+    if context_at is None:  # Flask: `render_template("x.html", orders=rows, **more)`
+        entries = [ContextEntry(kw.arg, b.values.get(id(kw.value), UNKNOWN), Span.of(kw.value))
+                   for kw in node.keywords if kw.arg is not None and kw.arg != name_at[1]]
+        for kw in node.keywords:
+            if kw.arg is None:
+                entries += context_entries(b, kw.value)
+        language = "jinja2"
+    else:
+        context = _argument(node, *context_at)
+        entries = context_entries(b, context) if context is not None else []
+        language = None
+    function = b.frame.qualname or None
+    label = f"{last_name(node.func) or full.rsplit('.', 1)[-1]}(...) in {function or 'the module'}"
+    b.facts.template_renders.append(TemplateRender(names, Span.of(node), _known(entries), label, language, function))
+
+
+def _argument(node: ast.Call, index: int, keyword: str) -> ast.expr | None:
+    positional = [arg for arg in node.args if not isinstance(arg, ast.Starred)]
+    if len(positional) != len(node.args[:len(positional)]):
+        return None
+    if index < len(node.args) and not any(isinstance(arg, ast.Starred) for arg in node.args[:index + 1]):
+        return node.args[index]
+    return next((kw.value for kw in node.keywords if kw.arg == keyword), None)
+
+
+def template_names(node: ast.expr | None) -> tuple[str, ...]:
+    """The literal template name(s) an argument gives: a string, or a list/tuple of strings."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return (node.value,)
+    if isinstance(node, (ast.List, ast.Tuple)) and node.elts and \
+            all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts):
+        return tuple(e.value for e in node.elts)
+    return ()
+
+
+def context_entries(b, node: ast.expr) -> list[ContextEntry]:
+    """The names a context expression gives the template: a dict display (`{"orders": qs}`),
+    `dict(orders=qs)`, or a name bound to one (and filled by `context["orders"] = qs`: the
+    interpreter keeps what the dict holds, keyed.py), each with its expression when it is there."""
+    if isinstance(node, ast.Dict):
+        entries = []
+        for key, value in zip(node.keys, node.values):
+            if key is None:
+                entries += context_entries(b, value)
+            elif isinstance(key, ast.Constant) and isinstance(key.value, str):
+                entries.append(ContextEntry(key.value, b.values.get(id(value), UNKNOWN), Span.of(value)))
+        return entries
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict" and not node.args:
+        return [ContextEntry(kw.arg, b.values.get(id(kw.value), UNKNOWN), Span.of(kw.value))
+                for kw in node.keywords if kw.arg is not None]
+    value = b.values.get(id(node), UNKNOWN)
+    spans = _assigned_spans(b, node.id) if isinstance(node, ast.Name) else {}
+    return [ContextEntry(key, held, spans.get(key)) for key, held in value.keyed]
+
+
+def _assigned_spans(b, name: str) -> dict[str, Span]:
+    """Where the enclosing function puts each key into the dict `name` (`name = {"k": v}`,
+    `name["k"] = v`): the expression a fix edits, when the key is put there once."""
+    function = _function_node(b)
+    if function is None:
+        return {}
+    found: dict[str, list[Span]] = {}
+    for node in ast.walk(function):
+        if not isinstance(node, ast.Assign) or len(node.targets) != 1:
+            continue
+        target = node.targets[0]
+        if isinstance(target, ast.Name) and target.id == name and isinstance(node.value, ast.Dict):
+            for key, value in zip(node.value.keys, node.value.values):
+                if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                    found.setdefault(key.value, []).append(Span.of(value))
+        elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and target.value.id == name \
+                and isinstance(target.slice, ast.Constant) and isinstance(target.slice.value, str):
+            found.setdefault(target.slice.value, []).append(Span.of(node.value))
+    return {key: spans[0] for key, spans in found.items() if len(spans) == 1}
+
+
+def _function_node(b) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    qualname = b.frame.qualname
+    if not qualname:
+        return None
+    return b.decl.function_node(qualname)[0]
+
+
+def _known(entries: list[ContextEntry]) -> tuple[ContextEntry, ...]:
+    """The entries that hold rows or a query of a known model (the only ones a template read can
+    be judged on); a name given twice keeps its last."""
+    held: dict[str, ContextEntry] = {}
+    for entry in entries:
+        held[entry.name] = entry
+    return tuple(entry for entry in held.values()
+                 if entry.value.kind in (Kind.ROWS, Kind.ROW, Kind.QUERY, Kind.PAGE) and entry.value.model is not None)
+
+
+# --- Pyramid: a view function whose renderer is a template -----------------------------------------
+
+
+def renderer_of(b, stmt: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    """`@view_config(renderer="templates/x.jinja2")` (a template, not "json"/"string")."""
+    for decorator in stmt.decorator_list:
+        if not isinstance(decorator, ast.Call):
+            continue
+        callee = b.values.get(id(decorator.func), UNKNOWN)
+        if callee.kind is not Kind.EXTERNAL or callee.name not in PYRAMID_VIEW_CONFIG and \
+                not callee.name.endswith(".view_config"):
+            continue
+        for kw in decorator.keywords:
+            if kw.arg == "renderer" and isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str) and \
+                    kw.value.value.endswith(TEMPLATE_SUFFIXES):
+                return kw.value.value
+    return None
+
+
+def record_returned_dict(b, stmt: ast.FunctionDef | ast.AsyncFunctionDef, renderer: str) -> None:
+    """A Pyramid view returning a dict renders it with its renderer."""
+    entries: list[ContextEntry] = []
+    for node in ast.walk(stmt):
+        if isinstance(node, ast.Return) and node.value is not None:
+            entries += context_entries(b, node.value)
+    if not entries:
+        return
+    # `package:templates/x.jinja2` asset specs: the part after the package.
+    name = renderer.split(":", 1)[-1]
+    language = "jinja2" if name.endswith((".jinja2", ".jinja", ".j2")) else None
+    b.facts.template_renders.append(TemplateRender((name,), Span.of(stmt), _known(entries),
+                                                   f"{stmt.name} (renderer={renderer!r})", language, b.frame.qualname))
+
+
+# --- Django's generic class-based views --------------------------------------------------------------
+
+
+def record_class_view(b, cls: tuple[str, ClassDecl], node: ast.ClassDef) -> None:
+    """A generic view class: its template (`template_name`, else `<app>/<model>_list.html`...) with
+    the rows it puts in the context (`object_list` / `<model>_list` / `context_object_name`, or
+    `object` / `<model>` for a single-object view) and what its `get_context_data` adds."""
+    from ormlens.analysis.frameworks.classes import class_attribute, derives_from, method_owner
+
+    index = b.project
+    path, decl_cls = cls
+    decl = index.decl(path)
+    if decl is None:
+        return
+    kinds: set[str] = set()
+
+    def generic(value: Value) -> bool:
+        if value.kind is Kind.EXTERNAL and value.name.startswith(GENERIC_PACKAGE):
+            kinds.add(value.name.rsplit(".", 1)[-1])
+        return False  # (look at every base: the kinds seen are what counts)
+
+    derives_from(index, decl, decl_cls, generic)
+    if not kinds & TEMPLATE_VIEWS:
+        return
+    rows, span = _view_rows(b, index, decl, decl_cls)
+    model = rows.model if rows is not None else None
+    entries: list[ContextEntry] = []
+    suffix = None
+    if rows is not None and model is not None:
+        own = class_attribute(index, decl, decl_cls, "context_object_name")
+        own_name = own[1].value if own is not None and isinstance(own[1], ast.Constant) and \
+            isinstance(own[1].value, str) else None
+        lower = model.name.lower()
+        if kinds & LIST_VIEWS:
+            suffix = "_list"
+            for name in ("object_list", f"{lower}_list", own_name):
+                if name:
+                    entries.append(ContextEntry(name, rows, span))
+        elif kinds & set(OBJECT_VIEWS):
+            suffix = next(OBJECT_VIEWS[kind] for kind in OBJECT_VIEWS if kind in kinds)
+            row = Value(kind=Kind.ROW, model=model, eager=rows.query.eager if rows.query is not None else rows.eager,
+                        label=f"{decl_cls.name}.object")
+            for name in ("object", lower, own_name):
+                if name:
+                    entries.append(ContextEntry(name, row, None))
+    owner = method_owner(index, decl, decl_cls, "get_context_data")
+    if owner is not None:
+        entries += _context_data(b, owner[0].path, owner[1])
+    names = _template_names(b, index, decl, decl_cls, model, suffix)
+    if names and _known(entries):
+        b.facts.template_renders.append(TemplateRender(names, Span.of(node), _known(entries),
+                                                       decl_cls.name, None, None))
+
+
+def _template_names(b, index, decl, cls: ClassDecl, model, suffix: str | None) -> tuple[str, ...]:
+    from ormlens.analysis.frameworks.classes import class_attribute
+
+    given = class_attribute(index, decl, cls, "template_name")
+    if given is not None:
+        return template_names(given[1])
+    if model is None or suffix is None:
+        return ()
+    from ormlens.analysis.orm import django_models
+
+    label = django_models.model_label(index, model)
+    if not label:
+        return ()
+    return (f"{label.lower()}/{model.name.lower()}{suffix}.html",)
+
+
+def _view_rows(b, index, decl, cls: ClassDecl) -> tuple[Value | None, Span | None]:
+    """The rows a generic view works on: `get_queryset()`'s return (one `return <expr>`: the
+    expression), `queryset = <expr>`, or `model = M` (all its rows); with the expression a fix edits."""
+    from ormlens.analysis.facts import FunctionRef
+    from ormlens.analysis.frameworks.classes import class_attribute, method_owner
+
+    owner = method_owner(index, decl, cls, "get_queryset")
+    if owner is not None:
+        owner_decl, owner_cls = owner
+        value = index.returns(FunctionRef(owner_decl.path, f"{owner_cls.name}.get_queryset"))
+        if value.kind is not Kind.QUERY or value.model is None:
+            return None, None
+        function = owner_cls.methods["get_queryset"]
+        returns = [node for node in ast.walk(function) if isinstance(node, ast.Return) and node.value is not None]
+        span = Span.of(returns[0].value) if len(returns) == 1 and owner_decl.path == decl.path else None
+        return value, span
+    given = class_attribute(index, decl, cls, "queryset")
+    if given is not None and not (isinstance(given[1], ast.Constant) and given[1].value is None):
+        # (This module's class body was just walked: its value as the interpreter saw it.)
+        value = b.values.get(id(given[1])) if given[0].path == decl.path else None
+        if value is None or value.kind is not Kind.QUERY:
+            value = index.eval_static(given[0], given[1])
+        if value.kind is Kind.QUERY and value.model is not None:
+            return value, Span.of(given[1]) if given[0].path == decl.path else None
+        return None, None
+    given = class_attribute(index, decl, cls, "model")
+    if given is not None:
+        value = index.eval_static(given[0], given[1])
+        if value.kind is Kind.MODEL_CLASS and value.model is not None:
+            from ormlens.analysis.flow import QueryInfo
+
+            return Value(kind=Kind.QUERY, model=value.model,
+                         query=QueryInfo(value.model, orm=value.model.style)), None
+    return None, None
+
+
+def _context_data(b, path: str, cls: ClassDecl) -> list[ContextEntry]:
+    """What `get_context_data` puts in the context: the names its returned dict holds."""
+    from ormlens.analysis.facts import FunctionRef
+
+    ref = FunctionRef(path, f"{cls.name}.get_context_data")
+    own = b.facts.functions.get(ref.qualname) if path == b.decl.path else None
+    # (Walked in this pass: what each `return` gives, as the interpreter saw it.)
+    value = next((v for v in own.returns if v.keyed), UNKNOWN) if own is not None else b.project.returns(ref)
+    if not value.keyed:
+        return []
+    spans: dict[str, Span] = {}
+    if path == b.decl.path:
+        function = cls.methods["get_context_data"]
+        found: dict[str, list[Span]] = {}
+        for node in ast.walk(function):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Subscript):
+                target = node.targets[0]
+                if isinstance(target.slice, ast.Constant) and isinstance(target.slice.value, str):
+                    found.setdefault(target.slice.value, []).append(Span.of(node.value))
+            elif isinstance(node, ast.Dict):
+                for key, item in zip(node.keys, node.values):
+                    if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                        found.setdefault(key.value, []).append(Span.of(item))
+        spans = {key: where[0] for key, where in found.items() if len(where) == 1}
+    return [ContextEntry(key, held, spans.get(key)) for key, held in value.keyed]

@@ -195,23 +195,50 @@ def run_check(args: argparse.Namespace) -> int:
     files = discovery.files
     for message in _empty_folder_warnings(discovery.empty_folders, bool(files), loaded.source):
         print(f"ormlens: warning: {message}", file=sys.stderr)
+    files, for_templates = _templates_named(files, root, base, settings)
     outcomes: list[FixOutcome] = []
     include_one_off = "one-off" in args.include
     if args.fix or args.diff:
-        fixable = files if include_one_off else [f for f in files if not is_one_off(f, base, settings)]
+        fixable = [f for f in files if f not in for_templates]  # (a view found for a template is reported, not edited)
+        fixable = fixable if include_one_off else [f for f in fixable if not is_one_off(f, base, settings)]
         outcomes = fix_files(fixable, settings, root, args.unsafe_fixes, _project_modules(root, base, settings))
         if args.diff:
             return _print_diff(outcomes)
         for outcome in outcomes:
             if outcome.fixed != outcome.original:
                 outcome.write()
-    return _report(args, files, {}, settings, root, base, baseline, outcomes if args.fix else None)
+    return _report(args, files, {}, settings, root, base, baseline, outcomes if args.fix else None,
+                   for_templates=for_templates)
+
+
+def _templates_named(files: list[Path], root: Path, base: Path, settings: Settings) -> tuple[list[Path], dict]:
+    """Templates named on the command line are checked through the views that render them: (the
+    files to analyse, {a view added for them: the templates whose findings it reports})."""
+    from ormlens.analysis.templates.lookup import is_template, views_naming
+
+    templates = [file for file in files if is_template(str(file))]
+    if not templates:
+        return files, {}
+    # The project's modules (all of the root's when no marker makes it a project).
+    modules = [str(module) for module in _project_modules(root, base, settings) or
+               find_files([root], base, settings.exclude, settings.respect_gitignore).files if module.suffix == ".py"]
+    read = lambda path: Path(path).read_text(errors="replace")  # noqa: E731
+    rest = [file for file in files if file not in templates]
+    added: dict[Path, set[str]] = {}
+    for template in templates:
+        wanted = resolved([template])[0]
+        for view in views_naming(wanted, modules, read):
+            if Path(view) not in rest:
+                added.setdefault(Path(view), set()).add(wanted)
+    return sorted({*rest, *added}), added
 
 
 def _report(args: argparse.Namespace, files: list[Path], sources: dict[str, str], settings: Settings,
-            root: Path, base: Path, baseline: Baseline | None, fixed: list[FixOutcome] | None, out=None) -> int:
+            root: Path, base: Path, baseline: Baseline | None, fixed: list[FixOutcome] | None, out=None,
+            for_templates: dict | None = None) -> int:
     """Check `files` (`sources`: the text of some, not the disk's) and report, or write what the
-    adoption flags ask for (`--add-noqa`, `--write-baseline`). `fixed`: what --fix did."""
+    adoption flags ask for (`--add-noqa`, `--write-baseline`). `fixed`: what --fix did.
+    `for_templates`: views checked for the templates named (only those templates' findings shown)."""
     include_one_off = "one-off" in args.include
     report = check_files(files, settings, root, cache_dir=_cache_dir(args, settings, root),
                          jobs=args.jobs, project_files=_project_modules(root, base, settings),
@@ -223,6 +250,11 @@ def _report(args: argparse.Namespace, files: list[Path], sources: dict[str, str]
     texts = SourceLines()  # each file read once, for the baseline, the noqa report and the output
     texts.given(sources)
     findings = report.findings
+    if for_templates:  # the views found for named templates: those templates' findings only
+        views = set(resolved(list(for_templates)))
+        wanted = set().union(*for_templates.values())
+        others_asked = len(files) > len(for_templates)
+        findings = [f for f in findings if f.path in wanted or others_asked and f.path not in views]
     if args.report_unused_noqa:
         kept, unused = split_suppressed(findings, resolved(files), settings, root, texts)
         findings = kept + unused

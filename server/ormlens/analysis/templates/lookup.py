@@ -10,6 +10,7 @@ nearest the view is taken; two at the same distance mean not known (silence)."""
 from __future__ import annotations
 
 import os
+import re
 
 TEMPLATE_FOLDERS = frozenset({"templates", "jinja2"})
 # Folders never searched: version control, environments, dependencies, caches, built files.
@@ -63,3 +64,39 @@ def find_template(name: str, near: str, root: str | None, cache: dict) -> str | 
     if len(os.path.commonpath([ranked[0], near])) == len(os.path.commonpath([ranked[1], near])):
         return None  # two as near as each other: which one Django takes depends on the settings
     return os.path.realpath(ranked[0])
+
+
+# A generic view's default template: `<app>/<model>_list.html` (detail, form, confirm_delete).
+DEFAULT_NAME = re.compile(r"^[\w.]+/(?P<model>\w+?)_(?:list|detail|form|confirm_delete)\.html$")
+
+
+def names_of(template: str) -> list[str]:
+    """The names a view may render `template` by: its path after each template folder above it."""
+    parts = template.replace(os.sep, "/").split("/")
+    return ["/".join(parts[i + 1:]) for i, part in enumerate(parts[:-1]) if part in TEMPLATE_FOLDERS]
+
+
+def views_naming(template: str, modules: list[str], read) -> list[str]:
+    """The modules (of `modules`; `read(path)` gives a text) that may render `template`: those whose
+    text names it, or that declare a generic view of the model its default name is made of."""
+    names = names_of(template) or [os.path.basename(template)]
+    models = [found.group("model") for name in names if (found := DEFAULT_NAME.match(name))]
+    model_words = re.compile(r"\b(?:%s)\b" % "|".join(models), re.IGNORECASE) if models else None
+    out = []
+    for path in modules:
+        try:
+            text = read(path)
+        except Exception:  # noqa: BLE001 - an unreadable module names nothing
+            continue
+        if any(name in text for name in names) or \
+                model_words is not None and "View" in text and model_words.search(text):
+            out.append(path)
+    return out
+
+
+def is_template(path: str) -> bool:
+    """A file `ormlens check` reads as a template when named: a template's suffix, not Python."""
+    return path.endswith(TEMPLATE_FILE_SUFFIXES)
+
+
+TEMPLATE_FILE_SUFFIXES = (".html", ".htm", ".jinja2", ".jinja", ".j2", ".txt", ".xml", ".djhtml")

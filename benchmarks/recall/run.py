@@ -248,6 +248,7 @@ def main() -> int:
     parser.add_argument("--projects", help="comma-separated project names (default: every sites/*.json)")
     parser.add_argument("--mirrors", type=Path, default=Path("/work/.mirror"),
                         help="directory of git mirrors named owner+name (default: /work/.mirror)")
+    parser.add_argument("--patterns", help="comma-separated patterns to keep (template, loop, ...; default: all)")
     parser.add_argument("--list", action="store_true", help="print every site with its status")
     parser.add_argument("--json", type=Path, help="write every site with its status to this file")
     parser.add_argument("--server", type=Path, help="the ormlens code to run (default: this checkout's server/)")
@@ -264,6 +265,8 @@ def main() -> int:
     if args.python:
         PYTHON = args.python
     sites = load_sites(set(args.projects.split(",")) if args.projects else None)
+    if args.patterns:
+        sites = [site for site in sites if site.pattern in args.patterns.split(",")]
     started = time.perf_counter()
     evaluate(sites, args.mirrors)
     elapsed = time.perf_counter() - started

@@ -22,7 +22,7 @@ from ormlens.findings import Span
 class Expressions:
     """Evaluating expressions (a part of interpreter.FactsBuilder)."""
 
-    calls_methods = False  # a method read on a row is called (a Django template's variable does)
+    calls_methods = False  # a method read on a row is called (a template engine that calls what it reads)
 
     # --- binding ---------------------------------------------------------------------------------
 
@@ -504,7 +504,7 @@ class Expressions:
             method = self.method_value(start, attr) if start is not None else None
         if method is None:
             return None
-        # (A Django template calls a method it reads: templates/evaluate.py sets calls_methods.)
+        # (A template engine calls a method it reads: templates/evaluate.py sets calls_methods.)
         if method.is_property or self.calls_methods and base.kind is Kind.ROW:
             if load and base.kind in (Kind.INSTANCE, Kind.ROW):  # on the class it is the descriptor
                 self.record_call(node, method)

@@ -64,6 +64,11 @@ class Translator:
         self.stack: list[str] = [path]
         self.macros: dict[str, tuple[int, ir.Macro]] = {}
         self.used: set[str] = set()
+        # A template's names are scoped (a loop's target, a `with`'s names end with their block; the
+        # view's `project` is back after `{% for project in ... %}`): each binding gets a Python name
+        # of its own, `name__<n>`; a name no scope binds is the context's.
+        self.scopes: list[dict[str, str]] = []
+        self.bindings = 0
 
     def translate(self) -> Translation:
         body = self.document(0, self.templates[0], {}, 0)
@@ -166,15 +171,19 @@ class Translator:
             shown = getattr(node, "shown", True)
             return [self.statement(k, read, "str" if shown else "bool") for read in node.reads]
         if isinstance(node, ir.Loop):
-            target = self.target(k, node.targets, node.span)
             iterable = self.expression(k, node.iterable) if node.iterable is not None else \
                 self._name(UNKNOWN_NAME, k, node.span)
-            loop = ast.For(target=target, iter=iterable,
-                           body=self.nodes(k, node.body, overrides, depth) or [self._pass(k, node.span)],
-                           orelse=self.nodes(k, node.orelse, overrides, depth), type_comment=None)
+            orelse = self.nodes(k, node.orelse, overrides, depth)
+            self.scopes.append({})
+            try:
+                target = self.target(k, node.targets, node.span)
+                body = self.nodes(k, node.body, overrides, depth) or [self._pass(k, node.span)]
+            finally:
+                self.scopes.pop()
+            loop = ast.For(target=target, iter=iterable, body=body, orelse=orelse, type_comment=None)
             return [self._place(loop, k, node.span)]
         if isinstance(node, ir.Bind):
-            return self.binds(k, node.names, None) + self.nodes(k, node.body, overrides, depth)
+            return self.scoped(lambda: self.binds(k, node.names, None) + self.nodes(k, node.body, overrides, depth))
         if isinstance(node, ir.Block):
             chosen = overrides.get(node.name)
             if chosen is not None and chosen[1] is not node:
@@ -189,7 +198,8 @@ class Translator:
                 return []
             ik, included = loaded
             try:
-                return self.binds(k, node.names, node.span) + self.document(ik, included, {}, depth + 1)
+                return self.scoped(lambda: self.binds(k, node.names, node.span) +
+                                   self.document(ik, included, {}, depth + 1))
             finally:
                 self.stack.pop()
         if isinstance(node, ir.MacroCall):
@@ -201,17 +211,44 @@ class Translator:
             mk, definition = macro
             # The macro's parameters bound to the arguments, then its body, inlined here.
             bound = tuple((param, arg) for param, arg in zip(definition.params, node.args))
-            return self.binds(k, bound, node.span) + self.nodes(mk, definition.body, overrides, depth + 1)
+            return self.scoped(lambda: self.binds(k, bound, node.span) +
+                               self.nodes(mk, definition.body, overrides, depth + 1))
         return []  # Extends (read by document), Macro (inlined where called), Import (collect_macros)
 
+    def scoped(self, translate: Callable[[], list[ast.stmt]]) -> list[ast.stmt]:
+        self.scopes.append({})
+        try:
+            return translate()
+        finally:
+            self.scopes.pop()
+
     def binds(self, k: int, names, span: Span | None) -> list[ast.stmt]:
-        out = []
+        """Assignments in the innermost scope (its values read before any of its names is bound)."""
+        values = []
         for name, read in names:
             where = read.span if read is not None else span or Span(1, 0, 1, 0)
-            value = self.expression(k, read) if read is not None else self._name(UNKNOWN_NAME, k, where)
-            assign = ast.Assign(targets=[self._name(name, k, where, ast.Store())], value=value, type_comment=None)
+            values.append((name, where, self.expression(k, read) if read is not None else
+                           self._name(UNKNOWN_NAME, k, where)))
+        out = []
+        for name, where, value in values:
+            assign = ast.Assign(targets=[self._bound(name, k, where)], value=value, type_comment=None)
             out.append(self._place(assign, k, where))
         return out
+
+    def _bound(self, name: str, k: int, span: Span) -> ast.Name:
+        """A name bound in the innermost scope."""
+        self.bindings += 1
+        python = f"{name}__{self.bindings}"
+        if self.scopes:
+            self.scopes[-1][name] = python
+        return self._place(ast.Name(id=python, ctx=ast.Store()), k, span)
+
+    def _resolve(self, name: str) -> str:
+        for scope in reversed(self.scopes):
+            if name in scope:
+                return scope[name]
+        self.used.add(name)
+        return name
 
     def statement(self, k: int, read: ir.Read, how: str) -> ast.stmt:
         """A read evaluated where it stands: shown (`str`) or tested (`bool`)."""
@@ -221,14 +258,12 @@ class Translator:
 
     def target(self, k: int, names: tuple[str, ...], span: Span) -> ast.expr:
         if len(names) == 1:
-            return self._name(names[0], k, span, ast.Store())
-        return self._place(ast.Tuple(elts=[self._name(name, k, span, ast.Store()) for name in names],
-                                     ctx=ast.Store()), k, span)
+            return self._bound(names[0], k, span)
+        return self._place(ast.Tuple(elts=[self._bound(name, k, span) for name in names], ctx=ast.Store()), k, span)
 
     def expression(self, k: int, read: ir.Read) -> ast.expr:
         span = read.span
-        first = read.names[0]
-        self.used.add(first)
+        first = self._resolve(read.names[0])
         node: ast.expr = self._name(first, k, self._part(span, read.names, 0))
         for i, step in enumerate(read.names[1:], 1):
             part = self._part(span, read.names, i)

@@ -72,7 +72,7 @@ def parse(text: str) -> ir.Template:
     try:
         nodes = parser.parse()
     except RecursionError:
-        return ir.Template("django", error="blocks nested too deeply to read")
+        return ir.Template("django", error="nested too deeply to read")
     return ir.Template("django", nodes, parser.error, tuple(parser.unknown))
 
 

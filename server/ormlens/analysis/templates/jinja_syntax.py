@@ -21,6 +21,9 @@ _EXTENSIONS = ["jinja2.ext.i18n", "jinja2.ext.loopcontrols", "jinja2.ext.do", "j
 _GLOBAL_FUNCTIONS = frozenset({
     "range", "lipsum", "dict", "cycler", "joiner", "namespace", "gettext", "ngettext", "pgettext",
     "npgettext", "_"})
+# A name a tag binds, not a read of it: `{% for o in`, `{% set o =`, `{% with o =`, `as o`, `f(o=1)`.
+_BOUND_BEFORE = re.compile(r"\b(?:for|set|with|as|import|macro|block|call)\s+$")
+_NOT_BOUND_AFTER = r"(?!\s*=(?!=)|\s+in\b)"
 _environment: jinja2.Environment | None = None
 
 
@@ -287,7 +290,7 @@ class _Reader:
             name, module, names = callee.attr, callee.node.name, [callee.node.name, callee.attr]
         else:
             return False
-        span = self.path_span(_Path(names, ["attr"] * len(names), callee.lineno))
+        span = self.path_span(_Path(names, ["attr"] * len(names), callee.lineno), called=True)
         params = self.macros.get(name, ()) if module is None else ()
         arguments: list[ir.Read | None] = []
         for argument in node.args:
@@ -320,8 +323,9 @@ class _Reader:
         return [ir.Read(tuple(path.names), self.path_span(path), tuple(path.filters), frozenset(path.called))
                 for path in paths]
 
-    def path_span(self, path: _Path):
-        """The k-th occurrence of the path's text on its line, for the k-th path read there."""
+    def path_span(self, path: _Path, called: bool = False):
+        """The k-th occurrence of the path's text on its line, for the k-th path read there, leaving
+        out the names a tag binds (`{% for o in`, `{% set o =`, `as o`, `o=` of a keyword)."""
         pattern = [r"(?<![\w.])" + re.escape(path.names[0])]
         for index, (name, step) in enumerate(zip(path.names, path.steps)):
             if index:
@@ -329,23 +333,33 @@ class _Reader:
                                rf"""\s*\[\s*(?:"{re.escape(name)}"|'{re.escape(name)}')\s*\]""")
             if index in path.empty_calls:
                 pattern.append(r"\s*\(\s*\)")
-        if path.steps[-1] == "attr" and len(path.names) - 1 not in path.empty_calls:
+        if called:
+            pattern.append(r"(?=\s*\()")
+        elif path.steps[-1] == "attr" and len(path.names) - 1 not in path.empty_calls:
             pattern.append(r"(?!\w|\s*\.\s*[^\W\d])")  # `o` is not the start of `o.total`
-        return self.nth_match("".join(pattern), path.lineno)
+        if len(path.names) == 1 and not called:
+            pattern.append(_NOT_BOUND_AFTER)
+        return self.nth_match("".join(pattern), path.lineno, len(path.names) == 1 and not called)
 
     def tag_span(self, lineno: int, keyword: str):
         """The `{% keyword ... %}` tag on its line (to the line's end when the tag goes on)."""
         return self.nth_match(rf"\{{%[-+]?\s*{keyword}\b(?:.*?[-+]?%\}}|.*)", lineno)
 
-    def nth_match(self, pattern: str, lineno: int):
+    def nth_match(self, pattern: str, lineno: int, unbound: bool = False):
         """The next occurrence of `pattern` on line `lineno` not given yet (each line and pattern
-        searched once, however many reads: a minified template is one long line)."""
+        searched once, however many reads: a minified template is one long line); `unbound`: not
+        one a tag's keyword binds (`{% for o`, `as o`)."""
         key = (lineno, pattern)
         matches = self.occurrences.get(key)
         if matches is None:
             if self._line[0] != lineno:
                 self._line = (lineno, self.spans.line(lineno))
-            matches = self.occurrences[key] = re.finditer(pattern, self._line[1])
+            line = self._line[1]
+            matches = re.finditer(pattern, line)
+            if unbound:
+                matches = (match for match in matches 
+                           if not _BOUND_BEFORE.search(line, max(0, match.start() - 16), match.start()))
+            self.occurrences[key] = matches
         match = next(matches, None)
         if match is None:
             return self.spans.line_span(lineno, 0, len(self.spans.line(lineno)))

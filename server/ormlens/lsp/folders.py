@@ -29,6 +29,9 @@ class Folder:
     # Its other modules are read after its first document's first publish (a large project takes
     # seconds): then its open documents are analysed again.
     project_read: bool = False
+    # Its Python modules, listed once when a template document needs the views that render it
+    # (lsp/templates.py); None: not listed yet, or forgotten since files were created or deleted.
+    modules: list[str] | None = None
 
     def holds(self, path: str | Path) -> bool:
         return self.root is not None and Path(path).is_relative_to(self.root)

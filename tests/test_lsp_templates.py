@@ -100,3 +100,23 @@ async def test_template_edits_and_noqa(client: LanguageClient, tmp_path: Path):
     change(client, template_uri, 3, TEMPLATE.replace("book.author.name", "book.author.name }} {{ book.title"))
     [moved] = await published(client, template_uri, 3)
     assert place(moved) == ("ORM002", 2, 29, 2, 40)
+
+
+async def test_a_view_that_starts_rendering_an_open_template(client: LanguageClient, tmp_path: Path):
+    """A template no view renders has no diagnostics; once an open view's edit renders it, its
+    N+1 shows in the template (found again without reading the project anew), and stops with the edit undone."""
+    view, template = shop(tmp_path)
+    elsewhere = VIEWS.replace("shop/books.html", "shop/other.html")
+    view.write_text(elsewhere)
+    await start(client, tmp_path, pull=False)
+    view_uri = open_file(client, view)
+    assert await published(client, view_uri, 1) == []
+    template_uri = open_template(client, template, language="jinja")
+    assert await published(client, template_uri, 1) == []
+    before = mark(client)
+    change(client, view_uri, 2, VIEWS)
+    shown = await published(client, template_uri, after=before, where=bool)
+    assert [place(d) for d in shown] == [("ORM002", 2, 29, 2, 40)]
+    before = mark(client)
+    change(client, view_uri, 3, elsewhere)
+    assert await published(client, template_uri, after=before) == []

@@ -315,6 +315,7 @@ class OrmlensServer(LanguageServer):
         for key, other in list(self.documents.items()):
             if other.template and other.folder is view.folder and (
                     other.path in paths or changed.intersection(other.outcome.views)):
+                other.generation += 1  # its text did not change, its result did: pull clients ask again
                 self.schedule(key)
 
     def first_look(self, folder: Folder, path: str, text: str, encoding: str, uri: str | None) -> Outcome | None:
@@ -368,6 +369,8 @@ class OrmlensServer(LanguageServer):
             return skipped
         project = folder.project
         project.set_source(path, text)
+        if folder.views_of:
+            templates.module_changed(folder, path)  # it may name another template now
         with deep_recursion():
             findings, error = analyze(project, path, folder.settings)
         parsed = project.decl(path) is not None
@@ -520,6 +523,7 @@ class OrmlensServer(LanguageServer):
         one folder, or of all)."""
         for each in [folder] if folder is not None else self.folders:
             each.modules = None  # (which modules may render a template: listed again when asked)
+            each.views_of.clear()
             self.worker.submit(each.project.refresh, None)
             if each.project_read:
                 self.worker.submit(self.load_project, each)
@@ -644,7 +648,9 @@ def did_change_watched_files(ls: OrmlensServer, params: lsp.DidChangeWatchedFile
         elif not path or change.type == lsp.FileChangeType.Changed and not path.endswith(".py"):
             continue  # (a project's own pyproject.toml deeper down: only its creation moves import roots)
         elif change.type == lsp.FileChangeType.Changed:
-            ls.worker.submit(ls.folder_of(path).project.refresh, path)
+            folder = ls.folder_of(path)
+            ls.worker.submit(folder.project.refresh, path)
+            ls.worker.submit(templates.module_changed, folder, path)
         else:  # created or deleted: what imports resolve to may change anywhere
             ls.reload_project(ls.folder_of(path))
     ls.reanalyse_open_documents()

@@ -57,15 +57,30 @@ def folder_modules(folder: Folder) -> list[str]:
     return folder.modules
 
 
+def _reader(folder: Folder):
+    project = folder.project
+    return lambda path: project.read(str(Path(path).resolve()))
+
+
 def views_rendering(folder: Folder, template: str, open_modules: list[str]) -> list[str]:
     """The modules that may render `template`: of the folder's modules and the open Python documents
-    (whose buffers are read, not the disk)."""
-    project = folder.project
+    (whose buffers are read, not the disk). Searched once per template: a keystroke in it does not
+    change which views name it."""
+    if template not in folder.views_of:
+        modules = list(dict.fromkeys([*folder_modules(folder), *open_modules]))
+        folder.views_of[template] = views_naming(template, modules, _reader(folder))
+    return folder.views_of[template]
 
-    def read(path: str) -> str:
-        return project.read(str(Path(path).resolve()))
 
-    return views_naming(template, list(dict.fromkeys([*folder_modules(folder), *open_modules])), read)
+def module_changed(folder: Folder, path: str) -> None:
+    """On the worker thread: the module at `path` has another text: whether it names each template
+    searched before is decided again (it may start or stop rendering it)."""
+    for template, views in folder.views_of.items():
+        names = bool(views_naming(template, [path], _reader(folder)))
+        if names and path not in views:
+            views.append(path)
+        elif not names and path in views:
+            views.remove(path)
 
 
 def analyse_template(folder: Folder, path: str, text: str, open_modules: list[str]) -> TemplateResult:

@@ -10,8 +10,10 @@ from lsprotocol import types as lsp
 from pygls import uris
 from pytest_lsp import LanguageClient
 
-from test_lsp import (DJANGO_MODELS, actions_at, apply_text_edits, change, client, edits_of, mark,  # noqa: F401
-                      open_file, published, start)
+import test_lsp
+from test_lsp import DJANGO_MODELS, actions_at, apply_text_edits, change, edits_of, mark, open_file, published, start
+
+client = test_lsp.client  # the server fixture (pytest-lsp), as in test_lsp.py
 
 VIEWS = '''\
 from django.shortcuts import render

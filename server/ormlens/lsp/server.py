@@ -241,7 +241,8 @@ class OrmlensServer(LanguageServer):
             pass
         loop = asyncio.get_running_loop()
         document = self.texts.get(key)
-        if state.analysed is None and document is not None and not state.template:  # just opened: the CLI's cache may know it
+        # Just opened: the CLI's cache may know it (a module's findings; a template has no entry).
+        if state.analysed is None and document is not None and not state.template:
             version = document.version
             cached = await loop.run_in_executor(self.reader, self.first_look, state.folder, state.path,
                                                 document.text, self.encoding, state.uri)

@@ -39,7 +39,7 @@ end })
 -- The snippet documented in README.md ("## Editors"), with the command made absolute.
 vim.lsp.config('ormlens', {
   cmd = { ormlens, 'server' },
-  filetypes = { 'python' },
+  filetypes = { 'python', 'htmldjango', 'jinja', 'html' },
   root_markers = { 'models.py', '.git' },
 })
 vim.lsp.enable('ormlens')

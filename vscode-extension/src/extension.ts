@@ -6,7 +6,7 @@ import {
   DidChangeConfigurationNotification, LanguageClient, LanguageClientOptions, ServerOptions,
 } from "vscode-languageclient/node";
 import {
-  LAUNCH_SETTING_KEYS, ServerCommand, didChangeConfigurationSettings, expandPath, explicitValue,
+  DOCUMENT_SELECTOR, LAUNCH_SETTING_KEYS, ServerCommand, didChangeConfigurationSettings, expandPath, explicitValue,
   ImportStrategy, formatCommand, importCheckCommand, resolveServerCommand, serverSettings,
 } from "./settings";
 
@@ -177,7 +177,7 @@ async function start(): Promise<void> {
     const initializationOptions = currentServerSettings();
     log.info(`initializationOptions: ${JSON.stringify(initializationOptions)}`);
     const clientOptions: LanguageClientOptions = {
-      documentSelector: [{ scheme: "file", language: "python" }, { scheme: "untitled", language: "python" }],
+      documentSelector: DOCUMENT_SELECTOR,
       outputChannel: output,
       traceOutputChannel: output,
       initializationOptions,

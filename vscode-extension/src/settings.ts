@@ -7,6 +7,19 @@ export const SERVER_SETTING_KEYS = [
 ] as const;
 export type ServerSettingKey = (typeof SERVER_SETTING_KEYS)[number];
 
+/**
+ * Template languages (VS Code's ids for Django and Jinja templates, and plain HTML): the server
+ * checks a template through the views that render it. Saved files only: a view names a template by path.
+ */
+export const TEMPLATE_LANGUAGES = ["django-html", "jinja", "jinja-html", "html"] as const;
+
+/** The documents the server is sent: Python modules (saved or not) and template files. */
+export const DOCUMENT_SELECTOR: { scheme: string; language: string }[] = [
+  { scheme: "file", language: "python" },
+  { scheme: "untitled", language: "python" },
+  ...TEMPLATE_LANGUAGES.map((language) => ({ scheme: "file", language })),
+];
+
 /** Settings that change how the server is started: a change restarts it. */
 export const LAUNCH_SETTING_KEYS = ["path", "interpreter", "importStrategy"] as const;
 

@@ -2,7 +2,7 @@
 import { strict as assert } from "node:assert";
 import { test } from "node:test";
 import {
-  SERVER_SETTING_KEYS, didChangeConfigurationSettings, expandPath, explicitValue, formatCommand,
+  DOCUMENT_SELECTOR, SERVER_SETTING_KEYS, didChangeConfigurationSettings, expandPath, explicitValue, formatCommand,
   LAUNCH_SETTING_KEYS, importCheckCommand, resolveServerCommand, serverSettings,
 } from "../src/settings";
 
@@ -99,4 +99,12 @@ test("expandPath", () => {
 
 test("formatCommand quotes words with spaces", () => {
   assert.equal(formatCommand("/a b/python", ["-m", "ormlens", "server"]), '"/a b/python" -m ormlens server');
+});
+
+test("the server is sent Python modules and saved template files", () => {
+  assert.deepEqual(DOCUMENT_SELECTOR, [
+    { scheme: "file", language: "python" }, { scheme: "untitled", language: "python" },
+    { scheme: "file", language: "django-html" }, { scheme: "file", language: "jinja" },
+    { scheme: "file", language: "jinja-html" }, { scheme: "file", language: "html" },
+  ]);
 });

@@ -94,6 +94,7 @@ class Document:
     uri: str  # as the client spelled it when opening: diagnostics go back under this spelling
     text: str
     version: int | None = None
+    language: str | None = None  # the client's language id (`python`, `django-html`, ...)
     _starts: list[int] | None = field(default=None, repr=False)
 
     @property

@@ -29,6 +29,12 @@ class Folder:
     # Its other modules are read after its first document's first publish (a large project takes
     # seconds): then its open documents are analysed again.
     project_read: bool = False
+    # Its Python modules, listed once when a template document needs the views that render it
+    # (lsp/templates.py); None: not listed yet, or forgotten since files were created or deleted.
+    modules: list[str] | None = None
+    # Template path -> the modules that may render it (kept across keystrokes; a module's change
+    # updates its own entries, templates.module_changed).
+    views_of: dict[str, list[str]] = field(default_factory=dict)
 
     def holds(self, path: str | Path) -> bool:
         return self.root is not None and Path(path).is_relative_to(self.root)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lsprotocol import types as lsp
+from pygls import uris
 from pygls.lsp.server import LanguageServer
 
 from ormlens import __version__
@@ -36,7 +37,7 @@ from ormlens.engine import analyze, deep_recursion, fix_file
 from ormlens.findings import Finding
 from ormlens.fixes.registry import fix_for
 from ormlens.fixes.base import SourceText
-from ormlens.lsp import convert
+from ormlens.lsp import convert, templates
 from ormlens.lsp.documents import Document, normalise_uri, units, uri_to_path
 from ormlens.lsp.folders import Folder, folder_of, new_folder
 from ormlens.lsp.protocol import OrmlensProtocol
@@ -83,6 +84,10 @@ class Outcome:
     error: str | None = None
     dependents: list[str] = field(default_factory=list)  # open documents importing this one
     newer: bool = False  # did not parse because it is written for a newer Python (published, not kept)
+    # A module's: the templates its views render that it has findings in (their documents show them).
+    templates: frozenset[str] = frozenset()
+    # A template's: the views analysed for it, each with the text read (its quick fixes edit that text).
+    views: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -103,6 +108,7 @@ class DocumentState:
     analysed: int | None = None  # the last version analysed, good or not
     changed_at: float = 0.0      # event-loop time of the last change
     generation: int = 0  # bumped when settings change, so pull result ids change too
+    template: bool = False  # a Django/Jinja2 template, checked through the views that render it (templates.py)
 
     @property
     def result_id(self) -> str:
@@ -205,7 +211,8 @@ class OrmlensServer(LanguageServer):
         """The analysis state of the open document kept under `key` (a normalised URI)."""
         if key not in self.documents:
             path = self.document_path(key)
-            self.documents[key] = DocumentState(self.texts[key].uri, path, self.folder_of(path))
+            template = templates.is_template_document(self.texts[key].language, uri_to_path(key))
+            self.documents[key] = DocumentState(self.texts[key].uri, path, self.folder_of(path), template=template)
         return self.documents[key]
 
     def document_path(self, key: str) -> str:
@@ -234,7 +241,8 @@ class OrmlensServer(LanguageServer):
             pass
         loop = asyncio.get_running_loop()
         document = self.texts.get(key)
-        if state.analysed is None and document is not None:  # just opened: the CLI's cache may know it
+        # Just opened: the CLI's cache may know it (a module's findings; a template has no entry).
+        if state.analysed is None and document is not None and not state.template:
             version = document.version
             cached = await loop.run_in_executor(self.reader, self.first_look, state.folder, state.path,
                                                 document.text, self.encoding, state.uri)
@@ -246,10 +254,14 @@ class OrmlensServer(LanguageServer):
             document = self.texts[key]
             version, text = document.version, document.text
             state.rerun = False
-            others = [s.path for s in self.documents.values() if s is not state and s.path]
+            others = self.open_modules(besides=state)
             try:
-                outcome = await loop.run_in_executor(self.worker, self.analyse, state.folder, state.path, text,
-                                                     self.encoding, others, state.uri)
+                if state.template:
+                    outcome = await loop.run_in_executor(self.worker, self.analyse_template, state.folder,
+                                                         state.path, text, self.encoding, others, state.uri)
+                else:
+                    outcome = await loop.run_in_executor(self.worker, self.analyse, state.folder, state.path,
+                                                         text, self.encoding, others, state.uri)
             except Exception as exc:  # noqa: BLE001 - an analysis bug must not take the server down
                 log.exception("analysis failed")
                 self.log(f"analysis of {state.uri} failed: {type(exc).__name__}: {exc}", lsp.MessageType.Error)
@@ -271,6 +283,7 @@ class OrmlensServer(LanguageServer):
                 continue
             text_changed = state.analysed != version
             state.analysed = version
+            before = state.outcome.templates
             self.publish(state, version, outcome)
             state.wanted.clear()
             if not state.folder.project_read:
@@ -282,7 +295,29 @@ class OrmlensServer(LanguageServer):
             for other_key, other in list(self.documents.items()) if text_changed else []:
                 if other.path in outcome.dependents:
                     self.schedule(other_key)
+            if not state.template:
+                self.republish_templates(state, before | outcome.templates, outcome.dependents if text_changed else [])
             return
+
+    def open_modules(self, besides: DocumentState | None = None) -> list[str]:
+        """The modules the open documents need kept: the open Python documents, and the views of the
+        open templates."""
+        paths: dict[str, None] = {}
+        for other in self.documents.values():
+            if other is besides or not other.path:
+                continue
+            paths.update(dict.fromkeys(other.outcome.views) if other.template else {other.path: None})
+        return list(paths)
+
+    def republish_templates(self, view: DocumentState, paths: frozenset[str], dependents: list[str]) -> None:
+        """A module was analysed: the open templates it has (or had) findings in, or whose views read
+        it, are analysed again (a fix in the view clears the template's diagnostics)."""
+        changed = {view.path, *dependents}
+        for key, other in list(self.documents.items()):
+            if other.template and other.folder is view.folder and (
+                    other.path in paths or changed.intersection(other.outcome.views)):
+                other.generation += 1  # its text did not change, its result did: pull clients ask again
+                self.schedule(key)
 
     def first_look(self, folder: Folder, path: str, text: str, encoding: str, uri: str | None) -> Outcome | None:
         """On the cache thread: the findings `ormlens check` left in its cache for this text, if it
@@ -335,9 +370,14 @@ class OrmlensServer(LanguageServer):
             return skipped
         project = folder.project
         project.set_source(path, text)
+        if folder.views_of:
+            templates.module_changed(folder, path)  # it may name another template now
         with deep_recursion():
             findings, error = analyze(project, path, folder.settings)
         parsed = project.decl(path) is not None
+        # A view's findings in the templates it renders are those templates' diagnostics (shown when open).
+        elsewhere = frozenset(f.path for f in findings if f.path != path)
+        findings = [f for f in findings if f.path == path]
         diagnostics = self.diagnostics(folder, findings, text, encoding, uri)
         newer = newer_syntax_of(text) if not parsed and error and error.startswith(f"{path}: uses Python ") else None
         if newer is not None:
@@ -349,7 +389,24 @@ class OrmlensServer(LanguageServer):
         # Keep what the open files need (their import closure); collect the cycles this analysis left.
         project.release(project.closure([path, *others]))
         self.trim_memory()
-        return Outcome(diagnostics, findings, parsed, error, dependents, newer is not None)
+        return Outcome(diagnostics, findings, parsed, error, dependents, newer is not None, templates=elsewhere)
+
+    def analyse_template(self, folder: Folder, path: str, text: str, encoding: str, others: list[str],
+                         uri: str | None = None) -> Outcome:
+        """On the worker thread: a template document through the views that render it (templates.py)."""
+        skipped = self.skipped(folder, path, text)
+        if skipped is not None:
+            return skipped
+        if uri_to_path(uri or "") is None:
+            return Outcome()  # no file: no view names it
+        open_modules = [other for other in others if other.endswith(".py")]
+        result = templates.analyse_template(folder, path, text, open_modules)
+        error = "; ".join(result.errors) or None
+        project = folder.project
+        project.release(project.closure([*result.views, *others]))
+        self.trim_memory()
+        return Outcome(self.diagnostics(folder, result.findings, text, encoding, uri), result.findings,
+                       error=error, views=result.views)
 
     def trim_memory(self) -> None:
         now = time.monotonic()
@@ -403,6 +460,19 @@ class OrmlensServer(LanguageServer):
             self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
                 uri=state.uri, version=version, diagnostics=outcome.diagnostics))
 
+    def view_text(self, path: str) -> tuple[str, int | None, str] | None:
+        """A view's (URI, version, text): its open buffer's, else the file's (no version); None when
+        it cannot be read."""
+        for key, state in self.documents.items():
+            if state.path == path and not state.template and key in self.texts:
+                document = self.texts[key]
+                return document.uri, document.version, document.text
+        try:
+            return uris.from_fs_path(path) or path, None, read_source(path)
+        except ParseFailure:
+            self.log(f"cannot read {path} to fix a template's finding in it", lsp.MessageType.Warning)
+            return None
+
     def text_version(self, state: DocumentState) -> int | None:
         document = self.texts.get(normalise_uri(state.uri))
         return document.version if document else None
@@ -453,6 +523,8 @@ class OrmlensServer(LanguageServer):
         """Files were created or deleted, or the settings changed: everything is read again (of
         one folder, or of all)."""
         for each in [folder] if folder is not None else self.folders:
+            each.modules = None  # (which modules may render a template: listed again when asked)
+            each.views_of.clear()
             self.worker.submit(each.project.refresh, None)
             if each.project_read:
                 self.worker.submit(self.load_project, each)
@@ -519,7 +591,7 @@ def did_open(ls: OrmlensServer, params: lsp.DidOpenTextDocumentParams) -> None:
     previous = ls.documents.pop(key, None)
     if previous is not None and previous.task is not None:
         previous.task.cancel()  # opened again without a close: start over with this text
-    ls.texts[key] = Document(item.uri, item.text, item.version)
+    ls.texts[key] = Document(item.uri, item.text, item.version, item.language_id)
     ls.schedule(key)
 
 
@@ -557,7 +629,7 @@ def did_close(ls: OrmlensServer, params: lsp.DidCloseTextDocumentParams) -> None
     if state is not None and state.path:
         project = state.folder.project
         ls.worker.submit(project.set_source, state.path, None)  # back to the file on disk
-        open_paths = [other.path for other in ls.documents.values() if other.folder is state.folder]
+        open_paths = [path for path in ls.open_modules() if ls.folder_of(path) is state.folder]
         ls.worker.submit(lambda: project.release(project.closure(open_paths)))
     if not ls.pull and document is not None:
         ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=document.uri, diagnostics=[]))
@@ -577,7 +649,9 @@ def did_change_watched_files(ls: OrmlensServer, params: lsp.DidChangeWatchedFile
         elif not path or change.type == lsp.FileChangeType.Changed and not path.endswith(".py"):
             continue  # (a project's own pyproject.toml deeper down: only its creation moves import roots)
         elif change.type == lsp.FileChangeType.Changed:
-            ls.worker.submit(ls.folder_of(path).project.refresh, path)
+            folder = ls.folder_of(path)
+            ls.worker.submit(folder.project.refresh, path)
+            ls.worker.submit(templates.module_changed, folder, path)
         else:  # created or deleted: what imports resolve to may change anywhere
             ls.reload_project(ls.folder_of(path))
     ls.reanalyse_open_documents()
@@ -702,6 +776,8 @@ async def code_action(ls: OrmlensServer, params: lsp.CodeActionParams) -> list[l
     source, version, uri = document.text, document.version, document.uri
     if state.version != version:
         return []  # this version does not parse: its findings are an older version's
+    if state.template:
+        return await template_code_actions(ls, state, document, params)
     wanted = params.context.only
     encoding = ls.encoding
     lazy = ls.resolves_edits()
@@ -741,7 +817,43 @@ async def code_action(ls: OrmlensServer, params: lsp.CodeActionParams) -> list[l
     return actions
 
 
-def versioned_edit(uri: str, version: int, edits: list[lsp.TextEdit]) -> lsp.WorkspaceEdit:
+async def template_code_actions(ls: OrmlensServer, state: DocumentState, document: Document,
+                                params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
+    """A template's quick fixes edit the view that renders it (built against the view's text the
+    analysis read: a view changed since offers none until the template is analysed again); a
+    `{# noqa: CODE #}` comment at the line's end silences one. No fix-all: a template is not fixed."""
+    wanted = params.context.only
+    if wanted is not None and not any(kind in (lsp.CodeActionKind.QuickFix, lsp.CodeActionKind.QuickFix.value)
+                                      for kind in wanted):
+        return []
+    source, version, uri, encoding = document.text, document.version, document.uri, ls.encoding
+    touched = [(finding, diagnostic) for finding, diagnostic in zip(state.outcome.findings, state.outcome.diagnostics)
+               if _overlaps(diagnostic.range, params.range)]
+    analysed = state.outcome.views
+    views = {view: ls.view_text(view) for view in {f.fix_path for f, _ in touched if f.fix_path in analysed}}
+    current = {view: found for view, found in views.items() if found is not None and found[2] == analysed[view]}
+    fixes = await asyncio.get_running_loop().run_in_executor(ls.worker, lambda: [
+        templates.view_fix(state.folder, finding, analysed[finding.fix_path]) if finding.fix_path in current else None
+        for finding, _ in touched])
+    lines = source_lines(source)
+    actions: list[lsp.CodeAction] = []
+    for (finding, diagnostic), fix in zip(touched, fixes):
+        if fix is not None:
+            view_uri, view_version, view_source = current[finding.fix_path]
+            actions.append(lsp.CodeAction(
+                title=fix.display_title, kind=lsp.CodeActionKind.QuickFix, diagnostics=[diagnostic],
+                is_preferred=fix.safe,
+                edit=versioned_edit(view_uri, view_version, convert.text_edits(view_source, fix.edits, encoding))))
+        actions.append(lsp.CodeAction(
+            title=f"Disable {finding.code} for this line", kind=lsp.CodeActionKind.QuickFix, diagnostics=[diagnostic],
+            edit=versioned_edit(uri, version, [noqa_edit(lines, finding.span.line, finding.code, encoding,
+                                                         templates.noqa_comment(finding.code))])))
+    if ls.text(uri) is not document or document.version != version:
+        return []  # changed while the actions were built: the client asks again
+    return actions
+
+
+def versioned_edit(uri: str, version: int | None, edits: list[lsp.TextEdit]) -> lsp.WorkspaceEdit:
     """Edits for one version of a document: a client that supports `documentChanges` rejects them
     if the text has moved on; others get plain `changes`."""
     workspace = server.client_capabilities.workspace
@@ -776,8 +888,8 @@ async def resolve_code_action(ls: OrmlensServer, action: lsp.CodeAction) -> lsp.
     return action
 
 
-def noqa_edit(lines: list[str], line: int, code: str, encoding: str) -> lsp.TextEdit:
-    """Append `# noqa: CODE` to a line, or add the code to the `# noqa: ...` already there."""
+def noqa_edit(lines: list[str], line: int, code: str, encoding: str, comment: str | None = None) -> lsp.TextEdit:
+    """Append `# noqa: CODE` (or `comment`) to a line, or add the code to the `# noqa: ...` already there."""
     text = lines[line - 1] if 0 < line <= len(lines) else ""
     match = NOQA_CODE.search(text)
     if match:
@@ -789,7 +901,7 @@ def noqa_edit(lines: list[str], line: int, code: str, encoding: str) -> lsp.Text
     position = units(text, encoding)
     return lsp.TextEdit(range=lsp.Range(start=lsp.Position(line=line - 1, character=position),
                                         end=lsp.Position(line=line - 1, character=position)),
-                        new_text=f"  # noqa: {code}")
+                        new_text=comment or f"  # noqa: {code}")
 
 
 def _overlaps(a: lsp.Range, b: lsp.Range) -> bool:

@@ -43,18 +43,18 @@ class Expressions:
         elif isinstance(target, ast.Subscript):
             container = self.eval(target.value)
             self.eval(target.slice)
-            # `index[key] = row` makes `index` a dict of rows.
-            if isinstance(target.value, ast.Name) and value.kind is Kind.ROW and value.model is not None and \
-                    container.kind in (Kind.COLLECTION, Kind.DICT_OF_ROWS):
-                self.rebind(target.value.id, Value(
-                    kind=Kind.DICT_OF_ROWS, size=Size.UNBOUNDED if self.in_repeating_loop() else container.size,
-                    label=target.value.id, **holding(container, value)))
-            elif isinstance(target.value, ast.Name) and isinstance(target.slice, ast.Constant) and \
+            if isinstance(target.value, ast.Name) and isinstance(target.slice, ast.Constant) and \
                     isinstance(target.slice.value, str) and container.kind in (Kind.COLLECTION, Kind.UNKNOWN) and \
                     (container.keyed or value.kind in (Kind.ROWS, Kind.ROW, Kind.QUERY)):
                 # `context["orders"] = qs`: what `context["orders"]` gives back (a template's context too)
                 self.rebind(target.value.id, container.but(
                     keyed=keyed_rows((*container.keyed, (target.slice.value, value)))))
+            # `index[key] = row` makes `index` a dict of rows.
+            elif isinstance(target.value, ast.Name) and value.kind is Kind.ROW and value.model is not None and \
+                    container.kind in (Kind.COLLECTION, Kind.DICT_OF_ROWS):
+                self.rebind(target.value.id, Value(
+                    kind=Kind.DICT_OF_ROWS, size=Size.UNBOUNDED if self.in_repeating_loop() else container.size,
+                    label=target.value.id, **holding(container, value)))
             self.taint_container(target, value.deps)
         elif isinstance(target, ast.Attribute):
             base = self.eval(target.value)

@@ -33,7 +33,7 @@ RENDER_CALLS: dict[str, tuple[tuple[int, str], tuple[int, str] | None]] = {
     "quart.templating.render_template": ((0, "template_name_or_list"), None),
 }
 # Words in a function's text that make its body worth walking in the module's pass (interpreter.MAY_REPORT).
-WORDS = r"render|render_to_string|render_template|TemplateResponse|get_context_data|view_config"
+WORDS = r"render\w*|\w*TemplateResponse|get_context_data|view_config"
 
 # Django's generic views: the rows they put in the context, and the default template's suffix.
 LIST_VIEWS = frozenset({"ListView", "MultipleObjectTemplateResponseMixin", "BaseListView", "ArchiveIndexView",
@@ -118,6 +118,7 @@ def context_entries(b, node: ast.expr) -> list[ContextEntry]:
             if key is None:
                 entries += context_entries(b, value)
             elif isinstance(key, ast.Constant) and isinstance(key.value, str):
+                value = _unless_none(value)
                 entries.append(ContextEntry(key.value, b.values.get(id(value), UNKNOWN), Span.of(value)))
         return entries
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict" and not node.args:
@@ -126,6 +127,16 @@ def context_entries(b, node: ast.expr) -> list[ContextEntry]:
     value = b.values.get(id(node), UNKNOWN)
     spans = _assigned_spans(b, node.id) if isinstance(node, ast.Name) else {}
     return [ContextEntry(key, held, spans.get(key)) for key, held in value.keyed]
+
+
+def _unless_none(node: ast.expr) -> ast.expr:
+    """`qs if cond else None`: the queryset (a template loop over None renders nothing)."""
+    if isinstance(node, ast.IfExp):
+        if isinstance(node.orelse, ast.Constant) and node.orelse.value is None:
+            return node.body
+        if isinstance(node.body, ast.Constant) and node.body.value is None:
+            return node.orelse
+    return node
 
 
 def _assigned_spans(b, name: str) -> dict[str, Span]:

@@ -174,7 +174,9 @@ class Expressions:
         nothing else (`self.name or self.owner.email`, `if self.module:`)? The path it chooses is
         taken for every row whose data says so: rows the caller cannot rule out. Not a test of
         whether a key is set: a foreign key (`if not self.account_id:`, a relation read where it is
-        unset loads nothing) or the primary key (`if self.pk is None:`, a saved row has one)."""
+        unset loads nothing) or the primary key (`if self.pk is None:`, a saved row has one). A
+        foreign key that cannot be NULL is set on every saved row: a test that it is set (`if
+        self.project_id`, `is not None`) chooses nothing, one that it is not never passes."""
         if test is None or not test.deps or not self.row_state_deps:
             return False
         # ... or of the items of a loop over what those rows hold (`for c in unit.conversions.all():
@@ -187,13 +189,19 @@ class Expressions:
         compared = {id(side) for part in parts if isinstance(part, ast.Compare) and
                     not all(isinstance(op, (ast.Is, ast.IsNot)) for op in part.ops)
                     for side in (part.left, *part.comparators)}
+        # What is tested for being unset: under a `not`, or `is None`.
+        negated = {id(inner) for part in parts if isinstance(part, ast.UnaryOp) and isinstance(part.op, ast.Not)
+                   for inner in ast.walk(part.operand)}
+        negated |= {id(side) for part in parts if isinstance(part, ast.Compare) and
+                    any(isinstance(op, ast.Is) for op in part.ops) for side in (part.left, *part.comparators)}
         for part in parts:
             if id(part) in compared:
                 continue
             value = self.values.get(id(part))
             if value is not None and value.kind is Kind.COLUMN_VALUE and value.model is not None:
                 column = value.model.columns.get(value.name or "")
-                if column is not None and (column.references is not None or column.primary_key):
+                if column is not None and (column.primary_key or column.references is not None and (
+                        column.nullable or id(part) in negated)):
                     return False
         return True
 

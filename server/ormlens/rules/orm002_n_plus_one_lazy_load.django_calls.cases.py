@@ -39,6 +39,11 @@ class Invoice(models.Model):
             return self.account.name
         return ""
 
+    def heading(self):
+        if self.account_id and self.total:  # set on every saved row (the key cannot be NULL)
+            return self.account.name
+        return ""
+
     def display(self, parts):
         return format_name(parts, fallback=lambda: self.account.name)  # only when the parts lack one
 
@@ -165,6 +170,10 @@ def bounded_rows():
 
 def conditional_read_in_the_method():
     return [i.audit() for i in Invoice.objects.all()]
+
+
+def read_under_a_test_of_a_non_null_key():
+    return [i.heading() for i in Invoice.objects.all()]  # expect: ORM002 "i.heading()"
 
 
 def read_in_a_fallback_lambda(parts):

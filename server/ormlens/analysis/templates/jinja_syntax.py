@@ -31,16 +31,35 @@ def parse(text: str) -> ir.Template:
     global _environment
     if _environment is None:
         _environment = jinja2.Environment(extensions=_EXTENSIONS)
-    try:
-        tree = _environment.parse(text)
-    except jinja2.TemplateSyntaxError as error:  # an unknown tag (a project's extension) too
-        return ir.Template("jinja2", error=f"line {error.lineno}: {error.message}")
-    except RecursionError:
-        return ir.Template("jinja2", error="nested too deeply to read")
+    unknown: set[str] = set()
+    while True:
+        try:
+            tree = _environment.parse(text)
+            break
+        except jinja2.TemplateSyntaxError as error:
+            # A project's extension tag (`{% csi ... %}`): read as a comment of the same length, its
+            # body as the template's own (what the tag does with its arguments is not known).
+            found = _UNKNOWN_TAG.search(error.message or "")
+            if found is None or found.group(1) in unknown or len(unknown) >= MAX_UNKNOWN_TAGS:
+                return ir.Template("jinja2", error=f"line {error.lineno}: {error.message}")
+            unknown.add(found.group(1))
+            text = _commented(text, found.group(1))
+        except RecursionError:
+            return ir.Template("jinja2", error="nested too deeply to read")
     try:
         return ir.Template("jinja2", _Reader(text, tree).read(tree.body))
     except RecursionError:
         return ir.Template("jinja2", error="nested too deeply to read")
+
+
+_UNKNOWN_TAG = re.compile(r"unknown tag '(\w+)'")
+MAX_UNKNOWN_TAGS = 8
+
+
+def _commented(text: str, tag: str) -> str:
+    """`{% tag ... %}` and `{% endtag %}` turned into comments of the same length (positions kept)."""
+    pattern = re.compile(r"\{%(-?)(\s*(?:end)?" + re.escape(tag) + r"\b.*?)(-?)%\}", re.DOTALL)
+    return pattern.sub(lambda m: "{#" + m.group(1) + m.group(2).replace("#}", "  ") + m.group(3) + "#}", text)
 
 
 def _statements_in(body: list[jn.Node]) -> Iterator[jn.Node]:

@@ -1,0 +1,182 @@
+"""Templates through `ormlens check`: a generic view's default template name, a template named on
+the command line (checked through the views that render it), names a parent template binds in a
+loop (scoped as Django scopes them), Pyramid's `renderer=`, and the JSON fix naming the view."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from ormlens.cli import main
+
+MODELS = '''\
+from django.db import models
+
+
+class Customer(models.Model):
+    name = models.CharField(max_length=40)
+
+
+class Product(models.Model):
+    name = models.CharField(max_length=40)
+
+
+class Order(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE)
+
+
+class Item(models.Model):
+    order = models.ForeignKey(Order, related_name="items", on_delete=models.CASCADE)
+    product = models.ForeignKey(Product, on_delete=models.CASCADE)
+'''
+
+VIEWS = '''\
+from django.shortcuts import render
+from django.views.generic import ListView
+
+from .models import Customer, Order
+
+
+class OrderList(ListView):
+    model = Order
+
+
+def order_page(request, pk):
+    order = Order.objects.get(pk=pk)
+    return render(request, "shop/order.html", {"order": order, "customers": Customer.objects.all()})
+
+
+def python_loop():
+    for order in Order.objects.all():
+        print(order.customer)
+'''
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+@pytest.fixture
+def shop(tmp_path: Path, monkeypatch) -> Path:
+    write(tmp_path, {
+        "pyproject.toml": "[project]\nname = 'site'\n",
+        "shop/__init__.py": "",
+        "shop/models.py": MODELS,
+        "shop/views.py": VIEWS,
+        # ListView's default template: `<app>/<model>_list.html`, `object_list` and `order_list`.
+        "shop/templates/shop/order_list.html":
+            "<ul>\n{% for order in order_list %}<li>{{ order.customer.name }}</li>{% endfor %}\n</ul>\n",
+        # The parent loops with a name of its own (`order`, Customer rows): in the child's block
+        # `order` is the view's again (Django scopes a loop's target to the loop).
+        "shop/templates/shop/base.html":
+            "{% for order in customers %}{{ order.name }}{% endfor %}\n{% block content %}{% endblock %}\n",
+        "shop/templates/shop/order.html":
+            '{% extends "shop/base.html" %}\n{% block content %}\n'
+            "{% for item in order.items.all %}{{ item.product.name }}{% endfor %}\n{% endblock %}\n",
+    })
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def run(capsys, *args: str) -> tuple[int, str]:
+    code = main(["check", "--no-cache", "--output-format", "concise", *args])
+    return code, capsys.readouterr().out
+
+
+def test_a_views_module_reports_its_templates(shop: Path, capsys):
+    code, out = run(capsys, "shop/views.py")
+    assert code == 1
+    assert out.splitlines() == [
+        "shop/templates/shop/order.html:3:37: ORM002 `item.product` lazy-loads `Item.product` with a query "
+        "once per item of `order.items.all` (N extra queries)",
+        "shop/templates/shop/order_list.html:2:37: ORM002 `order.customer` lazy-loads `Order.customer` with a "
+        "query once per item of `order_list` (N extra queries)",
+        "shop/views.py:18:15: ORM002 `order.customer` lazy-loads `Order.customer` with a query once per item of "
+        "`Order.objects.all()` (N extra queries)",
+        "Found 3 errors.",
+    ]
+
+
+def test_a_template_named_on_the_command_line(shop: Path, capsys):
+    # Through the views that render it; the views' own findings are not this run's.
+    code, out = run(capsys, "shop/templates/shop/order_list.html")
+    assert code == 1
+    assert out.splitlines() == [
+        "shop/templates/shop/order_list.html:2:37: ORM002 `order.customer` lazy-loads `Order.customer` with a "
+        "query once per item of `order_list` (N extra queries)",
+        "Found 1 error.",
+    ]
+    views = (shop / "shop/views.py").read_text()
+    assert main(["check", "--no-cache", "--fix", "shop/templates/shop/order_list.html"]) == 1
+    assert (shop / "shop/views.py").read_text() == views  # a view found for a template is not edited
+
+
+def test_noqa_in_a_template(shop: Path, capsys):
+    path = shop / "shop/templates/shop/order_list.html"
+    path.write_text(path.read_text().replace("</li>", "</li>{# noqa: ORM002 #}"))
+    code, out = run(capsys, "shop/templates/shop/order_list.html")
+    assert (code, out.splitlines()) == (0, ["All checks passed!"])
+
+
+def test_json_names_the_view_the_fix_edits(shop: Path, capsys):
+    main(["check", "--no-cache", "--output-format", "json", "shop/templates/shop/order.html"])
+    found = json.loads(capsys.readouterr().out)
+    assert [(f["code"], os.path.relpath(f["filename"]), f["location"]) for f in found] == [
+        ("ORM002", "shop/templates/shop/order.html", {"row": 3, "column": 37})]
+    related = [(os.path.relpath(r["filename"]), r["location"]["row"], r["message"]) for r in found[0]["related"]]
+    assert related == [
+        ("shop/templates/shop/order.html", 3, "the loop that repeats it: `order.items.all`"),
+        ("shop/templates/shop/order.html", 3, "the query that loads the rows"),
+        ("shop/views.py", 13, "the view that renders it: render(...) in order_page"),
+    ]
+    assert found[0]["fix"] is None  # (the items' rows come from a related manager in the template)
+
+
+PYRAMID = '''\
+from pyramid.view import view_config
+from sqlalchemy import ForeignKey, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Owner(Base):
+    __tablename__ = "owner"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+
+
+class Pet(Base):
+    __tablename__ = "pet"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("owner.id"))
+    owner: Mapped[Owner] = relationship()
+
+
+@view_config(route_name="pets", renderer="templates/pets.jinja2")
+def pets(request, session: Session):
+    return {"pets": session.scalars(select(Pet)).all()}
+'''
+
+
+def test_pyramid_renderer_and_its_fix(tmp_path: Path, monkeypatch, capsys):
+    write(tmp_path, {"pyproject.toml": "[project]\nname = 'zoo'\n", "zoo/__init__.py": "", "zoo/views.py": PYRAMID,
+                     "zoo/templates/pets.jinja2": "{% for pet in pets %}\n  {{ pet.owner.name }}\n{% endfor %}\n"})
+    monkeypatch.chdir(tmp_path)
+    code, out = run(capsys, "zoo")
+    assert out.splitlines() == [
+        "zoo/templates/pets.jinja2:2:6: ORM002 `pet.owner` lazy-loads `Pet.owner` once per item of `pets` "
+        "(N extra queries)",
+        "Found 1 error.",
+    ]
+    assert main(["check", "--no-cache", "--fix", "zoo"]) == 0
+    assert '    return {"pets": session.scalars(select(Pet).options(joinedload(Pet.owner))).all()}\n' in \
+        (tmp_path / "zoo/views.py").read_text()

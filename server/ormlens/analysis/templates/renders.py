@@ -253,6 +253,12 @@ def record_class_view(b, cls: tuple[str, ClassDecl], node: ast.ClassDef) -> None
             suffix = next(OBJECT_VIEWS[kind] for kind in OBJECT_VIEWS if kind in kinds)
             row = Value(kind=Kind.ROW, model=model, eager=rows.query.eager if rows.query is not None else rows.eager,
                         label=f"{decl_cls.name}.object")
+            getter = method_owner(index, decl, decl_cls, "get_object")
+            if getter is not None:  # its own `get_object()`: the row it returns (what it loads), else not known
+                from ormlens.analysis.facts import FunctionRef
+
+                given = index.returns(FunctionRef(getter[0].path, f"{getter[1].name}.get_object"))
+                row = given if given.kind is Kind.ROW and given.model is model else row.but(eager=None)
             for name in ("object", lower, own_name):
                 if name:
                     entries.append(ContextEntry(name, row, None))

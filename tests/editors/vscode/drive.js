@@ -137,7 +137,8 @@ function parseProblem(p) {
 
 // Quick Open the template (VS Code gives a .html file the language id `html`), then wait for marker
 // rows under its file in the Problems panel (still open from the Python file's reading): a resource
-// row (aria-level 1, "N problems in file books.html of folder ...") starts each file's markers.
+// row (aria-level 1, "N problems in file books.html of folder ...") starts each file's markers, which
+// may be followed by their related-information rows.
 async function templateProblems(page, log) {
   const name = path.basename(TEMPLATE);
   await page.keyboard.press("Control+P");
@@ -146,12 +147,14 @@ async function templateProblems(page, log) {
   await page.locator(".tabs-container .tab.active", { hasText: name }).waitFor({ timeout: 20000 });
   log("template open");
   if (!(await page.locator(".markers-panel").isVisible())) await page.keyboard.press("Control+Shift+M");
-  let found = [];
+  let found = [], rows = [];
   for (let i = 0; i < 450 && !found.length; i++) {  // up to 45 s: the server reads the views first
     if (i) await page.waitForTimeout(100);
-    const rows = await page.locator(".markers-panel .monaco-list-row").evaluateAll((els) => els.map((e) => ({
-      level: e.getAttribute("aria-level"), label: e.getAttribute("aria-label"),
-      text: e.innerText.replace(/\s+/g, " ") })));
+    // (the list's rows are not in the DOM in the order shown: sorted by their place on screen)
+    rows = await page.locator(".markers-panel .monaco-list-row").evaluateAll((els) => els
+      .map((e) => ({ top: e.getBoundingClientRect().top, level: e.getAttribute("aria-level"),
+                     label: e.getAttribute("aria-label"), text: e.innerText.replace(/\s+/g, " ") }))
+      .sort((a, b) => a.top - b.top));
     let inTemplate = false;
     found = [];
     for (const row of rows) {
@@ -163,7 +166,7 @@ async function templateProblems(page, log) {
       if (finding) found.push(finding);
     }
   }
-  if (!found.length) throw new Error(`no findings of ${name} in the Problems panel`);
+  if (!found.length) throw new Error(`no findings of ${name} in the Problems panel: ${JSON.stringify(rows)}`);
   found.forEach((f) => out(`TPROBLEM ${f.line_}`));
   await page.locator(".monaco-editor [class*='squiggly-']").first().waitFor({ timeout: 10000 });
   await page.waitForTimeout(300);

@@ -4,15 +4,17 @@ chromium driven by playwright-core. It opens a copy of examples/ with `ormlens.i
 a new virtual environment that has no ormlens (nothing but pip): the extension runs the ormlens it
 bundles on that interpreter, installing nothing into it. It reads the seed's findings from the
 Problems panel, applies the ORM005 quick fix from the Ctrl+. menu, saves, and checks the file on
-disk.
+disk. Then it opens the workspace's Django template (issue #17: a `shop` app whose view renders
+`shop/books.html` with a queryset; VS Code gives the .html file the language id `html`) and reads the
+N+1 of its loop from the Problems panel, at the read in the template.
 
 Setup (tests/editors/vscode/setup.sh) installs code-server and builds the extension in
 $ORMLENS_EDITOR_CACHE (default ~/.cache/ormlens-editor-tests), its bundle for the running Python
 (vscode-extension/scripts/bundle.py): about a minute on an empty cache, some seconds after. System packages (chromium, ripgrep, compilers, libkrb5-dev) come from
 scripts/install-test-system-deps.sh. Anything missing is a failure, not a skip.
 
-The screenshot docs/vscode-diagnostics.png is written when missing, or on every run with
-ORMLENS_UPDATE_SCREENSHOT=1.
+The screenshots docs/vscode-diagnostics.png and docs/vscode-template-diagnostics.png are written
+when missing, or on every run with ORMLENS_UPDATE_SCREENSHOT=1.
 """
 
 from __future__ import annotations
@@ -28,10 +30,13 @@ import sys
 
 import pytest
 
+from test_lsp_templates import shop  # the Django app of the language server's template tests
+
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
 SCRIPTS = Path(__file__).resolve().parent / "editors" / "vscode"
 SCREENSHOT = REPO / "docs" / "vscode-diagnostics.png"
+TEMPLATE_SCREENSHOT = REPO / "docs" / "vscode-template-diagnostics.png"
 FIXED = "sum((p.amount or 0) for p in payments)"
 
 
@@ -78,7 +83,9 @@ def test_vscode_shows_findings_and_applies_quick_fix(tmp_path: Path) -> None:
     workspace.mkdir()
     for path in EXAMPLES.glob("*.py"):
         shutil.copy(path, workspace / path.name)
-    env = {**clean, "ORMLENS_EDITOR_CACHE": cache, "ORMLENS_INTERPRETER": python, "PORT": str(free_port())}
+    _view, template = shop(workspace)
+    env = {**clean, "ORMLENS_EDITOR_CACHE": cache, "ORMLENS_INTERPRETER": python, "PORT": str(free_port()),
+           "TEMPLATE": str(template.relative_to(workspace))}
     proc = run(["sh", str(SCRIPTS / "run-e2e.sh"), str(tmp_path)], env, 240, "tests/editors/vscode/run-e2e.sh")
     out = proc.stdout
 
@@ -99,10 +106,20 @@ def test_vscode_shows_findings_and_applies_quick_fix(tmp_path: Path) -> None:
         "sum(p.amount for p in payments)", FIXED)
     assert text == expected  # the fix changed that expression and nothing else
 
-    shot = tmp_path / "vscode-diagnostics.png"
-    assert shot.is_file() and shot.stat().st_size > 10_000
-    if not SCREENSHOT.exists() or os.environ.get("ORMLENS_UPDATE_SCREENSHOT") == "1":
-        shutil.copy(shot, SCREENSHOT)
+    # The template's N+1, at `book.author` in `{{ book.author.name }}` (line 3, column 30 as VS Code
+    # counts: the LSP range 2:29-2:40), found through the view that renders it.
+    template_problems = re.findall(r"^TPROBLEM (ORM\d{3}) (\d+):(\d+) (\w+) \[(.*?)\] (.*)$", out, re.M)
+    assert [(code, int(line), int(col), severity, source) for code, line, col, severity, source, _message
+            in template_problems] == [("ORM002", 3, 30, "Warning", "ormlens")], out
+    assert template_problems[0][5].startswith(
+        "`book.author` lazy-loads `Book.author` with a query once per item of `books`"), out
+
+    for name, target in (("vscode-diagnostics.png", SCREENSHOT),
+                         ("vscode-template-diagnostics.png", TEMPLATE_SCREENSHOT)):
+        shot = tmp_path / name
+        assert shot.is_file() and shot.stat().st_size > 10_000
+        if not target.exists() or os.environ.get("ORMLENS_UPDATE_SCREENSHOT") == "1":
+            shutil.copy(shot, target)
 
 
 def test_extension_unit_tests_pass() -> None:

@@ -5,7 +5,9 @@
 # (user data with settings.json, extensions), code-server.log, and the screenshots.
 # env: ORMLENS_INTERPRETER (a Python set as `ormlens.interpreter`: the extension runs its bundled
 #      ormlens on it) or ORMLENS_PATH (an ormlens executable, set as `ormlens.path`), PORT (default 18080),
-#      ORMLENS_EDITOR_CACHE (as setup.sh), SCREENSHOT (where to copy the diagnostics screenshot).
+#      ORMLENS_EDITOR_CACHE (as setup.sh), SCREENSHOT (where to copy the diagnostics screenshot),
+#      TEMPLATE (optional: a template's path in the workspace, opened after the quick fix: drive.js
+#      prints its findings as TPROBLEM lines).
 # Exit 0 = drive.js printed OK.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -67,6 +69,7 @@ up=0
 for i in $(seq 150); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/healthz" && { up=1; break; }; sleep 0.2; done
 [ $up = 1 ] || { tail -20 "$RUN/code-server.log"; echo "FAIL: code-server did not start"; exit 1; }
 NODE_PATH="$CS/node_modules" CS_URL="http://127.0.0.1:$PORT/?folder=$WS" FILE="$WS/original.py" OUT_DIR="$RUN" \
+  TEMPLATE="${TEMPLATE:+$WS/$TEMPLATE}" \
   timeout 150 node "$HERE/drive.js"
 rc=$?
 if [ $rc != 0 ]; then

@@ -295,7 +295,14 @@ def test_jinja_syntax_errors_are_an_error_not_an_exception():
     assert jinja("{% for x in y %}") == Template(
         "jinja2", error="line 1: Unexpected end of template. Jinja was looking for the following tags: "
                         "'endfor' or 'else'. The innermost block that needs to be closed is 'for'.")
-    assert jinja("{{ a }}\n{% my_tag %}") == Template("jinja2", error="line 2: Encountered unknown tag 'my_tag'.")
+
+
+def test_jinja_extension_tags_are_read_as_comments_their_bodies_kept():
+    # A project's extension tag (what it does with its arguments is not known): its body is read.
+    assert jinja("{{ a }}\n{% my_tag x.y %}{{ o.b }}{% endmy_tag %}") == Template("jinja2", (
+        Output((Read(("a",), at(1, 3, 4)),)),
+        Output((Read(("o", "b"), at(2, 19, 22)),)),
+    ))
 
 
 def test_jinja_five_megabytes():

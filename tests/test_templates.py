@@ -180,3 +180,58 @@ def test_pyramid_renderer_and_its_fix(tmp_path: Path, monkeypatch, capsys):
     assert main(["check", "--no-cache", "--fix", "zoo"]) == 0
     assert '    return {"pets": session.scalars(select(Pet).options(joinedload(Pet.owner))).all()}\n' in \
         (tmp_path / "zoo/views.py").read_text()
+
+
+HELPER_VIEWS = '''\
+from flask import render_template
+
+from .models import Owner
+
+
+def render(template_name, extra_vars=None):
+    """The project's own render helper."""
+    return render_template(template_name, **(extra_vars or {}))
+
+
+def page(template_name, **context):
+    return render(template_name, context)
+
+
+def owners():
+    return render("owners.html", {"owners": Owner.query.all()})
+
+
+def owners_again():
+    return page("owners.html", owners=Owner.query.all())
+'''
+
+HELPER_MODELS = '''\
+from flask_sqlalchemy import SQLAlchemy
+
+db = SQLAlchemy()
+
+
+class Owner(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    pets = db.relationship("Pet", back_populates="owner")
+
+
+class Pet(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    owner_id = db.Column(db.ForeignKey("owner.id"))
+    owner = db.relationship("Owner", back_populates="pets")
+'''
+
+
+def test_a_projects_own_render_helper(tmp_path: Path, monkeypatch, capsys):
+    # `render(name, extra_vars)` passes its parameters to Flask's render_template: its calls render.
+    write(tmp_path, {"pyproject.toml": "[project]\nname = 'app'\n", "app/__init__.py": "",
+                     "app/models.py": HELPER_MODELS, "app/views.py": HELPER_VIEWS,
+                     "app/templates/owners.html": "{% for owner in owners %}{{ owner.pets|length }}{% endfor %}\n"})
+    monkeypatch.chdir(tmp_path)
+    code, out = run(capsys, "app")
+    assert out.splitlines() == [
+        "app/templates/owners.html:1:29: ORM002 `owner.pets` lazy-loads `Owner.pets` once per item of `owners` "
+        "(N extra queries)",
+        "Found 1 error.",
+    ]

@@ -392,6 +392,8 @@ class Calls:
                     node.args and self.project.yields_chunks(callee.ref)):
                 return Value(kind=Kind.COLLECTION, size=first.size, batched=True)
             self.record_call(node, callee)
+            if node.args or node.keywords:
+                renders.record_helper_call(self, node, callee)  # the project's own render helper
             receiver = self.values.get(id(node.func.value)) if isinstance(node.func, ast.Attribute) else None
             self.rows_through_call(node, callee, receiver, args, kwargs)
             returned = self.returned(callee.ref)

@@ -12,6 +12,7 @@ names it can see and no others: a template name it cannot see means silence."""
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 
 from ormlens.analysis.astutil import last_name
@@ -67,11 +68,24 @@ class TemplateRender:
     function: str | None = None       # the view function's qualname (None: a class's declaration)
 
 
+@dataclass(frozen=True)
+class RenderParameters:
+    """A project function that renders the template its parameter `name` names (a `render(...)`
+    helper of the project's own), with the context its parameter `context` holds (a dict, or a
+    `**context` it passes on), and the language the library it calls says."""
+
+    name: str
+    context: str | None
+    language: str | None
+
+
 def record_call(b, node: ast.Call, full: str, args: list[Value], kwargs: dict) -> None:
     """At a call of a library function that renders a template: what it renders with what."""
     name_at, context_at = RENDER_CALLS[full]
     names = template_names(_argument(node, *name_at))
     if not names:
+        _note_wrapper(b, _argument(node, *name_at), _context_node(node, context_at),
+                      "jinja2" if context_at is None else None)
         return
     if context_at is None:  # Flask: `render_template("x.html", orders=rows, **more)`
         entries = [ContextEntry(kw.arg, b.values.get(id(kw.value), UNKNOWN), Span.of(kw.value))
@@ -87,6 +101,108 @@ def record_call(b, node: ast.Call, full: str, args: list[Value], kwargs: dict) -
     function = b.frame.qualname or None
     label = f"{last_name(node.func) or full.rsplit('.', 1)[-1]}(...) in {function or 'the module'}"
     b.facts.template_renders.append(TemplateRender(names, Span.of(node), _known(entries), label, language, function))
+
+
+def _context_node(node: ast.Call, context_at: tuple[int, str] | None) -> ast.expr | None:
+    """The expression a render call takes its context from: its context argument, or (Flask)
+    the one `**spread` of its keywords."""
+    if context_at is not None:
+        return _argument(node, *context_at)
+    spreads = [kw.value for kw in node.keywords if kw.arg is None]
+    return spreads[0] if len(spreads) == 1 else None
+
+
+def _note_wrapper(b, name: ast.expr | None, context: ast.expr | None, language: str | None) -> None:
+    """A render of the template a parameter of the enclosing function names: that function is a
+    render helper (RenderParameters), its calls render what their arguments say."""
+    function = b.frame.function
+    node = _function_node(b)
+    if function is None or node is None or not isinstance(name, ast.Name):
+        return
+    parameters = {arg.arg for arg in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]}
+    if node.args.kwarg is not None:
+        parameters.add(node.args.kwarg.arg)
+    if name.id not in parameters:
+        return
+    if isinstance(context, ast.BoolOp) and isinstance(context.op, ast.Or):
+        context = context.values[0]  # `**(extra_vars or {})`
+    given = context.id if isinstance(context, ast.Name) and context.id in parameters else None
+    function.renders = RenderParameters(name.id, given, language)
+
+
+def record_helper_call(b, node: ast.Call, callee: Value) -> None:
+    """A call of a project function that renders a template (RenderParameters) with a literal
+    template name: the render it makes, with this call's values."""
+    if not any(isinstance(arg, ast.Constant) and isinstance(arg.value, str) and arg.value.endswith(TEMPLATE_SUFFIXES)
+               for arg in [*node.args, *(kw.value for kw in node.keywords)]) and \
+            not _passes_parameters(b, node):
+        return
+    ref = callee.ref
+    decl = b.project.decl(ref.path)
+    if decl is None or not RENDERING.search(decl.source):
+        return
+    function = decl.function_node(ref.qualname)[0]
+    if function is None or not _renders(function, b.plugin_data.setdefault("renders.helpers", {})):
+        return
+    facts = b.facts.function(ref.qualname, b.project) if ref.path == b.decl.path else b.project.function_facts(ref)
+    helper = facts.renders if facts is not None else None
+    if helper is None:
+        return
+    passed = _bind(function, node, bound=isinstance(node.func, ast.Attribute) and "." in ref.qualname)
+    name = passed.get(helper.name)
+    names = template_names(name)
+    if not names:  # a helper of a helper: the name is this function's parameter too
+        _note_wrapper(b, name, passed.get(helper.context) if helper.context else None, helper.language)
+        return
+    entries: list[ContextEntry] = []
+    if helper.context is not None:
+        given = passed.get(helper.context)
+        if given is not None:
+            entries = context_entries(b, given)
+        elif function.args.kwarg is not None and function.args.kwarg.arg == helper.context:
+            entries = [ContextEntry(kw.arg, b.values.get(id(kw.value), UNKNOWN), Span.of(kw.value))
+                       for kw in node.keywords if kw.arg is not None and kw.arg not in passed]
+    function_name = b.frame.qualname or None
+    label = f"{last_name(node.func)}(...) in {function_name or 'the module'}"
+    b.facts.template_renders.append(TemplateRender(names, Span.of(node), _known(entries), label, helper.language,
+                                                   function_name))
+
+
+RENDERING = re.compile(r"render|TemplateResponse")
+
+
+def _renders(function: ast.FunctionDef | ast.AsyncFunctionDef, known: dict) -> bool:
+    """Does the function's body call something named like a render (its facts are read then)?"""
+    key = id(function)
+    if key not in known:
+        known[key] = any(isinstance(node, ast.Call) and RENDERING.search(last_name(node.func) or "")
+                         for node in ast.walk(function))
+    return known[key]
+
+
+def _passes_parameters(b, node: ast.Call) -> bool:
+    """Does the call pass on a parameter of the function it is in (a helper of a helper)?"""
+    function = _function_node(b) if b.frame.function is not None else None
+    if function is None:
+        return False
+    parameters = {arg.arg for arg in [*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs]}
+    return any(isinstance(arg, ast.Name) and arg.id in parameters for arg in node.args[:2])
+
+
+def _bind(function: ast.FunctionDef | ast.AsyncFunctionDef, node: ast.Call, bound: bool) -> dict[str, ast.expr]:
+    """The argument expression each parameter of `function` gets from call `node` (a method
+    called on an object: its first parameter is the object)."""
+    positional = [*function.args.posonlyargs, *function.args.args][1 if bound else 0:]
+    passed: dict[str, ast.expr] = {}
+    for param, arg in zip(positional, node.args):
+        if isinstance(arg, ast.Starred):
+            break
+        passed[param.arg] = arg
+    names = {arg.arg for arg in [*positional, *function.args.kwonlyargs]}
+    for kw in node.keywords:
+        if kw.arg in names:
+            passed[kw.arg] = kw.value
+    return passed
 
 
 def _argument(node: ast.Call, index: int, keyword: str) -> ast.expr | None:

@@ -47,6 +47,7 @@ class Index(Protocol):
     def returns(self, ref: FunctionRef) -> Value: ...
     def loaded(self) -> list[str]: ...
     def read_function(self, ref: FunctionRef) -> None: ...  # what is computed depends on that function
+    def body(self, decl: ModuleDecl, function: ast.FunctionDef | ast.AsyncFunctionDef) -> None: ...  # put back
 
 
 class Interpreter(Protocol):

@@ -12,6 +12,8 @@ names it can see and no others: a template name it cannot see means silence."""
 from __future__ import annotations
 
 import ast
+import functools
+import logging
 import re
 from dataclasses import dataclass
 
@@ -48,6 +50,22 @@ PYRAMID_VIEW_CONFIG = frozenset({"pyramid.view.view_config"})
 TEMPLATE_SUFFIXES = (".html", ".htm", ".jinja2", ".jinja", ".j2", ".txt", ".xml", ".pt")
 
 
+log = logging.getLogger("ormlens")
+
+
+def never_fails(record):
+    """What a render records is a template's facts: a failure loses them, never the module's pass."""
+    @functools.wraps(record)
+    def guarded(b, *args):
+        try:
+            record(b, *args)
+        except RecursionError:
+            raise
+        except Exception:  # noqa: BLE001
+            log.exception("ormlens: reading a template render in %s failed", b.decl.path)
+    return guarded
+
+
 @dataclass(frozen=True, eq=False)
 class ContextEntry:
     """A name the template sees, its value, and the expression in the view that gives it (where a
@@ -79,6 +97,7 @@ class RenderParameters:
     language: str | None
 
 
+@never_fails
 def record_call(b, node: ast.Call, full: str, args: list[Value], kwargs: dict) -> None:
     """At a call of a library function that renders a template: what it renders with what."""
     name_at, context_at = RENDER_CALLS[full]
@@ -130,6 +149,7 @@ def _note_wrapper(b, name: ast.expr | None, context: ast.expr | None, language: 
     function.renders = RenderParameters(name.id, given, language)
 
 
+@never_fails
 def record_helper_call(b, node: ast.Call, callee: Value) -> None:
     """A call of a project function that renders a template (RenderParameters) with a literal
     template name: the render it makes, with this call's values."""
@@ -142,7 +162,10 @@ def record_helper_call(b, node: ast.Call, callee: Value) -> None:
     if decl is None or not RENDERING.search(decl.source):
         return
     function = decl.function_node(ref.qualname)[0]
-    if function is None or not _renders(function, b.plugin_data.setdefault("renders.helpers", {})):
+    if function is None:
+        return
+    b.project.body(decl, function)  # (another module's bodies may have been released: put back)
+    if not _renders(function, b.plugin_data.setdefault("renders.helpers", {})):
         return
     facts = b.facts.function(ref.qualname, b.project) if ref.path == b.decl.path else b.project.function_facts(ref)
     helper = facts.renders if facts is not None else None
@@ -312,6 +335,7 @@ def renderer_of(b, stmt: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
     return None
 
 
+@never_fails
 def record_returned_dict(b, stmt: ast.FunctionDef | ast.AsyncFunctionDef, renderer: str) -> None:
     """A Pyramid view returning a dict renders it with its renderer."""
     entries: list[ContextEntry] = []
@@ -330,6 +354,7 @@ def record_returned_dict(b, stmt: ast.FunctionDef | ast.AsyncFunctionDef, render
 # --- Django's generic class-based views --------------------------------------------------------------
 
 
+@never_fails
 def record_class_view(b, cls: tuple[str, ClassDecl], node: ast.ClassDef) -> None:
     """A generic view class: its template (`template_name`, else `<app>/<model>_list.html`...) with
     the rows it puts in the context (`object_list` / `<model>_list` / `context_object_name`, or
@@ -416,6 +441,7 @@ def _view_rows(b, index, decl, cls: ClassDecl) -> tuple[Value | None, Span | Non
         if value.kind is not Kind.QUERY or value.model is None:
             return None, None
         function = owner_cls.methods["get_queryset"]
+        index.body(owner_decl, function)  # (put back if released)
         returns = [node for node in ast.walk(function) if isinstance(node, ast.Return) and node.value is not None]
         span = Span.of(returns[0].value) if len(returns) == 1 and owner_decl.path == decl.path else None
         return value, span

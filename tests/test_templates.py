@@ -235,3 +235,19 @@ def test_a_projects_own_render_helper(tmp_path: Path, monkeypatch, capsys):
         "(N extra queries)",
         "Found 1 error.",
     ]
+
+
+def test_the_cache_sees_a_template_change(tmp_path: Path, monkeypatch, capsys):
+    # A view's cached findings include its templates': an edit of the template is a change of them.
+    write(tmp_path, {"pyproject.toml": "[project]\nname = 'app'\n", "app/__init__.py": "",
+                     "app/models.py": HELPER_MODELS, "app/views.py": HELPER_VIEWS,
+                     "app/templates/owners.html": "{% for owner in owners %}{{ owner.pets|length }}{% endfor %}\n"})
+    monkeypatch.chdir(tmp_path)
+    template = tmp_path / "app/templates/owners.html"
+    check = lambda: (main(["check", "--output-format", "concise", "app"]), capsys.readouterr().out)  # noqa: E731
+    assert check()[0] == 1
+    template.write_text("{% for owner in owners %}{{ owner.id }}{% endfor %}\n")
+    assert check() == (0, "All checks passed!\n")
+    template.write_text("{% for owner in owners %}\n{{ owner.pets }}{% endfor %}\n")
+    assert check()[1].splitlines()[0].startswith("app/templates/owners.html:2:4: ORM002 `owner.pets`")
+    assert (tmp_path / ".ormlens_cache").is_dir()

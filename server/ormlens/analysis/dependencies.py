@@ -219,6 +219,10 @@ class Dependencies:
             out[path] = found
         return out
 
+    def recorded(self, node: str) -> bool:
+        """Is what `node` read on record (it read something, and nothing it read has changed since)?"""
+        return bool(self._reads.get(node))
+
     def forget(self, nodes: set[str]) -> None:
         """`nodes` are computed again: what they read is recorded anew."""
         self._last_many = None

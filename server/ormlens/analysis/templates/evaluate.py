@@ -14,6 +14,7 @@ import logging
 import os
 from dataclasses import dataclass
 
+from ormlens.analysis.contexts import context_key
 from ormlens.analysis.declarations import ModuleDecl
 from ormlens.analysis.facts import ModuleFacts
 from ormlens.analysis.flow import Kind
@@ -27,6 +28,7 @@ from ormlens.spans import Span
 
 log = logging.getLogger("ormlens")
 MAX_TEMPLATE_BYTES = 2_000_000  # a bigger "template" is generated output, not a page
+MAX_EVALUATIONS_KEPT = 1_000
 
 
 @dataclass(eq=False)
@@ -105,13 +107,8 @@ def _evaluate(project, view: str, render: TemplateRender) -> TemplateFacts | Non
         read = _load(project, found, template.language, cache)
         return (found, *read) if read is not None else None
 
-    translation = Translator(path, text, template, loader, {entry.name for entry in render.context}).translate()
-    decl = ModuleDecl(path, translation.module, text)
-    builder = TemplateBuilder(decl, project, translation.files, template.language)
     bound, sources = {}, {}
     for i, entry in enumerate(render.context):
-        if entry.name not in translation.names:
-            continue
         value = entry.value.but(deps=frozenset(), loop=None)  # (the view's loops mean nothing here)
         # Where a loader goes: the query that loaded the rows (in the view), else the expression the
         # view gives them by (a queryset a name holds).
@@ -122,15 +119,38 @@ def _evaluate(project, view: str, render: TemplateRender) -> TemplateFacts | Non
             sources[mark] = where
             value = value.but(source=mark)
         bound[entry.name] = value
-    builder.bound_arguments = bound
-    builder.exec_FunctionDef(translation.function)
+    # The same template with the same values gives the same facts: an editor's keystroke in a view
+    # with many renders walks them again only when what a walk read changed (a model, a template).
+    key = ("evaluated", view, path, template.language, _digest(text),
+           tuple((name, context_key(value), sources.get(value.source)) for name, value in bound.items()))
+    node = f"template-eval:{_digest(repr(key))}"
+    project.dependencies.read(node)  # (the view's findings read it)
+    held = cache.get(key)
+    if held is not None and project.dependencies.recorded(node):
+        return TemplateFacts(held[0], held[1], render, view)
+    with project.dependencies.computing(node):
+        project.dependencies.read(path)
+        translation = Translator(path, text, template, loader, set(bound)).translate()
+        decl = ModuleDecl(path, translation.module, text)
+        builder = TemplateBuilder(decl, project, translation.files, template.language)
+        builder.bound_arguments = {name: value for name, value in bound.items() if name in translation.names}
+        builder.exec_FunctionDef(translation.function)
     result = builder.facts
     for read in result.relationship_reads:
         if read.source in sources:
             read.source, read.source_path = sources[read.source], view
         elif read.source is not None and (read.source.line < 0 or read.source.line >= LINE_BLOCK):
             read.source = None  # (a mark lost its meaning, or a span in an inlined file)
+    cache[key] = (result, translation.files)
+    evaluated = cache.setdefault("evaluated keys", [])
+    evaluated.append(key)
+    while len(evaluated) > MAX_EVALUATIONS_KEPT:  # (a long editing session moves a view's spans: new keys)
+        cache.pop(evaluated.pop(0), None)
     return TemplateFacts(result, translation.files, render, view)
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def _load(project, path: str, language: str | None, cache: dict) -> tuple[str, ir.Template] | None:
@@ -145,7 +165,7 @@ def _load(project, path: str, language: str | None, cache: dict) -> tuple[str, i
     language = language or syntax.language_of(path, text)
     if language is None:
         return None
-    key = ("parsed", path, language, hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest())
+    key = ("parsed", path, language, _digest(text))
     template = cache.get(key)
     if template is None:
         template = cache[key] = syntax.parse(text, language)

@@ -251,3 +251,14 @@ def test_the_cache_sees_a_template_change(tmp_path: Path, monkeypatch, capsys):
     template.write_text("{% for owner in owners %}\n{{ owner.pets }}{% endfor %}\n")
     assert check()[1].splitlines()[0].startswith("app/templates/owners.html:2:4: ORM002 `owner.pets`")
     assert (tmp_path / ".ormlens_cache").is_dir()
+
+
+def test_template_folders_the_settings_name(tmp_path: Path, monkeypatch, capsys):
+    # `TEMPLATES[...]["DIRS"]` naming a folder not called `templates`: its templates are found.
+    write(tmp_path, {"pyproject.toml": "[project]\nname = 'app'\n", "app/__init__.py": "",
+                     "app/models.py": HELPER_MODELS, "app/views.py": HELPER_VIEWS,
+                     "app/settings.py": 'TEMPLATES = [{"DIRS": [BASE_DIR / "frontend" / "pages"]}]\n',
+                     "frontend/pages/owners.html": "{% for owner in owners %}{{ owner.pets|length }}{% endfor %}\n"})
+    monkeypatch.chdir(tmp_path)
+    code, out = run(capsys, "app")
+    assert out.splitlines()[0].startswith("frontend/pages/owners.html:1:29: ORM002 `owner.pets`")

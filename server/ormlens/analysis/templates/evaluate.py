@@ -91,8 +91,9 @@ def template_facts(project, facts: ModuleFacts) -> list[TemplateFacts]:
 def _evaluate(project, view: str, render: TemplateRender) -> TemplateFacts | None:
     cache = project.plugin_caches.setdefault("templates", {})
     root = str(project.root) if project.root is not None else None
+    configured = _configured(project, cache)
     path = next((found for name in render.names
-                 if (found := lookup.find_template(name, view, root, cache)) is not None), None)
+                 if (found := lookup.find_template(name, view, root, cache, configured)) is not None), None)
     if path is None:
         return None
     loaded = _load(project, path, render.language, cache)
@@ -101,7 +102,7 @@ def _evaluate(project, view: str, render: TemplateRender) -> TemplateFacts | Non
     text, template = loaded
 
     def loader(name: str, near: str):
-        found = lookup.find_template(name, near, root, cache)
+        found = lookup.find_template(name, near, root, cache, configured)
         if found is None:
             return None
         read = _load(project, found, template.language, cache)
@@ -147,6 +148,18 @@ def _evaluate(project, view: str, render: TemplateRender) -> TemplateFacts | Non
     while len(evaluated) > MAX_EVALUATIONS_KEPT:  # (a long editing session moves a view's spans: new keys)
         cache.pop(evaluated.pop(0), None)
     return TemplateFacts(result, translation.files, render, view)
+
+
+def _configured(project, cache: dict) -> tuple[str, ...]:
+    """The template folders the project's modules configure, read again when modules come or go."""
+    modules = project.loaded()
+    key = ("configured", len(modules))
+    if key not in cache:
+        # (Read by a node of its own: a view's findings do not depend on every module's text.)
+        with project.dependencies.computing("template-folders"):
+            texts = [decl.source for path in modules if (decl := project.decl(path)) is not None]
+        cache[key] = lookup.configured_folders(texts)
+    return cache[key]
 
 
 def _digest(text: str) -> bytes:

@@ -20,14 +20,18 @@ SKIPPED = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", ".t
 MAX_FOLDERS = 2_000
 
 
-def template_folders(root: str, cache: dict) -> tuple[str, ...]:
-    """Every folder named `templates`/`jinja2` under `root` (found once per project index)."""
-    key = ("folders", root)
+def template_folders(root: str, cache: dict, configured: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """Every folder named `templates`/`jinja2` under `root`, and those whose path ends with a
+    folder the project's code configures (`configured`: see configured_folders), found once per
+    project index and configuration."""
+    key = ("folders", root, configured)
     if key not in cache:
         found: list[str] = []
+        suffixes = tuple("/" + name.strip("/") for name in configured)
         for folder, subfolders, _ in os.walk(root):
             subfolders[:] = [name for name in subfolders if name not in SKIPPED and not name.startswith(".")]
-            if os.path.basename(folder) in TEMPLATE_FOLDERS:
+            if os.path.basename(folder) in TEMPLATE_FOLDERS or suffixes and \
+                    folder.replace(os.sep, "/").endswith(suffixes):
                 found.append(folder)
                 if len(found) >= MAX_FOLDERS:
                     break
@@ -35,13 +39,39 @@ def template_folders(root: str, cache: dict) -> tuple[str, ...]:
     return cache[key]
 
 
-def find_template(name: str, near: str, root: str | None, cache: dict) -> str | None:
-    """The file template `name` is, for a view in file `near` (None: not found, or not one)."""
+# Where the project's code names its template folders: Django's `TEMPLATES[...]["DIRS"]`, Flask's and
+# blueprints' `template_folder=`, Jinja2's `FileSystemLoader(...)` / `searchpath=`.
+CONFIGURING = re.compile(r"""["']DIRS["']\s*:\s*[\[(](?P<dirs>[^\])]*)[\])]|template_folder\s*=\s*(?P<folder>["'][^"']+["'])|"""
+                         r"""FileSystemLoader\(\s*(?:searchpath\s*=\s*)?[\[(]?(?P<loader>[^)\]]*)""")
+LITERAL = re.compile(r"""["']([\w./-]+)["']""")
+
+
+def configured_folders(texts) -> tuple[str, ...]:
+    """The folder names (a literal path's last parts: `BASE_DIR / "frontend" / "html"` gives
+    `frontend/html`) the project's code configures as template folders."""
+    found: set[str] = set()
+    for text in texts:
+        if "DIRS" not in text and "template_folder" not in text and "FileSystemLoader" not in text:
+            continue
+        for match in CONFIGURING.finditer(text):
+            given = match.group("dirs") or match.group("folder") or match.group("loader") or ""
+            # One entry per comma: its string literals joined as a path (`os.path.join(BASE, "a", "b")`).
+            for entry in re.split(r",\s*(?![^(]*\))", given):
+                parts = [part for literal in LITERAL.findall(entry) for part in literal.split("/") if part and part != "."]
+                if parts and ".." not in parts:
+                    found.add("/".join(parts))
+    return tuple(sorted(found))
+
+
+def find_template(name: str, near: str, root: str | None, cache: dict,
+                  configured: tuple[str, ...] = ()) -> str | None:
+    """The file template `name` is, for a view in file `near` (None: not found, or not one);
+    `configured`: the folders the project's code names (configured_folders)."""
     if not name or name.startswith("/") or ".." in name.split("/"):
         return None
     relative = name.split(":", 1)[-1]  # `package:templates/x.jinja2` (a Pyramid asset spec)
     candidates: list[str] = []
-    folders = template_folders(root, cache) if root else ()
+    folders = template_folders(root, cache, configured) if root else ()
     for folder in folders:
         path = os.path.join(folder, relative)
         if os.path.isfile(path):

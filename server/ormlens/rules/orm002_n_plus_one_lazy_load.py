@@ -13,6 +13,8 @@ class NPlusOneLazyLoad(Rule):
     query that loaded the rows did not eager-load it. On rows loaded through an `AsyncSession`
     every such read is reported, in a loop or not: there the lazy load raises `MissingGreenlet`.
     `await row.awaitable_attrs.rel` (AsyncAttrs) loads it, so it is reported only per row of a loop.
+    Reads in the Django and Jinja2 templates a view renders (`{% for o in orders %}{{ o.customer }}`)
+    are reported in the template, with the view's query as related information (docs/templates.md).
 
     ## Why is this bad?
     Reading a lazy relationship on a row runs a SELECT for that row. Over N rows that is N extra
@@ -53,7 +55,9 @@ class NPlusOneLazyLoad(Rule):
     Peewee: `Tweet.select()` becomes `Tweet.select(Tweet, User).join(User, JOIN.LEFT_OUTER)
     .switch(Tweet)` for a foreign key (an outer join keeps the rows whose key is NULL), and
     `.prefetch(Tweet)` ends the chain for a backref; not offered when `select(...)` names columns or
-    the query already joins, groups or gives dicts.
+    the query already joins, groups or gives dicts. A read in a template is fixed in the view: the
+    loader is added to the query that loaded the rows, or to the queryset expression the view passes
+    (`{"orders": orders.select_related("customer")}`), with the lookup from the loop's rows.
     """
 
     code = "ORM002"

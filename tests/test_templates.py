@@ -262,3 +262,28 @@ def test_template_folders_the_settings_name(tmp_path: Path, monkeypatch, capsys)
     monkeypatch.chdir(tmp_path)
     code, out = run(capsys, "app")
     assert out.splitlines()[0].startswith("frontend/pages/owners.html:1:29: ORM002 `owner.pets`")
+
+
+def test_a_read_two_relations_deep_is_fixed_with_its_lookup(shop: Path, capsys):
+    models = shop / "shop/models.py"
+    models.write_text(models.read_text().replace(
+        "    name = models.CharField(max_length=40)\n\n\nclass Product",
+        "    name = models.CharField(max_length=40)\n    city = models.ForeignKey(\"City\", on_delete=models.CASCADE)\n"
+        "\n\nclass City(models.Model):\n    name = models.CharField(max_length=40)\n\n\nclass Product", 1))
+    (shop / "shop/templates/shop/customers.html").write_text(
+        "{% for order in orders %}{{ order.customer.city.name }}{% endfor %}\n")
+    (shop / "shop/views.py").write_text(
+        "from django.shortcuts import render\n\nfrom .models import Order\n\n\n"
+        "def orders(request):\n"
+        '    return render(request, "shop/customers.html", {"orders": Order.objects.all()})\n')
+    code, out = run(capsys, "shop/views.py")
+    assert out.splitlines() == [
+        "shop/templates/shop/customers.html:1:29: ORM002 `order.customer` lazy-loads `Order.customer` with a "
+        "query once per item of `orders` (N extra queries)",
+        "shop/templates/shop/customers.html:1:29: ORM002 `order.customer.city` lazy-loads `Customer.city` with a "
+        "query once per item of `orders` (N extra queries)",
+        "Found 2 errors.",
+    ]
+    assert main(["check", "--no-cache", "--fix", "shop/views.py"]) == 0
+    assert '{"orders": Order.objects.all().select_related("customer", "customer__city")}' in \
+        (shop / "shop/views.py").read_text()

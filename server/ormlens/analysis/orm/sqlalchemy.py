@@ -550,7 +550,9 @@ def lazy_load_advice(read, loop) -> LazyLoadAdvice | None:
     the quick fix adds it to the query that loads the rows."""
     loader = "joinedload" if read.uselist is False else "selectinload"
     rel = read.relationship
-    fix = EagerLoadPlan(read.source, read.model.name, rel.name, loader) if read.source is not None else None
+    # (Rows reached through a relationship (`rel_path`) need a chained loader: not written.)
+    fix = EagerLoadPlan(read.source, read.model.name, rel.name, loader) \
+        if read.source is not None and not read.rel_path else None
     return LazyLoadAdvice(loader, f"`.options({loader}({read.model.name}.{rel.name}))`", fix)
 
 

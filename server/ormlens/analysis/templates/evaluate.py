@@ -61,6 +61,16 @@ class TemplateBuilder(FactsBuilder):
         self.calls_methods = language == "django"
         self._file_lines = [shared_lines(text) for _, text in files or ()]
 
+    def row_attribute(self, node, base, attr: str, load: bool):
+        """As the interpreter's; a Django row reached through a foreign key from rows the view passed
+        keeps their source (the view's queryset): `select_related("customer__address")` goes there."""
+        value = super().row_attribute(node, base, attr, load)
+        if value.kind is Kind.ROW and value.source is None and value.rel_path and \
+                base.source is not None and base.source.line < 0 and base.model is not None and \
+                base.model.style == "django" and not value.through_many:
+            return value.but(source=base.source)
+        return value
+
     def segment(self, node) -> str:
         line = getattr(node, "lineno", None)
         if line is not None and node.end_lineno == line:

@@ -100,6 +100,7 @@ def template_facts(project, facts: ModuleFacts) -> list[TemplateFacts]:
 
 def _evaluate(project, view: str, render: TemplateRender) -> TemplateFacts | None:
     cache = project.plugin_caches.setdefault("templates", {})
+    cache["live"] = project.keep_units  # (the editor's index lives long: new template folders appear)
     root = str(project.root) if project.root is not None else None
     configured = _configured(project, cache)
     path = next((found for name in render.names

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 
 TEMPLATE_FOLDERS = frozenset({"templates", "jinja2"})
 # Folders never searched: version control, environments, dependencies, caches, built files.
@@ -18,6 +19,7 @@ SKIPPED = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "venv", ".t
                      "site-packages", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".ormlens_cache", "build",
                      "dist", "static"})
 MAX_FOLDERS = 2_000
+REWALK_SECONDS = 5.0
 
 
 def template_folders(root: str, cache: dict, configured: tuple[str, ...] = ()) -> tuple[str, ...]:
@@ -36,6 +38,7 @@ def template_folders(root: str, cache: dict, configured: tuple[str, ...] = ()) -
                 if len(found) >= MAX_FOLDERS:
                     break
         cache[key] = tuple(found)
+        cache.setdefault(("walked", key), time.monotonic())
     return cache[key]
 
 
@@ -87,6 +90,14 @@ def find_template(name: str, near: str, root: str | None, cache: dict,
             break
         folder = parent
     if not candidates:
+        # A folder made since the walk (an editor's session is long, cache["live"]): walked again, at
+        # most every few seconds.
+        key = ("folders", root, configured)
+        walked = cache.get(("walked", key), 0.0)
+        if root and cache.get("live") and key in cache and time.monotonic() - walked > REWALK_SECONDS:
+            del cache[key]
+            cache[("walked", key)] = time.monotonic()
+            return find_template(name, near, root, cache, configured)
         return None
     if len(candidates) == 1:
         return os.path.realpath(candidates[0])

@@ -204,9 +204,6 @@ class FunctionFacts:
     # Behind a cache whose entries expire (`@cache.memoize(timeout=120)`, `@cached(ttl=60)`): a
     # call runs the body once per distinct argument on a cold cache (so `cached` is False).
     expiring_cache: bool = False
-    # It renders the template one of its parameters names, with the context another gives (a
-    # project's `render(name, extra_vars)` helper): templates/renders.RenderParameters.
-    renders: Any = None
 
 
 class FunctionReader(Protocol):

@@ -39,8 +39,8 @@ from ormlens.positions import shared_lines
 # comprehension, `map`/`filter`, an IN list or an await (a lazy load under an AsyncSession), or
 # builds a query whose rows it may pass to a function that loops over them (contexts.py); a body
 # without any is walked only when a caller asks for its summary (returns, queries).
-MAY_REPORT = re.compile(r"\b(?:for|while|async|await|in_|not_in|notin_|objects|query|select|scalars|"
-                        + renders.WORDS + r")\b|__in\b|(?<![.\w])(?:map|filter)\b")
+MAY_REPORT = re.compile(r"\b(?:for|while|async|await|in_|not_in|notin_|objects|query|select|scalars)\b|__in\b|"
+                        r"(?<![.\w])(?:map|filter)\b|" + renders.WORDS)
 
 
 def build_facts(decl: ModuleDecl, project: Index, previous: ModuleFacts | None = None) -> ModuleFacts:

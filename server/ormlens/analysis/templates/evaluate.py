@@ -9,9 +9,7 @@ the expression the view gives it by (`{"orders": qs}`) becomes the reads' source
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
 from dataclasses import dataclass
 
 from ormlens.analysis.contexts import context_key
@@ -19,15 +17,13 @@ from ormlens.analysis.declarations import ModuleDecl
 from ormlens.analysis.facts import ModuleFacts
 from ormlens.analysis.flow import Kind
 from ormlens.analysis.interpreter import FactsBuilder
-from ormlens.analysis import templates as syntax
-from ormlens.analysis.templates import ir, lookup
+from ormlens.analysis.templates import files, lookup
 from ormlens.analysis.templates.renders import TemplateRender
 from ormlens.analysis.templates.translate import LINE_BLOCK, Translator, position
 from ormlens.positions import shared_lines
 from ormlens.spans import Span
 
 log = logging.getLogger("ormlens")
-MAX_TEMPLATE_BYTES = 2_000_000  # a bigger "template" is generated output, not a page
 MAX_EVALUATIONS_KEPT = 1_000
 
 
@@ -86,6 +82,8 @@ def template_facts(project, facts: ModuleFacts) -> list[TemplateFacts]:
     """The facts of every template `facts`' module renders (one per render found and read)."""
     out = []
     for render in facts.template_renders:
+        if not render.context:
+            continue  # no rows of a known query given: nothing it reads can be judged
         try:
             found = _evaluate(project, facts.path, render)
         except RecursionError:
@@ -102,12 +100,12 @@ def _evaluate(project, view: str, render: TemplateRender) -> TemplateFacts | Non
     cache = project.plugin_caches.setdefault("templates", {})
     cache["live"] = project.keep_units  # (the editor's index lives long: new template folders appear)
     root = str(project.root) if project.root is not None else None
-    configured = _configured(project, cache)
+    configured = files.configured(project, cache)
     path = next((found for name in render.names
                  if (found := lookup.find_template(name, view, root, cache, configured)) is not None), None)
     if path is None:
         return None
-    loaded = _load(project, path, render.language, cache)
+    loaded = files.load(project, path, render.language, cache)
     if loaded is None:
         return None
     text, template = loaded
@@ -116,7 +114,7 @@ def _evaluate(project, view: str, render: TemplateRender) -> TemplateFacts | Non
         found = lookup.find_template(name, near, root, cache, configured)
         if found is None:
             return None
-        read = _load(project, found, template.language, cache)
+        read = files.load(project, found, template.language, cache)
         return (found, *read) if read is not None else None
 
     bound, sources = {}, {}
@@ -133,9 +131,9 @@ def _evaluate(project, view: str, render: TemplateRender) -> TemplateFacts | Non
         bound[entry.name] = value
     # The same template with the same values gives the same facts: an editor's keystroke in a view
     # with many renders walks them again only when what a walk read changed (a model, a template).
-    key = ("evaluated", view, path, template.language, _digest(text),
+    key = ("evaluated", view, path, template.language, files.digest(text),
            tuple((name, context_key(value), sources.get(value.source)) for name, value in bound.items()))
-    node = f"template-eval:{_digest(repr(key))}"
+    node = f"template-eval:{files.digest(repr(key))}"
     project.dependencies.read(node)  # (the view's findings read it)
     held = cache.get(key)
     if held is not None and project.dependencies.recorded(node):
@@ -159,46 +157,3 @@ def _evaluate(project, view: str, render: TemplateRender) -> TemplateFacts | Non
     while len(evaluated) > MAX_EVALUATIONS_KEPT:  # (a long editing session moves a view's spans: new keys)
         cache.pop(evaluated.pop(0), None)
     return TemplateFacts(result, translation.files, render, view)
-
-
-def _configured(project, cache: dict) -> tuple[str, ...]:
-    """The template folders the project's modules configure, read again when modules come or go."""
-    modules = project.loaded()
-    key = ("configured", len(modules))
-    if key not in cache:
-        # (Read by a node of its own: a view's findings do not depend on every module's text.)
-        with project.dependencies.computing("template-folders"):
-            texts = [decl.source for path in modules if (decl := project.decl(path)) is not None]
-        cache[key] = lookup.configured_folders(texts)
-    return cache[key]
-
-
-def _digest(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-
-
-def _load(project, path: str, language: str | None, cache: dict) -> tuple[str, ir.Template] | None:
-    """A template's text (an editor's buffer first) and its reading, cached by content."""
-    project.dependencies.read(path)  # what reads it is computed again when it changes
-    try:
-        text = project.read(path) if path in getattr(project, "_overrides", {}) else _read_text(path)
-    except (OSError, ValueError):
-        return None
-    if text is None or len(text) > MAX_TEMPLATE_BYTES:
-        return None
-    language = language or syntax.language_of(path, text)
-    if language is None:
-        return None
-    key = ("parsed", path, language, _digest(text))
-    template = cache.get(key)
-    if template is None:
-        template = cache[key] = syntax.parse(text, language)
-    return text, template
-
-
-def _read_text(path: str) -> str | None:
-    if not os.path.isfile(path):
-        return None
-    with open(path, "rb") as file:
-        data = file.read(MAX_TEMPLATE_BYTES + 1)
-    return data.decode("utf-8", "replace")

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 from ormlens.analysis.astutil import last_name
 from ormlens.analysis.declarations import ClassDecl
+from ormlens.analysis.facts import FunctionRef
+from ormlens.analysis.templates import files
 from ormlens.analysis.flow import UNKNOWN, Kind, Value
 from ormlens.findings import Span
 
@@ -36,7 +38,9 @@ RENDER_CALLS: dict[str, tuple[tuple[int, str], tuple[int, str] | None]] = {
     "quart.templating.render_template": ((0, "template_name_or_list"), None),
 }
 # Words in a function's text that make its body worth walking in the module's pass (interpreter.MAY_REPORT).
-WORDS = r"render\w*|\w*TemplateResponse|get_context_data|view_config"
+# (A template's name written out: what a render this analysis can follow needs. A generic view's
+# `get_context_data()` is walked when its class is read, record_class_view.)
+WORDS = r"""["'][\w./:-]+\.(?:html?|jinja2?|j2|txt|xml|pt)["']"""
 
 # Django's generic views: the rows they put in the context, and the default template's suffix.
 LIST_VIEWS = frozenset({"ListView", "MultipleObjectTemplateResponseMixin", "BaseListView", "ArchiveIndexView",
@@ -103,9 +107,7 @@ def record_call(b, node: ast.Call, full: str, args: list[Value], kwargs: dict) -
     name_at, context_at = RENDER_CALLS[full]
     names = template_names(_argument(node, *name_at))
     if not names:
-        _note_wrapper(b, _argument(node, *name_at), _context_node(node, context_at),
-                      "jinja2" if context_at is None else None)
-        return
+        return  # (a name a parameter gives: the function is a render helper, see helper_of)
     if context_at is None:  # Flask: `render_template("x.html", orders=rows, **more)`
         entries = [ContextEntry(kw.arg, b.values.get(id(kw.value), UNKNOWN), Span.of(kw.value))
                    for kw in node.keywords if kw.arg is not None and kw.arg != name_at[1]]
@@ -124,58 +126,92 @@ def record_call(b, node: ast.Call, full: str, args: list[Value], kwargs: dict) -
 
 def _context_node(node: ast.Call, context_at: tuple[int, str] | None) -> ast.expr | None:
     """The expression a render call takes its context from: its context argument, or (Flask)
-    the one `**spread` of its keywords."""
+    the one `**spread` of its keywords (`**(extra_vars or {})` too)."""
     if context_at is not None:
-        return _argument(node, *context_at)
-    spreads = [kw.value for kw in node.keywords if kw.arg is None]
-    return spreads[0] if len(spreads) == 1 else None
+        found = _argument(node, *context_at)
+    else:
+        spreads = [kw.value for kw in node.keywords if kw.arg is None]
+        found = spreads[0] if len(spreads) == 1 else None
+    if isinstance(found, ast.BoolOp) and isinstance(found.op, ast.Or):
+        found = found.values[0]
+    return found
 
 
-def _note_wrapper(b, name: ast.expr | None, context: ast.expr | None, language: str | None) -> None:
-    """A render of the template a parameter of the enclosing function names: that function is a
-    render helper (RenderParameters), its calls render what their arguments say."""
-    function = b.frame.function
-    node = _function_node(b)
-    if function is None or node is None or not isinstance(name, ast.Name):
-        return
-    parameters = {arg.arg for arg in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]}
-    if node.args.kwarg is not None:
-        parameters.add(node.args.kwarg.arg)
-    if name.id not in parameters:
-        return
-    if isinstance(context, ast.BoolOp) and isinstance(context.op, ast.Or):
-        context = context.values[0]  # `**(extra_vars or {})`
-    given = context.id if isinstance(context, ast.Name) and context.id in parameters else None
-    function.renders = RenderParameters(name.id, given, language)
+RENDERING = re.compile(r"render|TemplateResponse")
+MAX_HELPER_DEPTH = 3  # a helper of a helper of a helper
+
+
+def helper_of(index, decl, function: ast.FunctionDef | ast.AsyncFunctionDef, depth: int = 0) -> RenderParameters | None:
+    """Is `function` a render helper of the project's (it passes a parameter of its own as the
+    template's name to a library render call, or to another helper): which parameters give the
+    name and the context. Read from its text and the names it imports (no facts pass: a call of it
+    costs no walk of its module), once per text."""
+    cache = decl.derived.setdefault("renders.helpers", {})
+    key = (function.name, function.lineno)
+    if key in cache:
+        return cache[key]
+    cache[key] = None  # (a recursion through another path finds none)
+    found = None
+    index.body(decl, function)  # (put back if released)
+    if any(isinstance(node, ast.Call) and RENDERING.search(last_name(node.func) or "") for node in ast.walk(function)):
+        found = _helper_call(index, decl, function, depth)
+    cache[key] = found
+    return found
+
+
+def _helper_call(index, decl, function, depth: int) -> RenderParameters | None:
+    args = function.args
+    parameters = {arg.arg for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]}
+    if args.kwarg is not None:
+        parameters.add(args.kwarg.arg)
+    for node in ast.walk(function):
+        if not isinstance(node, ast.Call):
+            continue
+        callee = index.eval_static(decl, node.func)
+        if callee.kind is Kind.EXTERNAL and callee.name in RENDER_CALLS:
+            name_at, context_at = RENDER_CALLS[callee.name]
+            name, context = _argument(node, *name_at), _context_node(node, context_at)
+            language = "jinja2" if context_at is None else None
+        elif callee.kind is Kind.FUNCTION and isinstance(callee.ref, FunctionRef) and depth < MAX_HELPER_DEPTH:
+            inner_decl = index.decl(callee.ref.path)
+            inner = inner_decl.function_node(callee.ref.qualname)[0] if inner_decl is not None else None
+            helper = helper_of(index, inner_decl, inner, depth + 1) if inner is not None else None
+            if helper is None:
+                continue
+            passed = _bind(inner, node, bound="." in callee.ref.qualname and isinstance(node.func, ast.Attribute))
+            name = passed.get(helper.name)
+            context = passed.get(helper.context) if helper.context else None
+            if context is None and helper.context is not None and inner.args.kwarg is not None and \
+                    inner.args.kwarg.arg == helper.context:
+                spreads = [kw.value for kw in node.keywords if kw.arg is None]
+                context = spreads[0] if len(spreads) == 1 else None
+            language = helper.language
+        else:
+            continue
+        if isinstance(name, ast.Name) and name.id in parameters:
+            given = context.id if isinstance(context, ast.Name) and context.id in parameters else None
+            return RenderParameters(name.id, given, language)
+    return None
 
 
 @never_fails
 def record_helper_call(b, node: ast.Call, callee: Value) -> None:
-    """A call of a project function that renders a template (RenderParameters) with a literal
-    template name: the render it makes, with this call's values."""
+    """A call of a project render helper (helper_of) with a literal template name: the render it
+    makes, with this call's values."""
     if not any(isinstance(arg, ast.Constant) and isinstance(arg.value, str) and arg.value.endswith(TEMPLATE_SUFFIXES)
-               for arg in [*node.args, *(kw.value for kw in node.keywords)]) and \
-            not _passes_parameters(b, node):
+               for arg in [*node.args, *(kw.value for kw in node.keywords)]):
         return
     ref = callee.ref
     decl = b.project.decl(ref.path)
     if decl is None or not RENDERING.search(decl.source):
         return
     function = decl.function_node(ref.qualname)[0]
-    if function is None:
-        return
-    b.project.body(decl, function)  # (another module's bodies may have been released: put back)
-    if not _renders(function, b.plugin_data.setdefault("renders.helpers", {})):
-        return
-    facts = b.facts.function(ref.qualname, b.project) if ref.path == b.decl.path else b.project.function_facts(ref)
-    helper = facts.renders if facts is not None else None
+    helper = helper_of(b.project, decl, function) if function is not None else None
     if helper is None:
         return
     passed = _bind(function, node, bound=isinstance(node.func, ast.Attribute) and "." in ref.qualname)
-    name = passed.get(helper.name)
-    names = template_names(name)
-    if not names:  # a helper of a helper: the name is this function's parameter too
-        _note_wrapper(b, name, passed.get(helper.context) if helper.context else None, helper.language)
+    names = template_names(passed.get(helper.name))
+    if not names:
         return
     entries: list[ContextEntry] = []
     if helper.context is not None:
@@ -189,27 +225,6 @@ def record_helper_call(b, node: ast.Call, callee: Value) -> None:
     label = f"{last_name(node.func)}(...) in {function_name or 'the module'}"
     b.facts.template_renders.append(TemplateRender(names, Span.of(node), _known(entries), label, helper.language,
                                                    function_name))
-
-
-RENDERING = re.compile(r"render|TemplateResponse")
-
-
-def _renders(function: ast.FunctionDef | ast.AsyncFunctionDef, known: dict) -> bool:
-    """Does the function's body call something named like a render (its facts are read then)?"""
-    key = id(function)
-    if key not in known:
-        known[key] = any(isinstance(node, ast.Call) and RENDERING.search(last_name(node.func) or "")
-                         for node in ast.walk(function))
-    return known[key]
-
-
-def _passes_parameters(b, node: ast.Call) -> bool:
-    """Does the call pass on a parameter of the function it is in (a helper of a helper)?"""
-    function = _function_node(b) if b.frame.function is not None else None
-    if function is None:
-        return False
-    parameters = {arg.arg for arg in [*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs]}
-    return any(isinstance(arg, ast.Name) and arg.id in parameters for arg in node.args[:2])
 
 
 def _bind(function: ast.FunctionDef | ast.AsyncFunctionDef, node: ast.Call, bound: bool) -> dict[str, ast.expr]:
@@ -376,6 +391,15 @@ def record_class_view(b, cls: tuple[str, ClassDecl], node: ast.ClassDef) -> None
     derives_from(index, decl, decl_cls, generic)
     if not kinds & TEMPLATE_VIEWS:
         return
+    given = class_attribute(index, decl, decl_cls, "template_name")
+    if given is not None and template_names(given[1]):
+        # Its rows (a walk of `get_queryset()`, maybe of a base's module) only for a template that
+        # reads what a generic view gives: `object_list`, `object`, `<model>_list`, `<model>`, its
+        # `context_object_name`, or what its own `get_context_data()` adds.
+        read = files.names_read(index, template_names(given[1]), path)
+        names = _view_names(b, index, decl, decl_cls)
+        if read is None or names is not None and not read & names:
+            return
     rows, span = _view_rows(b, index, decl, decl_cls)
     model = rows.model if rows is not None else None
     entries: list[ContextEntry] = []
@@ -396,20 +420,41 @@ def record_class_view(b, cls: tuple[str, ClassDecl], node: ast.ClassDef) -> None
                         label=f"{decl_cls.name}.object")
             getter = method_owner(index, decl, decl_cls, "get_object")
             if getter is not None:  # its own `get_object()`: the row it returns (what it loads), else not known
-                from ormlens.analysis.facts import FunctionRef
-
                 given = index.returns(FunctionRef(getter[0].path, f"{getter[1].name}.get_object"))
                 row = given if given.kind is Kind.ROW and given.model is model else row.but(eager=None)
             for name in ("object", lower, own_name):
                 if name:
                     entries.append(ContextEntry(name, row, None))
-    owner = method_owner(index, decl, decl_cls, "get_context_data")
-    if owner is not None:
-        entries += _context_data(b, owner[0].path, owner[1])
     names = _template_names(b, index, decl, decl_cls, model, suffix)
-    if names and _known(entries):
+    if not names:
+        return
+    owner = method_owner(index, decl, decl_cls, "get_context_data")
+    if owner is not None and owner[0].path == decl.path:  # (a base's in another module: rarely rows, a walk of it)
+        entries += _context_data(b, owner[0].path, owner[1])
+    if _known(entries):
         b.facts.template_renders.append(TemplateRender(names, Span.of(node), _known(entries),
                                                        decl_cls.name, None, None))
+
+
+def _view_names(b, index, decl, cls: ClassDecl) -> set[str] | None:
+    """The context names a generic view may give rows by; None when they cannot be told (the
+    rows' model is not declared: `<model>_list` may be any)."""
+    from ormlens.analysis.frameworks.classes import class_attribute
+
+    names = {"object_list", "object", "page_obj"}
+    own = class_attribute(index, decl, cls, "context_object_name")
+    if own is not None and isinstance(own[1], ast.Constant) and isinstance(own[1].value, str):
+        names.add(own[1].value)
+    model = class_attribute(index, decl, cls, "model")
+    value = index.eval_static(model[0], model[1]) if model is not None else None
+    if value is not None and value.kind is Kind.MODEL_CLASS and value.model is not None:
+        names |= {value.model.name.lower(), f"{value.model.name.lower()}_list"}
+    elif class_attribute(index, decl, cls, "queryset") is not None or "get_queryset" in cls.methods:
+        return None
+    own_context = b.facts.functions.get(f"{cls.name}.get_context_data") if "get_context_data" in cls.methods else None
+    for value in own_context.returns if own_context is not None else ():
+        names |= {key for key, _ in value.keyed}
+    return names
 
 
 def _template_names(b, index, decl, cls: ClassDecl, model, suffix: str | None) -> tuple[str, ...]:
@@ -431,10 +476,15 @@ def _template_names(b, index, decl, cls: ClassDecl, model, suffix: str | None) -
 def _view_rows(b, index, decl, cls: ClassDecl) -> tuple[Value | None, Span | None]:
     """The rows a generic view works on: `get_queryset()`'s return (one `return <expr>`: the
     expression), `queryset = <expr>`, or `model = M` (all its rows); with the expression a fix edits."""
-    from ormlens.analysis.facts import FunctionRef
     from ormlens.analysis.frameworks.classes import class_attribute, method_owner
 
     owner = method_owner(index, decl, cls, "get_queryset")
+    declared = class_attribute(index, decl, cls, "model") is not None or \
+        class_attribute(index, decl, cls, "queryset") is not None
+    if owner is not None and owner[0].path != decl.path and not declared:
+        # A base class's `get_queryset()` in another module, on a view that names no model: a
+        # generic base working on `self.model` set at run time (reading it would walk that module).
+        return None, None
     if owner is not None:
         owner_decl, owner_cls = owner
         value = index.returns(FunctionRef(owner_decl.path, f"{owner_cls.name}.get_queryset"))
@@ -467,12 +517,12 @@ def _view_rows(b, index, decl, cls: ClassDecl) -> tuple[Value | None, Span | Non
 
 def _context_data(b, path: str, cls: ClassDecl) -> list[ContextEntry]:
     """What `get_context_data` puts in the context: the names its returned dict holds."""
-    from ormlens.analysis.facts import FunctionRef
 
     ref = FunctionRef(path, f"{cls.name}.get_context_data")
     own = b.facts.functions.get(ref.qualname) if path == b.decl.path else None
-    # (Walked in this pass: what each `return` gives, as the interpreter saw it.)
-    value = next((v for v in own.returns if v.keyed), UNKNOWN) if own is not None else b.project.returns(ref)
+    # Walked in this pass: what each `return` gives, as the interpreter saw it. (Not walked: its text
+    # names no query, interpreter.MAY_REPORT, so it adds no rows; walking it would read its bases.)
+    value = next((v for v in own.returns if v.keyed), UNKNOWN) if own is not None else UNKNOWN
     if not value.keyed:
         return []
     spans: dict[str, Span] = {}

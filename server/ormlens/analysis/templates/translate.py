@@ -70,6 +70,11 @@ class Translator:
         self.scopes: list[dict[str, str]] = []
         self.bindings = 0
 
+    def free_names(self) -> set[str]:
+        """The names the template reads from its context (what is bound in it left out)."""
+        self.document(0, self.templates[0], {}, 0)
+        return set(self.used)
+
     def translate(self) -> Translation:
         body = self.document(0, self.templates[0], {}, 0)
         names = sorted(self.used & self.context)

@@ -223,12 +223,19 @@ class Pet(db.Model):
 '''
 
 
+OWNERS_TEMPLATE = "{% for owner in owners %}{{ owner.pets|length }}{% endfor %}\n"
+
+
+def helper_app(root: Path, monkeypatch, files: dict[str, str]) -> None:
+    """A Flask-SQLAlchemy app whose views render through the project's own `render()` helper."""
+    write(root, {"pyproject.toml": "[project]\nname = 'app'\n", "app/__init__.py": "",
+                 "app/models.py": HELPER_MODELS, "app/views.py": HELPER_VIEWS, **files})
+    monkeypatch.chdir(root)
+
+
 def test_a_projects_own_render_helper(tmp_path: Path, monkeypatch, capsys):
     # `render(name, extra_vars)` passes its parameters to Flask's render_template: its calls render.
-    write(tmp_path, {"pyproject.toml": "[project]\nname = 'app'\n", "app/__init__.py": "",
-                     "app/models.py": HELPER_MODELS, "app/views.py": HELPER_VIEWS,
-                     "app/templates/owners.html": "{% for owner in owners %}{{ owner.pets|length }}{% endfor %}\n"})
-    monkeypatch.chdir(tmp_path)
+    helper_app(tmp_path, monkeypatch, {"app/templates/owners.html": OWNERS_TEMPLATE})
     code, out = run(capsys, "app")
     assert out.splitlines() == [
         "app/templates/owners.html:1:29: ORM002 `owner.pets` lazy-loads `Owner.pets` once per item of `owners` "
@@ -239,10 +246,7 @@ def test_a_projects_own_render_helper(tmp_path: Path, monkeypatch, capsys):
 
 def test_the_cache_sees_a_template_change(tmp_path: Path, monkeypatch, capsys):
     # A view's cached findings include its templates': an edit of the template is a change of them.
-    write(tmp_path, {"pyproject.toml": "[project]\nname = 'app'\n", "app/__init__.py": "",
-                     "app/models.py": HELPER_MODELS, "app/views.py": HELPER_VIEWS,
-                     "app/templates/owners.html": "{% for owner in owners %}{{ owner.pets|length }}{% endfor %}\n"})
-    monkeypatch.chdir(tmp_path)
+    helper_app(tmp_path, monkeypatch, {"app/templates/owners.html": OWNERS_TEMPLATE})
     template = tmp_path / "app/templates/owners.html"
     check = lambda: (main(["check", "--output-format", "concise", "app"]), capsys.readouterr().out)  # noqa: E731
     assert check()[0] == 1
@@ -255,11 +259,9 @@ def test_the_cache_sees_a_template_change(tmp_path: Path, monkeypatch, capsys):
 
 def test_template_folders_the_settings_name(tmp_path: Path, monkeypatch, capsys):
     # `TEMPLATES[...]["DIRS"]` naming a folder not called `templates`: its templates are found.
-    write(tmp_path, {"pyproject.toml": "[project]\nname = 'app'\n", "app/__init__.py": "",
-                     "app/models.py": HELPER_MODELS, "app/views.py": HELPER_VIEWS,
-                     "app/settings.py": 'TEMPLATES = [{"DIRS": [BASE_DIR / "frontend" / "pages"]}]\n',
-                     "frontend/pages/owners.html": "{% for owner in owners %}{{ owner.pets|length }}{% endfor %}\n"})
-    monkeypatch.chdir(tmp_path)
+    helper_app(tmp_path, monkeypatch, {
+        "app/settings.py": 'TEMPLATES = [{"DIRS": [BASE_DIR / "frontend" / "pages"]}]\n',
+        "frontend/pages/owners.html": OWNERS_TEMPLATE})
     code, out = run(capsys, "app")
     assert out.splitlines()[0].startswith("frontend/pages/owners.html:1:29: ORM002 `owner.pets`")
 

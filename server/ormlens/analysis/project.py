@@ -283,6 +283,10 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
         self._database_scans[path] = (text, found)
         return databases.said(found) != databases.said(old[1])
 
+    def buffer(self, path: str) -> str | None:
+        """The text given for `path` instead of the disk's (an editor's buffer), if any."""
+        return self._overrides.get(path)
+
     def read(self, path: str) -> str:
         if path in self._overrides:
             return self._overrides[path]

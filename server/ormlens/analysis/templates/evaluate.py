@@ -17,7 +17,7 @@ from ormlens.analysis.declarations import ModuleDecl
 from ormlens.analysis.facts import ModuleFacts
 from ormlens.analysis.flow import Kind
 from ormlens.analysis.interpreter import FactsBuilder
-from ormlens.analysis.templates import files, lookup
+from ormlens.analysis.templates import files
 from ormlens.analysis.templates.renders import TemplateRender
 from ormlens.analysis.templates.translate import LINE_BLOCK, Translator, position
 from ormlens.positions import shared_lines
@@ -98,24 +98,11 @@ def template_facts(project, facts: ModuleFacts) -> list[TemplateFacts]:
 
 def _evaluate(project, view: str, render: TemplateRender) -> TemplateFacts | None:
     cache = project.plugin_caches.setdefault("templates", {})
-    cache["live"] = project.keep_units  # (the editor's index lives long: new template folders appear)
-    root = str(project.root) if project.root is not None else None
-    configured = files.configured(project, cache)
-    path = next((found for name in render.names
-                 if (found := lookup.find_template(name, view, root, cache, configured)) is not None), None)
-    if path is None:
-        return None
-    loaded = files.load(project, path, render.language, cache)
+    path = next((found for name in render.names if (found := files.find(project, name, view)) is not None), None)
+    loaded = files.load(project, path, render.language, cache) if path is not None else None
     if loaded is None:
         return None
     text, template = loaded
-
-    def loader(name: str, near: str):
-        found = lookup.find_template(name, near, root, cache, configured)
-        if found is None:
-            return None
-        read = files.load(project, found, template.language, cache)
-        return (found, *read) if read is not None else None
 
     bound, sources = {}, {}
     for i, entry in enumerate(render.context):
@@ -140,7 +127,7 @@ def _evaluate(project, view: str, render: TemplateRender) -> TemplateFacts | Non
         return TemplateFacts(held[0], held[1], render, view)
     with project.dependencies.computing(node):
         project.dependencies.read(path)
-        translation = Translator(path, text, template, loader, set(bound)).translate()
+        translation = Translator(path, text, template, files.loader(project, template.language), set(bound)).translate()
         decl = ModuleDecl(path, translation.module, text)
         builder = TemplateBuilder(decl, project, translation.files, template.language)
         builder.bound_arguments = {name: value for name, value in bound.items() if name in translation.names}

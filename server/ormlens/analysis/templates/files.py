@@ -32,10 +32,9 @@ def digest(text: str) -> bytes:
 def load(project, path: str, language: str | None, cache: dict) -> tuple[str, ir.Template] | None:
     """A template's text (an editor's buffer first) and its reading, cached by content."""
     project.dependencies.read(path)  # what reads it is computed again when it changes
-    try:
-        text = project.read(path) if path in getattr(project, "_overrides", {}) else read_text(path)
-    except (OSError, ValueError):
-        return None
+    text = project.buffer(path)
+    if text is None:
+        text = disk_text(path, cache)
     if text is None or len(text) > MAX_TEMPLATE_BYTES:
         return None
     language = language or syntax.language_of(path, text)
@@ -48,20 +47,51 @@ def load(project, path: str, language: str | None, cache: dict) -> tuple[str, ir
     return text, template
 
 
-def read_text(path: str) -> str | None:
-    if not os.path.isfile(path):
+def disk_text(path: str, cache: dict) -> str | None:
+    """A template file's text, read again only when its size or time changed (a keystroke in a view
+    that renders many templates stats them, it does not read them)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
         return None
-    with open(path, "rb") as file:
-        data = file.read(MAX_TEMPLATE_BYTES + 1)
-    return data.decode("utf-8", "replace")
+    key = ("disk", path)
+    held = cache.get(key)
+    if held is not None and held[0] == (stat.st_mtime_ns, stat.st_size):
+        return held[1]
+    try:
+        with open(path, "rb") as file:
+            text = file.read(MAX_TEMPLATE_BYTES + 1).decode("utf-8", "replace")
+    except OSError:
+        return None
+    cache[key] = ((stat.st_mtime_ns, stat.st_size), text)
+    return text
 
 
 def find(project, name: str, near: str) -> str | None:
-    """The file a view in `near` renders by template name `name` (lookup.find_template)."""
+    """The file a view in `near` renders by template name `name` (lookup.find_template); a name
+    found is kept for the views of that folder (lookup looks at every template folder)."""
     cache = project.plugin_caches.setdefault("templates", {})
     cache["live"] = project.keep_units  # (the editor's index lives long: new template folders appear)
-    root = str(project.root) if project.root is not None else None
-    return lookup.find_template(name, near, root, cache, configured(project, cache))
+    found = cache.setdefault("found", {})
+    key = (name, os.path.dirname(near))
+    if key not in found:
+        root = str(project.root) if project.root is not None else None
+        path = lookup.find_template(name, near, root, cache, configured(project, cache))
+        if path is None:
+            return None  # (not kept: a template made later is found by walking the folders again)
+        found[key] = path
+    return found[key]
+
+
+def loader(project, language: str):
+    """What translate.py loads the templates a template includes, extends or imports with."""
+    cache = project.plugin_caches.setdefault("templates", {})
+
+    def load_named(name: str, near: str):
+        path = find(project, name, near)
+        read = load(project, path, language, cache) if path is not None else None
+        return (path, *read) if read is not None else None
+    return load_named
 
 
 def names_read(project, names: tuple[str, ...], near: str) -> set[str] | None:
@@ -77,10 +107,5 @@ def names_read(project, names: tuple[str, ...], near: str) -> set[str] | None:
     text, template = loaded
     key = ("names read", path, digest(text))
     if key not in cache:
-        def loader(name: str, at: str):
-            found = find(project, name, at)
-            read = load(project, found, template.language, cache) if found is not None else None
-            return (found, *read) if read is not None else None
-
-        cache[key] = Translator(path, text, template, loader, set()).free_names()
+        cache[key] = Translator(path, text, template, loader(project, template.language), set()).free_names()
     return cache[key]

@@ -96,6 +96,7 @@ def find_template(name: str, near: str, root: str | None, cache: dict,
         walked = cache.get(("walked", key), 0.0)
         if root and cache.get("live") and key in cache and time.monotonic() - walked > REWALK_SECONDS:
             del cache[key]
+            cache.pop("found", None)  # (names found before may have a nearer file now)
             cache[("walked", key)] = time.monotonic()
             return find_template(name, near, root, cache, configured)
         return None

@@ -225,15 +225,22 @@ class FactsBuilder(Statements, Expressions, Calls, CallContexts, FrameworkRows):
     def segment(self, node: ast.AST) -> str:
         """The source text of a node (single-line: sliced by byte offsets; else unparsed)."""
         line = getattr(node, "lineno", None)
-        if line is not None and node.end_lineno == line and 0 < line <= len(self._lines):
-            data = self._encoded.get(line)
-            if data is None:
-                data = self._encoded[line] = self._lines[line - 1].encode("utf-8", "surrogatepass")
+        data = self.line_bytes(line) if line is not None and node.end_lineno == line else None
+        if data is not None:
             return data[node.col_offset:node.end_col_offset].decode("utf-8", "replace")
         try:
             return ast.unparse(node)
         except Exception:  # noqa: BLE001 - a label is never worth a crash
             return "…"
+
+    def line_bytes(self, line: int) -> bytes | None:
+        """Line `line` of the text walked, encoded (None: no such line)."""
+        if not 0 < line <= len(self._lines):
+            return None
+        data = self._encoded.get(line)
+        if data is None:
+            data = self._encoded[line] = self._lines[line - 1].encode("utf-8", "surrogatepass")
+        return data
 
     def short(self, node: ast.AST, limit: int = 60) -> str:
         text = " ".join(self.segment(node).split())

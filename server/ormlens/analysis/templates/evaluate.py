@@ -67,15 +67,13 @@ class TemplateBuilder(FactsBuilder):
             return value.but(source=base.source)
         return value
 
-    def segment(self, node) -> str:
-        line = getattr(node, "lineno", None)
-        if line is not None and node.end_lineno == line:
-            k, own = position(line)
-            lines = self._file_lines[k] if 0 <= k < len(self._file_lines) else []
-            if 0 < own <= len(lines):
-                data = lines[own - 1].encode("utf-8", "surrogatepass")
-                return data[node.col_offset:node.end_col_offset].decode("utf-8", "replace")
-        return super().segment(node)
+    def line_bytes(self, line: int) -> bytes | None:
+        """A line of the template or of a file inlined into it (translate.position)."""
+        if not self._file_lines:  # (a walk of a Python function the template calls)
+            return super().line_bytes(line)
+        k, own = position(line)
+        lines = self._file_lines[k] if 0 <= k < len(self._file_lines) else []
+        return lines[own - 1].encode("utf-8", "surrogatepass") if 0 < own <= len(lines) else None
 
 
 def template_facts(project, facts: ModuleFacts) -> list[TemplateFacts]:

@@ -117,7 +117,8 @@ class Value:
     # QUERY: a select() or subquery; only session.execute() and friends run it, iterating does not.
     statement: bool = False
     tuples: bool = False    # QUERY: it yields tuples or columns (`query(A, B)`, `select(M.id)`), not rows
-    # ROW/ROWS: where the rows came from (see provenance).
+    # ROW/ROWS: where the rows came from (see provenance); QUERY: where a queryset was given, when
+    # the walk did not build it (a view's expression a template is rendered with).
     source: Any = None                # Span of the query call that loaded them
     not_null: frozenset[str] = frozenset()  # columns a filter kept NOT NULL (in SQL or a comprehension)
     fixed: frozenset[str] = frozenset()     # columns the query fixed by equality (`filter_by(user_id=uid)`)

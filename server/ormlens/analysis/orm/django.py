@@ -512,10 +512,10 @@ def django_execute(b: Interpreter, node: ast.AST, query: Value, terminal: str, e
     fixed = frozenset(column for column, _ in info.equalities)
     # The rows come from here when the queryset is built here (what a rewrite can extend).
     built_here = info.local and info.start is not None and inside(info.start, expression)
-    # (A queryset a view passed to a template carries the view's expression as a mark: evaluate.py.)
-    passed = query.source if query.source is not None and query.source.line < 0 else None
+    # Built elsewhere: where the queryset says it was given, if it says (templates/evaluate.py: the
+    # view's expression that passes it to a template); a queryset built in the code walked never does.
     common = dict(model=model, eager=info.eager, deps=query.deps, via=query.via,
-                  source=Span.of(expression) if built_here else passed, not_null=info.not_null, fixed=fixed)
+                  source=Span.of(expression) if built_here else query.source, not_null=info.not_null, fixed=fixed)
     if gives == "rows":
         size = Size.BOUNDED if info.limited else Size.UNKNOWN if model.library else Size.UNBOUNDED
         return Value(kind=Kind.ROWS, size=size, capped=query.capped, **common)

@@ -294,20 +294,36 @@ def _unless_none(node: ast.expr) -> ast.expr:
 
 
 def _assigned_spans(b, name: str) -> dict[str, Span]:
-    """Where the enclosing function puts each key into the dict `name` (`name = {"k": v}`,
-    `name["k"] = v`): the expression a fix edits, when the key is put there once."""
+    """Where the enclosing function puts each key into the dict `name` (keyed_spans)."""
     function = _function_node(b)
-    if function is None:
-        return {}
+    return keyed_spans(function, name) if function is not None else {}
+
+
+def keyed_spans(function: ast.FunctionDef | ast.AsyncFunctionDef, name: str | None) -> dict[str, Span]:
+    """Where `function` puts each key into the dict `name` (`name = {"k": v}`, `name["k"] = v`; None:
+    the dict it returns, `return {"k": v}` or the name it returns): the expression a fix edits, when
+    the key is put there once."""
+    if name is None:
+        returned = [node.value for node in ast.walk(function) if isinstance(node, ast.Return)]
+        names = {value.id for value in returned if isinstance(value, ast.Name)}
+        name = names.pop() if len(names) == 1 else None
     found: dict[str, list[Span]] = {}
+
+    def display(value: ast.expr) -> None:
+        for key, item in zip(value.keys, value.values):
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                found.setdefault(key.value, []).append(Span.of(item))
+
     for node in ast.walk(function):
+        if name is None:
+            if isinstance(node, ast.Return) and isinstance(node.value, ast.Dict):
+                display(node.value)
+            continue
         if not isinstance(node, ast.Assign) or len(node.targets) != 1:
             continue
         target = node.targets[0]
         if isinstance(target, ast.Name) and target.id == name and isinstance(node.value, ast.Dict):
-            for key, value in zip(node.value.keys, node.value.values):
-                if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                    found.setdefault(key.value, []).append(Span.of(value))
+            display(node.value)
         elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and target.value.id == name \
                 and isinstance(target.slice, ast.Constant) and isinstance(target.slice.value, str):
             found.setdefault(target.slice.value, []).append(Span.of(node.value))
@@ -430,7 +446,7 @@ def record_class_view(b, cls: tuple[str, ClassDecl], node: ast.ClassDef) -> None
         return
     owner = method_owner(index, decl, decl_cls, "get_context_data")
     if owner is not None and owner[0].path == decl.path:  # (a base's in another module: rarely rows, a walk of it)
-        entries += _context_data(b, owner[0].path, owner[1])
+        entries += _context_data(b, owner[1])
     if _known(entries):
         b.facts.template_renders.append(TemplateRender(names, Span.of(node), _known(entries),
                                                        decl_cls.name, None, None))
@@ -515,28 +531,14 @@ def _view_rows(b, index, decl, cls: ClassDecl) -> tuple[Value | None, Span | Non
     return None, None
 
 
-def _context_data(b, path: str, cls: ClassDecl) -> list[ContextEntry]:
+def _context_data(b, cls: ClassDecl) -> list[ContextEntry]:
     """What `get_context_data` puts in the context: the names its returned dict holds."""
 
-    ref = FunctionRef(path, f"{cls.name}.get_context_data")
-    own = b.facts.functions.get(ref.qualname) if path == b.decl.path else None
+    own = b.facts.functions.get(f"{cls.name}.get_context_data")  # (this module's: the caller sees to it)
     # Walked in this pass: what each `return` gives, as the interpreter saw it. (Not walked: its text
     # names no query, interpreter.MAY_REPORT, so it adds no rows; walking it would read its bases.)
     value = next((v for v in own.returns if v.keyed), UNKNOWN) if own is not None else UNKNOWN
     if not value.keyed:
         return []
-    spans: dict[str, Span] = {}
-    if path == b.decl.path:
-        function = cls.methods["get_context_data"]
-        found: dict[str, list[Span]] = {}
-        for node in ast.walk(function):
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Subscript):
-                target = node.targets[0]
-                if isinstance(target.slice, ast.Constant) and isinstance(target.slice.value, str):
-                    found.setdefault(target.slice.value, []).append(Span.of(node.value))
-            elif isinstance(node, ast.Dict):
-                for key, item in zip(node.keys, node.values):
-                    if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                        found.setdefault(key.value, []).append(Span.of(item))
-        spans = {key: where[0] for key, where in found.items() if len(where) == 1}
+    spans = keyed_spans(cls.methods["get_context_data"], None)
     return [ContextEntry(key, held, spans.get(key)) for key, held in value.keyed]

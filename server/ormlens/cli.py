@@ -16,7 +16,7 @@ from ormlens import __version__
 from ormlens.baseline import Baseline, BaselineError, load_baseline, not_in_baseline, write_baseline
 from ormlens.config import (OUTPUT_FORMAT_ALIASES, OUTPUT_FORMATS, LoadedSettings, Settings, UnknownCode, find_config,
                             find_root, load_config, parse_codes)
-from ormlens.discovery import EmptyFolder, IgnoreRule, find_files, force_excluded, project_modules
+from ormlens.discovery import EmptyFolder, IgnoreRule, find_files, force_excluded, project_modules, root_modules
 from ormlens.engine import FixOutcome, check_files, fix_files, resolved  # module-level names: tests monkeypatch them
 from ormlens.cache import cache_directory
 from ormlens.noqa import UNUSED_NOQA, UNUSED_NOQA_DOCUMENTATION, add_noqa, split_suppressed
@@ -219,9 +219,7 @@ def _templates_named(files: list[Path], root: Path, base: Path, settings: Settin
     templates = [file for file in files if is_template(str(file))]
     if not templates:
         return files, {}
-    # The project's modules (all of the root's when no marker makes it a project).
-    modules = [str(module) for module in _project_modules(root, base, settings) or
-               find_files([root], base, settings.exclude, settings.respect_gitignore).files if module.suffix == ".py"]
+    modules = [str(module) for module in root_modules(root, base, settings.exclude, settings.respect_gitignore)]
     read = lambda path: Path(path).read_text(errors="replace")  # noqa: E731
     rest = [file for file in files if file not in templates]
     added: dict[Path, set[str]] = {}

@@ -90,6 +90,14 @@ def find_files(paths: Iterable[Path], root: Path, exclude: Sequence[str] = (),
     return Discovery(sorted(found), empty)
 
 
+def root_modules(root: Path, base: Path, exclude: Sequence[str] = (), respect_gitignore: bool = True) -> list[Path]:
+    """The Python modules of a project root: project_modules, else (no marker makes it a project)
+    every `.py` file `check <root>` would read. (Where the views of a template are looked for.)"""
+    modules, _ = project_modules(root, base, exclude, respect_gitignore)
+    found = modules or find_files([root], base, exclude, respect_gitignore).files
+    return [module for module in found if module.suffix == ".py"]
+
+
 # A project's modules are all read (declarations) up to this many; past it, only the imports.
 MAX_PROJECT_MODULES = 20_000
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ormlens.analysis.sources import ParseFailure
 from ormlens.analysis.templates.lookup import is_template, views_naming
-from ormlens.discovery import find_files, project_modules
+from ormlens.discovery import root_modules
 from ormlens.engine import analyze, deep_recursion
 from ormlens.findings import Finding
 from ormlens.fixes.base import SourceText
@@ -47,12 +47,9 @@ def folder_modules(folder: Folder) -> list[str]:
     if folder.modules is None:
         modules: list[str] = []
         if folder.root is not None:
-            base = folder.settings_base or folder.root
             settings = folder.settings
-            found, _warning = project_modules(folder.root, base, settings.exclude, settings.respect_gitignore)
-            if not found:  # no marker makes the root a project: its files, as `ormlens check <root>` reads them
-                found = find_files([folder.root], base, settings.exclude, settings.respect_gitignore).files
-            modules = [str(module) for module in found if module.suffix == ".py"]
+            modules = [str(module) for module in root_modules(folder.root, folder.settings_base or folder.root,
+                                                             settings.exclude, settings.respect_gitignore)]
         folder.modules = modules
     return folder.modules
 

@@ -71,9 +71,9 @@ def test_django_nested_loops_with_empty_and_reversed():
 def test_django_if_elif_else_tests_come_before_their_bodies():
     text = "{% if a.b and not c.d|length > 2 %}{{ x }}{% elif e %}{{ y }}{% else %}{{ z }}{% endif %}"
     assert django(text) == Template("django", (
-        Output((R(text, "a.b"), R(text, "c.d", filters=("length",)))),
+        Output((R(text, "a.b"), R(text, "c.d", filters=("length",))), shown=False),
         Output((R(text, "{{ x }}", "x"),)),
-        Output((R(text, "elif e", "e"),)),
+        Output((R(text, "elif e", "e"),), shown=False),
         Output((R(text, "{{ y }}", "y"),)),
         Output((R(text, "{{ z }}", "z"),)),
     ))
@@ -81,7 +81,7 @@ def test_django_if_elif_else_tests_come_before_their_bodies():
 
 def test_django_ifchanged():
     text = "{% ifchanged o.day %}{{ o.x }}{% else %}-{% endifchanged %}"
-    assert django(text) == Template("django", (Output((R(text, "o.day"),)), Output((R(text, "o.x"),))))
+    assert django(text) == Template("django", (Output((R(text, "o.day"),), shown=False), Output((R(text, "o.x"),))))
 
 
 def test_django_with_both_forms():
@@ -100,7 +100,7 @@ def test_django_include_extends_block():
         Block("content", (
             Include("row.html", locate(text, '{% include "row.html" with o=order.x n=1 only %}'),
                     (("o", R(text, "order.x")), ("n", None)), True),
-            Output((R(text, "tpl"),)),
+            Output((R(text, "tpl"),), shown=False),
             Include(None, locate(text, "{% include tpl %}")),
         )),
     ))
@@ -119,12 +119,12 @@ def test_django_custom_tags_read_their_variable_arguments():
     text = ('{% my_tag o.customer "x" 3 k=v.w as y %}{{ y.z }}'
             '{% box o.title %}{{ o.body }}{% endbox %}{% odd o.x+1 %}')
     assert django(text) == Template("django", (
-        Output((R(text, "o.customer"), R(text, "v.w"))),
+        Output((R(text, "o.customer"), R(text, "v.w")), shown=False),
         Bind((("y", None),), (
             Output((R(text, "y.z"),)),
-            Output((R(text, "o.title"),)),
+            Output((R(text, "o.title"),), shown=False),
             Output((R(text, "o.body"),)),
-            Output((R(text, "o.x+1", "o.x"),)),
+            Output((R(text, "o.x+1", "o.x"),), shown=False),
         )),
     ), unknown=(locate(text, "{% odd o.x+1 %}"),))
 
@@ -134,13 +134,13 @@ def test_django_builtin_tags_with_arguments():
             "{% widthratio a b 100 %}{% csrf_token %}{% load static %}{% now 'Y' %}{% static 'a.css' %}"
             "{% querystring page=p.n %}{% templatetag openblock %}{% lorem 2 w %}")
     assert django(text) == Template("django", (
-        Output((R(text, "o.pk"),)),
+        Output((R(text, "o.pk"),), shown=False),
         Bind((("u", None),), (
-            Output((R(text, "a.b"), R(text, " c ", "c"))),
-            Output((R(text, "o.y"),)),
+            Output((R(text, "a.b"), R(text, " c ", "c")), shown=False),
+            Output((R(text, "o.y"),), shown=False),
             Bind((("row", None),), (
-                Output((R(text, "widthratio a b", "a", k=0), R(text, "widthratio a b", "b"))),
-                Output((R(text, "p.n"),)),
+                Output((R(text, "widthratio a b", "a", k=0), R(text, "widthratio a b", "b")), shown=False),
+                Output((R(text, "p.n"),), shown=False),
             )),
         )),
     ))
@@ -162,7 +162,7 @@ def test_django_comments_and_verbatim_are_not_read():
 def test_django_filter_spaceless_autoescape_bodies_are_read_in_place():
     text = "{% filter cut:x.y|lower %}{% spaceless %}{% autoescape off %}{{ a }}{% endautoescape %}" \
            "{% endspaceless %}{% endfilter %}"
-    assert django(text) == Template("django", (Output((R(text, "x.y"),)), Output((R(text, "{{ a }}", "a"),))))
+    assert django(text) == Template("django", (Output((R(text, "x.y"),), shown=False), Output((R(text, "{{ a }}", "a"),))))
 
 
 def test_django_spans_are_utf8_byte_columns_and_crlf_ends_a_line():
@@ -178,14 +178,14 @@ def test_django_malformed_input_never_raises():
     text = "{% for o in orders %}{{ o.x }}{% if o %}"
     assert django(text) == Template("django", (
         Loop(("o",), R(text, "orders"), locate(text, "{% for o in orders %}"), (
-            Output((R(text, "o.x"),)), Output((R(text, "if o", "o"),)))),),
+            Output((R(text, "o.x"),)), Output((R(text, "if o", "o"),), shown=False))),),
         error="line 1: {% if %} is not closed by {% endif %}")
     text = "{{ a }}{% endfor %}{{ b }}"
     assert django(text) == Template("django", (Output((R(text, "a"),)), Output((R(text, "b"),))),
                                     unknown=(locate(text, "{% endfor %}"),))
     text = "{% for o in x %}{% if o %}{% endfor %}{{ c }}"
     assert django(text) == Template("django", (
-        Loop(("o",), R(text, "x"), locate(text, "{% for o in x %}"), (Output((R(text, "if o", "o"),)),)),
+        Loop(("o",), R(text, "x"), locate(text, "{% for o in x %}"), (Output((R(text, "if o", "o"),), shown=False),)),
         Output((R(text, "c"),))), error="line 1: {% if %} is not closed by {% endif %}")
     text = "{{ a.b }} {{ c.d"
     assert django(text) == Template("django", (Output((R(text, "a.b"),)),))
@@ -220,7 +220,7 @@ def test_jinja_nested_loops_with_else_test_and_loop_variable():
             "{% else %}{{ nothing.y }}{% endfor %}")
     assert jinja(text) == Template("jinja2", (
         Loop(("o",), R(text, "orders"), locate(text, "{% for o in orders if o.ok %}"), (
-            Output((R(text, "o.ok"),)),
+            Output((R(text, "o.ok"),), shown=False),
             Loop(("a", "b"), R(text, "o.pairs"), locate(text, "{% for a, b in o.pairs %}"),
                  (Output((R(text, "a.x"),)),)),
         ), (Output((R(text, "nothing.y"),)),)),))
@@ -229,10 +229,10 @@ def test_jinja_nested_loops_with_else_test_and_loop_variable():
 def test_jinja_if_elif_else_and_tests():
     text = "{% if a.b is defined and c|default(d.e) %}1{% elif f %}{{ g }}{% else %}{% do h.append(1) %}{% endif %}"
     assert jinja(text) == Template("jinja2", (
-        Output((R(text, "a.b", filters=("defined",)), R(text, "c", filters=("default",)), R(text, "d.e"))),
-        Output((R(text, "elif f", "f"),)),
+        Output((R(text, "a.b", filters=("defined",)), R(text, "c", filters=("default",)), R(text, "d.e")), shown=False),
+        Output((R(text, "elif f", "f"),), shown=False),
         Output((R(text, "g"),)),
-        Output((R(text, "h.append", called={1}),)),
+        Output((R(text, "h.append", called={1}),), shown=False),
     ))
 
 
@@ -275,7 +275,7 @@ def test_jinja_extends_block_include():
         Extends("base.html", locate(text, '{% extends "base.html" %}')),
         Block("body", (
             Include("a.html", locate(text, '{% include "a.html" ignore missing without context %}'), only=True),
-            Output((R(text, "name.x"),)),
+            Output((R(text, "name.x"),), shown=False),
             Include(None, locate(text, "{% include name.x %}")),
         )),
     ))

@@ -289,3 +289,27 @@ def test_a_read_two_relations_deep_is_fixed_with_its_lookup(shop: Path, capsys):
     assert main(["check", "--no-cache", "--fix", "shop/views.py"]) == 0
     assert '{"orders": Order.objects.all().select_related("customer", "customer__city")}' in \
         (shop / "shop/views.py").read_text()
+
+
+def test_a_test_does_not_render_what_it_tests(shop: Path, capsys):
+    # `{% if order.customer %}` tests the row; `{{ order.customer }}` renders it: its `__str__` runs.
+    models = shop / "shop/models.py"
+    models.write_text(models.read_text().replace(
+        "class Customer(models.Model):\n    name = models.CharField(max_length=40)\n",
+        "class Customer(models.Model):\n    name = models.CharField(max_length=40)\n"
+        "    region = models.ForeignKey(\"Product\", on_delete=models.CASCADE)\n\n"
+        "    def __str__(self):\n        return self.region.name\n", 1))
+    template = shop / "shop/templates/shop/order_list.html"
+    template.write_text("{% for order in order_list %}{% if order.customer %}yes{% endif %}{% endfor %}\n")
+    code, out = run(capsys, "shop/templates/shop/order_list.html")
+    assert out.splitlines() == [
+        "shop/templates/shop/order_list.html:1:36: ORM002 `order.customer` lazy-loads `Order.customer` with a "
+        "query once per item of `order_list` (N extra queries)",
+        "Found 1 error.",
+    ]
+    template.write_text("{% for order in order_list %}{{ order.customer }}{% endfor %}\n")
+    code, out = run(capsys, "shop/templates/shop/order_list.html")
+    assert [line.split(" lazy-loads ")[0] for line in out.splitlines()[:-1]] == [
+        "shop/templates/shop/order_list.html:1:33: ORM002 `order.customer`",
+        "shop/templates/shop/order_list.html:1:33: ORM002 `order.customer → self.region`",
+    ]

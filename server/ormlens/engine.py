@@ -82,7 +82,7 @@ def check_files(files: list[Path], settings: Settings, root: Path | None = None,
         findings, error = results[path]
         for finding in findings:
             if finding.path != path:  # in a template: two views may render it
-                key = (finding.code, finding.path, finding.span)
+                key = finding.identity()
                 if key in seen:
                     continue
                 seen.add(key)
@@ -255,7 +255,7 @@ def template_findings(project: ProjectIndex, facts, settings: Settings, honour_n
                 finding.path, finding.span, finding.related = path, span, related
                 if finding.fix_path is None:
                     finding.fix = None  # (a rewrite of the template's loop: not Python)
-                key = (finding.code, finding.path, finding.span)
+                key = finding.identity()
                 if key in seen or honour_noqa and suppressed(finding, shared_lines(texts.get(path, ""))):
                     continue
                 seen.add(key)

@@ -63,5 +63,9 @@ class Finding:
     def url(self) -> str:
         return OTHER_PAGES.get(self.code) or f"{DOCS_BASE_URL}/{self.code}.md"
 
+    def identity(self) -> tuple:
+        """What makes two reports one finding (a template two views render reports it twice)."""
+        return (self.code, self.path, self.span, self.message)
+
     def sort_key(self) -> tuple:
         return (self.path, self.span, self.code)

@@ -97,7 +97,7 @@ def analyse_template(folder: Folder, path: str, text: str, open_modules: list[st
         except ParseFailure:
             continue
         for finding in findings:
-            key = (finding.code, finding.span)
+            key = finding.identity()
             if finding.path == path and key not in seen:
                 seen.add(key)
                 result.findings.append(finding)

@@ -297,7 +297,7 @@ class _Parser:
     # -- tags -------------------------------------------------------------------------------------------
 
     def _variable(self, sequence: Sequence, token: _Token) -> None:
-        sequence.output(self.reads_of(token.contents, token.at, token))
+        sequence.output(self.reads_of(token.contents, token.at, token), shown=True)
 
     def _tag(self, sequence: Sequence, token: _Token) -> None:
         name = token.name

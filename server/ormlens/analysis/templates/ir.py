@@ -28,9 +28,12 @@ class Read:
 
 @dataclass(frozen=True)
 class Output:
-    """Reads evaluated once where they stand: `{{ ... }}`, an `{% if %}` test, a tag's arguments."""
+    """Reads evaluated once where they stand: `{{ ... }}`, an `{% if %}` test, a tag's arguments.
+    `shown`: the value is rendered as text (`{{ ... }}`: a row's `__str__` runs), not only tested or
+    passed on."""
 
     reads: tuple[Read, ...]
+    shown: bool = True
 
 
 @dataclass(frozen=True)

@@ -120,7 +120,7 @@ class _Reader:
         if isinstance(node, jn.Output):
             for expression in node.nodes:
                 if not isinstance(expression, jn.TemplateData):
-                    self.expression_nodes(expression, sequence)
+                    self.expression_nodes(expression, sequence, shown=True)
         elif isinstance(node, jn.For):
             self.loop(node, sequence)
         elif isinstance(node, jn.If):
@@ -227,12 +227,12 @@ class _Reader:
 
     # -- expressions -------------------------------------------------------------------------------
 
-    def expression_nodes(self, expression: jn.Node, sequence: Sequence) -> None:
-        """An expression's reads as an Output, then the macros it calls."""
+    def expression_nodes(self, expression: jn.Node, sequence: Sequence, shown: bool = False) -> None:
+        """An expression's reads as an Output (`shown`: a `{{ ... }}`'s), then the macros it calls."""
         reads: list[_Path] = []
         calls: list[ir.MacroCall] = []
         self.collect(expression, reads, calls)
-        sequence.output(self.finished(reads))
+        sequence.output(self.finished(reads), shown)
         sequence.nodes.extend(calls)
 
     def collect(self, node: jn.Node, reads: list[_Path], calls: list[ir.MacroCall]) -> None:

@@ -244,9 +244,7 @@ def _bind(function: ast.FunctionDef | ast.AsyncFunctionDef, node: ast.Call, boun
 
 
 def _argument(node: ast.Call, index: int, keyword: str) -> ast.expr | None:
-    positional = [arg for arg in node.args if not isinstance(arg, ast.Starred)]
-    if len(positional) != len(node.args[:len(positional)]):
-        return None
+    """The argument a call gives the parameter at `index` / named `keyword` (not after a `*spread`)."""
     if index < len(node.args) and not any(isinstance(arg, ast.Starred) for arg in node.args[:index + 1]):
         return node.args[index]
     return next((kw.value for kw in node.keywords if kw.arg == keyword), None)

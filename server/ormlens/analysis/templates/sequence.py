@@ -25,9 +25,10 @@ class Sequence:
         if names:
             self.binds.append((len(self.nodes), names))
 
-    def output(self, reads: list[ir.Read]) -> None:
+    def output(self, reads: list[ir.Read], shown: bool = False) -> None:
+        """Reads where they stand (`shown`: rendered as text, a `{{ ... }}`)."""
         if reads:
-            self.nodes.append(ir.Output(tuple(reads)))
+            self.nodes.append(ir.Output(tuple(reads), shown))
 
     def folded(self) -> tuple[ir.Node, ...]:
         """The nodes, each rest-of-scope binding wrapping what follows it (built from the back:

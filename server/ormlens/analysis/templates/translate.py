@@ -60,7 +60,7 @@ class Translator:
         self.language = template.language
         self.context = context
         self.files: list[tuple[str, str]] = [(path, text)]
-        self.templates: list[ir.Template] = [template]
+        self.template = template
         self.stack: list[str] = [path]
         self.macros: dict[str, tuple[int, ir.Macro]] = {}
         self.used: set[str] = set()
@@ -72,11 +72,11 @@ class Translator:
 
     def free_names(self) -> set[str]:
         """The names the template reads from its context (what is bound in it left out)."""
-        self.document(0, self.templates[0], {}, 0)
+        self.document(0, self.template, {}, 0)
         return set(self.used)
 
     def translate(self) -> Translation:
-        body = self.document(0, self.templates[0], {}, 0)
+        body = self.document(0, self.template, {}, 0)
         names = sorted(self.used & self.context)
         args = ast.arguments(posonlyargs=[], args=[ast.arg(name) for name in names], kwonlyargs=[],
                              kw_defaults=[], defaults=[])
@@ -160,7 +160,6 @@ class Translator:
             if known == path:
                 return index, template
         self.files.append((path, text))
-        self.templates.append(template)
         return len(self.files) - 1, template
 
     # --- nodes -------------------------------------------------------------------------------------
@@ -173,8 +172,7 @@ class Translator:
 
     def node(self, k: int, node, overrides: dict, depth: int) -> list[ast.stmt]:
         if isinstance(node, ir.Output):
-            shown = getattr(node, "shown", True)
-            return [self.statement(k, read, "str" if shown else "bool") for read in node.reads]
+            return [self.statement(k, read, "str" if node.shown else "bool") for read in node.reads]
         if isinstance(node, ir.Loop):
             iterable = self.expression(k, node.iterable) if node.iterable is not None else \
                 self._name(UNKNOWN_NAME, k, node.span)

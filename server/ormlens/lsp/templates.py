@@ -11,7 +11,6 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ormlens.analysis.sources import ParseFailure
 from ormlens.analysis.templates.lookup import is_template, views_naming
 from ormlens.discovery import root_modules
 from ormlens.engine import analyze, deep_recursion
@@ -92,10 +91,10 @@ def analyse_template(folder: Folder, path: str, text: str, open_modules: list[st
             findings, error = analyze(project, view, folder.settings)
         if error:
             result.errors.append(error)
-        try:
-            result.views[view] = project.read(view)
-        except ParseFailure:
+        decl = project.decl(view)  # (the text the analysis parsed: no second read of the file)
+        if decl is None:
             continue
+        result.views[view] = decl.source
         for finding in findings:
             key = finding.identity()
             if finding.path == path and key not in seen:

@@ -197,35 +197,40 @@ def _analyze(project: ProjectIndex, path: str, settings: Settings,
     if facts is None:
         return [], project.error(path) or f"{path}: cannot analyse"
     ctx = RuleContext(facts, project, settings)
-    findings: list[Finding] = []
     failures: list[str] = []
     off_here = ignored_in(settings, path, project.root)
     with project.dependencies.computing(facts_node(path)):  # what the rules ask the index is read by its facts too
-        for code, rule in REGISTRY.items():
-            if not settings.enabled(code) or code in off_here:
-                continue
-            try:
-                found = list(rule.check(ctx))
-            except Exception as exc:  # one rule's bug loses that rule's findings, not the others'
-                log.exception("ormlens: rule %s failed on %s", code, path)
-                failures.append(f"{path}: rule {code} failed ({type(exc).__name__}: {exc}); "
-                                "its findings are missing")
-                continue
-            findings.extend(found)
+        findings = run_rules(ctx, [code for code in REGISTRY if code not in off_here], path, failures)
     if honour_noqa:
         lines = shared_lines(facts.decl.source)
         findings = [f for f in findings if not suppressed(f, lines)]
     if facts.template_renders:
         with project.dependencies.computing(facts_node(path)):
-            findings += template_findings(project, facts, settings, honour_noqa)
+            findings += template_findings(project, facts, settings, honour_noqa, failures)
     return findings, "; ".join(failures) or None
+
+
+def run_rules(ctx: RuleContext, codes, where: str, failures: list[str]) -> list[Finding]:
+    """The findings of the enabled rules of `codes` on `ctx`'s facts; a rule that fails loses its
+    findings, not the others' (said in `failures`)."""
+    findings: list[Finding] = []
+    for code in codes:
+        if not ctx.settings.enabled(code):
+            continue
+        try:
+            findings.extend(REGISTRY[code].check(ctx))
+        except Exception as exc:  # noqa: BLE001 - one rule's bug loses that rule's findings
+            log.exception("ormlens: rule %s failed on %s", code, where)
+            failures.append(f"{where}: rule {code} failed ({type(exc).__name__}: {exc}); its findings are missing")
+    return findings
 
 
 # The rules that read a template's facts: what a template does per row is read a relation or run a query.
 TEMPLATE_RULES = ("ORM001", "ORM002")
 
 
-def template_findings(project: ProjectIndex, facts, settings: Settings, honour_noqa: bool = True) -> list[Finding]:
+def template_findings(project: ProjectIndex, facts, settings: Settings, honour_noqa: bool = True,
+                      failures: list[str] | None = None) -> list[Finding]:
     """The findings in the templates a module's views render (analysis/templates/), each placed in
     its template file, naming the view; a fix only where it edits the view (the loader on its query)."""
     from ormlens.analysis.templates.evaluate import template_facts
@@ -237,29 +242,22 @@ def template_findings(project: ProjectIndex, facts, settings: Settings, honour_n
         ctx = RuleContext(rendered.facts, project, settings)
         texts = dict(rendered.files)
         render = rendered.render
-        for code in TEMPLATE_RULES:
-            if not settings.enabled(code):
+        for finding in run_rules(ctx, TEMPLATE_RULES, f"{rendered.files[0][0]} (rendered by {facts.path})",
+                                 [] if failures is None else failures):
+            path, span = rendered.place(finding.span)
+            if finding.code in ignored_in(settings, path, project.root):
                 continue
-            try:
-                found = list(REGISTRY[code].check(ctx))
-            except Exception:  # noqa: BLE001 - as a module's rule failure: that rule's findings are lost
-                log.exception("ormlens: rule %s failed on a template of %s", code, facts.path)
+            related = [Related(*rendered.place(r.span), r.message) if r.path == rendered.facts.path else r
+                       for r in finding.related if r.span.line >= 0]
+            related.append(Related(facts.path, render.span, f"the view that renders it: {render.label}"))
+            finding.path, finding.span, finding.related = path, span, related
+            if finding.fix_path is None:
+                finding.fix = None  # (a rewrite of the template's loop: not Python)
+            key = finding.identity()
+            if key in seen or honour_noqa and suppressed(finding, shared_lines(texts.get(path, ""))):
                 continue
-            for finding in found:
-                path, span = rendered.place(finding.span)
-                if code in ignored_in(settings, path, project.root):
-                    continue
-                related = [Related(*rendered.place(r.span), r.message) if r.path == rendered.facts.path else r
-                           for r in finding.related if r.span.line >= 0]
-                related.append(Related(facts.path, render.span, f"the view that renders it: {render.label}"))
-                finding.path, finding.span, finding.related = path, span, related
-                if finding.fix_path is None:
-                    finding.fix = None  # (a rewrite of the template's loop: not Python)
-                key = finding.identity()
-                if key in seen or honour_noqa and suppressed(finding, shared_lines(texts.get(path, ""))):
-                    continue
-                seen.add(key)
-                out.append(finding)
+            seen.add(key)
+            out.append(finding)
     return out
 
 

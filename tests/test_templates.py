@@ -313,3 +313,12 @@ def test_a_test_does_not_render_what_it_tests(shop: Path, capsys):
         "shop/templates/shop/order_list.html:1:33: ORM002 `order.customer`",
         "shop/templates/shop/order_list.html:1:33: ORM002 `order.customer → self.region`",
     ]
+
+
+def test_add_noqa_writes_a_template_comment(shop: Path, capsys):
+    # In a template a `# noqa` would be shown on the page: `{# noqa: CODE #}` is a template comment.
+    assert main(["check", "--no-cache", "--add-noqa", "shop/templates/shop/order_list.html"]) == 0
+    assert (shop / "shop/templates/shop/order_list.html").read_text().splitlines()[1] == \
+        "{% for order in order_list %}<li>{{ order.customer.name }}</li>{% endfor %}{# noqa: ORM002 #}"
+    capsys.readouterr()
+    assert run(capsys, "shop/templates/shop/order_list.html") == (0, "All checks passed!\n")

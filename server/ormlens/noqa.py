@@ -14,6 +14,7 @@ from pathlib import Path
 from ormlens.config import RULE_CODES, Settings
 from ormlens.engine import NOQA, ignored_in, suppressed
 from ormlens.analysis.sources import read_text
+from ormlens.analysis.templates.lookup import is_template
 from ormlens.findings import Finding, Span
 from ormlens.output.common import SourceLines
 
@@ -104,6 +105,9 @@ def add_noqa(findings: list[Finding]) -> AddedNoqa:
     result = AddedNoqa(0, [])
     for path, by_line in sorted(wanted.items()):
         text, encoding = read_text(path)
+        if is_template(path):
+            result.added += _add_template_noqa(path, text, encoding, by_line)
+            continue
         rows = _comment_rows(text)
         existing = {d.line: d for d in directives(text) if d.codes is not None}
         # Lines as the parser counts them (only \r\n, \r, \n end one: not a form feed), endings kept.
@@ -119,6 +123,28 @@ def add_noqa(findings: list[Finding]) -> AddedNoqa:
             Path(path).write_bytes("".join(lines).encode(encoding))
             result.added += changed
     return result
+
+
+def template_noqa(codes: list[str]) -> str:
+    """What a template line gets to suppress findings: a template comment (no output) holding the
+    `# noqa` the engine reads anywhere in a line (engine.suppressed)."""
+    return f"{{# noqa: {', '.join(codes)} #}}"
+
+
+def _add_template_noqa(path: str, text: str, encoding: str, by_line: dict[int, set[str]]) -> int:
+    """`{# noqa: CODE #}` at the end of each template line with a finding (its own comment: the
+    template's text is not Python, a `# noqa` in it would be shown)."""
+    lines = LINE.findall(text)
+    changed = 0
+    for number, codes in sorted(by_line.items()):
+        if number > len(lines):
+            continue
+        body = lines[number - 1].rstrip("\r\n")
+        lines[number - 1] = body + template_noqa(sorted(codes)) + lines[number - 1][len(body):]
+        changed += 1
+    if changed:
+        Path(path).write_bytes("".join(lines).encode(encoding))
+    return changed
 
 
 def _with_codes(line: str, directive: Directive | None, codes: list[str]) -> str:

@@ -35,6 +35,7 @@ from ormlens.discovery import excluded, project_modules
 from ormlens.one_off import is_one_off
 from ormlens.engine import analyze, deep_recursion, fix_file
 from ormlens.findings import Finding
+from ormlens.noqa import template_noqa
 from ormlens.fixes.registry import fix_for
 from ormlens.fixes.base import SourceText
 from ormlens.lsp import convert, templates
@@ -847,7 +848,7 @@ async def template_code_actions(ls: OrmlensServer, state: DocumentState, documen
         actions.append(lsp.CodeAction(
             title=f"Disable {finding.code} for this line", kind=lsp.CodeActionKind.QuickFix, diagnostics=[diagnostic],
             edit=versioned_edit(uri, version, [noqa_edit(lines, finding.span.line, finding.code, encoding,
-                                                         templates.noqa_comment(finding.code))])))
+                                                         template_noqa([finding.code]))])))
     if ls.text(uri) is not document or document.version != version:
         return []  # changed while the actions were built: the client asks again
     return actions

@@ -108,9 +108,3 @@ def view_fix(folder: Folder, finding: Finding, view_text: str):
     if finding.fix is None or finding.fix_path is None:
         return None
     return fix_for(finding, SourceText(view_text), folder.settings)
-
-
-def noqa_comment(code: str) -> str:
-    """What a template line gets to suppress a finding: a template comment (no output) holding the
-    `# noqa` the engine reads anywhere in the line."""
-    return f"{{# noqa: {code} #}}"

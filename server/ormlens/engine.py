@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ormlens.analysis.dependencies import facts_node
+from ormlens.analysis.dependencies import facts_node, templates_node
 from ormlens.config import Settings
 from ormlens.discovery import excluded
 from ormlens.findings import Finding
@@ -205,7 +205,8 @@ def _analyze(project: ProjectIndex, path: str, settings: Settings,
         lines = shared_lines(facts.decl.source)
         findings = [f for f in findings if not suppressed(f, lines)]
     if facts.template_renders:
-        with project.dependencies.computing(facts_node(path)):
+        project.dependencies.forget({templates_node(path)})  # (read anew: not what earlier texts read)
+        with project.dependencies.computing(templates_node(path)):
             findings += template_findings(project, facts, settings, honour_noqa, failures)
     return findings, "; ".join(failures) or None
 

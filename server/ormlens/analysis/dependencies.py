@@ -31,6 +31,13 @@ def facts_node(path: str) -> str:
     return f"<facts> {path}"
 
 
+def templates_node(path: str) -> str:
+    """The node of the findings a module's views give in the templates they render: it reads the
+    templates (and what their evaluation read), not its facts' node, so an edit of a template
+    evaluates the templates again without walking the view."""
+    return f"<templates> {path}"
+
+
 def is_module(node: str) -> bool:
     """Is `node` a module's path (not ALL_MODELS, not an import closure)?"""
     return not node.startswith("<")
@@ -208,14 +215,17 @@ class Dependencies:
         """For each module of `paths`: the modules its facts read, directly or not (sorted), and
         whether that reached ALL_MODELS. One closure computation for all of them."""
         out = {}
-        sorted_modules: dict[int, tuple[tuple[str, ...], bool]] = {}  # by the identity of a closure
-        closures = self.closures([facts_node(path) for path in paths], stop=ALL_MODELS)
+        sorted_modules: dict[tuple, tuple[tuple[str, ...], bool]] = {}  # by the identities of its closures
+        closures = self.closures([node for path in paths for node in (facts_node(path), templates_node(path))],
+                                 stop=ALL_MODELS)
         for path in paths:
-            nodes = closures[facts_node(path)]
-            found = sorted_modules.get(id(nodes))
+            nodes, templates = closures[facts_node(path)], closures[templates_node(path)]
+            key = (id(nodes), id(templates))
+            found = sorted_modules.get(key)
             if found is None:  # the closure includes `path` itself (its facts read its text)
-                found = sorted_modules[id(nodes)] = (tuple(sorted(node for node in nodes if is_module(node))),
-                                                     ALL_MODELS in nodes)
+                both = {*nodes, *templates}
+                found = sorted_modules[key] = (tuple(sorted(node for node in both if is_module(node))),
+                                               ALL_MODELS in both)
             out[path] = found
         return out
 

@@ -17,7 +17,8 @@ from ormlens.analysis import callers
 from ormlens.analysis.callers import mentioning
 from ormlens.analysis.database import DATABASE
 from ormlens.analysis.declarations import ImportRef, ModuleDecl, collect
-from ormlens.analysis.dependencies import ALL_MODELS, Dependencies, facts_node, imports_node, is_module
+from ormlens.analysis.dependencies import (
+    ALL_MODELS, Dependencies, facts_node, imports_node, is_module, templates_node)
 from ormlens.analysis.facts import FunctionRef, ModuleFacts
 from ormlens.analysis.flow import UNKNOWN, Kind, Size, Value
 from ormlens.analysis.imports import ImportResolver
@@ -449,7 +450,8 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
     def reads(self, path: str) -> set[str]:
         """The modules whose text the analysis of `path` used, directly or through others
         (after `path` was analysed): what a cached result for `path` depends on."""
-        return {node for node in self.dependencies.reads(facts_node(path), stop=ALL_MODELS) if is_module(node)} | {path}
+        return {node for start in (facts_node(path), templates_node(path))
+                for node in self.dependencies.reads(start, stop=ALL_MODELS) if is_module(node)} | {path}
 
     def reads_of(self, paths: list[str]) -> dict[str, tuple[tuple[str, ...], bool]]:
         """`reads` of each of `paths` (sorted), computed at once, and whether the analysis searched

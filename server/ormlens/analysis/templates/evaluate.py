@@ -18,7 +18,7 @@ from ormlens.analysis.facts import ModuleFacts
 from ormlens.analysis.flow import Kind
 from ormlens.analysis.interpreter import FactsBuilder
 from ormlens.analysis.templates import files
-from ormlens.analysis.templates.renders import TemplateRender
+from ormlens.analysis.templates.renders import ClassView, TemplateRender, resolve_class_view
 from ormlens.analysis.templates.translate import LINE_BLOCK, Translator, position
 from ormlens.positions import shared_lines
 from ormlens.spans import Span
@@ -80,9 +80,11 @@ def template_facts(project, facts: ModuleFacts) -> list[TemplateFacts]:
     """The facts of every template `facts`' module renders (one per render found and read)."""
     out = []
     for render in facts.template_renders:
-        if not render.context:
-            continue  # no rows of a known query given: nothing it reads can be judged
         try:
+            if isinstance(render, ClassView):
+                render = resolve_class_view(project, facts.functions, render)
+            if render is None or not render.context:
+                continue  # no rows of a known query given: nothing it reads can be judged
             found = _evaluate(project, facts.path, render)
         except RecursionError:
             found = None

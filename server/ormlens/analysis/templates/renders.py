@@ -383,12 +383,24 @@ def record_returned_dict(b, stmt: ast.FunctionDef | ast.AsyncFunctionDef, render
 # --- Django's generic class-based views --------------------------------------------------------------
 
 
+@dataclass(frozen=True, eq=False)
+class ClassView:
+    """A generic view class, as its module's walk saw it: which generic views it derives from, and
+    its own `queryset = ...` as the walk evaluated it. What it renders with what is resolved with
+    the templates (resolve_class_view): whether its rows are worth reading depends on what its
+    template reads, so an edit of the template does not walk the view again."""
+
+    path: str
+    name: str
+    span: Span
+    kinds: frozenset[str]
+    queryset: Value | None
+
+
 @never_fails
 def record_class_view(b, cls: tuple[str, ClassDecl], node: ast.ClassDef) -> None:
-    """A generic view class: its template (`template_name`, else `<app>/<model>_list.html`...) with
-    the rows it puts in the context (`object_list` / `<model>_list` / `context_object_name`, or
-    `object` / `<model>` for a single-object view) and what its `get_context_data` adds."""
-    from ormlens.analysis.frameworks.classes import class_attribute, derives_from, method_owner
+    """A generic view class (ClassView), recorded for resolve_class_view."""
+    from ormlens.analysis.frameworks.classes import class_attribute, derives_from
 
     index = b.project
     path, decl_cls = cls
@@ -405,16 +417,34 @@ def record_class_view(b, cls: tuple[str, ClassDecl], node: ast.ClassDef) -> None
     derives_from(index, decl, decl_cls, generic)
     if not kinds & TEMPLATE_VIEWS:
         return
+    given = class_attribute(index, decl, decl_cls, "queryset")
+    # (This module's class body was just walked: its `queryset` as the interpreter saw it.)
+    queryset = b.values.get(id(given[1])) if given is not None and given[0].path == decl.path else None
+    b.facts.template_renders.append(ClassView(path, decl_cls.name, Span.of(node), frozenset(kinds), queryset))
+
+
+def resolve_class_view(index, functions: dict, view: ClassView) -> TemplateRender | None:
+    """A generic view's render: its template (`template_name`, else `<app>/<model>_list.html`...)
+    with the rows it puts in the context (`object_list` / `<model>_list` / `context_object_name`, or
+    `object` / `<model>` for a single-object view) and what its `get_context_data` adds
+    (`functions`: its module's facts' functions)."""
+    from ormlens.analysis.frameworks.classes import class_attribute, method_owner
+
+    decl = index.decl(view.path)
+    decl_cls = decl.classes.get(view.name) if decl is not None else None
+    if decl_cls is None:
+        return None
+    kinds = view.kinds
     given = class_attribute(index, decl, decl_cls, "template_name")
     if given is not None and template_names(given[1]):
         # Its rows (a walk of `get_queryset()`, maybe of a base's module) only for a template that
         # reads what a generic view gives: `object_list`, `object`, `<model>_list`, `<model>`, its
         # `context_object_name`, or what its own `get_context_data()` adds.
-        read = files.names_read(index, template_names(given[1]), path)
-        names = _view_names(b, index, decl, decl_cls)
+        read = files.names_read(index, template_names(given[1]), view.path)
+        names = _view_names(index, decl, decl_cls, functions)
         if read is None or names is not None and not read & names:
-            return
-    rows, span = _view_rows(b, index, decl, decl_cls)
+            return None
+    rows, span = _view_rows(index, decl, decl_cls, view.queryset)
     model = rows.model if rows is not None else None
     entries: list[ContextEntry] = []
     suffix = None
@@ -439,18 +469,16 @@ def record_class_view(b, cls: tuple[str, ClassDecl], node: ast.ClassDef) -> None
             for name in ("object", lower, own_name):
                 if name:
                     entries.append(ContextEntry(name, row, None))
-    names = _template_names(b, index, decl, decl_cls, model, suffix)
+    names = _template_names(index, decl_cls, decl, model, suffix)
     if not names:
-        return
+        return None
     owner = method_owner(index, decl, decl_cls, "get_context_data")
     if owner is not None and owner[0].path == decl.path:  # (a base's in another module: rarely rows, a walk of it)
-        entries += _context_data(b, owner[1])
-    if _known(entries):
-        b.facts.template_renders.append(TemplateRender(names, Span.of(node), _known(entries),
-                                                       decl_cls.name, None, None))
+        entries += _context_data(functions, owner[1])
+    return TemplateRender(names, view.span, _known(entries), decl_cls.name, None, None) if _known(entries) else None
 
 
-def _view_names(b, index, decl, cls: ClassDecl) -> set[str] | None:
+def _view_names(index, decl, cls: ClassDecl, functions: dict) -> set[str] | None:
     """The context names a generic view may give rows by; None when they cannot be told (the
     rows' model is not declared: `<model>_list` may be any)."""
     from ormlens.analysis.frameworks.classes import class_attribute
@@ -465,13 +493,13 @@ def _view_names(b, index, decl, cls: ClassDecl) -> set[str] | None:
         names |= {value.model.name.lower(), f"{value.model.name.lower()}_list"}
     elif class_attribute(index, decl, cls, "queryset") is not None or "get_queryset" in cls.methods:
         return None
-    own_context = b.facts.functions.get(f"{cls.name}.get_context_data") if "get_context_data" in cls.methods else None
+    own_context = functions.get(f"{cls.name}.get_context_data") if "get_context_data" in cls.methods else None
     for value in own_context.returns if own_context is not None else ():
         names |= {key for key, _ in value.keyed}
     return names
 
 
-def _template_names(b, index, decl, cls: ClassDecl, model, suffix: str | None) -> tuple[str, ...]:
+def _template_names(index, cls: ClassDecl, decl, model, suffix: str | None) -> tuple[str, ...]:
     from ormlens.analysis.frameworks.classes import class_attribute
 
     given = class_attribute(index, decl, cls, "template_name")
@@ -487,7 +515,7 @@ def _template_names(b, index, decl, cls: ClassDecl, model, suffix: str | None) -
     return (f"{label.lower()}/{model.name.lower()}{suffix}.html",)
 
 
-def _view_rows(b, index, decl, cls: ClassDecl) -> tuple[Value | None, Span | None]:
+def _view_rows(index, decl, cls: ClassDecl, queryset: Value | None) -> tuple[Value | None, Span | None]:
     """The rows a generic view works on: `get_queryset()`'s return (one `return <expr>`: the
     expression), `queryset = <expr>`, or `model = M` (all its rows); with the expression a fix edits."""
     from ormlens.analysis.frameworks.classes import class_attribute, method_owner
@@ -512,7 +540,7 @@ def _view_rows(b, index, decl, cls: ClassDecl) -> tuple[Value | None, Span | Non
     given = class_attribute(index, decl, cls, "queryset")
     if given is not None and not (isinstance(given[1], ast.Constant) and given[1].value is None):
         # (This module's class body was just walked: its value as the interpreter saw it.)
-        value = b.values.get(id(given[1])) if given[0].path == decl.path else None
+        value = queryset if given[0].path == decl.path else None
         if value is None or value.kind is not Kind.QUERY:
             value = index.eval_static(given[0], given[1])
         if value.kind is Kind.QUERY and value.model is not None:
@@ -529,10 +557,10 @@ def _view_rows(b, index, decl, cls: ClassDecl) -> tuple[Value | None, Span | Non
     return None, None
 
 
-def _context_data(b, cls: ClassDecl) -> list[ContextEntry]:
+def _context_data(functions: dict, cls: ClassDecl) -> list[ContextEntry]:
     """What `get_context_data` puts in the context: the names its returned dict holds."""
 
-    own = b.facts.functions.get(f"{cls.name}.get_context_data")  # (this module's: the caller sees to it)
+    own = functions.get(f"{cls.name}.get_context_data")  # (this module's: the caller sees to it)
     # Walked in this pass: what each `return` gives, as the interpreter saw it. (Not walked: its text
     # names no query, interpreter.MAY_REPORT, so it adds no rows; walking it would read its bases.)
     value = next((v for v in own.returns if v.keyed), UNKNOWN) if own is not None else UNKNOWN

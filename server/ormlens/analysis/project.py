@@ -133,6 +133,11 @@ class ProjectIndex(FunctionSummaries, ModelIndex):
             self._overrides[key] = text
         if before is not None and before.source == (text if text is not None else self.disk_text(key)):
             return  # the text it was parsed from (a buffer opened unchanged, a fix that changed nothing)
+        if not key.endswith((".py", ".pyi")):
+            # Not a module (a template): what read it is made again; no module's text, names or
+            # declarations changed (the module machinery would parse it, and rescan names).
+            self._drop(self.dependencies.affected(key))
+            return
         # An editor buffer changes one module's text, not which files exist: the directory
         # listings and import paths stay (no I/O on the keystroke path).
         self._changed(key)

@@ -322,3 +322,29 @@ def test_add_noqa_writes_a_template_comment(shop: Path, capsys):
         "{% for order in order_list %}<li>{{ order.customer.name }}</li>{% endfor %}{# noqa: ORM002 #}"
     capsys.readouterr()
     assert run(capsys, "shop/templates/shop/order_list.html") == (0, "All checks passed!\n")
+
+
+def test_an_edit_of_a_template_does_not_walk_its_views_again(shop: Path):
+    # (What the editor does on a keystroke in a template: its evaluation is made again, the view's
+    # walk is kept.)
+    from ormlens.analysis.project import ProjectIndex
+    from ormlens.config import Settings
+    from ormlens.engine import analyze
+
+    project = ProjectIndex(shop, Settings())
+    project.keep_units = True
+    project.load([str(path) for path in shop.rglob("*.py")])
+    views = str((shop / "shop/views.py").resolve())
+    template = str((shop / "shop/templates/shop/order_list.html").resolve())
+    codes = lambda: sorted((f.path == template, f.code) for f in analyze(project, views, Settings())[0])  # noqa: E731
+    assert codes() == [(False, "ORM002"), (False, "ORM002"), (True, "ORM002")]
+    walks = project.dependencies.facts_built[views]
+    project.set_source(template, "{% for order in order_list %}{{ order.id }}{% endfor %}\n")
+    assert codes() == [(False, "ORM002"), (False, "ORM002")]
+    # Not a module's text: nothing rescans it for names (that made modules' facts read it, and be
+    # walked again on the next keystroke), nothing parses it as Python.
+    assert template not in project.text_changes and not project.is_loaded(template)
+    assert project.dependencies.facts_built[views] == walks
+    project.set_source(template, "{% for order in order_list %}{{ order.customer }}{% endfor %}\n")
+    assert codes() == [(False, "ORM002"), (False, "ORM002"), (True, "ORM002")]
+    assert project.dependencies.facts_built[views] == walks
